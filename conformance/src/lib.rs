@@ -1,0 +1,1 @@
+//! Harness for lifecycle scenario tests against any OCI runtime binary.

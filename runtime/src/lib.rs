@@ -1,0 +1,19 @@
+//! writ: the runtime library. The `writ` binary (src/main.rs) is a thin CLI over it.
+//!
+//! Modules are named after the runtime-spec's sections; each handler carries the
+//! requirement ids it fulfils (`#[requirement(...)]`).
+
+pub mod cgroups;
+pub mod commands;
+pub mod console;
+pub mod container;
+pub mod devices;
+pub mod error;
+pub mod hooks;
+pub mod init;
+pub mod logging;
+pub mod mounts;
+pub mod namespaces;
+pub mod plan;
+pub mod process;
+pub mod state;

@@ -1,0 +1,1 @@
+//! OCI runtime-spec types, validation and the requirement table.
