@@ -1,1 +1,3 @@
 //! OCI runtime-spec types, validation and the requirement table.
+
+pub mod requirements;

@@ -1,1 +1,4 @@
-//! writ coverage
+//! `writ coverage` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct CoverageArgs {}

@@ -1,1 +1,4 @@
-//! writ features
+//! `writ features` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct FeaturesArgs {}

@@ -1,1 +1,4 @@
-//! writ spec
+//! `writ spec` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct SpecArgs {}

@@ -1,1 +1,4 @@
-//! writ validate
+//! `writ validate` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {}

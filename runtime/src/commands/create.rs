@@ -1,0 +1,4 @@
+//! `writ create` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct CreateArgs {}

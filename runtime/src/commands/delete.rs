@@ -1,0 +1,4 @@
+//! `writ delete` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct DeleteArgs {}

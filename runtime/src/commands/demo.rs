@@ -1,0 +1,4 @@
+//! `writ demo` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {}

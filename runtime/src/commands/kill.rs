@@ -1,0 +1,4 @@
+//! `writ kill` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct KillArgs {}

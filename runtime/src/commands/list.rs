@@ -1,0 +1,4 @@
+//! `writ list` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {}

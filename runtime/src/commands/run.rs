@@ -1,0 +1,4 @@
+//! `writ run` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {}

@@ -1,0 +1,4 @@
+//! `writ start` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct StartArgs {}

@@ -1,0 +1,4 @@
+//! `writ state` (placeholder until implemented).
+
+#[derive(Debug, clap::Args)]
+pub struct StateArgs {}

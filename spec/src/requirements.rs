@@ -1,0 +1,1 @@
+//! The requirement table (generated from spec/requirements/*.toml by writ-codegen).
