@@ -29,6 +29,20 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let _ = (&cli.global, &cli.command);
-    std::process::exit(0);
+    let g = &cli.global;
+    let code = match cli.command {
+        Command::Create(a) => commands::create::run(g, a),
+        Command::Start(a) => commands::start::run(g, a),
+        Command::State(a) => commands::state::run(g, a),
+        Command::Kill(a) => commands::kill::run(g, a),
+        Command::Delete(a) => commands::delete::run(g, a),
+        Command::Run(a) => commands::run::run(g, a),
+        Command::List(a) => commands::list::run(g, a),
+        Command::Spec(a) => commands::spec::run(a),
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Coverage(a) => commands::coverage::run(a),
+        Command::Features(a) => commands::features::run(a),
+        Command::Demo(a) => commands::demo::run(a),
+    };
+    std::process::exit(code);
 }

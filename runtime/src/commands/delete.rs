@@ -2,3 +2,8 @@
 
 #[derive(Debug, clap::Args)]
 pub struct DeleteArgs {}
+
+pub fn run(_global: &super::GlobalOpts, _args: DeleteArgs) -> i32 {
+    eprintln!("writ delete: not implemented yet");
+    1
+}
