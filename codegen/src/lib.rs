@@ -1,1 +1,2 @@
 //! Code generation for writ-spec.
+pub mod requirements;

@@ -1,0 +1,1 @@
+//! Requirements list: loading, the generated table, and spec-update diffs.
