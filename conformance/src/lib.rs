@@ -1,1 +1,1341 @@
 //! Harness for lifecycle scenario tests against any OCI runtime binary.
+//!
+//! The harness speaks runc's command line (`--root DIR create/start/state/kill/delete/run`),
+//! so the same scenario runs against writ and, when installed, against runc (the oracle that
+//! proves the scenario itself) and crun (skipped with a printed reason where it refuses the
+//! host). Everything a scenario creates is owned by a guard that cleans up on drop, also
+//! while a failed assertion unwinds: containers are force-deleted and killed, leftover mounts
+//! under the bundle are detached, cgroups named after the container are removed and the
+//! state root and bundle directories are deleted.
+//!
+//! Scenarios are written as `for_each_runtime("name", |ctx| { ... })`; every runtime runs,
+//! the result per runtime is printed (and appended to `target/conformance-report.txt`) and
+//! the test fails if any runtime that ran failed. Known, deliberate deviations of an oracle
+//! from the spec are recorded with [`Ctx::deviation`] instead of failing it.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::fs;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub use serde_json;
+
+/// How long a single runtime command may take before the harness kills it.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which implementation a runtime binary is; decides the known deviations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Writ,
+    Runc,
+    Crun,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::Writ => "writ",
+            Kind::Runc => "runc",
+            Kind::Crun => "crun",
+        })
+    }
+}
+
+/// A runtime binary under test.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    pub kind: Kind,
+    pub bin: PathBuf,
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.kind, self.bin.display())
+    }
+}
+
+/// Whether a runtime can be used on this host.
+#[derive(Debug, Clone)]
+pub enum Availability {
+    Usable(Runtime),
+    /// Not installed or refuses this host; the reason is printed.
+    Skipped {
+        kind: Kind,
+        reason: String,
+    },
+}
+
+fn workspace_target_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(dir);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|p| p.join("target"))
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+/// The writ binary: `$WRIT_BIN`, else `<target>/debug/writ` (`cargo build -p writ`).
+pub fn writ_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("WRIT_BIN") {
+        return PathBuf::from(bin);
+    }
+    workspace_target_dir().join("debug").join("writ")
+}
+
+fn find_in_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    for extra in [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ] {
+        dirs.push(PathBuf::from(extra));
+    }
+    dirs.into_iter().map(|d| d.join(name)).find(|p| {
+        p.is_file()
+            && fs::metadata(p)
+                .map(|m| m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+    })
+}
+
+/// writ, always (a missing binary makes every scenario fail, never skip).
+pub fn writ() -> Runtime {
+    Runtime {
+        kind: Kind::Writ,
+        bin: writ_bin(),
+    }
+}
+
+/// runc when installed (`$RUNC_BIN` or PATH).
+pub fn runc() -> Availability {
+    let bin = std::env::var_os("RUNC_BIN")
+        .map(PathBuf::from)
+        .or_else(|| find_in_path("runc"));
+    match bin {
+        Some(bin) => Availability::Usable(Runtime {
+            kind: Kind::Runc,
+            bin,
+        }),
+        None => Availability::Skipped {
+            kind: Kind::Runc,
+            reason: "runc is not installed".into(),
+        },
+    }
+}
+
+/// crun when installed and willing to run a container on this host. crun refuses hybrid
+/// cgroup hosts ("cgroups in hybrid mode not supported"); a probe container detects that.
+pub fn crun() -> Availability {
+    static PROBE: OnceLock<Availability> = OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let bin = std::env::var_os("CRUN_BIN")
+                .map(PathBuf::from)
+                .or_else(|| find_in_path("crun"));
+            let Some(bin) = bin else {
+                return Availability::Skipped {
+                    kind: Kind::Crun,
+                    reason: "crun is not installed".into(),
+                };
+            };
+            let rt = Runtime {
+                kind: Kind::Crun,
+                bin,
+            };
+            let ctx = Ctx::new(rt.clone(), "crun-probe");
+            let bundle = ctx.bundle();
+            bundle.set_args(&["true"]);
+            let out = ctx.run(&bundle);
+            if out.success() {
+                Availability::Usable(rt)
+            } else {
+                Availability::Skipped {
+                    kind: Kind::Crun,
+                    reason: format!(
+                        "crun cannot run a container on this host: {}",
+                        out.stderr.trim()
+                    ),
+                }
+            }
+        })
+        .clone()
+}
+
+/// All runtimes, writ first, with availability.
+pub fn runtimes() -> Vec<Availability> {
+    vec![Availability::Usable(writ()), runc(), crun()]
+}
+
+// ---------------------------------------------------------------------------------------
+// Work directory, busybox rootfs
+// ---------------------------------------------------------------------------------------
+
+/// Directory under which bundles and state roots are made (same filesystem as the
+/// cached busybox binary so it can be hard-linked into each rootfs).
+pub fn work_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::var_os("WRIT_CONFORMANCE_TMP")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("writ-conformance"));
+        fs::create_dir_all(&dir)
+            .unwrap_or_else(|e| panic!("cannot create work dir {}: {e}", dir.display()));
+        dir
+    })
+    .clone()
+}
+
+/// Where busybox-static lives (`$BUSYBOX` or /bin/busybox).
+pub fn busybox_source() -> PathBuf {
+    std::env::var_os("BUSYBOX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/bin/busybox"))
+}
+
+struct BusyboxCache {
+    binary: PathBuf,
+    applets: Vec<String>,
+}
+
+fn busybox_cache() -> &'static BusyboxCache {
+    static CACHE: OnceLock<BusyboxCache> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        let src = busybox_source();
+        let applets = list_applets(&src).unwrap_or_else(|e| panic!("{e}"));
+        let binary = work_dir().join(format!("busybox.{}", std::process::id()));
+        if !binary.exists() {
+            let tmp = binary.with_extension("tmp");
+            fs::copy(&src, &tmp)
+                .unwrap_or_else(|e| panic!("copy {} to {}: {e}", src.display(), tmp.display()));
+            fs::rename(&tmp, &binary).unwrap_or_else(|e| panic!("rename {}: {e}", tmp.display()));
+        }
+        BusyboxCache { binary, applets }
+    })
+}
+
+/// `busybox --list-full`: applet paths relative to `/` (e.g. `bin/sh`, `usr/bin/awk`).
+pub fn list_applets(busybox: &Path) -> Result<Vec<String>, String> {
+    let out = Command::new(busybox)
+        .arg("--list-full")
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run {} --list-full (install busybox-static): {e}",
+                busybox.display()
+            )
+        })?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} --list-full failed: {}",
+            busybox.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains(".."))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Fill `rootfs` with a busybox userland: `/bin/busybox` plus one symlink per applet
+/// (like `busybox --install -s`), mount point directories and a minimal /etc.
+pub fn populate_rootfs(rootfs: &Path, busybox: &Path, applets: &[String]) -> std::io::Result<()> {
+    for d in [
+        "bin", "sbin", "usr/bin", "usr/sbin", "proc", "dev", "sys", "tmp", "etc", "root", "run",
+        "mnt", "var",
+    ] {
+        fs::create_dir_all(rootfs.join(d))?;
+    }
+    fs::set_permissions(rootfs.join("tmp"), fs::Permissions::from_mode(0o1777))?;
+    let target = rootfs.join("bin/busybox");
+    if fs::hard_link(busybox, &target).is_err() {
+        fs::copy(busybox, &target)?;
+    }
+    for applet in applets {
+        let link = rootfs.join(applet);
+        if link == target || link.exists() {
+            continue;
+        }
+        if let Some(parent) = link.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        std::os::unix::fs::symlink("/bin/busybox", &link)?;
+    }
+    fs::write(
+        rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n",
+    )?;
+    fs::write(
+        rootfs.join("etc/group"),
+        "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n",
+    )?;
+    Ok(())
+}
+
+/// The base config (the shape `runc spec` produces, with our own values): no terminal,
+/// a writable root, the usual mounts, pid/net/ipc/uts/mount namespaces, masked and
+/// readonly paths.
+pub fn base_config(hostname: &str) -> Value {
+    let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    json!({
+        "ociVersion": "1.0.2",
+        "process": {
+            "terminal": false,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["sh"],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {
+                "bounding": caps.clone(),
+                "effective": caps.clone(),
+                "permitted": caps.clone(),
+                "ambient": caps
+            },
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": false},
+        "hostname": hostname,
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]}
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+            "namespaces": [
+                {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}
+            ],
+            "maskedPaths": [
+                "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                "/proc/sched_debug", "/sys/firmware", "/proc/scsi"
+            ],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Subreaper, unique ids
+// ---------------------------------------------------------------------------------------
+
+/// Make the test process a child subreaper (like conmon and containerd's shim), so a
+/// container stays our descendant after `create` exits and we can wait for it.
+pub fn become_subreaper() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        // SAFETY: prctl(PR_SET_CHILD_SUBREAPER) only sets a flag on this process.
+        let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        assert_eq!(
+            rc,
+            0,
+            "prctl(PR_SET_CHILD_SUBREAPER): {}",
+            std::io::Error::last_os_error()
+        );
+    });
+}
+
+/// A container id unique across processes and calls.
+pub fn unique_id(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let tag: String = tag
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect();
+    format!("wc-{tag}-{}-{n}", std::process::id())
+}
+
+// ---------------------------------------------------------------------------------------
+// Command output
+// ---------------------------------------------------------------------------------------
+
+/// What a runtime command did.
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub argv: Vec<String>,
+    /// Exit code; `None` when killed by a signal or timed out.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub timed_out: bool,
+}
+
+impl Out {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+    /// Panics (with the whole output) unless the command exited 0.
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert!(self.success(), "command failed: {self}");
+        self
+    }
+    /// Panics unless the command failed (non-zero exit) and said something on stderr/stdout.
+    #[track_caller]
+    pub fn fails(&self) -> &Self {
+        assert!(!self.timed_out, "command timed out: {self}");
+        assert!(
+            self.code.is_some_and(|c| c != 0),
+            "command should have failed: {self}"
+        );
+        assert!(
+            !(self.stderr.trim().is_empty() && self.stdout.trim().is_empty()),
+            "command failed without an error message: {self}"
+        );
+        self
+    }
+    /// All text output, lower-cased (for error text checks).
+    pub fn text_lower(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr).to_lowercase()
+    }
+}
+
+impl fmt::Display for Out {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` exit={:?}{} ({:?})\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.argv.join(" "),
+            self.code,
+            if self.timed_out { " TIMED OUT" } else { "" },
+            self.elapsed,
+            self.stdout,
+            self.stderr
+        )
+    }
+}
+
+fn read_lossy(p: &Path) -> String {
+    fs::read(p)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Options for one runtime invocation.
+#[derive(Default)]
+pub struct Invoke<'a> {
+    pub stdin: Option<Stdio>,
+    /// Files that receive stdout/stderr (the container inherits them on create/run).
+    pub stdout_file: Option<&'a Path>,
+    pub stderr_file: Option<&'a Path>,
+    /// Extra fds to pass as 3, 4, ... (for --preserve-fds).
+    pub extra_fds: Vec<OwnedFd>,
+    pub timeout: Option<Duration>,
+}
+
+static SPAWN_LOCK: Mutex<()> = Mutex::new(());
+
+/// Run `bin args...`, output to files, with a timeout.
+pub fn invoke(bin: &Path, args: &[&OsStr], opts: Invoke<'_>) -> Out {
+    let scratch = tempfile::Builder::new()
+        .prefix("out")
+        .tempdir_in(work_dir())
+        .expect("scratch dir for command output");
+    let out_path = opts
+        .stdout_file
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| scratch.path().join("stdout"));
+    let err_path = opts
+        .stderr_file
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| scratch.path().join("stderr"));
+    let open = |p: &Path| {
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .unwrap_or_else(|e| panic!("open {}: {e}", p.display()))
+    };
+    let (out_file, err_file) = (open(&out_path), open(&err_path));
+    let out_start = out_file.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+    let err_start = err_file.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .stdout(out_file)
+        .stderr(err_file)
+        .stdin(opts.stdin.unwrap_or_else(Stdio::null));
+    let argv: Vec<String> = std::iter::once(bin.as_os_str())
+        .chain(args.iter().copied())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let extra: Vec<i32> = opts.extra_fds.iter().map(|f| f.as_raw_fd()).collect();
+    if !extra.is_empty() {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec we only call dup2/fcntl (async-signal-safe) on fds
+        // that are owned by `opts.extra_fds`, alive until after spawn returns.
+        unsafe {
+            cmd.pre_exec(move || {
+                // Move the sources out of the way first so that dup2 to 3.. cannot clobber them.
+                let mut tmp = Vec::with_capacity(extra.len());
+                for fd in &extra {
+                    let t = libc::fcntl(*fd, libc::F_DUPFD, 100);
+                    if t < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    tmp.push(t);
+                }
+                for (i, t) in tmp.iter().enumerate() {
+                    if libc::dup2(*t, 3 + i as i32) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::close(*t);
+                }
+                Ok(())
+            });
+        }
+    }
+    let start = Instant::now();
+    // Spawning while another thread holds fds it is about to pass would leak them into our
+    // child; serialise spawns that pass extra fds with plain ones.
+    let child = {
+        let _g = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        cmd.spawn()
+    };
+    drop(opts.extra_fds);
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return Out {
+                argv,
+                code: Some(-1),
+                stdout: String::new(),
+                stderr: format!("cannot execute {}: {e}", bin.display()),
+                elapsed: start.elapsed(),
+                timed_out: false,
+            }
+        }
+    };
+    let timeout = opts.timeout.unwrap_or(COMMAND_TIMEOUT);
+    let mut timed_out = false;
+    let status: Option<ExitStatus> = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break Some(st),
+            Ok(None) => {}
+            Err(_) => break None,
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    };
+    let elapsed = start.elapsed();
+    let stdout = read_lossy(&out_path);
+    let stderr = read_lossy(&err_path);
+    Out {
+        argv,
+        code: status.and_then(|s| s.code()),
+        stdout: stdout.get(out_start..).unwrap_or("").to_owned(),
+        stderr: stderr.get(err_start..).unwrap_or("").to_owned(),
+        elapsed,
+        timed_out,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Context, bundles, containers
+// ---------------------------------------------------------------------------------------
+
+/// One scenario run against one runtime: owns the runtime's `--root` state directory.
+pub struct Ctx {
+    pub rt: Runtime,
+    pub scenario: String,
+    root: tempfile::TempDir,
+    deviations: Mutex<Vec<String>>,
+}
+
+impl Ctx {
+    pub fn new(rt: Runtime, scenario: &str) -> Ctx {
+        become_subreaper();
+        let root = tempfile::Builder::new()
+            .prefix("root-")
+            .tempdir_in(work_dir())
+            .expect("state root tempdir");
+        Ctx {
+            rt,
+            scenario: scenario.to_owned(),
+            root,
+            deviations: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.rt.kind
+    }
+
+    /// The `--root` directory.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Record a known deviation of this runtime from the spec (only for oracles).
+    pub fn deviation(&self, what: &str) {
+        assert!(self.rt.kind != Kind::Writ, "writ may not deviate: {what}");
+        println!("    [{}] known deviation: {what}", self.rt.kind);
+        self.deviations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(what.to_owned());
+    }
+
+    pub fn deviations(&self) -> Vec<String> {
+        self.deviations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// `<runtime> --root <root> args...`
+    pub fn cmd(&self, args: &[&str]) -> Out {
+        self.cmd_with(args, Invoke::default())
+    }
+
+    pub fn cmd_with(&self, args: &[&str], opts: Invoke<'_>) -> Out {
+        let mut full: Vec<&OsStr> = vec![OsStr::new("--root"), self.root.path().as_os_str()];
+        full.extend(args.iter().map(OsStr::new));
+        invoke(&self.rt.bin, &full, opts)
+    }
+
+    /// A fresh bundle with a busybox rootfs and the base config.
+    pub fn bundle(&self) -> Bundle {
+        Bundle::new()
+    }
+
+    /// A container guard (nothing is created yet).
+    pub fn container<'a>(&'a self, bundle: &'a Bundle) -> Container<'a> {
+        Container {
+            ctx: self,
+            bundle,
+            id: unique_id(&self.scenario),
+            pid: None,
+            touched: false,
+        }
+    }
+
+    /// `run` the bundle in the foreground under a fresh id; returns the runtime's
+    /// output (which includes the container's stdout/stderr).
+    pub fn run(&self, bundle: &Bundle) -> Out {
+        let mut c = self.container(bundle);
+        c.run(&[])
+    }
+}
+
+/// A bundle directory: `config.json` + `rootfs/`, removed on drop.
+pub struct Bundle {
+    dir: tempfile::TempDir,
+    pub config: Mutex<Value>,
+}
+
+impl Bundle {
+    pub fn new() -> Bundle {
+        let dir = tempfile::Builder::new()
+            .prefix("bundle-")
+            .tempdir_in(work_dir())
+            .expect("bundle tempdir");
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod bundle");
+        let cache = busybox_cache();
+        let rootfs = dir.path().join("rootfs");
+        populate_rootfs(&rootfs, &cache.binary, &cache.applets)
+            .unwrap_or_else(|e| panic!("populate rootfs {}: {e}", rootfs.display()));
+        let host: String = dir
+            .path()
+            .file_name()
+            .map(|n| {
+                n.to_string_lossy()
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let b = Bundle {
+            dir,
+            config: Mutex::new(base_config(&format!("wc{}", &host[..host.len().min(20)]))),
+        };
+        b.write_config();
+        b
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn rootfs(&self) -> PathBuf {
+        self.dir.path().join("rootfs")
+    }
+
+    /// Change the config (then written to config.json).
+    pub fn edit(&self, f: impl FnOnce(&mut Value)) {
+        {
+            let mut c = self.config.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut c);
+        }
+        self.write_config();
+    }
+
+    pub fn config(&self) -> Value {
+        self.config
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn write_config(&self) {
+        let c = self.config();
+        let text = serde_json::to_vec_pretty(&c).expect("serialize config");
+        fs::write(self.dir.path().join("config.json"), text).expect("write config.json");
+    }
+
+    /// `process.args`.
+    pub fn set_args(&self, args: &[&str]) {
+        self.edit(|c| c["process"]["args"] = json!(args));
+    }
+
+    /// `process.args = ["sh", "-c", script]`.
+    pub fn set_sh(&self, script: &str) {
+        self.set_args(&["sh", "-c", script]);
+    }
+}
+
+impl Default for Bundle {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Bundle {
+    fn drop(&mut self) {
+        umount_under(self.dir.path());
+    }
+}
+
+/// Detach every mount at or below `dir` in our mount namespace (deepest first).
+pub fn umount_under(dir: &Path) {
+    let Ok(info) = fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
+    let mut points: Vec<PathBuf> = info
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(unescape_mountinfo)
+        .filter(|p| p.starts_with(dir))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
+    for p in points {
+        let _ = nix::mount::umount2(&p, nix::mount::MntFlags::MNT_DETACH);
+    }
+}
+
+fn unescape_mountinfo(s: &str) -> PathBuf {
+    let mut out = Vec::with_capacity(s.len());
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 4 <= b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8) {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    PathBuf::from(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Mount points (as seen in this mount namespace).
+pub fn host_mount_points() -> Vec<PathBuf> {
+    fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(unescape_mountinfo)
+        .collect()
+}
+
+/// Options for `create`.
+#[derive(Default)]
+pub struct CreateOpts<'a> {
+    pub pid_file: Option<&'a Path>,
+    pub console_socket: Option<&'a Path>,
+    pub preserve_fds: Vec<OwnedFd>,
+    pub extra_args: Vec<String>,
+}
+
+/// A container id on one runtime; on drop it is force-deleted, its process killed and
+/// reaped, and cgroups named after it removed.
+pub struct Container<'a> {
+    pub ctx: &'a Ctx,
+    pub bundle: &'a Bundle,
+    pub id: String,
+    /// Host pid from the pid file, once created.
+    pub pid: Option<i32>,
+    touched: bool,
+}
+
+impl<'a> Container<'a> {
+    fn io_path(&self, name: &str) -> PathBuf {
+        self.bundle.path().join(format!("{}.{name}", self.id))
+    }
+
+    /// Where the container's stdout (inherited from create) is written.
+    pub fn stdout_path(&self) -> PathBuf {
+        self.io_path("stdout")
+    }
+    pub fn stderr_path(&self) -> PathBuf {
+        self.io_path("stderr")
+    }
+    pub fn pid_file_path(&self) -> PathBuf {
+        self.io_path("pid")
+    }
+
+    /// The container's stdout so far.
+    pub fn stdout(&self) -> String {
+        read_lossy(&self.stdout_path())
+    }
+    pub fn stderr(&self) -> String {
+        read_lossy(&self.stderr_path())
+    }
+
+    /// `create --bundle B --pid-file <bundle>/<id>.pid ID`, stdio to files.
+    pub fn create(&mut self) -> Out {
+        self.create_with(CreateOpts::default())
+    }
+
+    pub fn create_with(&mut self, opts: CreateOpts<'_>) -> Out {
+        self.touched = true;
+        let default_pid = self.pid_file_path();
+        let pid_file = opts.pid_file.unwrap_or(&default_pid).to_path_buf();
+        let bundle = self.bundle.path().to_string_lossy().into_owned();
+        let pid_s = pid_file.to_string_lossy().into_owned();
+        let mut args: Vec<String> = vec![
+            "create".into(),
+            "--bundle".into(),
+            bundle,
+            "--pid-file".into(),
+            pid_s,
+        ];
+        if let Some(s) = opts.console_socket {
+            args.push("--console-socket".into());
+            args.push(s.to_string_lossy().into_owned());
+        }
+        if !opts.preserve_fds.is_empty() {
+            args.push("--preserve-fds".into());
+            args.push(opts.preserve_fds.len().to_string());
+        }
+        args.extend(opts.extra_args);
+        args.push(self.id.clone());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (so, se) = (self.stdout_path(), self.stderr_path());
+        let out = self.ctx.cmd_with(
+            &argv,
+            Invoke {
+                stdout_file: Some(&so),
+                stderr_file: Some(&se),
+                extra_fds: opts.preserve_fds,
+                ..Default::default()
+            },
+        );
+        if out.success() {
+            self.pid = fs::read_to_string(&pid_file)
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
+        }
+        out
+    }
+
+    pub fn start(&self) -> Out {
+        self.ctx.cmd(&["start", &self.id])
+    }
+
+    /// `state ID` (raw).
+    pub fn state_out(&self) -> Out {
+        self.ctx.cmd(&["state", &self.id])
+    }
+
+    /// `state ID` parsed; panics if the command fails or the JSON is invalid.
+    #[track_caller]
+    pub fn state(&self) -> Value {
+        let out = self.state_out();
+        out.ok();
+        serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("state output is not JSON ({e}): {out}"))
+    }
+
+    /// The `status` field of `state`.
+    #[track_caller]
+    pub fn status(&self) -> String {
+        self.state()["status"]
+            .as_str()
+            .unwrap_or("<missing status>")
+            .to_owned()
+    }
+
+    pub fn kill(&self, signal: &str) -> Out {
+        self.ctx.cmd(&["kill", &self.id, signal])
+    }
+
+    pub fn delete(&self) -> Out {
+        self.ctx.cmd(&["delete", &self.id])
+    }
+
+    pub fn delete_force(&self) -> Out {
+        self.ctx.cmd(&["delete", "--force", &self.id])
+    }
+
+    /// `run --bundle B ID` in the foreground; the container's stdio is the command's.
+    pub fn run(&mut self, extra: &[&str]) -> Out {
+        self.touched = true;
+        let bundle = self.bundle.path().to_string_lossy().into_owned();
+        let mut args: Vec<&str> = vec!["run", "--bundle", &bundle];
+        args.extend_from_slice(extra);
+        args.push(&self.id);
+        let (so, se) = (self.stdout_path(), self.stderr_path());
+        self.ctx.cmd_with(
+            &args,
+            Invoke {
+                stdout_file: Some(&so),
+                stderr_file: Some(&se),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Wait until the container's process exits (it is our descendant: we are a subreaper).
+    /// Returns the exit code (128+signal when killed), or None if it could not be reaped by
+    /// us (then we wait for it to disappear).
+    #[track_caller]
+    pub fn wait_exit(&self, timeout: Duration) -> Option<i32> {
+        let pid = self
+            .pid
+            .expect("container has no pid (create failed or no pid file)");
+        wait_pid(pid, timeout).unwrap_or_else(|e| panic!("container {} (pid {pid}): {e}", self.id))
+    }
+
+    /// Poll `state` until status is `want` (or timeout).
+    #[track_caller]
+    pub fn wait_status(&self, want: &str, timeout: Duration) {
+        let start = Instant::now();
+        loop {
+            let st = self.status();
+            if st == want {
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "container {} stayed {st}, expected {want}",
+                self.id
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Wait for `pid` to exit: waitpid when it is our child, else poll /proc.
+pub fn wait_pid(pid: i32, timeout: Duration) -> Result<Option<i32>, String> {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let start = Instant::now();
+    let np = nix::unistd::Pid::from_raw(pid);
+    loop {
+        match waitpid(np, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(Some(code)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(Some(128 + sig as i32)),
+            Ok(_) => {}
+            Err(nix::errno::Errno::ECHILD) => {
+                // Not our child: wait until it is gone or a zombie.
+                let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let state = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().next());
+                if matches!(state, None | Some("Z") | Some("X")) {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(format!("waitpid: {e}")),
+        }
+        if start.elapsed() > timeout {
+            return Err(format!("did not exit within {timeout:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Whether a process exists and is not a zombie.
+pub fn pid_alive(pid: i32) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, r)| r.split_whitespace().next());
+    matches!(state, Some(s) if s != "Z" && s != "X")
+}
+
+impl Drop for Container<'_> {
+    fn drop(&mut self) {
+        if !self.touched {
+            return;
+        }
+        let _ = self.ctx.cmd(&["delete", "--force", &self.id]);
+        if let Some(pid) = self.pid {
+            if pid_alive(pid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = wait_pid(pid, Duration::from_secs(5));
+        }
+        remove_cgroups_named(&self.id);
+        umount_under(self.bundle.path());
+    }
+}
+
+/// Kill the processes in, and remove, cgroup directories named after a container id
+/// (any hierarchy; directly under the mount or under our own cgroup).
+pub fn remove_cgroups_named(id: &str) {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let own = fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    for line in info.lines() {
+        let Some((_, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let fstype = post.split(' ').next().unwrap_or("");
+        if fstype != "cgroup" && fstype != "cgroup2" {
+            continue;
+        }
+        let Some(mnt) = line.split(' ').nth(4).map(unescape_mountinfo) else {
+            continue;
+        };
+        let mut candidates = vec![mnt.join(id)];
+        for l in own.lines() {
+            if let Some(path) = l.splitn(3, ':').nth(2) {
+                candidates.push(mnt.join(path.trim_start_matches('/')).join(id));
+            }
+        }
+        for dir in candidates {
+            if dir.is_dir() {
+                remove_cgroup_tree(&dir);
+            }
+        }
+    }
+}
+
+fn remove_cgroup_tree(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                remove_cgroup_tree(&e.path());
+            }
+        }
+    }
+    for _ in 0..50 {
+        let procs = fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+        for p in procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        if fs::remove_dir(dir).is_ok() || !dir.exists() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Console socket
+// ---------------------------------------------------------------------------------------
+
+/// What the runtime sent to the console socket.
+pub struct ConsoleReceived {
+    pub payload: Vec<u8>,
+    pub fds: Vec<OwnedFd>,
+    /// How many sendmsg calls delivered something (the contract asks for one).
+    pub messages: usize,
+}
+
+/// A unix socket listener that receives the pty master (SCM_RIGHTS) on a thread.
+pub struct ConsoleSocket {
+    pub path: PathBuf,
+    _dir: tempfile::TempDir,
+    handle: Option<std::thread::JoinHandle<Result<ConsoleReceived, String>>>,
+}
+
+impl ConsoleSocket {
+    pub fn listen() -> ConsoleSocket {
+        let dir = tempfile::Builder::new()
+            .prefix("console-")
+            .tempdir_in(work_dir())
+            .expect("tempdir");
+        let path = dir.path().join("console.sock");
+        let listener = UnixListener::bind(&path).expect("bind console socket");
+        let handle = std::thread::spawn(move || receive_console(listener));
+        ConsoleSocket {
+            path,
+            _dir: dir,
+            handle: Some(handle),
+        }
+    }
+
+    /// Wait for the runtime's message (the accept thread gives up after 30 s).
+    pub fn receive(mut self) -> Result<ConsoleReceived, String> {
+        match self.handle.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| "console receiver panicked".to_owned())?,
+            None => Err("already received".into()),
+        }
+    }
+}
+
+fn receive_console(listener: UnixListener) -> Result<ConsoleReceived, String> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let stream = loop {
+        match listener.accept() {
+            Ok((s, _)) => break s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if start.elapsed() > COMMAND_TIMEOUT {
+                    return Err("no connection to the console socket".into());
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => return Err(format!("accept: {e}")),
+        }
+    };
+    stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(COMMAND_TIMEOUT))
+        .map_err(|e| e.to_string())?;
+    let mut received = ConsoleReceived {
+        payload: Vec::new(),
+        fds: Vec::new(),
+        messages: 0,
+    };
+    loop {
+        let mut buf = [0u8; 4096];
+        let mut cmsg = nix::cmsg_space!([std::os::fd::RawFd; 4]);
+        let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+        let msg = recvmsg::<()>(
+            stream.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .map_err(|e| format!("recvmsg: {e}"))?;
+        let n = msg.bytes;
+        let mut got_fd = false;
+        for c in msg.cmsgs().map_err(|e| format!("cmsgs: {e}"))? {
+            if let ControlMessageOwned::ScmRights(fds) = c {
+                for fd in fds {
+                    // SAFETY: the kernel just installed this fd in our table for us.
+                    received.fds.push(unsafe { OwnedFd::from_raw_fd(fd) });
+                    got_fd = true;
+                }
+            }
+        }
+        if n == 0 && !got_fd {
+            break; // peer closed
+        }
+        received.messages += 1;
+        received.payload.extend_from_slice(&buf[..n]);
+        if got_fd {
+            break;
+        }
+    }
+    Ok(received)
+}
+
+// ---------------------------------------------------------------------------------------
+// Running a scenario against every runtime
+// ---------------------------------------------------------------------------------------
+
+/// Result of one scenario on one runtime.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Pass { deviations: Vec<String> },
+    Fail(String),
+    Skipped(String),
+}
+
+fn report_line(scenario: &str, rt: &str, outcome: &Outcome) {
+    let (res, detail) = match outcome {
+        Outcome::Pass { deviations } if deviations.is_empty() => ("PASS", String::new()),
+        Outcome::Pass { deviations } => (
+            "PASS",
+            format!("known deviations: {}", deviations.join("; ")),
+        ),
+        Outcome::Fail(m) => ("FAIL", m.lines().next().unwrap_or("").to_owned()),
+        Outcome::Skipped(r) => ("SKIP", r.clone()),
+    };
+    println!("[conformance] {scenario:<28} runtime={rt:<40} {res} {detail}");
+    let path = workspace_target_dir().join("conformance-report.txt");
+    if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{scenario}\t{rt}\t{res}\t{detail}");
+    }
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else {
+        "panic".into()
+    }
+}
+
+/// Run `scenario` against writ, runc (when installed) and crun (when usable); print which
+/// runtime ran and its result; panic at the end if any runtime that ran failed.
+pub fn for_each_runtime(name: &str, scenario: impl Fn(&Ctx)) {
+    let mut failures = Vec::new();
+    for avail in runtimes() {
+        let (label, outcome) = match avail {
+            Availability::Skipped { kind, reason } => (kind.to_string(), Outcome::Skipped(reason)),
+            Availability::Usable(rt) => {
+                let label = rt.to_string();
+                let ctx = Ctx::new(rt, name);
+                let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenario(&ctx)));
+                let outcome = match res {
+                    Ok(()) => Outcome::Pass {
+                        deviations: ctx.deviations(),
+                    },
+                    Err(p) => Outcome::Fail(panic_message(&*p)),
+                };
+                (label, outcome)
+            }
+        };
+        report_line(name, &label, &outcome);
+        if let Outcome::Fail(m) = outcome {
+            failures.push(format!("[{label}] {m}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "scenario {name} failed on:\n{}",
+        failures.join("\n\n")
+    );
+}
+
+/// Same as [`for_each_runtime`] but for scenarios that only make sense for one runtime.
+pub fn only_writ(name: &str, scenario: impl Fn(&Ctx)) {
+    let rt = writ();
+    let label = rt.to_string();
+    let ctx = Ctx::new(rt, name);
+    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenario(&ctx)));
+    let outcome = match res {
+        Ok(()) => Outcome::Pass { deviations: vec![] },
+        Err(p) => Outcome::Fail(panic_message(&*p)),
+    };
+    report_line(name, &label, &outcome);
+    if let Outcome::Fail(m) = outcome {
+        panic!("scenario {name} failed on [{label}]: {m}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers for scenarios
+// ---------------------------------------------------------------------------------------
+
+/// The namespace link (`/proc/self/ns/<name>` target, e.g. `net:[4026531840]`) of a process.
+pub fn ns_link(pid: &str, ns: &str) -> String {
+    fs::read_link(format!("/proc/{pid}/ns/{ns}"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Parse `key=value` lines printed by a container script.
+pub fn kv_lines(text: &str) -> std::collections::BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
+/// Capability names to bit numbers (the ones scenarios use).
+pub fn cap_bit(name: &str) -> Option<u32> {
+    const CAPS: &[&str] = &[
+        "CAP_CHOWN",
+        "CAP_DAC_OVERRIDE",
+        "CAP_DAC_READ_SEARCH",
+        "CAP_FOWNER",
+        "CAP_FSETID",
+        "CAP_KILL",
+        "CAP_SETGID",
+        "CAP_SETUID",
+        "CAP_SETPCAP",
+        "CAP_LINUX_IMMUTABLE",
+        "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST",
+        "CAP_NET_ADMIN",
+        "CAP_NET_RAW",
+        "CAP_IPC_LOCK",
+        "CAP_IPC_OWNER",
+        "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO",
+        "CAP_SYS_CHROOT",
+        "CAP_SYS_PTRACE",
+        "CAP_SYS_PACCT",
+        "CAP_SYS_ADMIN",
+        "CAP_SYS_BOOT",
+        "CAP_SYS_NICE",
+        "CAP_SYS_RESOURCE",
+        "CAP_SYS_TIME",
+        "CAP_SYS_TTY_CONFIG",
+        "CAP_MKNOD",
+        "CAP_LEASE",
+        "CAP_AUDIT_WRITE",
+        "CAP_AUDIT_CONTROL",
+        "CAP_SETFCAP",
+        "CAP_MAC_OVERRIDE",
+        "CAP_MAC_ADMIN",
+        "CAP_SYSLOG",
+        "CAP_WAKE_ALARM",
+        "CAP_BLOCK_SUSPEND",
+        "CAP_AUDIT_READ",
+        "CAP_PERFMON",
+        "CAP_BPF",
+        "CAP_CHECKPOINT_RESTORE",
+    ];
+    CAPS.iter().position(|c| *c == name).map(|p| p as u32)
+}
+
+/// Bit mask of capability names.
+pub fn cap_mask(names: &[&str]) -> u64 {
+    names
+        .iter()
+        .map(|n| 1u64 << cap_bit(n).unwrap_or_else(|| panic!("unknown capability {n}")))
+        .fold(0, |a, b| a | b)
+}

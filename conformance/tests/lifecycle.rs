@@ -1,0 +1,394 @@
+//! The lifecycle of runtime.md and every error it names.
+
+use std::fs;
+use std::time::{Duration, Instant};
+
+use writ_conformance::{for_each_runtime, ns_link, pid_alive, Kind};
+
+const T: Duration = Duration::from_secs(10);
+
+/// A container script that waits for SIGTERM and exits 3 when it arrives.
+const WAIT_TERM: &str =
+    "trap 'echo got-term; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
+
+#[test]
+fn lifecycle_create_start_kill_delete() {
+    for_each_runtime("lifecycle", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh(WAIT_TERM);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+
+        // created: state JSON with the required fields, the pid file names a host pid.
+        let st = c.state();
+        assert_eq!(st["status"], "created", "state after create: {st}");
+        assert_eq!(st["id"], c.id.as_str(), "state id: {st}");
+        assert!(
+            st["ociVersion"].as_str().is_some_and(|v| !v.is_empty()),
+            "ociVersion in {st}"
+        );
+        let bundle = fs::canonicalize(b.path()).unwrap();
+        assert_eq!(
+            st["bundle"].as_str(),
+            Some(bundle.to_str().unwrap()),
+            "bundle in {st}"
+        );
+        let pid = c.pid.expect("pid file written by create");
+        assert_eq!(
+            st["pid"].as_i64(),
+            Some(pid as i64),
+            "state pid vs pid file: {st}"
+        );
+        assert!(
+            pid_alive(pid),
+            "the container process {pid} is alive after create"
+        );
+        // The user program has not run yet.
+        assert!(
+            !c.stdout().contains("ready"),
+            "the user process ran before start: {}",
+            c.stdout()
+        );
+        // The pid file holds the pid in our (host) pid namespace; the process is in a new one.
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let nspid = status
+            .lines()
+            .find(|l| l.starts_with("NSpid:"))
+            .unwrap_or("");
+        assert!(
+            nspid.split_whitespace().nth(1) == Some(pid.to_string().as_str()),
+            "host pid in {nspid}"
+        );
+        assert_eq!(
+            nspid.split_whitespace().last(),
+            Some("1"),
+            "pid 1 inside its pid namespace: {nspid}"
+        );
+        assert_ne!(ns_link(&pid.to_string(), "pid"), ns_link("self", "pid"));
+        // It stays our descendant (we are a subreaper, like conmon): create's exit re-parents it to us.
+        let ppid = status
+            .lines()
+            .find(|l| l.starts_with("PPid:"))
+            .unwrap_or("");
+        assert_eq!(
+            ppid.split_whitespace().nth(1),
+            Some(std::process::id().to_string().as_str()),
+            "container process is re-parented to the caller of create: {ppid}"
+        );
+
+        c.start().ok();
+        let deadline = Instant::now() + T;
+        while !c.stdout().contains("ready") {
+            assert!(
+                Instant::now() < deadline,
+                "user process did not run after start"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let st = c.state();
+        assert_eq!(st["status"], "running", "state after start: {st}");
+        assert_eq!(
+            st["pid"].as_i64(),
+            Some(pid as i64),
+            "pid stays the same: {st}"
+        );
+
+        c.kill("TERM").ok();
+        assert_eq!(c.wait_exit(T), Some(3), "exit status after SIGTERM");
+        assert!(
+            c.stdout().contains("got-term"),
+            "the signal reached the process: {}",
+            c.stdout()
+        );
+        let st = c.state();
+        assert_eq!(st["status"], "stopped", "state after exit: {st}");
+
+        c.delete().ok();
+        c.state_out().fails();
+        assert!(
+            !ctx.root().join(&c.id).exists() || ctx.kind() != Kind::Writ,
+            "state dir removed"
+        );
+    });
+}
+
+#[test]
+fn kill_signal_forms() {
+    for_each_runtime("kill-signal-forms", |ctx| {
+        for sig in ["TERM", "SIGTERM", "15"] {
+            let b = ctx.bundle();
+            b.set_sh(WAIT_TERM);
+            let mut c = ctx.container(&b);
+            c.create().ok();
+            c.start().ok();
+            let deadline = Instant::now() + T;
+            while !c.stdout().contains("ready") {
+                assert!(
+                    Instant::now() < deadline,
+                    "user process did not run after start"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            c.kill(sig).ok();
+            assert_eq!(c.wait_exit(T), Some(3), "exit status after kill {sig}");
+            c.delete().ok();
+        }
+        // Default signal is TERM.
+        let b = ctx.bundle();
+        b.set_sh(WAIT_TERM);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        let deadline = Instant::now() + T;
+        while !c.stdout().contains("ready") {
+            assert!(
+                Instant::now() < deadline,
+                "user process did not run after start"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        ctx.cmd(&["kill", &c.id]).ok();
+        assert_eq!(
+            c.wait_exit(T),
+            Some(3),
+            "exit status after kill without a signal"
+        );
+    });
+}
+
+#[test]
+fn run_returns_exit_status_and_output() {
+    for_each_runtime("run-exit-status", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh("echo out-line; echo err-line >&2; exit 7");
+        let mut c = ctx.container(&b);
+        let out = c.run(&[]);
+        assert_eq!(
+            out.code,
+            Some(7),
+            "run exits with the container's status: {out}"
+        );
+        assert!(
+            out.stdout.contains("out-line"),
+            "container stdout is the caller's: {out}"
+        );
+        assert!(
+            out.stderr.contains("err-line"),
+            "container stderr is the caller's: {out}"
+        );
+    });
+}
+
+#[test]
+fn error_missing_id() {
+    for_each_runtime("error-missing-id", |ctx| {
+        let b = ctx.bundle();
+        let bundle = b.path().to_str().unwrap();
+        ctx.cmd(&["create", "--bundle", bundle]).fails();
+        ctx.cmd(&["start"]).fails();
+        ctx.cmd(&["state"]).fails();
+        ctx.cmd(&["kill"]).fails();
+        ctx.cmd(&["delete"]).fails();
+    });
+}
+
+#[test]
+fn error_unknown_id() {
+    for_each_runtime("error-unknown-id", |ctx| {
+        let id = writ_conformance::unique_id("unknown");
+        ctx.cmd(&["state", &id]).fails();
+        ctx.cmd(&["start", &id]).fails();
+        ctx.cmd(&["kill", &id, "KILL"]).fails();
+        ctx.cmd(&["delete", &id]).fails();
+    });
+}
+
+#[test]
+fn error_duplicate_create() {
+    for_each_runtime("error-duplicate-create", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh(WAIT_TERM);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        let pid = c.pid;
+        let b2 = ctx.bundle();
+        let bundle2 = b2.path().to_str().unwrap();
+        ctx.cmd(&["create", "--bundle", bundle2, &c.id]).fails();
+        let st = c.state();
+        assert_eq!(
+            st["status"], "created",
+            "the first container is untouched: {st}"
+        );
+        assert_eq!(st["pid"].as_i64(), pid.map(i64::from), "same pid: {st}");
+        assert!(pid.is_some_and(pid_alive));
+    });
+}
+
+#[test]
+fn error_start_not_created() {
+    for_each_runtime("error-start-not-created", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh(WAIT_TERM);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        c.wait_status("running", T);
+        // running -> start fails
+        c.start().fails();
+        assert_eq!(c.status(), "running");
+        c.kill("KILL").ok();
+        c.wait_exit(T);
+        // stopped -> start fails
+        c.start().fails();
+        assert_eq!(c.status(), "stopped");
+    });
+}
+
+#[test]
+fn error_kill_stopped() {
+    for_each_runtime("error-kill-stopped", |ctx| {
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0));
+        assert_eq!(c.status(), "stopped");
+        c.kill("TERM").fails();
+        assert_eq!(c.status(), "stopped");
+    });
+}
+
+#[test]
+fn error_delete_created_without_force() {
+    for_each_runtime("error-delete-created", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh(WAIT_TERM);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        let pid = c.pid.expect("pid");
+        let out = c.delete();
+        if ctx.kind() == Kind::Runc && out.success() {
+            // runc deliberately lets `delete` remove a created container.
+            ctx.deviation("runc deletes a `created` container without --force");
+            return;
+        }
+        out.fails();
+        let st = c.state();
+        assert_eq!(st["status"], "created", "left exactly as it was: {st}");
+        assert_eq!(st["pid"].as_i64(), Some(pid as i64));
+        assert!(pid_alive(pid), "process still alive");
+        // and it still starts
+        c.start().ok();
+        c.wait_status("running", T);
+    });
+}
+
+#[test]
+fn error_delete_running_without_force() {
+    for_each_runtime("error-delete-running", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh(WAIT_TERM);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        c.wait_status("running", T);
+        let pid = c.pid.expect("pid");
+        c.delete().fails();
+        let st = c.state();
+        assert_eq!(st["status"], "running", "left exactly as it was: {st}");
+        assert!(pid_alive(pid), "process still alive");
+        // --force removes it and its process.
+        c.delete_force().ok();
+        assert!(c.wait_exit(T).is_some() || !pid_alive(pid));
+        c.state_out().fails();
+    });
+}
+
+#[test]
+fn error_state_of_deleted() {
+    for_each_runtime("error-state-deleted", |ctx| {
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        c.wait_exit(T);
+        c.delete().ok();
+        c.state_out().fails();
+        c.kill("KILL").fails();
+        c.start().fails();
+        c.delete().fails();
+    });
+}
+
+#[test]
+fn missing_executable_fails_at_create() {
+    for_each_runtime("missing-executable", |ctx| {
+        for args in [&["/no/such/program"][..], &["no-such-program-in-path"][..]] {
+            let b = ctx.bundle();
+            b.set_args(args);
+            let mut c = ctx.container(&b);
+            let out = c.create();
+            out.fails();
+            let text = out.text_lower();
+            assert!(
+                text.contains("no such file or directory")
+                    || text.contains("executable file not found"),
+                "error text for {args:?} names the cause: {out}"
+            );
+            c.state_out().fails();
+        }
+    });
+}
+
+#[test]
+fn state_reports_creating_during_create() {
+    for_each_runtime("state-creating", |ctx| {
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let flag = b.path().join("in-hook");
+        let release = b.path().join("release");
+        let script = format!(
+            "touch {f}; i=0; while [ ! -e {r} ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i+1)); done",
+            f = flag.display(),
+            r = release.display()
+        );
+        b.edit(|c| {
+            c["hooks"] = serde_json::json!({
+                "createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", script]}]
+            })
+        });
+        let mut c = ctx.container(&b);
+        let id = c.id.clone();
+        let seen = std::thread::scope(|s| {
+            let h = s.spawn(|| {
+                let deadline = Instant::now() + T;
+                while !flag.exists() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                let out = ctx.cmd(&["state", &id]);
+                fs::write(&release, "").unwrap();
+                out
+            });
+            let created = c.create();
+            (created, h.join().unwrap())
+        });
+        let (created, st) = seen;
+        created.ok();
+        let status = serde_json::from_str::<serde_json::Value>(&st.stdout)
+            .ok()
+            .and_then(|v| v["status"].as_str().map(str::to_owned));
+        if ctx.kind() != Kind::Writ && status.as_deref() != Some("creating") {
+            ctx.deviation(&format!(
+                "`state` during create does not report creating (got {status:?})"
+            ));
+            return;
+        }
+        assert_eq!(
+            status.as_deref(),
+            Some("creating"),
+            "state while create runs: {st}"
+        );
+    });
+}
