@@ -789,7 +789,10 @@ pub fn host_mount_points() -> Vec<PathBuf> {
 pub struct CreateOpts<'a> {
     pub pid_file: Option<&'a Path>,
     pub console_socket: Option<&'a Path>,
+    /// Fds passed to the runtime as 3, 4, ...
     pub preserve_fds: Vec<OwnedFd>,
+    /// The `--preserve-fds` value; defaults to `preserve_fds.len()`.
+    pub preserve_count: Option<usize>,
     pub extra_args: Vec<String>,
 }
 
@@ -850,9 +853,10 @@ impl<'a> Container<'a> {
             args.push("--console-socket".into());
             args.push(s.to_string_lossy().into_owned());
         }
-        if !opts.preserve_fds.is_empty() {
+        let count = opts.preserve_count.unwrap_or(opts.preserve_fds.len());
+        if count > 0 {
             args.push("--preserve-fds".into());
-            args.push(opts.preserve_fds.len().to_string());
+            args.push(count.to_string());
         }
         args.extend(opts.extra_args);
         args.push(self.id.clone());
