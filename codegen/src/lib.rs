@@ -1,2 +1,7 @@
-//! Code generation for writ-spec.
+//! Code generation for writ-spec: the spec types, their validation, and the requirement table,
+//! all from the pinned OCI runtime-spec schemas.
+pub mod generate;
+pub mod names;
 pub mod requirements;
+pub mod schema;
+pub mod types;
