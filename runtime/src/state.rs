@@ -1,1 +1,774 @@
-//! state
+//! Container state (runtime.md#state): the OCI state JSON, and the per-container state
+//! directory `<root>/<id>/` that the lifecycle commands share.
+//!
+//! Layout and concurrency:
+//! - `<root>/<id>/state.json` is what writ recorded; it is always replaced atomically
+//!   (write to a temporary file in the same directory, then rename), so a reader never
+//!   sees a partial file and needs no lock.
+//! - Commands that change a container (`create`, `start`, `kill`, `delete`) hold an
+//!   exclusive `flock` on the state directory itself for their whole run, so two of them
+//!   never interleave on one id. `state` and `list` do not wait for it.
+//! - `create` prepares the directory under a temporary name, takes the lock, writes
+//!   `state.json` with phase `creating` and only then renames the directory into place
+//!   (`RENAME_NOREPLACE`): an id is reserved atomically, and whoever sees the directory
+//!   sees a complete state. While `create` runs, `state` reports `creating` (it detects a
+//!   live creator by failing to take a shared lock).
+//! - The status is derived from the live process, not stored: stopped when the process
+//!   is gone, a zombie, or a different process with the same pid (its start time in
+//!   `/proc/<pid>/stat` differs from the recorded one); `created` while the exec fifo
+//!   exists; otherwise `running`.
+//! - `delete` renames the directory away before removing it; a command that was waiting
+//!   for the lock notices that the directory it locked is no longer `<root>/<id>`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{FlockOperation, Mode, OFlags, RenameFlags};
+use serde::{Deserialize, Serialize};
+
+use crate::plan::HookPlan;
+
+/// The runtime-spec version writ implements, reported in `ociVersion`.
+pub const OCI_VERSION: &str = "1.3.0";
+/// Name of the recorded state in a container's state directory.
+pub const STATE_FILE: &str = "state.json";
+const STATE_TMP: &str = ".state.json.tmp";
+
+/// The status of a container (runtime.md#state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Creating,
+    Created,
+    Running,
+    Stopped,
+}
+
+impl Status {
+    /// The spec's lower-case name of the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Creating => "creating",
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Stopped => "stopped",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Serialize)]
+struct OciState<'a> {
+    #[serde(rename = "ociVersion")]
+    oci_version: &'a str,
+    id: &'a str,
+    status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pid: Option<i32>,
+    bundle: String,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    annotations: &'a BTreeMap<String, String>,
+}
+
+/// OCI state JSON (runtime.md#state), compact: `ociVersion`, `id`, `status`, `pid`
+/// (omitted when `None`, e.g. stopped), `bundle` (absolute), `annotations` (omitted when
+/// empty). This is what hooks get on stdin.
+// REQ("runtime.state.oci-version", "runtime.state.id", "runtime.state.status", "runtime.state.pid", "runtime.state.bundle", "runtime.state.annotations")
+pub fn oci_state_json(
+    id: &str,
+    status: Status,
+    pid: Option<i32>,
+    bundle: &Path,
+    annotations: &BTreeMap<String, String>,
+) -> Vec<u8> {
+    let state = OciState {
+        oci_version: OCI_VERSION,
+        id,
+        status,
+        pid,
+        bundle: bundle.to_string_lossy().into_owned(),
+        annotations,
+    };
+    // Serialising strings, an integer and a string map cannot fail.
+    serde_json::to_vec(&state).unwrap_or_default()
+}
+
+/// How far `create` got, as recorded in state.json.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// `create` is running (or died before finishing).
+    Creating,
+    /// `create` finished: the process exists and waits for `start`.
+    Created,
+}
+
+/// A hook as stored in state.json (for `start` and `delete`, which run poststart and
+/// poststop hooks after `create` has exited).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredHook {
+    pub path: PathBuf,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
+}
+
+impl From<&HookPlan> for StoredHook {
+    fn from(h: &HookPlan) -> Self {
+        StoredHook {
+            path: h.path.clone(),
+            args: h.args.clone(),
+            env: h.env.clone(),
+            timeout: h.timeout,
+        }
+    }
+}
+
+impl From<&StoredHook> for HookPlan {
+    fn from(h: &StoredHook) -> Self {
+        HookPlan {
+            path: h.path.clone(),
+            args: h.args.clone(),
+            env: h.env.clone(),
+            timeout: h.timeout,
+        }
+    }
+}
+
+/// Everything writ records about a container (state.json).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerState {
+    #[serde(rename = "ociVersion")]
+    pub oci_version: String,
+    pub id: String,
+    pub phase: Phase,
+    /// Host pid of the container process (set once created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// Start time of that process (field 22 of /proc/<pid>/stat), to detect pid reuse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<u64>,
+    /// Absolute path of the bundle.
+    pub bundle: PathBuf,
+    /// Absolute path of the root filesystem, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rootfs: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub annotations: BTreeMap<String, String>,
+    /// When `create` started, RFC 3339 UTC.
+    pub created: String,
+    /// uid of whoever created the container.
+    pub owner: u32,
+    /// The container's cgroup (the runtime's serialised `cgroups::Cgroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststart: Vec<StoredHook>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststop: Vec<StoredHook>,
+    #[serde(default)]
+    pub systemd_cgroup: bool,
+}
+
+impl ContainerState {
+    /// A fresh state for `create`: phase `creating`, no process yet.
+    pub fn new(id: &str, bundle: &Path) -> Self {
+        ContainerState {
+            oci_version: OCI_VERSION.to_string(),
+            id: id.to_string(),
+            phase: Phase::Creating,
+            pid: None,
+            start_time: None,
+            bundle: bundle.to_path_buf(),
+            rootfs: None,
+            annotations: BTreeMap::new(),
+            created: crate::logging::rfc3339_now(),
+            owner: rustix::process::getuid().as_raw(),
+            cgroup: None,
+            poststart: Vec::new(),
+            poststop: Vec::new(),
+            systemd_cgroup: false,
+        }
+    }
+
+    /// The OCI state JSON for this container at `status` (pid omitted when stopped).
+    pub fn oci_json(&self, status: Status) -> Vec<u8> {
+        let pid = match status {
+            Status::Stopped => None,
+            _ => self.pid,
+        };
+        oci_state_json(&self.id, status, pid, &self.bundle, &self.annotations)
+    }
+}
+
+/// Errors of the state directory.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("invalid container id {id:?}: {reason}")]
+    InvalidId { id: String, reason: &'static str },
+    #[error("container {0:?} does not exist")]
+    NotFound(String),
+    #[error("container with id {0:?} already exists")]
+    AlreadyExists(String),
+    #[error("{what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("state file {} is corrupt: {source}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StateError + 'a {
+    move |source| StateError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn errno_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(rustix::io::Errno) -> StateError + 'a {
+    move |e| StateError::Io {
+        what,
+        path: path.to_path_buf(),
+        source: e.into(),
+    }
+}
+
+/// Checks a container id: non-empty, at most 255 bytes, only ASCII letters, digits and
+/// `_ + - .`, and not `.` or `..` (the set runc accepts, which keeps it one path element).
+pub fn validate_id(id: &str) -> Result<(), StateError> {
+    let bad = |reason| {
+        Err(StateError::InvalidId {
+            id: id.to_string(),
+            reason,
+        })
+    };
+    if id.is_empty() {
+        return bad("it is empty");
+    }
+    if id == "." || id == ".." {
+        return bad("it must not be \".\" or \"..\"");
+    }
+    if id.len() > 255 {
+        return bad("it is longer than 255 bytes");
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-' | b'.'))
+    {
+        return bad("only letters, digits and _ + - . are allowed");
+    }
+    Ok(())
+}
+
+/// What `/proc/<pid>/stat` says about a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcStat {
+    /// Field 3: R, S, D, Z, T, X, ...
+    pub state: char,
+    /// Field 22: start time in clock ticks after boot.
+    pub start_time: u64,
+}
+
+/// Reads state and start time of `pid`; `None` when there is no such process.
+pub fn proc_stat(pid: i32) -> Option<ProcStat> {
+    let mut buf = [0u8; 1024];
+    let mut f = fs::File::open(format!("/proc/{pid}/stat")).ok()?;
+    let n = f.read(&mut buf).ok()?;
+    parse_proc_stat(std::str::from_utf8(&buf[..n]).ok()?)
+}
+
+/// Start time (field 22 of /proc/<pid>/stat) of a live process.
+pub fn process_start_time(pid: i32) -> Option<u64> {
+    proc_stat(pid).map(|s| s.start_time)
+}
+
+/// Parses the text of /proc/<pid>/stat. The command name (field 2) may contain spaces
+/// and parentheses, so fields are counted from the last `)`.
+pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?.chars().next()?;
+    // After the state (field 3) come fields 4..; field 22 is the 19th after the state.
+    let start_time = fields.nth(18)?.parse().ok()?;
+    Some(ProcStat { state, start_time })
+}
+
+/// Whether `pid` is a live (not zombie) process that started at `start_time`.
+pub fn process_alive(pid: i32, start_time: u64) -> bool {
+    match proc_stat(pid) {
+        Some(s) => s.start_time == start_time && !matches!(s.state, 'Z' | 'X' | 'x'),
+        None => false,
+    }
+}
+
+/// Derives the status of a container from its recorded state and the live system.
+/// `creator_alive` is asked only while the recorded phase is `creating`.
+// REQ("runtime.state.status")
+pub fn derive_status(
+    st: &ContainerState,
+    dir: &Path,
+    creator_alive: impl FnOnce() -> bool,
+) -> Status {
+    match st.phase {
+        Phase::Creating => {
+            if creator_alive() {
+                Status::Creating
+            } else {
+                Status::Stopped
+            }
+        }
+        Phase::Created => match (st.pid, st.start_time) {
+            (Some(pid), Some(t)) if process_alive(pid, t) => {
+                if dir.join(crate::container::EXEC_FIFO).exists() {
+                    Status::Created
+                } else {
+                    Status::Running
+                }
+            }
+            _ => Status::Stopped,
+        },
+    }
+}
+
+/// The state directories under `--root`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A container's state directory, locked exclusively for this command.
+/// The lock is released when the handle is dropped.
+#[derive(Debug)]
+pub struct Locked {
+    pub dir: PathBuf,
+    fd: OwnedFd,
+    pub state: ContainerState,
+}
+
+fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(io::Error::from)
+}
+
+fn read_state(dirfd: impl AsFd, dir: &Path) -> Result<Option<ContainerState>, StateError> {
+    let path = dir.join(STATE_FILE);
+    let fd = match rustix::fs::openat(
+        dirfd,
+        STATE_FILE,
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(rustix::io::Errno::NOENT) => return Ok(None),
+        Err(e) => return Err(errno_err("opening", &path)(e)),
+    };
+    let mut data = Vec::with_capacity(2048);
+    fs::File::from(fd)
+        .read_to_end(&mut data)
+        .map_err(io_err("reading", &path))?;
+    serde_json::from_slice(&data)
+        .map(Some)
+        .map_err(|source| StateError::Corrupt { path, source })
+}
+
+fn write_state(dirfd: impl AsFd, dir: &Path, st: &ContainerState) -> Result<(), StateError> {
+    let path = dir.join(STATE_FILE);
+    let data = serde_json::to_vec(st).map_err(|source| StateError::Corrupt {
+        path: path.clone(),
+        source,
+    })?;
+    let fd = rustix::fs::openat(
+        &dirfd,
+        STATE_TMP,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(errno_err("writing", &path))?;
+    fs::File::from(fd)
+        .write_all(&data)
+        .map_err(io_err("writing", &path))?;
+    rustix::fs::renameat(&dirfd, STATE_TMP, &dirfd, STATE_FILE)
+        .map_err(errno_err("replacing", &path))
+}
+
+/// Whether someone holds the exclusive lock of the directory `fd` refers to.
+fn locked_by_other(fd: impl AsFd) -> bool {
+    match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockShared) {
+        Ok(()) => {
+            let _ = rustix::fs::flock(&fd, FlockOperation::Unlock);
+            false
+        }
+        Err(_) => true,
+    }
+}
+
+impl Store {
+    pub fn new(root: &Path) -> Self {
+        Store {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The state directory of `id` (which must be valid).
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    /// Reserves `id` for a new container: its directory appears, locked and holding
+    /// `initial` (phase `creating`), atomically; an id in use is an error.
+    // REQ("runtime.create.id-unique")
+    pub fn reserve(&self, initial: &ContainerState) -> Result<Locked, StateError> {
+        let id = initial.id.as_str();
+        validate_id(id)?;
+        let dir = self.dir(id);
+        if dir.symlink_metadata().is_ok() {
+            return Err(StateError::AlreadyExists(id.to_string()));
+        }
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o711)
+            .create(&self.root)
+            .map_err(io_err("creating state root", &self.root))?;
+        let tmp = self.root.join(format!(
+            ".new-{}-{}",
+            std::process::id(),
+            crate::logging::rfc3339_now()
+        ));
+        fs::DirBuilder::new()
+            .mode(0o711)
+            .create(&tmp)
+            .map_err(io_err("creating state directory", &tmp))?;
+        let result = (|| {
+            let fd = open_dir(&tmp).map_err(io_err("opening", &tmp))?;
+            rustix::fs::flock(&fd, FlockOperation::LockExclusive)
+                .map_err(errno_err("locking", &tmp))?;
+            write_state(&fd, &tmp, initial)?;
+            match rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &tmp,
+                rustix::fs::CWD,
+                &dir,
+                RenameFlags::NOREPLACE,
+            ) {
+                Ok(()) => {}
+                Err(rustix::io::Errno::EXIST) | Err(rustix::io::Errno::NOTEMPTY) => {
+                    return Err(StateError::AlreadyExists(id.to_string()))
+                }
+                // A filesystem without RENAME_NOREPLACE: plain rename, after a check.
+                Err(rustix::io::Errno::INVAL) if dir.symlink_metadata().is_err() => {
+                    fs::rename(&tmp, &dir).map_err(io_err("renaming state directory", &dir))?
+                }
+                Err(e) => return Err(errno_err("renaming state directory to", &dir)(e)),
+            }
+            Ok(fd)
+        })();
+        match result {
+            Ok(fd) => Ok(Locked {
+                dir,
+                fd,
+                state: initial.clone(),
+            }),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Locks the state directory of `id` exclusively (waiting for other commands) and
+    /// reads its state.
+    pub fn lock(&self, id: &str) -> Result<Locked, StateError> {
+        validate_id(id)?;
+        let dir = self.dir(id);
+        let fd = match open_dir(&dir) {
+            Ok(fd) => fd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StateError::NotFound(id.to_string()))
+            }
+            Err(e) => return Err(io_err("opening state directory", &dir)(e)),
+        };
+        rustix::fs::flock(&fd, FlockOperation::LockExclusive)
+            .map_err(errno_err("locking", &dir))?;
+        // The directory may have been deleted (renamed away) while we waited.
+        let locked = rustix::fs::fstat(&fd).map_err(errno_err("inspecting", &dir))?;
+        match fs::symlink_metadata(&dir) {
+            Ok(m) if m.dev() == locked.st_dev && m.ino() == locked.st_ino => {}
+            _ => return Err(StateError::NotFound(id.to_string())),
+        }
+        let state = read_state(&fd, &dir)?.ok_or_else(|| StateError::NotFound(id.to_string()))?;
+        Ok(Locked { dir, fd, state })
+    }
+
+    /// Reads the state of `id` and derives its status, without waiting for a lock.
+    pub fn read(&self, id: &str) -> Result<(ContainerState, Status), StateError> {
+        validate_id(id)?;
+        let dir = self.dir(id);
+        let fd = match open_dir(&dir) {
+            Ok(fd) => fd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(StateError::NotFound(id.to_string()))
+            }
+            Err(e) => return Err(io_err("opening state directory", &dir)(e)),
+        };
+        let st = read_state(&fd, &dir)?.ok_or_else(|| StateError::NotFound(id.to_string()))?;
+        let status = derive_status(&st, &dir, || locked_by_other(&fd));
+        Ok((st, status))
+    }
+
+    /// The ids of all containers under the root, sorted. Temporary directories (of a
+    /// `create` or `delete` in progress) are skipped.
+    pub fn ids(&self) -> Result<Vec<String>, StateError> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("reading state root", &self.root)(e)),
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| validate_id(name).is_ok() && !name.starts_with(".new-"))
+            .filter(|name| !name.starts_with(".del-"))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+}
+
+impl Locked {
+    /// The id of the container.
+    pub fn id(&self) -> &str {
+        &self.state.id
+    }
+
+    /// The current status (while this handle holds the lock, nobody is creating it).
+    pub fn status(&self) -> Status {
+        derive_status(&self.state, &self.dir, || false)
+    }
+
+    /// Writes `self.state` atomically.
+    pub fn save(&self) -> Result<(), StateError> {
+        write_state(&self.fd, &self.dir, &self.state)
+    }
+
+    /// Removes the state directory (renamed away first, so the id is free at once and a
+    /// command waiting for the lock sees the container gone).
+    pub fn remove(self) -> Result<(), StateError> {
+        let parent = self.dir.parent().unwrap_or(Path::new("/"));
+        let gone = parent.join(format!(".del-{}-{}", std::process::id(), self.state.id));
+        let target = match fs::rename(&self.dir, &gone) {
+            Ok(()) => gone,
+            Err(_) => self.dir.clone(),
+        };
+        fs::remove_dir_all(&target).map_err(io_err("removing state directory", &target))
+    }
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        // Unlock explicitly: a child forked during create may still share this open
+        // file description, and must not keep other commands waiting.
+        let _ = rustix::fs::flock(&self.fd, FlockOperation::Unlock);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(id: &str) -> ContainerState {
+        let mut st = ContainerState::new(id, Path::new("/b/bundle"));
+        st.annotations.insert("a".into(), "b".into());
+        st
+    }
+
+    #[test]
+    fn oci_state_has_the_spec_fields() {
+        let mut ann = BTreeMap::new();
+        ann.insert("k".to_string(), "v".to_string());
+        let v: serde_json::Value = serde_json::from_slice(&oci_state_json(
+            "c1",
+            Status::Created,
+            Some(42),
+            Path::new("/x/b"),
+            &ann,
+        ))
+        .unwrap();
+        assert_eq!(v["ociVersion"], "1.3.0");
+        assert_eq!(v["id"], "c1");
+        assert_eq!(v["status"], "created");
+        assert_eq!(v["pid"], 42);
+        assert_eq!(v["bundle"], "/x/b");
+        assert_eq!(v["annotations"]["k"], "v");
+        let v: serde_json::Value = serde_json::from_slice(&oci_state_json(
+            "c1",
+            Status::Stopped,
+            None,
+            Path::new("/x/b"),
+            &BTreeMap::new(),
+        ))
+        .unwrap();
+        assert!(v.get("pid").is_none());
+        assert!(v.get("annotations").is_none());
+        assert_eq!(v["status"], "stopped");
+    }
+
+    #[test]
+    fn ids_are_validated() {
+        for ok in ["a", "abc-1.2_3+x", "A", ".x", "..."] {
+            assert!(validate_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a/b", "a b", "ü", "a\0", &"x".repeat(256)] {
+            assert!(
+                matches!(validate_id(bad), Err(StateError::InvalidId { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn proc_stat_parses_names_with_parens_and_spaces() {
+        let line = "1234 (a) b (c) S 1 1234 1234 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 98765 1000 10 18446744073709551615";
+        assert_eq!(
+            parse_proc_stat(line),
+            Some(ProcStat {
+                state: 'S',
+                start_time: 98765
+            })
+        );
+        assert_eq!(parse_proc_stat("12 (x) S 1 2"), None);
+    }
+
+    #[test]
+    fn own_process_is_alive_with_its_start_time_only() {
+        let me = std::process::id() as i32;
+        let t = process_start_time(me).unwrap();
+        assert!(process_alive(me, t));
+        assert!(!process_alive(me, t + 1));
+    }
+
+    #[test]
+    fn reserve_lock_save_read_remove_round_trip() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(&tmp.path().join("root"));
+        let st = sample("c1");
+        let h = store.reserve(&st).unwrap();
+        // While the reserving handle is alive, state reports creating.
+        let (read, status) = store.read("c1").unwrap();
+        assert_eq!(read, st);
+        assert_eq!(status, Status::Creating);
+        // A second create with the same id fails and leaves the first alone.
+        assert!(matches!(
+            store.reserve(&sample("c1")),
+            Err(StateError::AlreadyExists(_))
+        ));
+        drop(h);
+        // The creator is gone without finishing: stopped.
+        assert_eq!(store.read("c1").unwrap().1, Status::Stopped);
+
+        let mut h = store.lock("c1").unwrap();
+        let me = std::process::id() as i32;
+        h.state.phase = Phase::Created;
+        h.state.pid = Some(me);
+        h.state.start_time = process_start_time(me);
+        h.state.cgroup = Some(serde_json::json!({"path": "/x"}));
+        h.state.poststop.push(StoredHook {
+            path: "/bin/true".into(),
+            args: vec!["true".into()],
+            env: vec![],
+            timeout: Some(3),
+        });
+        h.save().unwrap();
+        fs::write(h.dir.join(crate::container::EXEC_FIFO), b"").unwrap();
+        assert_eq!(h.status(), Status::Created);
+        let saved = h.state.clone();
+        drop(h);
+        let (read, status) = store.read("c1").unwrap();
+        assert_eq!(read, saved);
+        assert_eq!(status, Status::Created);
+        fs::remove_file(store.dir("c1").join(crate::container::EXEC_FIFO)).unwrap();
+        assert_eq!(store.read("c1").unwrap().1, Status::Running);
+        assert_eq!(store.ids().unwrap(), vec!["c1".to_string()]);
+
+        let h = store.lock("c1").unwrap();
+        h.remove().unwrap();
+        assert!(matches!(store.read("c1"), Err(StateError::NotFound(_))));
+        assert!(matches!(store.lock("c1"), Err(StateError::NotFound(_))));
+        assert!(store.ids().unwrap().is_empty());
+        assert_eq!(fs::read_dir(store.root()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn status_of_a_reused_pid_or_zombie_is_stopped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut st = sample("c2");
+        st.phase = Phase::Created;
+        let mut child = std::process::Command::new("/bin/sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        st.pid = Some(pid);
+        st.start_time = process_start_time(pid);
+        assert_eq!(derive_status(&st, tmp.path(), || true), Status::Running);
+        // Same pid, other start time: a different process.
+        st.start_time = st.start_time.map(|t| t + 7);
+        assert_eq!(derive_status(&st, tmp.path(), || true), Status::Stopped);
+        st.start_time = process_start_time(pid);
+        child.kill().unwrap();
+        // Not reaped yet: a zombie counts as stopped.
+        for _ in 0..100 {
+            if proc_stat(pid).is_some_and(|s| s.state == 'Z') {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(derive_status(&st, tmp.path(), || true), Status::Stopped);
+        child.wait().unwrap();
+        assert_eq!(derive_status(&st, tmp.path(), || true), Status::Stopped);
+    }
+
+    #[test]
+    fn lock_waits_and_then_sees_deletion() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let mut st = sample("c3");
+        st.phase = Phase::Created;
+        drop(store.reserve(&st).unwrap());
+        let h = store.lock("c3").unwrap();
+        // Another open of the same directory cannot take the lock now.
+        let other = open_dir(&store.dir("c3")).unwrap();
+        assert!(locked_by_other(&other));
+        h.remove().unwrap();
+        assert!(!locked_by_other(&other));
+        assert!(matches!(store.lock("c3"), Err(StateError::NotFound(_))));
+    }
+}
