@@ -1,0 +1,384 @@
+//! Root filesystem and mounts: tmpfs, bind, ro, readonly root, masked and readonly paths,
+//! and symlinks inside the rootfs that must not take a mount or device outside it.
+
+use std::fs;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+
+use serde_json::json;
+use writ_conformance::{for_each_runtime, host_mount_points, kv_lines, work_dir, Kind};
+
+/// Fields of the /proc/self/mounts line whose mount point is `dest`, if mounted.
+fn mount_line<'a>(mounts: &'a str, dest: &str) -> Option<Vec<&'a str>> {
+    mounts
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .rfind(|f| f.get(1) == Some(&dest))
+}
+
+fn opts_of(fields: &[&str]) -> Vec<String> {
+    fields
+        .get(3)
+        .map(|o| o.split(',').map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn tmpfs_bind_and_ro_mounts() {
+    for_each_runtime("mounts", |ctx| {
+        let b = ctx.bundle();
+        let shared = b.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::write(shared.join("hello"), "from-host").unwrap();
+        let ro = b.path().join("rodir");
+        fs::create_dir(&ro).unwrap();
+        fs::write(ro.join("file"), "ro-content").unwrap();
+        let single = b.path().join("single-file");
+        fs::write(&single, "just-a-file").unwrap();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs",
+                          "options": ["nosuid", "nodev", "size=1m", "mode=700"]}));
+            m.push(json!({"destination": "/mnt/b", "type": "bind", "source": shared, "options": ["rbind", "rw"]}));
+            m.push(json!({"destination": "/mnt/ro", "source": ro, "options": ["bind", "ro"]}));
+            m.push(json!({"destination": "/etc/single", "source": single, "options": ["bind"]}));
+        });
+        b.set_sh(
+            "cat /proc/self/mounts; echo t-mode=$(stat -c %a /mnt/t); echo hello=$(cat /mnt/b/hello); \
+             echo written > /mnt/b/out; echo ro=$(cat /mnt/ro/file); \
+             if touch /mnt/ro/new 2>/dev/null; then echo ro-write=ok; else echo ro-write=denied; fi; \
+             echo single=$(cat /etc/single); echo t-write=$(echo x > /mnt/t/f && cat /mnt/t/f)",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let t =
+            mount_line(&out.stdout, "/mnt/t").unwrap_or_else(|| panic!("tmpfs at /mnt/t: {out}"));
+        assert_eq!(t[2], "tmpfs");
+        let o = opts_of(&t);
+        assert!(
+            o.contains(&"nosuid".into()) && o.contains(&"nodev".into()),
+            "tmpfs options {o:?}"
+        );
+        assert!(
+            o.iter().any(|x| x == "size=1024k"),
+            "tmpfs size option {o:?}"
+        );
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(kv.get("t-mode").map(String::as_str), Some("700"), "{out}");
+        assert_eq!(kv.get("t-write").map(String::as_str), Some("x"), "{out}");
+        assert_eq!(
+            kv.get("hello").map(String::as_str),
+            Some("from-host"),
+            "bind mount: {out}"
+        );
+        assert_eq!(
+            fs::read_to_string(shared.join("out")).unwrap_or_default(),
+            "written\n",
+            "rw bind writes to host"
+        );
+        assert_eq!(
+            kv.get("ro").map(String::as_str),
+            Some("ro-content"),
+            "{out}"
+        );
+        assert_eq!(
+            kv.get("ro-write").map(String::as_str),
+            Some("denied"),
+            "ro bind: {out}"
+        );
+        let r =
+            mount_line(&out.stdout, "/mnt/ro").unwrap_or_else(|| panic!("bind at /mnt/ro: {out}"));
+        assert!(opts_of(&r).contains(&"ro".into()), "ro option: {r:?}");
+        assert!(!ro.join("new").exists());
+        assert_eq!(
+            kv.get("single").map(String::as_str),
+            Some("just-a-file"),
+            "file bind mount: {out}"
+        );
+    });
+}
+
+#[test]
+fn readonly_root() {
+    for_each_runtime("readonly-root", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| c["root"]["readonly"] = json!(true));
+        b.set_sh(
+            "if touch /newfile 2>/dev/null; then echo root-write=ok; else echo root-write=denied; fi; \
+             echo shm=$(echo y > /dev/shm/f && cat /dev/shm/f); grep ' / ' /proc/self/mounts",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("root-write").map(String::as_str),
+            Some("denied"),
+            "{out}"
+        );
+        assert_eq!(
+            kv.get("shm").map(String::as_str),
+            Some("y"),
+            "mounts on top stay writable: {out}"
+        );
+        let root = mount_line(&out.stdout, "/").unwrap_or_else(|| panic!("/ in mounts: {out}"));
+        assert!(
+            opts_of(&root).contains(&"ro".into()),
+            "root mounted ro: {root:?}"
+        );
+        assert!(!b.rootfs().join("newfile").exists());
+    });
+}
+
+#[test]
+fn masked_and_readonly_paths() {
+    for_each_runtime("masked-readonly-paths", |ctx| {
+        let b = ctx.bundle();
+        let r = b.rootfs();
+        fs::write(r.join("secret.txt"), "top-secret").unwrap();
+        fs::create_dir(r.join("secretdir")).unwrap();
+        fs::write(r.join("secretdir/inner"), "hidden").unwrap();
+        fs::create_dir(r.join("data")).unwrap();
+        fs::write(r.join("data/f"), "data-content").unwrap();
+        b.edit(|c| {
+            let masked = c["linux"]["maskedPaths"].as_array_mut().unwrap();
+            masked.push(json!("/secret.txt"));
+            masked.push(json!("/secretdir"));
+            masked.push(json!("/does/not/exist"));
+            let ro = c["linux"]["readonlyPaths"].as_array_mut().unwrap();
+            ro.push(json!("/data"));
+            ro.push(json!("/does/not/exist/either"));
+        });
+        b.set_sh(
+            "echo secret=$(cat /secret.txt); echo secretdir=$(ls /secretdir | wc -l); \
+             echo timer=$(wc -c < /proc/timer_list); \
+             echo data=$(cat /data/f); \
+             if touch /data/new 2>/dev/null; then echo data-write=ok; else echo data-write=denied; fi; \
+             if echo 1 > /proc/sys/kernel/ns_last_pid 2>/dev/null; then echo sys-write=ok; else echo sys-write=denied; fi",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("secret").map(String::as_str),
+            Some(""),
+            "masked file reads empty: {out}"
+        );
+        assert_eq!(
+            kv.get("secretdir").map(String::as_str),
+            Some("0"),
+            "masked dir is empty: {out}"
+        );
+        assert_eq!(
+            kv.get("timer").map(String::as_str),
+            Some("0"),
+            "masked /proc/timer_list: {out}"
+        );
+        assert_eq!(
+            kv.get("data").map(String::as_str),
+            Some("data-content"),
+            "readonly path readable: {out}"
+        );
+        assert_eq!(
+            kv.get("data-write").map(String::as_str),
+            Some("denied"),
+            "readonly path: {out}"
+        );
+        assert_eq!(
+            kv.get("sys-write").map(String::as_str),
+            Some("denied"),
+            "readonly /proc/sys: {out}"
+        );
+        assert_eq!(
+            fs::read_to_string(r.join("secret.txt")).unwrap(),
+            "top-secret",
+            "host file untouched"
+        );
+    });
+}
+
+/// A directory outside every bundle, standing for a host path a malicious image points at.
+fn host_target(tag: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("host-{tag}-"))
+        .tempdir_in(work_dir())
+        .unwrap()
+}
+
+#[test]
+fn symlink_mount_destination_stays_in_rootfs() {
+    for_each_runtime("symlink-mount-escape", |ctx| {
+        let host = host_target("mnt");
+        let outside = host.path().join("victim"); // does not exist on the host
+        let b = ctx.bundle();
+        // rootfs/escape -> <absolute host path>; the mount destination goes through it.
+        std::os::unix::fs::symlink(&outside, b.rootfs().join("escape")).unwrap();
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": "/escape/sub", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]
+            }));
+        });
+        b.set_sh(
+            "echo marker > /escape/sub/marker && echo wrote=yes; grep tmpfs /proc/self/mounts",
+        );
+        let out = ctx.run(&b);
+        // The destination is resolved inside the rootfs (as if the rootfs were /); never on the host path.
+        assert!(
+            !outside.exists(),
+            "the runtime created {} on the host: {out}",
+            outside.display()
+        );
+        let after = host_mount_points();
+        assert!(
+            after.iter().filter(|p| p.starts_with(host.path())).count() == 0,
+            "host mount leaked"
+        );
+        out.ok();
+        assert!(out.stdout.contains("wrote=yes"), "{out}");
+        let inside = b.rootfs().join(outside.strip_prefix("/").unwrap());
+        assert!(
+            inside.join("sub").is_dir(),
+            "destination resolved inside the rootfs: {out}"
+        );
+    });
+}
+
+#[test]
+fn symlink_bind_mount_file_stays_in_rootfs() {
+    for_each_runtime("symlink-bind-escape", |ctx| {
+        let host = host_target("bind");
+        let victim = host.path().join("victim-file");
+        fs::write(&victim, "precious").unwrap();
+        let b = ctx.bundle();
+        let src = b.path().join("payload");
+        fs::write(&src, "payload").unwrap();
+        // rootfs/etc/conf -> <host file>; a bind of a file onto /etc/conf must not reach it.
+        std::os::unix::fs::symlink(&victim, b.rootfs().join("etc/conf")).unwrap();
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": "/etc/conf", "source": src, "options": ["bind", "rw"]
+            }));
+        });
+        b.set_sh("echo overwritten > /etc/conf; cat /etc/conf");
+        let out = ctx.run(&b);
+        out.ok();
+        assert!(
+            out.stdout.contains("overwritten"),
+            "the bind mount is in place: {out}"
+        );
+        assert_eq!(
+            fs::read_to_string(&src).unwrap(),
+            "overwritten\n",
+            "the bind source was written: {out}"
+        );
+        assert_eq!(
+            fs::read_to_string(&victim).unwrap(),
+            "precious",
+            "host file changed through a symlink: {out}"
+        );
+        assert_eq!(
+            fs::read_dir(host.path()).unwrap().count(),
+            1,
+            "nothing created next to the host file"
+        );
+    });
+}
+
+#[test]
+fn symlink_masked_path_stays_in_rootfs() {
+    for_each_runtime("symlink-masked-escape", |ctx| {
+        let host = host_target("mask");
+        let victim = host.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let b = ctx.bundle();
+        std::os::unix::fs::symlink(&victim, b.rootfs().join("masked-link")).unwrap();
+        std::os::unix::fs::symlink(host.path(), b.rootfs().join("ro-link")).unwrap();
+        b.edit(|c| {
+            c["linux"]["maskedPaths"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("/masked-link"));
+            c["linux"]["readonlyPaths"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("/ro-link"));
+        });
+        b.set_sh("echo ran");
+        let mode_before = fs::metadata(host.path()).unwrap().permissions().mode();
+        let before = host_mount_points();
+        let out = ctx.run(&b);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious", "{out}");
+        let after = host_mount_points();
+        let leaked: Vec<_> = after
+            .iter()
+            .filter(|p| p.starts_with(host.path()) && !before.contains(p))
+            .collect();
+        assert!(leaked.is_empty(), "mounts on host paths: {leaked:?}");
+        let mode_after = fs::metadata(host.path()).unwrap().permissions().mode();
+        assert_eq!(mode_before, mode_after, "host dir mode untouched");
+        assert_eq!(
+            fs::read_dir(host.path()).unwrap().count(),
+            1,
+            "nothing created in the host dir"
+        );
+        out.ok();
+        assert!(out.stdout.contains("ran"), "{out}");
+    });
+}
+
+#[test]
+fn symlink_device_path_stays_in_rootfs() {
+    for_each_runtime("symlink-device-escape", |ctx| {
+        let host = host_target("dev");
+        let b = ctx.bundle();
+        // No /dev tmpfs: rootfs/dev is a symlink to a host directory; a configured device
+        // must not be created there.
+        fs::remove_dir(b.rootfs().join("dev")).unwrap();
+        std::os::unix::fs::symlink(host.path(), b.rootfs().join("dev")).unwrap();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.retain(|m| !m["destination"].as_str().unwrap_or("").starts_with("/dev"));
+            c["linux"]["devices"] = json!([{
+                "path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 438, "uid": 0, "gid": 0
+            }]);
+            c["linux"]["resources"]["devices"] =
+                json!([{"allow": false, "access": "rwm"}, {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"}]);
+        });
+        b.set_sh("ls -l /dev/mynull; echo data > /dev/mynull && echo devwrite=ok");
+        let out = ctx.run(&b);
+        let entries: Vec<String> = fs::read_dir(host.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !entries.iter().any(|e| e == "mynull"),
+            "the configured device was created on the host through a rootfs symlink: {entries:?} {out}"
+        );
+        if ctx.kind() == Kind::Runc && !entries.is_empty() {
+            // runc 1.1 makes the /dev/fd, stdin, stdout, stderr and ptmx links with a plain
+            // join of rootfs and path, following a /dev symlink out of the rootfs.
+            ctx.deviation(&format!(
+                "runc 1.1 creates /dev links through a rootfs symlink on the host: {entries:?}"
+            ));
+        } else {
+            assert!(
+                entries.is_empty(),
+                "files created on the host through a rootfs symlink: {entries:?} {out}"
+            );
+        }
+        out.ok();
+        assert!(
+            out.stdout.contains("devwrite=ok"),
+            "the device works inside: {out}"
+        );
+        let inside = b
+            .rootfs()
+            .join(host.path().strip_prefix("/").unwrap())
+            .join("mynull");
+        let ft = fs::symlink_metadata(&inside).map(|m| m.file_type());
+        assert!(
+            ft.as_ref().is_ok_and(|t| t.is_char_device() || t.is_file()),
+            "device resolved inside the rootfs ({}): {ft:?} {out}",
+            inside.display()
+        );
+    });
+}

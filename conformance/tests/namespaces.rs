@@ -1,0 +1,254 @@
+//! Namespaces (new and joined by path), user namespace mappings, hostname and domainname.
+
+use std::time::Duration;
+
+use serde_json::json;
+use writ_conformance::{for_each_runtime, kv_lines, ns_link, Kind};
+
+const T: Duration = Duration::from_secs(10);
+
+const NS_SCRIPT: &str =
+    "for n in ipc mnt net pid uts cgroup user time; do echo $n=$(readlink /proc/self/ns/$n); done";
+
+/// The /proc/self/ns names of the config namespace types.
+fn ns_file(kind: &str) -> &str {
+    match kind {
+        "network" => "net",
+        "mount" => "mnt",
+        other => other,
+    }
+}
+
+#[test]
+fn new_namespaces_differ_from_host() {
+    for_each_runtime("namespaces-new", |ctx| {
+        // The base config asks for pid, network, ipc, uts, mount; add cgroup. user and time stay shared.
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["linux"]["namespaces"] =
+                json!([{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}]);
+        });
+        b.set_sh(NS_SCRIPT);
+        let out = ctx.run(&b);
+        out.ok();
+        let inside = kv_lines(&out.stdout);
+        for kind in ["pid", "network", "ipc", "uts", "mount", "cgroup"] {
+            let n = ns_file(kind);
+            let host = ns_link("self", n);
+            let got = inside
+                .get(n)
+                .unwrap_or_else(|| panic!("{n} missing: {out}"));
+            assert!(
+                got.starts_with(&format!("{n}:[")),
+                "{n} link inside: {got:?}"
+            );
+            assert_ne!(got, &host, "{kind} namespace must be new: {out}");
+        }
+        for n in ["user", "time"] {
+            let host = ns_link("self", n);
+            assert_eq!(
+                inside.get(n),
+                Some(&host),
+                "{n} namespace not requested, so shared: {out}"
+            );
+        }
+
+        // Without a namespace entry the container shares the runtime's namespace.
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "mount"}]));
+        b.edit(|c| {
+            // sysfs cannot be mounted in the host network namespace without a new one; drop it.
+            let mounts = c["mounts"].as_array_mut().unwrap();
+            mounts.retain(|m| m["destination"] != "/sys");
+            c["hostname"] = serde_json::Value::Null;
+            c.as_object_mut().unwrap().remove("hostname");
+        });
+        b.set_sh(NS_SCRIPT);
+        let out = ctx.run(&b);
+        out.ok();
+        let inside = kv_lines(&out.stdout);
+        for n in ["net", "ipc", "uts", "cgroup", "user"] {
+            assert_eq!(
+                inside.get(n),
+                Some(&ns_link("self", n)),
+                "{n} shared with the host: {out}"
+            );
+        }
+    });
+}
+
+#[test]
+fn time_namespace_with_offsets() {
+    for_each_runtime("namespace-time", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type": "time"}));
+            c["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 86400, "nanosecs": 0}});
+        });
+        b.set_sh("echo time=$(readlink /proc/self/ns/time); echo up=$(cut -d. -f1 /proc/uptime)");
+        let out = ctx.run(&b);
+        if ctx.kind() == Kind::Runc && !out.success() {
+            ctx.deviation("runc 1.1 does not know the time namespace");
+            return;
+        }
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_ne!(
+            kv.get("time"),
+            Some(&ns_link("self", "time")),
+            "new time namespace: {out}"
+        );
+        let host_up: u64 = std::fs::read_to_string("/proc/uptime")
+            .unwrap()
+            .split('.')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let up: u64 = kv
+            .get("up")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("uptime: {out}"));
+        assert!(
+            up >= host_up + 86000,
+            "monotonic offset of one day applied: inside {up}, host {host_up}"
+        );
+    });
+}
+
+#[test]
+fn user_namespace_with_mappings() {
+    for_each_runtime("namespace-user", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type": "user"}));
+            c["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 200000, "size": 65536}]);
+        });
+        b.set_sh("echo user=$(readlink /proc/self/ns/user); echo uidmap=$(cat /proc/self/uid_map); echo gidmap=$(cat /proc/self/gid_map); echo id=$(id -u)");
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        let pid = c.pid.expect("pid");
+        // From the host the process runs as the mapped ids.
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let uid_line = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .unwrap_or("")
+            .to_owned();
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0), "{}{}", c.stdout(), c.stderr());
+        let out = c.stdout();
+        let kv = kv_lines(&out);
+        assert_ne!(
+            kv.get("user"),
+            Some(&ns_link("self", "user")),
+            "new user namespace: {out}"
+        );
+        let words =
+            |s: Option<&String>| s.map(|v| v.split_whitespace().collect::<Vec<_>>().join(" "));
+        assert_eq!(
+            words(kv.get("uidmap")).as_deref(),
+            Some("0 100000 65536"),
+            "{out}"
+        );
+        assert_eq!(
+            words(kv.get("gidmap")).as_deref(),
+            Some("0 200000 65536"),
+            "{out}"
+        );
+        assert_eq!(
+            kv.get("id").map(String::as_str),
+            Some("0"),
+            "root inside: {out}"
+        );
+        assert!(
+            uid_line.contains("100000"),
+            "host sees the mapped uid: {uid_line}"
+        );
+    });
+}
+
+#[test]
+fn join_namespace_by_path() {
+    for_each_runtime("namespace-join", |ctx| {
+        // A first container holds net, ipc and uts namespaces; a second joins them by path.
+        let b1 = ctx.bundle();
+        b1.set_sh("hostname > /dev/null; sleep 30");
+        let mut c1 = ctx.container(&b1);
+        c1.create().ok();
+        let pid = c1.pid.expect("pid").to_string();
+        let b2 = ctx.bundle();
+        b2.edit(|c| {
+            c["linux"]["namespaces"] = json!([
+                {"type": "pid"},
+                {"type": "mount"},
+                {"type": "network", "path": format!("/proc/{pid}/ns/net")},
+                {"type": "ipc", "path": format!("/proc/{pid}/ns/ipc")},
+                {"type": "uts", "path": format!("/proc/{pid}/ns/uts")}
+            ]);
+            c.as_object_mut().unwrap().remove("hostname");
+        });
+        b2.set_sh("for n in net ipc uts pid; do echo $n=$(readlink /proc/self/ns/$n); done; echo host=$(hostname)");
+        let out = ctx.run(&b2);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        for n in ["net", "ipc", "uts"] {
+            assert_eq!(
+                kv.get(n),
+                Some(&ns_link(&pid, n)),
+                "{n} joined by path: {out}"
+            );
+        }
+        assert_ne!(
+            kv.get("pid"),
+            Some(&ns_link(&pid, "pid")),
+            "pid namespace is new: {out}"
+        );
+        let h1 = b1.config()["hostname"].as_str().unwrap().to_owned();
+        assert_eq!(
+            kv.get("host"),
+            Some(&h1),
+            "hostname of the joined uts namespace: {out}"
+        );
+    });
+}
+
+#[test]
+fn hostname_and_domainname() {
+    for_each_runtime("hostname", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["hostname"] = json!("writ-test-host");
+            c["domainname"] = json!("writ.example");
+        });
+        b.set_sh("echo host=$(hostname); echo domain=$(cat /proc/sys/kernel/domainname)");
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("host").map(String::as_str),
+            Some("writ-test-host"),
+            "{out}"
+        );
+        let domain = kv.get("domain").map(String::as_str);
+        if ctx.kind() == Kind::Runc && domain != Some("writ.example") {
+            ctx.deviation("runc 1.1 ignores domainname");
+            return;
+        }
+        assert_eq!(domain, Some("writ.example"), "{out}");
+        // The host keeps its own hostname.
+        assert_ne!(
+            nix::unistd::gethostname().unwrap().to_string_lossy(),
+            "writ-test-host"
+        );
+    });
+}
