@@ -17,3 +17,4 @@ pub mod namespaces;
 pub mod plan;
 pub mod process;
 pub mod state;
+pub mod trace;
