@@ -96,6 +96,7 @@ const MOD_BODY: &str = r#"
 pub mod config;
 pub mod features;
 pub mod state;
+pub mod validate;
 
 /// Error from the `FromStr` / `TryFrom<&str>` implementations of the generated enums.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +178,15 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
             contents: format!("{}{imports}\n{}", header(&set, &lock, what), render(items)),
         });
     }
+    let checks = crate::validate_gen::generate(&model).map_err(GenerateError::Types)?;
+    files.push(GeneratedFile {
+        path: dir.join("validate.rs"),
+        contents: format!(
+            "{}\n{}",
+            header(&set, &lock, "schema validation of raw JSON"),
+            render(checks)
+        ),
+    });
     if opts.update_lock {
         files.push(GeneratedFile {
             path: PathBuf::from("spec/schema.lock"),

@@ -5,3 +5,4 @@ pub mod names;
 pub mod requirements;
 pub mod schema;
 pub mod types;
+pub mod validate_gen;

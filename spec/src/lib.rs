@@ -1,13 +1,192 @@
 //! OCI runtime-spec v1.3.0 for Rust: the config (`Spec`), state (`State`) and features
 //! (`Features`) types and their validation, generated from the upstream JSON schemas by
 //! `writ-codegen`, plus the requirement table.
+//!
+//! Parsing ([`parse_config`]) only fails on what the Rust types cannot hold (wrong JSON types,
+//! missing required members, unknown enum values); rules such as ranges and patterns are
+//! reported by validation ([`Spec::validate`], [`validate_config_value`]) so that configs real
+//! runtimes accept (podman's device `fileMode` with file-type bits) still parse.
 
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod generated;
+pub mod locate;
 pub mod requirements;
+pub mod validation;
+
+#[cfg(feature = "oci-spec-interop")]
+pub mod interop;
 
 pub use generated::config::*;
 pub use generated::features::*;
 pub use generated::state::*;
 pub use generated::ConversionError;
+pub use validation::{Violation, ViolationKind};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The spec version these types implement.
+pub const OCI_VERSION: &str = "1.3.0";
+
+/// Why a document could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON at all (or truncated).
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// JSON, but a value the types cannot hold.
+    #[error(
+        "{} (line {line}, column {column}): {message}",
+        display_pointer(pointer)
+    )]
+    Shape {
+        pointer: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+fn display_pointer(p: &str) -> &str {
+    if p.is_empty() {
+        "(root)"
+    } else {
+        p
+    }
+}
+
+impl ParseError {
+    /// The JSON pointer of the offending value, when known.
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            Self::Syntax { .. } => None,
+            Self::Shape { pointer, .. } => Some(pointer),
+        }
+    }
+}
+
+/// Parse bytes as JSON, reporting syntax errors with line and column.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, ParseError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let message = if e.is_eof() {
+            format!("unexpected end of input (truncated JSON?): {e}")
+        } else {
+            e.to_string()
+        };
+        ParseError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    })
+}
+
+fn from_value<T: DeserializeOwned>(
+    bytes: &[u8],
+    value: Value,
+    check: fn(&Value) -> Vec<Violation>,
+) -> Result<T, ParseError> {
+    match T::deserialize(&value) {
+        Ok(t) => Ok(t),
+        Err(e) => {
+            let violations = check(&value);
+            let first = violations.iter().find(|v| v.kind.breaks_parsing());
+            let (pointer, message) = match first {
+                Some(v) => (v.pointer.clone(), v.message.clone()),
+                None => (String::new(), e.to_string()),
+            };
+            let (line, column) = locate::line_column(bytes, locate::locate(bytes, &pointer));
+            Err(ParseError::Shape {
+                pointer,
+                line,
+                column,
+                message,
+            })
+        }
+    }
+}
+
+/// Parse a `config.json`.
+pub fn parse_config(bytes: &[u8]) -> Result<Spec, ParseError> {
+    let value = parse_json(bytes)?;
+    from_value(bytes, value, schema_violations_config)
+}
+
+/// Parse a state document.
+pub fn parse_state(bytes: &[u8]) -> Result<State, ParseError> {
+    let value = parse_json(bytes)?;
+    from_value(bytes, value, schema_violations_state)
+}
+
+/// Parse a features document.
+pub fn parse_features(bytes: &[u8]) -> Result<Features, ParseError> {
+    let value = parse_json(bytes)?;
+    from_value(bytes, value, schema_violations_features)
+}
+
+fn run(check: fn(&Value, &mut validation::Ctx), v: &Value) -> Vec<Violation> {
+    let mut cx = validation::Ctx::new();
+    check(v, &mut cx);
+    cx.finish()
+}
+
+/// Schema violations of a config document (raw JSON).
+pub fn schema_violations_config(v: &Value) -> Vec<Violation> {
+    run(generated::validate::check_spec, v)
+}
+
+/// Schema violations of a state document (raw JSON).
+pub fn schema_violations_state(v: &Value) -> Vec<Violation> {
+    run(generated::validate::check_state, v)
+}
+
+/// Schema violations of a features document (raw JSON).
+pub fn schema_violations_features(v: &Value) -> Vec<Violation> {
+    run(generated::validate::check_features, v)
+}
+
+/// Every violation of a config document given as raw JSON: all schema rules. (The spec's
+/// prose rules join here as they are implemented; those carry a requirement id.)
+pub fn validate_config_value(v: &Value) -> Vec<Violation> {
+    schema_violations_config(v)
+}
+
+fn to_value<T: serde::Serialize>(t: &T) -> Value {
+    // Serialising these types cannot fail: every map key is a string and no field is a
+    // non-finite float coming from JSON.
+    serde_json::to_value(t).unwrap_or(Value::Null)
+}
+
+impl Spec {
+    /// Every violation of this config.
+    pub fn validate(&self) -> Vec<Violation> {
+        validate_config_value(&to_value(self))
+    }
+
+    /// A config with only `ociVersion` set to this crate's spec version.
+    pub fn with_version() -> Self {
+        Spec {
+            oci_version: OCI_VERSION.to_owned(),
+            ..Spec::default()
+        }
+    }
+}
+
+impl State {
+    /// Every violation of this state document.
+    pub fn validate(&self) -> Vec<Violation> {
+        schema_violations_state(&to_value(self))
+    }
+}
+
+impl Features {
+    /// Every violation of this features document.
+    pub fn validate(&self) -> Vec<Violation> {
+        schema_violations_features(&to_value(self))
+    }
+}

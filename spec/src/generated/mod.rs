@@ -27,6 +27,7 @@
 pub mod config;
 pub mod features;
 pub mod state;
+pub mod validate;
 
 /// Error from the `FromStr` / `TryFrom<&str>` implementations of the generated enums.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,0 +1,210 @@
+//! Generates `validate.rs`: one check function per named schema type, walking a
+//! `serde_json::Value` and reporting every violation with its JSON pointer.
+//!
+//! The checks cover the whole schema (types, required members, enum values, integer ranges,
+//! patterns, minItems), not only what the Rust types leave out, so that they also work on raw
+//! JSON that does not deserialize. The runtime helpers they call (`Ctx`, messages) live in
+//! `writ_spec::validation`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::schema::{Kind, Model, Node};
+use crate::types::int_type;
+
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The function name checking the named type `name`.
+pub fn check_fn(name: &str) -> syn::Ident {
+    format_ident!("check_{}", snake(name))
+}
+
+fn rust_range(rust: &str) -> (i128, i128) {
+    match rust {
+        "i8" => (i8::MIN.into(), i8::MAX.into()),
+        "i16" => (i16::MIN.into(), i16::MAX.into()),
+        "i32" => (i32::MIN.into(), i32::MAX.into()),
+        "u8" => (0, u8::MAX.into()),
+        "u16" => (0, u16::MAX.into()),
+        "u32" => (0, u32::MAX.into()),
+        "u64" => (0, u64::MAX.into()),
+        _ => (i64::MIN.into(), i64::MAX.into()),
+    }
+}
+
+struct Gen {
+    patterns: Vec<String>,
+    depth: usize,
+}
+
+impl Gen {
+    fn pattern_index(&mut self, p: &str) -> Result<usize, String> {
+        if let Some(i) = self.patterns.iter().position(|x| x == p) {
+            return Ok(i);
+        }
+        regress::Regex::new(p).map_err(|e| format!("pattern {p:?} does not compile: {e}"))?;
+        self.patterns.push(p.to_owned());
+        Ok(self.patterns.len() - 1)
+    }
+
+    fn node(&mut self, node: &Node, v: &syn::Ident) -> Result<TokenStream, String> {
+        self.depth += 1;
+        let d = self.depth;
+        let out = match &node.kind {
+            Kind::Any => quote! { let _ = #v; },
+            Kind::Bool => quote! { cx.boolean(#v); },
+            Kind::Number => quote! { cx.number(#v); },
+            Kind::Integer { min, max } => {
+                let rust = int_type(*min, *max).0;
+                let (rmin, rmax) = rust_range(rust);
+                let min = match min {
+                    Some(m) if *m > rmin => quote!(Some(#m)),
+                    _ => quote!(None),
+                };
+                let max = match max {
+                    Some(m) if *m < rmax => quote!(Some(#m)),
+                    _ => quote!(None),
+                };
+                quote! { cx.integer(#v, #rust, #min, #max); }
+            }
+            Kind::String { pattern } => match pattern {
+                Some(p) => {
+                    let i = self.pattern_index(p)?;
+                    quote! { cx.string(#v, Some(#i)); }
+                }
+                None => quote! { cx.string(#v, None); },
+            },
+            Kind::Enum { values } => quote! {
+                cx.one_of(#v, &[#(#values),*]);
+            },
+            Kind::Array { items, min_items } => {
+                let x = format_ident!("x{d}");
+                let item = self.node(items, &x)?;
+                let min = match min_items {
+                    Some(m) => {
+                        let m = *m as usize;
+                        quote! { if a.len() < #m { cx.too_few_items(a.len(), #m); } }
+                    }
+                    None => quote! {},
+                };
+                quote! {
+                    match #v.as_array() {
+                        None => cx.wrong_type(#v, "an array"),
+                        Some(a) => {
+                            #min
+                            for (i, #x) in a.iter().enumerate() {
+                                let mark = cx.enter_index(i);
+                                #item
+                                cx.leave(mark);
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Object {
+                properties,
+                required,
+            } => {
+                let mut props = Vec::new();
+                for (key, sub) in properties {
+                    let x = format_ident!("x{d}");
+                    let body = self.node(sub, &x)?;
+                    props.push(quote! {
+                        if let Some(#x) = o.get(#key) {
+                            let mark = cx.enter_key(#key);
+                            #body
+                            cx.leave(mark);
+                        }
+                    });
+                }
+                quote! {
+                    match #v.as_object() {
+                        None => cx.wrong_type(#v, "an object"),
+                        Some(o) => {
+                            #( if !o.contains_key(#required) { cx.missing(#required); } )*
+                            #(#props)*
+                        }
+                    }
+                }
+            }
+            Kind::Map { value, key_pattern } => {
+                let x = format_ident!("x{d}");
+                let body = self.node(value, &x)?;
+                let key_filter = match key_pattern {
+                    Some(p) => {
+                        let i = self.pattern_index(p)?;
+                        quote! { if !cx.key_matches(k, #i) { continue; } }
+                    }
+                    None => quote! {},
+                };
+                quote! {
+                    match #v.as_object() {
+                        None => cx.wrong_type(#v, "an object"),
+                        Some(o) => {
+                            for (k, #x) in o {
+                                #key_filter
+                                let mark = cx.enter_key(k);
+                                #body
+                                cx.leave(mark);
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Ref(name) => {
+                let f = check_fn(name);
+                quote! { #f(#v, cx); }
+            }
+        };
+        self.depth -= 1;
+        Ok(out)
+    }
+}
+
+/// The items of `validate.rs`.
+pub fn generate(model: &Model) -> Result<Vec<syn::Item>, String> {
+    let mut gen = Gen {
+        patterns: Vec::new(),
+        depth: 0,
+    };
+    let mut fns = Vec::new();
+    let v = format_ident!("v");
+    for def in &model.definitions {
+        let f = check_fn(&def.name);
+        let body = gen.node(&def.node, &v)?;
+        let doc = format!(" Checks a `{}` (schema `{}`).", def.name, def.location);
+        fns.push(quote! {
+            #[doc = #doc]
+            pub fn #f(v: &Value, cx: &mut Ctx) {
+                #body
+            }
+        });
+    }
+    let n = gen.patterns.len();
+    let pats = &gen.patterns;
+    let file: syn::File = syn::parse2(quote! {
+        use serde_json::Value;
+
+        use crate::validation::Ctx;
+
+        /// Every `pattern` of the schemas, indexed by the checks below.
+        pub const PATTERNS: [&str; #n] = [#(#pats),*];
+
+        #(#fns)*
+    })
+    .map_err(|e| format!("generated validation does not parse: {e}"))?;
+    Ok(file.items)
+}

@@ -1,0 +1,186 @@
+//! Finding where a JSON pointer's value starts in the source text, for line/column messages.
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(src: &[u8], offset: usize) -> (usize, usize) {
+    let upto = &src[..offset.min(src.len())];
+    let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+    let column = String::from_utf8_lossy(&upto[line_start..]).chars().count() + 1;
+    (line, column)
+}
+
+/// Byte offset of the value at `pointer`, or of the deepest existing ancestor.
+/// `src` must be valid JSON (callers parse it first).
+pub fn locate(src: &[u8], pointer: &str) -> usize {
+    let tokens: Vec<String> = if pointer.is_empty() {
+        Vec::new()
+    } else {
+        pointer
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    };
+    let mut s = Scanner { src, pos: 0 };
+    s.ws();
+    let mut found = s.pos;
+    for token in &tokens {
+        match s.descend(token) {
+            Some(p) => found = p,
+            None => break,
+        }
+    }
+    found
+}
+
+struct Scanner<'a> {
+    src: &'a [u8],
+    pos: usize,
+}
+
+impl Scanner<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.src.get(self.pos).copied()
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skip a string starting at `"`; returns its raw bytes (without quotes).
+    fn string(&mut self) -> &[u8] {
+        let start = self.pos + 1;
+        self.pos += 1;
+        while let Some(b) = self.peek() {
+            match b {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    return &self.src[start..self.pos - 1];
+                }
+                _ => self.pos += 1,
+            }
+        }
+        &self.src[start..self.pos.min(self.src.len())]
+    }
+
+    /// Skip one value starting at the current position.
+    fn skip_value(&mut self) {
+        match self.peek() {
+            Some(b'"') => {
+                self.string();
+            }
+            Some(b'{' | b'[') => {
+                let mut depth = 0usize;
+                while let Some(b) = self.peek() {
+                    match b {
+                        b'"' => {
+                            self.string();
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.pos += 1;
+                                return;
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.pos += 1;
+                }
+            }
+            _ => {
+                while let Some(b) = self.peek() {
+                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                        break;
+                    }
+                    self.pos += 1;
+                }
+            }
+        }
+    }
+
+    /// At a value: move to the member/element named `token` and return its offset.
+    fn descend(&mut self, token: &str) -> Option<usize> {
+        match self.peek()? {
+            b'{' => {
+                self.pos += 1;
+                loop {
+                    self.ws();
+                    if self.peek()? != b'"' {
+                        return None;
+                    }
+                    let raw = self.string().to_vec();
+                    let mut quoted = Vec::with_capacity(raw.len() + 2);
+                    quoted.push(b'"');
+                    quoted.extend_from_slice(&raw);
+                    quoted.push(b'"');
+                    let key: String = serde_json::from_slice(&quoted).ok()?;
+                    self.ws();
+                    if self.peek()? != b':' {
+                        return None;
+                    }
+                    self.pos += 1;
+                    self.ws();
+                    if key == token {
+                        return Some(self.pos);
+                    }
+                    self.skip_value();
+                    self.ws();
+                    if self.peek()? != b',' {
+                        return None;
+                    }
+                    self.pos += 1;
+                }
+            }
+            b'[' => {
+                let want: usize = token.parse().ok()?;
+                self.pos += 1;
+                let mut i = 0;
+                loop {
+                    self.ws();
+                    if self.peek()? == b']' {
+                        return None;
+                    }
+                    if i == want {
+                        return Some(self.pos);
+                    }
+                    self.skip_value();
+                    self.ws();
+                    if self.peek()? != b',' {
+                        return None;
+                    }
+                    self.pos += 1;
+                    i += 1;
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_nested_members_and_elements() {
+        let src = br#"{
+  "a": {"b/c": [1, {"d": "x\"y"}, 3]},
+  "e": 2
+}"#;
+        let off = locate(src, "/a/b~1c/1/d");
+        assert_eq!(&src[off..off + 3], b"\"x\\");
+        assert_eq!(line_column(src, off), (2, 23));
+        let off = locate(src, "/e");
+        assert_eq!(line_column(src, off), (3, 8));
+        // A missing member points at its parent.
+        let off = locate(src, "/a/zz");
+        assert_eq!(src[off], b'{');
+        assert_eq!(line_column(src, off), (2, 8));
+    }
+}
