@@ -1,0 +1,68 @@
+//! The canonical text of a list file, as `--write` produces it.
+
+use super::{DocInfo, Requirement, SPEC_VERSION};
+use std::fmt::Write as _;
+
+/// A TOML basic string.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The file text: a header comment, then one `[[requirement]]` table per entry.
+pub fn render_file(info: &DocInfo, entries: &[Requirement]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Normative statements of OCI runtime-spec {SPEC_VERSION} {}: one entry per keyword.",
+        info.doc
+    );
+    out.push_str("# Format: README.md. Fingerprint, level, anchor and occurrence are kept in step with the\n");
+    out.push_str(
+        "# spec text by `writ-codegen requirements --spec-docs DIR --write`; the rest is ours.\n",
+    );
+    for r in entries {
+        out.push('\n');
+        out.push_str("[[requirement]]\n");
+        let _ = writeln!(out, "id = {}", quote(&r.id));
+        let _ = writeln!(out, "level = {}", quote(r.level.as_str()));
+        let _ = writeln!(out, "doc = {}", quote(&r.doc));
+        let _ = writeln!(out, "anchor = {}", quote(&r.anchor));
+        let platforms: Vec<String> = r.platforms.iter().map(|p| quote(p.as_str())).collect();
+        let _ = writeln!(out, "platforms = [{}]", platforms.join(", "));
+        let _ = writeln!(out, "summary = {}", quote(&r.summary));
+        let _ = writeln!(out, "check = {}", quote(r.check.as_str()));
+        if let Some(v) = &r.specerror {
+            let _ = writeln!(out, "specerror = {}", quote(v));
+        }
+        let _ = writeln!(out, "fingerprint = {}", quote(&r.fingerprint));
+        if r.occurrence != 1 {
+            let _ = writeln!(out, "occurrence = {}", r.occurrence);
+        }
+        for (k, v) in [
+            ("waived", &r.waived),
+            ("deviation", &r.deviation),
+            ("review", &r.review),
+        ] {
+            if let Some(v) = v {
+                let _ = writeln!(out, "{k} = {}", quote(v));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,375 @@
+//! The committed requirements list, its generated table, and the spec-update tool.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use writ_codegen::requirements::{
+    self as req, diff_doc, find_statements, fingerprint, keyword_count, load, render_table, Change,
+    Check, Level, Platform, Requirement, DOCS,
+};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("codegen sits in the workspace")
+        .to_path_buf()
+}
+
+fn list_dir() -> PathBuf {
+    root().join(req::LIST_DIR)
+}
+
+/// The drift check: the committed table is exactly what the list renders to.
+/// `WRIT_BLESS=1` rewrites it instead.
+#[test]
+fn generated_table_matches_list() {
+    let expected = render_table(&root()).expect("list loads");
+    let path = root().join(req::TABLE_PATH);
+    if std::env::var_os("WRIT_BLESS").is_some() {
+        std::fs::write(&path, &expected).expect("write table");
+    }
+    let actual = std::fs::read_to_string(&path).expect("read table");
+    assert!(
+        actual == expected,
+        "{} is out of date with spec/requirements/*.toml; regenerate it (WRIT_BLESS=1 cargo test -p writ-codegen --test requirements)",
+        req::TABLE_PATH
+    );
+}
+
+#[test]
+fn committed_files_are_canonical() {
+    for info in DOCS {
+        let path = list_dir().join(info.file);
+        if !path.exists() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let entries = req::load_file(&path, info).unwrap();
+        assert_eq!(
+            req::to_toml(info, &entries),
+            text,
+            "{} is not in the canonical format `--write` produces",
+            info.file
+        );
+    }
+}
+
+#[test]
+fn committed_list_is_reviewed_and_consistent() {
+    let list = load(&list_dir()).expect("list loads");
+    assert!(!list.is_empty());
+    let mut keys = HashSet::new();
+    for r in &list {
+        assert!(
+            r.review.is_none(),
+            "{} still carries a review note from the update tool: {:?}",
+            r.id,
+            r.review
+        );
+        assert!(
+            !r.summary.starts_with("REVIEW"),
+            "{} has a placeholder summary",
+            r.id
+        );
+        if let Some(w) = &r.waived {
+            assert!(w.len() > 10, "{} is waived without a real reason", r.id);
+        }
+        // The same sentence may appear twice in a document; then the entries follow the
+        // document order, so (fingerprint, occurrence) repeats only for repeated text.
+        keys.insert((
+            r.doc.clone(),
+            r.fingerprint.clone(),
+            r.occurrence,
+            r.id.clone(),
+        ));
+    }
+    assert_eq!(keys.len(), list.len());
+}
+
+#[test]
+fn known_entries_have_their_expected_shape() {
+    let list = load(&list_dir()).expect("list loads");
+    let by_id = |id: &str| -> Requirement {
+        list.iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+            .clone()
+    };
+    let ns = by_id("config_linux.namespaces.duplicate_type");
+    assert_eq!(ns.level, Level::Must);
+    assert_eq!(ns.check, Check::Validate);
+    assert_eq!(ns.platforms, vec![Platform::Linux]);
+    assert_eq!(ns.specerror.as_deref(), Some("NSErrorOnDup"));
+    let dev = by_id("config_linux.devices.available");
+    assert!(dev.deviation.as_deref().unwrap_or("").contains("fileMode"));
+    let v = by_id("config.oci_version.semver");
+    assert_eq!(v.doc, "config.md");
+    assert_eq!(v.anchor, "specification-version");
+}
+
+#[test]
+fn load_rejects_bad_entries() {
+    let dir = tempdir("bad");
+    let good = r#"
+[[requirement]]
+id = "bundle.format.config"
+level = "MUST"
+doc = "bundle.md"
+anchor = "container-format"
+platforms = ["all"]
+summary = "x"
+check = "runtime"
+fingerprint = "0123456789abcdef"
+"#;
+    std::fs::write(dir.join("bundle.toml"), good).unwrap();
+    assert_eq!(load(&dir).unwrap().len(), 1);
+
+    for (bad, what) in [
+        (good.replace("bundle.format", "runtime.format"), "prefix"),
+        (good.replace("0123456789abcdef", "0123"), "fingerprint"),
+        (good.replace("\"all\"", "\"all\", \"linux\""), "all"),
+        (good.replace("bundle.md", "config.md"), "doc"),
+        (
+            good.replace("check = \"runtime\"", "check = \"tested\""),
+            "check",
+        ),
+        (
+            good.replace("summary = \"x\"", "summary = \"x\"\nextra = 1"),
+            "unknown",
+        ),
+        (format!("{good}{good}"), "duplicate"),
+    ] {
+        std::fs::write(dir.join("bundle.toml"), &bad).unwrap();
+        assert!(load(&dir).is_err(), "accepted a bad file ({what})");
+    }
+    std::fs::write(dir.join("bundle.toml"), good).unwrap();
+    std::fs::write(dir.join("other.toml"), "").unwrap();
+    assert!(load(&dir).is_err(), "accepted an unknown file");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+const SAMPLE: &str = r#"# <a name="top" />Sample
+
+## <a name="first" />First section
+
+**`field`** (string, REQUIRED) MUST be a [nice](other.md#x) *value*.
+The runtime MUST NOT touch it, e.g. `MUST` in code
+stays one sentence. Runtimes SHOULD log it.
+
+```json
+{"MUST": "not counted"}
+```
+
+* A list item MAY hold a keyword.
+    Its continuation is NOT RECOMMENDED.
+
+## Example
+
+Text SHOULD NOT be split at e.g. this point.
+
+## Example
+
+| Option | Requirement |
+|--------|-------------|
+| `ro`   | MUST        |
+
+[nice]: https://example.com
+"#;
+
+#[test]
+fn finder_reads_sample() {
+    let st = find_statements("sample.md", SAMPLE);
+    let levels: Vec<Level> = st.iter().map(|s| s.level).collect();
+    assert_eq!(
+        levels,
+        vec![
+            Level::Required,
+            Level::Must,
+            Level::MustNot,
+            Level::Must,
+            Level::Should,
+            Level::May,
+            Level::NotRecommended,
+            Level::ShouldNot,
+            Level::Must,
+        ]
+    );
+    // Every keyword outside code blocks is one statement.
+    assert_eq!(keyword_count(SAMPLE), st.len());
+    assert_eq!(st[0].anchor, "first-section");
+    assert_eq!(
+        st[0].sentence,
+        "field (string, REQUIRED) MUST be a nice value."
+    );
+    assert_eq!(st[0].fingerprint, fingerprint(&st[0].sentence));
+    assert_eq!(st[0].fingerprint, st[1].fingerprint);
+    assert_eq!((st[0].occurrence, st[1].occurrence), (1, 2));
+    assert_eq!(
+        st[2].sentence,
+        "The runtime MUST NOT touch it, e.g. MUST in code stays one sentence."
+    );
+    assert_eq!(st[2].line, 6);
+    assert_eq!(st[4].sentence, "Runtimes SHOULD log it.");
+    assert_eq!(st[4].line, 7);
+    assert_eq!(st[5].sentence, "A list item MAY hold a keyword.");
+    assert_eq!(st[6].sentence, "Its continuation is NOT RECOMMENDED.");
+    assert_eq!(st[6].line, 14);
+    assert_eq!(st[7].anchor, "example");
+    assert_eq!(st[8].anchor, "example-1");
+    assert_eq!(st[8].sentence, "| ro | MUST |");
+}
+
+#[test]
+fn fingerprint_is_sha256_prefix() {
+    // sha256("abc") = ba7816bf8f01cfea414140de5dae2223...
+    assert_eq!(fingerprint("abc"), "ba7816bf8f01cfea");
+}
+
+fn entries_for(markdown: &str) -> Vec<Requirement> {
+    let info = req::doc_info("bundle.md").unwrap();
+    let d = diff_doc(info, markdown, Vec::new());
+    d.updated_entries()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut e)| {
+            e.id = format!("bundle.s.rule{i}");
+            e.summary = format!("our words {i}");
+            e.review = None;
+            e.check = Check::Validate;
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn diff_finds_unchanged_changed_new_and_retired() {
+    let info = req::doc_info("bundle.md").unwrap();
+    let v1 = "## S\n\nA MUST be b.\nC SHOULD be d.\nE MAY be f.\n\n## T\n\nG MUST be h.\n";
+    let entries = entries_for(v1);
+    let same = diff_doc(info, v1, entries.clone());
+    assert!(same.is_current());
+    assert_eq!(same.updated_entries(), entries);
+
+    // C's sentence changes wording (same section, same level), E is dropped, a new
+    // sentence arrives in T.
+    let v2 =
+        "## S\n\nA MUST be b.\nC SHOULD be d, mostly.\n\n## T\n\nG MUST be h.\nI MUST NOT be j.\n";
+    let d = diff_doc(info, v2, entries.clone());
+    assert!(!d.is_current());
+    assert_eq!(
+        d.changes,
+        vec![
+            Change::Unchanged {
+                entry: 0,
+                moved: false
+            },
+            Change::Changed { entry: 1 },
+            Change::Unchanged {
+                entry: 3,
+                moved: false
+            },
+            Change::New,
+        ]
+    );
+    assert_eq!(d.retired, vec![2]);
+    let out = d.updated_entries();
+    assert_eq!(out.len(), 4);
+    // Hand-written fields survive for unchanged and changed entries.
+    assert_eq!(out[0], entries[0]);
+    assert_eq!(out[1].id, entries[1].id);
+    assert_eq!(out[1].summary, entries[1].summary);
+    assert_ne!(out[1].fingerprint, entries[1].fingerprint);
+    assert!(out[1].review.is_some());
+    assert_eq!(out[2], entries[3]);
+    // The new one is a placeholder marked for review.
+    assert_eq!(out[3].level, Level::MustNot);
+    assert!(out[3].id.starts_with("bundle.t.new_"));
+    assert!(out[3].review.is_some());
+    assert!(out[3].summary.starts_with("REVIEW"));
+    assert!(req::check_id(&out[3].id, "bundle").is_ok());
+
+    // A moved section keeps the entry and updates the anchor.
+    let v3 = "## Renamed\n\nA MUST be b.\nC SHOULD be d.\nE MAY be f.\n\n## T\n\nG MUST be h.\n";
+    let d = diff_doc(info, v3, entries.clone());
+    assert!(matches!(
+        d.changes[0],
+        Change::Unchanged { moved: true, .. }
+    ));
+    assert_eq!(d.updated_entries()[0].anchor, "renamed");
+    assert_eq!(d.updated_entries()[0].id, entries[0].id);
+}
+
+#[test]
+fn write_round_trips_through_files() {
+    let dir = tempdir("write");
+    let docs = tempdir("docs");
+    let v1 = "## S\n\nA MUST be b and MAY be c.\n";
+    for info in DOCS {
+        std::fs::write(docs.join(info.doc), "# empty\n").unwrap();
+    }
+    std::fs::write(docs.join("bundle.md"), v1).unwrap();
+    let entries = entries_for(v1);
+    let info = req::doc_info("bundle.md").unwrap();
+    std::fs::write(dir.join("bundle.toml"), req::to_toml(info, &entries)).unwrap();
+    let diffs = req::diff_all(&docs, &dir).unwrap();
+    assert!(diffs.iter().all(|d| d.is_current()));
+    assert_eq!(req::write_updates(&diffs, &dir).unwrap(), 0);
+
+    std::fs::write(docs.join("bundle.md"), format!("{v1}X SHOULD be y.\n")).unwrap();
+    let diffs = req::diff_all(&docs, &dir).unwrap();
+    assert_eq!(req::write_updates(&diffs, &dir).unwrap(), 1);
+    let after = load(&dir).unwrap();
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[..2], entries[..]);
+    assert_eq!(after[2].level, Level::Should);
+    let report = req::report(&diffs, false);
+    assert!(report.contains("new      bundle.md:"), "{report}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&docs).unwrap();
+}
+
+#[test]
+fn command_line_reports_status() {
+    let docs = tempdir("cli");
+    for info in DOCS {
+        std::fs::write(docs.join(info.doc), "# empty\n").unwrap();
+    }
+    let dir = tempdir("cli-list");
+    let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let d = docs.to_str().unwrap();
+    let l = dir.to_str().unwrap();
+    assert_eq!(
+        req::main(&args(&[
+            "requirements",
+            "--spec-docs",
+            d,
+            "--requirements",
+            l
+        ])),
+        0
+    );
+    std::fs::write(docs.join("bundle.md"), "## S\n\nA MUST be b.\n").unwrap();
+    assert_eq!(
+        req::main(&args(&["--spec-docs", d, "--requirements", l])),
+        1
+    );
+    assert_eq!(
+        req::main(&args(&["--spec-docs", d, "--requirements", l, "--write"])),
+        0
+    );
+    assert_eq!(load(&dir).unwrap().len(), 1);
+    assert_eq!(req::main(&args(&["--requirements", l])), 2);
+    assert_eq!(req::main(&args(&["--bogus"])), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&docs).unwrap();
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "writ-req-test-{tag}-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
