@@ -1,0 +1,301 @@
+//! Hooks: order, state on stdin, args and env, timeout, failure.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use writ_conformance::{for_each_runtime, Bundle, Kind};
+
+const T: Duration = Duration::from_secs(10);
+
+/// A hook running `sh -c` that stores its stdin as `<dir>/<name>.json` and appends
+/// `<name>:<HOOKVAR>:<$1>` to `<dir>/log`. `dir` is a host path for runtime-namespace
+/// hooks and `/hooklog` for container-namespace hooks.
+fn logging_hook(name: &str, dir: &str) -> Value {
+    json!({
+        "path": "/bin/sh",
+        "args": ["sh", "-c", format!("cat > {dir}/{name}.json; echo \"{name}:$HOOKVAR:$1\" >> {dir}/log"), "hook", format!("arg-{name}")],
+        "env": [format!("HOOKVAR=env-{name}")]
+    })
+}
+
+/// A bundle whose hooks all log, with `<bundle>/hooklog` bind-mounted at /hooklog.
+fn logging_bundle(ctx: &writ_conformance::Ctx) -> (Bundle, std::path::PathBuf) {
+    let b = ctx.bundle();
+    let dir = b.path().join("hooklog");
+    fs::create_dir(&dir).unwrap();
+    let host = dir.to_str().unwrap().to_owned();
+    b.edit(|c| {
+        c["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/hooklog", "source": host, "options": ["bind"]}));
+        c["hooks"] = json!({
+            "prestart": [logging_hook("prestart", &host)],
+            "createRuntime": [logging_hook("createRuntime", &host)],
+            // createContainer runs before pivot_root (paths of the runtime namespace);
+            // startContainer runs inside the container's root.
+            "createContainer": [logging_hook("createContainer", &host)],
+            "startContainer": [logging_hook("startContainer", "/hooklog")],
+            "poststart": [logging_hook("poststart", &host)],
+            "poststop": [logging_hook("poststop", &host)]
+        });
+    });
+    b.set_sh("echo process:: >> /hooklog/log");
+    (b, dir)
+}
+
+fn log_names(dir: &Path) -> Vec<String> {
+    fs::read_to_string(dir.join("log"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split(':').next().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn wait_for_line(dir: &Path, name: &str) {
+    let deadline = Instant::now() + T;
+    while !log_names(dir).iter().any(|n| n == name) {
+        assert!(
+            Instant::now() < deadline,
+            "{name} never ran; log: {:?}",
+            log_names(dir)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn hooks_order_stdin_args_env() {
+    for_each_runtime("hooks-order", |ctx| {
+        let (b, dir) = logging_bundle(ctx);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        let after_create = log_names(&dir);
+        // runc 1.1 builds its startContainer list from the poststart hooks and runs it
+        // during create; the oracle then only proves the rest.
+        let runc_early_start = ctx.kind() == Kind::Runc
+            && after_create
+                .iter()
+                .any(|n| n == "startContainer" || n == "poststart");
+        if runc_early_start {
+            ctx.deviation("runc 1.1 runs startContainer (and poststart) hooks during create");
+        } else {
+            let mut sorted = after_create.clone();
+            sorted.sort();
+            assert_eq!(
+                sorted,
+                ["createContainer", "createRuntime", "prestart"],
+                "hooks run by create: {after_create:?}"
+            );
+        }
+        let pos0 = |n: &str| after_create.iter().position(|x| x == n);
+        assert!(
+            pos0("createContainer") > pos0("createRuntime"),
+            "createContainer after createRuntime: {after_create:?}"
+        );
+        assert!(
+            pos0("createContainer") > pos0("prestart"),
+            "createContainer after prestart: {after_create:?}"
+        );
+
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0));
+        wait_for_line(&dir, "poststart");
+        let after_start = log_names(&dir);
+        let pos = |n: &str| after_start.iter().position(|x| x == n);
+        assert!(pos("process").is_some(), "{after_start:?}");
+        if !runc_early_start {
+            assert!(pos("startContainer").is_some(), "{after_start:?}");
+            assert!(
+                pos("startContainer") < pos("process"),
+                "startContainer before the user process: {after_start:?}"
+            );
+            assert!(
+                pos("createContainer") < pos("startContainer"),
+                "{after_start:?}"
+            );
+        }
+        assert!(
+            !after_start.iter().any(|n| n == "poststop"),
+            "poststop only at delete: {after_start:?}"
+        );
+
+        c.delete().ok();
+        let all = log_names(&dir);
+        assert_eq!(
+            all.last().map(String::as_str),
+            Some("poststop"),
+            "poststop after delete: {all:?}"
+        );
+
+        // args and env of each hook.
+        let log = fs::read_to_string(dir.join("log")).unwrap();
+        for name in [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop",
+        ] {
+            if runc_early_start && name == "startContainer" {
+                continue;
+            }
+            let want = format!("{name}:env-{name}:arg-{name}");
+            assert!(
+                log.lines().any(|l| l == want),
+                "hook {name} got its env and args ({want}): {log}"
+            );
+            // The state JSON on stdin.
+            let text = fs::read_to_string(dir.join(format!("{name}.json"))).unwrap_or_default();
+            let st: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{name} stdin {text:?}: {e}"));
+            assert_eq!(st["id"], c.id.as_str(), "{name} state: {st}");
+            assert!(st["ociVersion"].is_string(), "{name} state: {st}");
+            let bundle = fs::canonicalize(b.path()).unwrap();
+            assert_eq!(
+                st["bundle"].as_str(),
+                Some(bundle.to_str().unwrap()),
+                "{name} state: {st}"
+            );
+            let in_container = name == "createContainer" || name == "startContainer";
+            if ctx.kind() == Kind::Runc && in_container && st["pid"].as_i64() == Some(1) {
+                ctx.deviation(&format!(
+                    "runc 1.1 gives {name} hooks the pid as seen inside the container"
+                ));
+            } else if name != "poststop" {
+                assert_eq!(
+                    st["pid"].as_i64(),
+                    c.pid.map(i64::from),
+                    "{name} state pid (host pid): {st}"
+                );
+            }
+        }
+        let st: Value =
+            serde_json::from_str(&fs::read_to_string(dir.join("poststop.json")).unwrap()).unwrap();
+        assert_eq!(st["status"], "stopped", "poststop state: {st}");
+    });
+}
+
+fn failing_hook_bundle(ctx: &writ_conformance::Ctx, kind: &str, hook: Value) -> Bundle {
+    let b = ctx.bundle();
+    b.set_sh("echo user-process-ran");
+    b.edit(|c| c["hooks"] = json!({ kind: [hook] }));
+    b
+}
+
+#[test]
+fn failing_create_hooks_fail_create() {
+    for_each_runtime("hooks-failure-create", |ctx| {
+        for kind in ["prestart", "createRuntime", "createContainer"] {
+            let b = failing_hook_bundle(
+                ctx,
+                kind,
+                json!({"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}),
+            );
+            let mut c = ctx.container(&b);
+            let out = c.create();
+            out.fails();
+            // No container is left behind.
+            c.state_out().fails();
+            assert!(!c.stdout().contains("user-process-ran"), "{kind}: {out}");
+        }
+    });
+}
+
+#[test]
+fn failing_start_hooks_fail_start() {
+    for_each_runtime("hooks-failure-start", |ctx| {
+        let b = failing_hook_bundle(
+            ctx,
+            "startContainer",
+            json!({"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}),
+        );
+        let mut c = ctx.container(&b);
+        let created = c.create();
+        if ctx.kind() == Kind::Runc && !created.success() && created.stderr.contains("hook") {
+            ctx.deviation("runc 1.1 runs startContainer hooks during create");
+        } else {
+            created.ok();
+            let start = c.start();
+            if ctx.kind() == Kind::Runc && start.success() {
+                ctx.deviation("runc 1.1 does not fail start when a startContainer hook fails");
+            } else {
+                start.fails();
+            }
+            let _ = c.wait_exit(T);
+        }
+        assert!(
+            !c.stdout().contains("user-process-ran"),
+            "user process ran after a failed startContainer hook"
+        );
+
+        let b = failing_hook_bundle(
+            ctx,
+            "poststart",
+            json!({"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}),
+        );
+        b.set_sh("sleep 30");
+        let mut c = ctx.container(&b);
+        let created = c.create();
+        if ctx.kind() == Kind::Runc && !created.success() && created.stderr.contains("hook") {
+            ctx.deviation("runc 1.1 runs poststart hooks during create (with startContainer)");
+            return;
+        }
+        created.ok();
+        let start = c.start();
+        if ctx.kind() == Kind::Runc && start.success() {
+            ctx.deviation("runc 1.1 does not fail start when a poststart hook fails");
+            return;
+        }
+        start.fails();
+        // The container is stopped.
+        assert!(c.wait_exit(T).is_some() || c.pid.is_some_and(|p| !writ_conformance::pid_alive(p)));
+    });
+}
+
+#[test]
+fn hook_timeout() {
+    for_each_runtime("hooks-timeout", |ctx| {
+        let b = failing_hook_bundle(
+            ctx,
+            "createRuntime",
+            json!({"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 20"], "timeout": 1}),
+        );
+        let mut c = ctx.container(&b);
+        let t0 = Instant::now();
+        let out = c.create();
+        let took = t0.elapsed();
+        out.fails();
+        assert!(
+            took < Duration::from_secs(8),
+            "create waited {took:?} for a hook with a 1 s timeout"
+        );
+        c.state_out().fails();
+    });
+}
+
+#[test]
+fn hook_not_reading_stdin() {
+    for_each_runtime("hooks-no-stdin", |ctx| {
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        // A large annotation makes the state JSON bigger than a pipe buffer, so writing
+        // it to a hook that exits without reading gets EPIPE.
+        let big = "x".repeat(256 * 1024);
+        b.edit(|c| {
+            c["annotations"] = json!({"org.example.big": big});
+            c["hooks"] = json!({
+                "createRuntime": [{"path": "/bin/true", "args": ["true"]}],
+                "prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "exec 0<&-; exit 0"]}]
+            });
+        });
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0));
+        c.delete().ok();
+    });
+}
