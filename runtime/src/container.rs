@@ -1,5 +1,393 @@
 //! Creating a container: the runtime side of `create`, and the release done by `start`.
 
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{Mode, OFlags};
+
+use crate::cgroups::{self, Cgroup};
+use crate::namespaces::{self, NamespaceKind};
+use crate::plan::ContainerPlan;
+use crate::state::Status;
+use crate::sync::Msg;
+use crate::sys::{self, errno_text, Errno};
+
 /// Name of the fifo in the state dir that holds the container process until `start`.
 /// It exists exactly while the container is `created`.
 pub const EXEC_FIFO: &str = "exec.fifo";
+
+/// What `create` is asked to do.
+pub struct CreateRequest<'a> {
+    pub id: &'a str,
+    /// Absolute, canonical.
+    pub bundle: &'a Path,
+    /// `<root>/<id>`, created (and locked) by the caller.
+    pub state_dir: &'a Path,
+    pub console_socket: Option<&'a Path>,
+    pub preserve_fds: u32,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub systemd_cgroup: bool,
+}
+
+/// A created container: its init is blocked on the exec fifo.
+#[derive(Debug)]
+pub struct Created {
+    pub pid: i32,
+    /// /proc/<pid>/stat field 22.
+    pub start_time: u64,
+    pub cgroup: Option<Cgroup>,
+}
+
+/// Why create or start failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ContainerError {
+    /// A failure reported by the container's init or found by create.
+    #[error("{0}")]
+    Setup(String),
+    #[error(transparent)]
+    Cgroup(#[from] cgroups::CgroupError),
+    #[error("{0}")]
+    Hook(#[from] crate::hooks::HookError),
+    #[error(transparent)]
+    Console(#[from] crate::console::ConsoleError),
+}
+
+fn setup_err(s: impl Into<String>) -> ContainerError {
+    ContainerError::Setup(s.into())
+}
+
+/// Undo actions of a create in progress, run in reverse unless disarmed.
+struct Cleanup {
+    pid: Option<i32>,
+    cgroup: Option<Cgroup>,
+    fifo: Option<PathBuf>,
+}
+
+impl Cleanup {
+    fn disarm(&mut self) -> Option<Cgroup> {
+        self.pid = None;
+        self.fifo = None;
+        self.cgroup.take()
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            let p = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(p, None);
+        }
+        if let Some(f) = self.fifo.take() {
+            let _ = std::fs::remove_file(f);
+        }
+        if let Some(cg) = self.cgroup.take() {
+            let _ = cg.destroy();
+        }
+    }
+}
+
+/// Restores the caller's pid/time namespace for children after a temporary setns/unshare.
+struct NsRestore(Vec<(NamespaceKind, OwnedFd)>);
+
+impl Drop for NsRestore {
+    fn drop(&mut self) {
+        for (k, fd) in self.0.drain(..) {
+            let flag = nix::sched::CloneFlags::from_bits_retain(k.clone_flag() as i32);
+            let _ = nix::sched::setns(fd.as_fd(), flag);
+        }
+    }
+}
+
+/// Sets everything up; the user process is left blocked on EXEC_FIFO. Runs prestart and
+/// createRuntime hooks (runtime namespace) and createContainer hooks (in the container).
+/// On any error, undoes everything it did.
+pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, ContainerError> {
+    for w in &plan.warnings {
+        eprintln!("writ: warning: {w}");
+    }
+    let mut cleanup = Cleanup {
+        pid: None,
+        cgroup: None,
+        fifo: None,
+    };
+    let joins = namespaces::open_joins(&plan.namespaces).map_err(setup_err)?;
+    let console = match (plan.terminal, req.console_socket) {
+        (true, Some(s)) => Some(crate::console::connect(s)?),
+        (true, None) => {
+            return Err(setup_err(
+                "process.terminal is true but no --console-socket was given",
+            ))
+        }
+        (false, _) => None,
+    };
+
+    let rel = cgroups::relative_path(plan.cgroups_path.as_deref(), req.id, req.systemd_cgroup)?;
+    let cg = Cgroup::create(&rel, &plan.resources)?;
+    let new_cgroupns = plan
+        .namespace(NamespaceKind::Cgroup)
+        .is_some_and(|n| n.path.is_none());
+    let view = cg.view(new_cgroupns);
+    cleanup.cgroup = Some(cg);
+
+    let fifo_path = req.state_dir.join(EXEC_FIFO);
+    nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622)).map_err(
+        |e| {
+            setup_err(format!(
+                "creating {}: {}",
+                fifo_path.display(),
+                errno_text(e)
+            ))
+        },
+    )?;
+    cleanup.fifo = Some(fifo_path.clone());
+    let fifo = rustix::fs::open(&fifo_path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .map_err(|e| {
+            setup_err(format!(
+                "opening {}: {}",
+                fifo_path.display(),
+                errno_text(Errno::from_raw(e.raw_os_error()))
+            ))
+        })?;
+
+    let idmapped =
+        crate::mounts::prepare_idmapped(&plan.mounts, &plan.uid_mappings, &plan.gid_mappings)
+            .map_err(setup_err)?;
+
+    // Which namespaces are new, which joined.
+    let ns_new = |k: NamespaceKind| plan.namespace(k).is_some_and(|n| n.path.is_none());
+    let new_userns = ns_new(NamespaceKind::User);
+    let user_joined = plan
+        .namespace(NamespaceKind::User)
+        .is_some_and(|n| n.path.is_some());
+    let child_joins: Vec<_> = joins
+        .into_iter()
+        .filter(|j| !matches!(j.kind, NamespaceKind::Pid | NamespaceKind::Time))
+        .collect();
+    let others_joined = child_joins.iter().any(|j| j.kind != NamespaceKind::User);
+    let mut new_flags = 0u64;
+    for k in [
+        NamespaceKind::User,
+        NamespaceKind::Mount,
+        NamespaceKind::Pid,
+        NamespaceKind::Network,
+        NamespaceKind::Ipc,
+        NamespaceKind::Uts,
+    ] {
+        if ns_new(k) {
+            new_flags |= k.clone_flag();
+        }
+    }
+    // Fast path: one clone with every new namespace. When a user namespace is joined, or
+    // a new one must be created after joining others, the child does setns + unshare
+    // (and forks again for a new pid namespace).
+    let staged = user_joined || (new_userns && others_joined);
+    let (clone_flags, child_unshare) = if staged {
+        (0, new_flags)
+    } else {
+        (new_flags, 0)
+    };
+
+    // The pid and time namespaces of the child are chosen here (they apply to children).
+    let mut restore = NsRestore(Vec::new());
+    for ns in &plan.namespaces {
+        let Some(path) = &ns.path else { continue };
+        if !matches!(ns.kind, NamespaceKind::Pid | NamespaceKind::Time) {
+            continue;
+        }
+        let own = namespaces::own(ns.kind).map_err(|e| {
+            setup_err(format!(
+                "opening own {} namespace: {}",
+                ns.kind.config_name(),
+                errno_text(e)
+            ))
+        })?;
+        restore.0.push((ns.kind, own));
+        let j = namespaces::open_joins(std::slice::from_ref(ns)).map_err(setup_err)?;
+        for j in &j {
+            namespaces::join(j).map_err(setup_err)?;
+        }
+        let _ = path;
+    }
+    if ns_new(NamespaceKind::Time) {
+        let own = namespaces::own(NamespaceKind::Time)
+            .map_err(|e| setup_err(format!("opening own time namespace: {}", errno_text(e))))?;
+        restore.0.push((NamespaceKind::Time, own));
+        namespaces::unshare(NamespaceKind::Time.clone_flag()).map_err(setup_err)?;
+        namespaces::write_time_offsets(&plan.time_offsets).map_err(setup_err)?;
+    }
+
+    let (chan, child_chan) =
+        crate::sync::pair().map_err(|e| setup_err(format!("socketpair: {}", errno_text(e))))?;
+    let forked = sys::fork_with_flags(clone_flags).map_err(|e| {
+        setup_err(format!(
+            "creating the container process (namespaces {}): {}",
+            namespaces::flag_names(clone_flags),
+            errno_text(e)
+        ))
+    })?;
+    let mut pid = match forked {
+        sys::Forked::Child => {
+            drop(chan);
+            std::mem::forget(restore);
+            crate::init::run(crate::init::InitArgs {
+                plan,
+                chan: child_chan,
+                fifo,
+                joins: &child_joins,
+                unshare: child_unshare,
+                new_userns,
+                cloned_userns: clone_flags & NamespaceKind::User.clone_flag() != 0,
+                console,
+                preserve_fds: req.preserve_fds,
+                no_pivot: req.no_pivot,
+                no_new_keyring: req.no_new_keyring,
+                cgroups: view,
+                idmapped,
+            })
+        }
+        sys::Forked::Parent(pid) => pid,
+    };
+    drop(restore);
+    drop(child_chan);
+    drop(console);
+    drop(idmapped);
+    drop(fifo);
+    cleanup.pid = Some(pid);
+
+    if let Some(cg) = &cleanup.cgroup {
+        cg.add(pid)?;
+    }
+    if new_userns && !staged {
+        namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)
+            .map_err(setup_err)?;
+    }
+    let send = |m: &Msg| {
+        chan.send(m).map_err(|e| {
+            setup_err(format!(
+                "talking to the container process: {}",
+                errno_text(e)
+            ))
+        })
+    };
+    send(&Msg::Go)?;
+    loop {
+        let msg = chan.recv().map_err(|e| {
+            setup_err(format!(
+                "reading from the container process: {}",
+                errno_text(e)
+            ))
+        })?;
+        match msg {
+            Some(Msg::NeedMaps(_)) => {
+                namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)
+                    .map_err(setup_err)?;
+                send(&Msg::Go)?;
+            }
+            Some(Msg::Pid(n)) => {
+                // The intermediate process exits; the container process is its sibling.
+                let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+                pid = n;
+                cleanup.pid = Some(pid);
+            }
+            Some(Msg::Hooks) => {
+                let creating = crate::state::oci_state_json(
+                    req.id,
+                    Status::Creating,
+                    Some(pid),
+                    req.bundle,
+                    &plan.annotations,
+                );
+                crate::hooks::run_hooks(&plan.hooks.prestart, &creating)
+                    .map_err(|e| setup_err(format!("prestart {e}")))?;
+                crate::hooks::run_hooks(&plan.hooks.create_runtime, &creating)
+                    .map_err(|e| setup_err(format!("createRuntime {e}")))?;
+                let created = crate::state::oci_state_json(
+                    req.id,
+                    Status::Created,
+                    Some(pid),
+                    req.bundle,
+                    &plan.annotations,
+                );
+                send(&Msg::States(creating, created))?;
+            }
+            Some(Msg::Ready) => break,
+            Some(Msg::Error(e)) => return Err(setup_err(e)),
+            Some(other) => {
+                return Err(setup_err(format!(
+                    "unexpected message from the container process: {other:?}"
+                )))
+            }
+            None => {
+                return Err(setup_err(
+                    "the container process exited during setup without reporting an error",
+                ))
+            }
+        }
+    }
+    let start_time = crate::state::process_start_time(pid)
+        .ok_or_else(|| setup_err(format!("the container process {pid} is gone")))?;
+    let cgroup = cleanup.disarm();
+    Ok(Created {
+        pid,
+        start_time,
+        cgroup,
+    })
+}
+
+/// Called by `start`: releases the process blocked on EXEC_FIFO (opens it for reading,
+/// reads one byte) and removes the fifo.
+pub fn release(state_dir: &Path) -> Result<(), ContainerError> {
+    let path = state_dir.join(EXEC_FIFO);
+    let fd = rustix::fs::open(
+        &path,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        setup_err(format!(
+            "opening {}: {} (the container is not in the created state)",
+            path.display(),
+            errno_text(Errno::from_raw(e.raw_os_error()))
+        ))
+    })?;
+    let mut pfd = [nix::poll::PollFd::new(
+        fd.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Err(setup_err("the container process did not take the start signal within 10 s (is it still alive?)"));
+        }
+        let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+        match nix::poll::poll(&mut pfd, nix::poll::PollTimeout::from(ms)) {
+            Err(Errno::EINTR) | Ok(0) => continue,
+            Err(e) => {
+                return Err(setup_err(format!(
+                    "waiting on {}: {}",
+                    path.display(),
+                    errno_text(e)
+                )))
+            }
+            Ok(_) => break,
+        }
+    }
+    let mut b = [0u8; 1];
+    let n = rustix::io::read(&fd, &mut b).map_err(|e| {
+        setup_err(format!(
+            "reading {}: {}",
+            path.display(),
+            errno_text(Errno::from_raw(e.raw_os_error()))
+        ))
+    })?;
+    let _ = std::fs::remove_file(&path);
+    if n != 1 {
+        return Err(setup_err(
+            "the container process exited before it was started",
+        ));
+    }
+    Ok(())
+}

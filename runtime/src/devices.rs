@@ -1,1 +1,168 @@
-//! devices
+//! Device nodes (config-linux.md#devices and #default-devices): the config's devices plus
+//! the default set, created inside the rootfs by mknod, or bind-mounted from the host where
+//! mknod is not allowed (user namespaces). Links in /dev (fd, stdin, stdout, stderr, ptmx).
+
+use std::os::fd::AsFd;
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+
+use crate::plan::DevicePlan;
+use crate::rootfs::Root;
+use crate::sys::{errno_text, fd_path, Errno};
+
+/// The devices every container gets (config-linux.md#default-devices), besides ptmx which is
+/// a link to pts/ptmx.
+pub fn default_devices() -> Vec<DevicePlan> {
+    let dev = |path: &str, major, minor| DevicePlan {
+        path: path.to_string(),
+        kind: libc::S_IFCHR,
+        major,
+        minor,
+        mode: 0o666,
+        uid: 0,
+        gid: 0,
+    };
+    vec![
+        dev("/dev/null", 1, 3),
+        dev("/dev/zero", 1, 5),
+        dev("/dev/full", 1, 7),
+        dev("/dev/random", 1, 8),
+        dev("/dev/urandom", 1, 9),
+        dev("/dev/tty", 5, 0),
+    ]
+}
+
+/// The devices to create: the config's, then the defaults the config does not list.
+pub fn with_defaults(config: &[DevicePlan]) -> Vec<DevicePlan> {
+    let mut all = config.to_vec();
+    for d in default_devices() {
+        if !all.iter().any(|c| c.path == d.path) {
+            all.push(d);
+        }
+    }
+    all
+}
+
+fn ferr(e: rustix::io::Errno) -> Errno {
+    Errno::from_raw(e.raw_os_error())
+}
+
+/// Creates one device node. `bind` forces a bind mount of the host's node of the same path.
+pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), String> {
+    let (dir, name) = root.parent_of(&d.path)?;
+    let msg =
+        |what: &str, e: Errno| format!("creating device {}: {what}: {}", d.path, errno_text(e));
+    if !bind {
+        let ft = FileType::from_raw_mode(d.kind);
+        let dev = rustix::fs::makedev(d.major as u32, d.minor as u32);
+        match rustix::fs::mknodat(&dir, name.as_str(), ft, Mode::from_raw_mode(d.mode), dev) {
+            Ok(()) => {}
+            // An existing entry (file, node or symlink) is left alone: never followed.
+            Err(rustix::io::Errno::EXIST) => return Ok(()),
+            Err(rustix::io::Errno::PERM) => return create_device(root, d, true),
+            Err(e) => return Err(msg("mknod", ferr(e))),
+        }
+        rustix::fs::chmodat(
+            &dir,
+            name.as_str(),
+            Mode::from_raw_mode(d.mode),
+            AtFlags::empty(),
+        )
+        .map_err(|e| msg("chmod", ferr(e)))?;
+        rustix::fs::chownat(
+            &dir,
+            name.as_str(),
+            Some(rustix::fs::Uid::from_raw(d.uid)),
+            Some(rustix::fs::Gid::from_raw(d.gid)),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .map_err(|e| msg("chown", ferr(e)))?;
+        return Ok(());
+    }
+    match rustix::fs::openat(
+        &dir,
+        name.as_str(),
+        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o644),
+    ) {
+        Ok(_) => {}
+        Err(rustix::io::Errno::EXIST) => return Ok(()),
+        Err(e) => return Err(msg("creating mount point", ferr(e))),
+    }
+    let target = rustix::fs::openat(
+        &dir,
+        name.as_str(),
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| msg("opening mount point", ferr(e)))?;
+    nix::mount::mount(
+        Some(d.path.as_str()),
+        fd_path(target.as_fd()).as_str(),
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .map_err(|e| msg("bind from host", e))
+}
+
+/// The standard links in /dev.
+pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
+    let mut links = vec![
+        ("/dev/fd", "/proc/self/fd"),
+        ("/dev/stdin", "/proc/self/fd/0"),
+        ("/dev/stdout", "/proc/self/fd/1"),
+        ("/dev/stderr", "/proc/self/fd/2"),
+    ];
+    if std::path::Path::new("/proc/kcore").exists() {
+        links.push(("/dev/core", "/proc/kcore"));
+    }
+    let dev = root.mkdir_all("/dev", crate::rootfs::Leaf::Dir)?;
+    for (link, target) in links {
+        let name = link.trim_start_matches("/dev/");
+        match rustix::fs::symlinkat(target, &dev, name) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => return Err(format!("creating link {link}: {}", errno_text(ferr(e)))),
+        }
+    }
+    if ptmx {
+        // /dev/ptmx must be the container's pts/ptmx.
+        match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
+            Ok(()) | Err(rustix::io::Errno::NOENT) => {}
+            Err(e) => return Err(format!("replacing /dev/ptmx: {}", errno_text(ferr(e)))),
+        }
+        rustix::fs::symlinkat("pts/ptmx", &dev, "ptmx")
+            .map_err(|e| format!("creating link /dev/ptmx: {}", errno_text(ferr(e))))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_devices_override_defaults() {
+        let custom = DevicePlan {
+            path: "/dev/null".into(),
+            kind: libc::S_IFCHR,
+            major: 1,
+            minor: 3,
+            mode: 0o600,
+            uid: 5,
+            gid: 5,
+        };
+        let all = with_defaults(std::slice::from_ref(&custom));
+        assert_eq!(all.iter().filter(|d| d.path == "/dev/null").count(), 1);
+        assert_eq!(all[0], custom);
+        for p in [
+            "/dev/zero",
+            "/dev/full",
+            "/dev/random",
+            "/dev/urandom",
+            "/dev/tty",
+        ] {
+            assert!(all.iter().any(|d| d.path == p), "{p} missing");
+        }
+    }
+}

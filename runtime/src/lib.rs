@@ -16,5 +16,8 @@ pub mod mounts;
 pub mod namespaces;
 pub mod plan;
 pub mod process;
+pub mod rootfs;
 pub mod state;
+pub mod sync;
+pub mod sys;
 pub mod trace;

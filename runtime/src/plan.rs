@@ -1,6 +1,12 @@
 //! The container plan: everything resolved from the config and checked against this host
 //! before anything is touched. Plain data; built by `plan::build(&Spec, ...)`.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use crate::mounts::MountPlan;
+pub use crate::namespaces::{NamespaceKind, NamespacePlan};
+
 /// One hook to run (config.md#posix-platform-hooks).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HookPlan {
@@ -9,4 +15,850 @@ pub struct HookPlan {
     pub env: Vec<String>,
     /// Seconds; `None` means no timeout.
     pub timeout: Option<u32>,
+}
+
+/// All hooks of the config, by lifecycle point.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HooksPlan {
+    pub prestart: Vec<HookPlan>,
+    pub create_runtime: Vec<HookPlan>,
+    pub create_container: Vec<HookPlan>,
+    pub start_container: Vec<HookPlan>,
+    pub poststart: Vec<HookPlan>,
+    pub poststop: Vec<HookPlan>,
+}
+
+/// One uid/gid mapping line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdMap {
+    pub container_id: u32,
+    pub host_id: u32,
+    pub size: u32,
+}
+
+/// Renders mappings in the format of /proc/PID/uid_map.
+pub fn id_map_text(maps: &[IdMap]) -> String {
+    let mut s = String::new();
+    for m in maps {
+        s.push_str(&format!("{} {} {}\n", m.container_id, m.host_id, m.size));
+    }
+    s
+}
+
+/// A device node to create in the container's /dev.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePlan {
+    /// Absolute path inside the container.
+    pub path: String,
+    /// libc::S_IFCHR, S_IFBLK or S_IFIFO.
+    pub kind: u32,
+    pub major: u64,
+    pub minor: u64,
+    /// Permission bits only (0o777 mask applied).
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// A resource limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RlimitPlan {
+    /// The config's name, e.g. RLIMIT_NOFILE.
+    pub name: String,
+    pub resource: i32,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// The five capability sets as bit masks (bit N = capability number N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapsPlan {
+    pub bounding: u64,
+    pub effective: u64,
+    pub inheritable: u64,
+    pub permitted: u64,
+    pub ambient: u64,
+}
+
+/// process.scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SchedPlan {
+    pub policy: u32,
+    pub flags: u64,
+    pub nice: i32,
+    pub priority: u32,
+    pub runtime: u64,
+    pub deadline: u64,
+    pub period: u64,
+}
+
+/// The user process (config.md#process).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProcessPlan {
+    pub args: Vec<String>,
+    pub env: Vec<String>,
+    /// Absolute, inside the container.
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub umask: Option<u32>,
+    pub additional_gids: Vec<u32>,
+    pub rlimits: Vec<RlimitPlan>,
+    pub no_new_privileges: bool,
+    /// `None`: the config has no `capabilities` object (all sets end up empty for non-root).
+    pub capabilities: Option<CapsPlan>,
+    pub oom_score_adj: Option<i32>,
+    pub apparmor_profile: Option<String>,
+    pub selinux_label: Option<String>,
+    /// (class, level).
+    pub io_priority: Option<(u32, u32)>,
+    pub scheduler: Option<SchedPlan>,
+    /// CPU lists, e.g. "0-3,7".
+    pub cpu_affinity_initial: Option<Vec<usize>>,
+    pub cpu_affinity_final: Option<Vec<usize>>,
+}
+
+/// Memory, pids and cpu limits applied at create.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ResourcesPlan {
+    pub memory_limit: Option<i64>,
+    pub memory_reservation: Option<i64>,
+    pub memory_swap: Option<i64>,
+    pub pids_limit: Option<i64>,
+    pub cpu_shares: Option<u64>,
+    pub cpu_quota: Option<i64>,
+    pub cpu_period: Option<u64>,
+    pub cpu_cpus: Option<String>,
+    pub cpu_mems: Option<String>,
+}
+
+/// A timeOffsets entry: clock name ("monotonic" or "boottime"), seconds, nanoseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeOffset {
+    pub clock: String,
+    pub secs: i64,
+    pub nanosecs: u32,
+}
+
+/// Everything `container::create` needs, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContainerPlan {
+    pub oci_version: String,
+    /// Absolute rootfs path on the host.
+    pub rootfs: PathBuf,
+    pub root_readonly: bool,
+    pub hostname: Option<String>,
+    pub domainname: Option<String>,
+    pub process: ProcessPlan,
+    pub terminal: bool,
+    pub mounts: Vec<MountPlan>,
+    pub namespaces: Vec<NamespacePlan>,
+    pub uid_mappings: Vec<IdMap>,
+    pub gid_mappings: Vec<IdMap>,
+    pub time_offsets: Vec<TimeOffset>,
+    pub devices: Vec<DevicePlan>,
+    pub sysctl: BTreeMap<String, String>,
+    pub masked_paths: Vec<String>,
+    pub readonly_paths: Vec<String>,
+    /// MS_* propagation flags for the rootfs (rootfsPropagation), e.g. MS_SLAVE|MS_REC.
+    pub rootfs_propagation: Option<u64>,
+    pub cgroups_path: Option<String>,
+    pub resources: ResourcesPlan,
+    /// PER_LINUX / PER_LINUX32 plus flags.
+    pub personality: Option<u64>,
+    pub hooks: HooksPlan,
+    pub annotations: BTreeMap<String, String>,
+    /// Non-fatal findings (e.g. unknown capability names), printed by create.
+    pub warnings: Vec<String>,
+}
+
+impl ContainerPlan {
+    /// The namespace of this kind, if the config lists one.
+    pub fn namespace(&self, kind: NamespaceKind) -> Option<&NamespacePlan> {
+        self.namespaces.iter().find(|n| n.kind == kind)
+    }
+}
+
+/// Why a config cannot become a plan. Nothing has been touched when this is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{pointer}: {message}")]
+    Invalid { pointer: String, message: String },
+}
+
+pub(crate) fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> PlanError {
+    PlanError::Invalid {
+        pointer: pointer.into(),
+        message: message.into(),
+    }
+}
+
+/// Parses a CPU list such as "0-3,7" into CPU numbers.
+pub fn parse_cpu_list(s: &str) -> Option<Vec<usize>> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b): (usize, usize) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+                if a > b || b > 8192 {
+                    return None;
+                }
+                out.extend(a..=b);
+            }
+            None => {
+                let n: usize = part.parse().ok()?;
+                if n > 8192 {
+                    return None;
+                }
+                out.push(n);
+            }
+        }
+    }
+    if out.is_empty() {
+        None
+    } else {
+        Some(out)
+    }
+}
+
+/// Capability number for a name like "CAP_SYS_ADMIN" (case-insensitive, prefix optional).
+pub fn cap_number(name: &str) -> Option<u32> {
+    const NAMES: [&str; 41] = [
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "DAC_READ_SEARCH",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "SETGID",
+        "SETUID",
+        "SETPCAP",
+        "LINUX_IMMUTABLE",
+        "NET_BIND_SERVICE",
+        "NET_BROADCAST",
+        "NET_ADMIN",
+        "NET_RAW",
+        "IPC_LOCK",
+        "IPC_OWNER",
+        "SYS_MODULE",
+        "SYS_RAWIO",
+        "SYS_CHROOT",
+        "SYS_PTRACE",
+        "SYS_PACCT",
+        "SYS_ADMIN",
+        "SYS_BOOT",
+        "SYS_NICE",
+        "SYS_RESOURCE",
+        "SYS_TIME",
+        "SYS_TTY_CONFIG",
+        "MKNOD",
+        "LEASE",
+        "AUDIT_WRITE",
+        "AUDIT_CONTROL",
+        "SETFCAP",
+        "MAC_OVERRIDE",
+        "MAC_ADMIN",
+        "SYSLOG",
+        "WAKE_ALARM",
+        "BLOCK_SUSPEND",
+        "AUDIT_READ",
+        "PERFMON",
+        "BPF",
+        "CHECKPOINT_RESTORE",
+    ];
+    let up = name.to_ascii_uppercase();
+    let bare = up.strip_prefix("CAP_").unwrap_or(&up);
+    NAMES.iter().position(|n| *n == bare).map(|i| i as u32)
+}
+
+/// Rlimit resource number for a config name like "RLIMIT_NOFILE".
+pub fn rlimit_number(name: &str) -> Option<i32> {
+    let r = match name {
+        "RLIMIT_CPU" => libc::RLIMIT_CPU,
+        "RLIMIT_FSIZE" => libc::RLIMIT_FSIZE,
+        "RLIMIT_DATA" => libc::RLIMIT_DATA,
+        "RLIMIT_STACK" => libc::RLIMIT_STACK,
+        "RLIMIT_CORE" => libc::RLIMIT_CORE,
+        "RLIMIT_RSS" => libc::RLIMIT_RSS,
+        "RLIMIT_NPROC" => libc::RLIMIT_NPROC,
+        "RLIMIT_NOFILE" => libc::RLIMIT_NOFILE,
+        "RLIMIT_MEMLOCK" => libc::RLIMIT_MEMLOCK,
+        "RLIMIT_AS" => libc::RLIMIT_AS,
+        "RLIMIT_LOCKS" => libc::RLIMIT_LOCKS,
+        "RLIMIT_SIGPENDING" => libc::RLIMIT_SIGPENDING,
+        "RLIMIT_MSGQUEUE" => libc::RLIMIT_MSGQUEUE,
+        "RLIMIT_NICE" => libc::RLIMIT_NICE,
+        "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
+        "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
+        _ => return None,
+    };
+    Some(r as i32)
+}
+
+fn hooks_of(list: &Option<Vec<writ_spec::Hook>>, name: &str) -> Result<Vec<HookPlan>, PlanError> {
+    let mut out = Vec::new();
+    for (i, h) in list.iter().flatten().enumerate() {
+        let ptr = format!("/hooks/{name}/{i}");
+        if !h.path.starts_with('/') {
+            return Err(invalid(
+                format!("{ptr}/path"),
+                format!("{:?} is not an absolute path", h.path),
+            ));
+        }
+        let timeout = match h.timeout {
+            None => None,
+            Some(t) if t > 0 && t <= u32::MAX as i64 => Some(t as u32),
+            Some(t) => {
+                return Err(invalid(
+                    format!("{ptr}/timeout"),
+                    format!("{t} is not a positive number of seconds"),
+                ))
+            }
+        };
+        out.push(HookPlan {
+            path: PathBuf::from(&h.path),
+            args: h.args.clone().unwrap_or_default(),
+            env: h.env.clone().unwrap_or_default(),
+            timeout,
+        });
+    }
+    Ok(out)
+}
+
+fn id_maps(v: &Option<Vec<writ_spec::IdMapping>>) -> Vec<IdMap> {
+    v.iter()
+        .flatten()
+        .map(|m| IdMap {
+            container_id: m.container_id,
+            host_id: m.host_id,
+            size: m.size,
+        })
+        .collect()
+}
+
+fn caps_of(c: &writ_spec::LinuxCapabilities, warnings: &mut Vec<String>) -> CapsPlan {
+    let last = crate::sys::cap_last_cap();
+    let mut set = |list: &Option<Vec<String>>, which: &str| -> u64 {
+        let mut bits = 0u64;
+        for name in list.iter().flatten() {
+            match cap_number(name) {
+                Some(n) if n <= last => bits |= 1u64 << n,
+                _ => warnings.push(format!(
+                    "process.capabilities.{which}: unknown capability {name:?} ignored"
+                )),
+            }
+        }
+        bits
+    };
+    CapsPlan {
+        bounding: set(&c.bounding, "bounding"),
+        effective: set(&c.effective, "effective"),
+        inheritable: set(&c.inheritable, "inheritable"),
+        permitted: set(&c.permitted, "permitted"),
+        ambient: set(&c.ambient, "ambient"),
+    }
+}
+
+fn process_of(
+    p: &writ_spec::Process,
+    warnings: &mut Vec<String>,
+) -> Result<ProcessPlan, PlanError> {
+    use writ_spec::{IoPriorityClass, SchedulerFlag, SchedulerPolicy};
+    let args = p.args.clone().unwrap_or_default();
+    if args.is_empty() {
+        return Err(invalid(
+            "/process/args",
+            "must name the program to run (at least one entry)",
+        ));
+    }
+    if !p.cwd.starts_with('/') {
+        return Err(invalid(
+            "/process/cwd",
+            format!("{:?} is not an absolute path", p.cwd),
+        ));
+    }
+    let user = p.user.clone().unwrap_or_default();
+    let mut rlimits: Vec<RlimitPlan> = Vec::new();
+    for (i, r) in p.rlimits.iter().flatten().enumerate() {
+        let ptr = format!("/process/rlimits/{i}");
+        let Some(resource) = rlimit_number(&r.type_) else {
+            return Err(invalid(
+                format!("{ptr}/type"),
+                format!("unknown rlimit {:?}", r.type_),
+            ));
+        };
+        if rlimits.iter().any(|x| x.resource == resource) {
+            return Err(invalid(
+                format!("{ptr}/type"),
+                format!("{} is listed twice", r.type_),
+            ));
+        }
+        if r.soft > r.hard {
+            return Err(invalid(
+                ptr,
+                format!(
+                    "{}: soft limit {} exceeds hard limit {}",
+                    r.type_, r.soft, r.hard
+                ),
+            ));
+        }
+        rlimits.push(RlimitPlan {
+            name: r.type_.clone(),
+            resource,
+            soft: r.soft,
+            hard: r.hard,
+        });
+    }
+    let oom_score_adj = match p.oom_score_adj {
+        None => None,
+        Some(v) if (-1000..=1000).contains(&v) => Some(v as i32),
+        Some(v) => {
+            return Err(invalid(
+                "/process/oomScoreAdj",
+                format!("{v} is outside -1000..1000"),
+            ))
+        }
+    };
+    let io_priority = match &p.io_priority {
+        None => None,
+        Some(io) => {
+            let class = match io.class {
+                IoPriorityClass::IoprioClassRt => 1,
+                IoPriorityClass::IoprioClassBe => 2,
+                IoPriorityClass::IoprioClassIdle => 3,
+            };
+            let prio = io.priority.unwrap_or(0);
+            if !(0..=7).contains(&prio) {
+                return Err(invalid(
+                    "/process/ioPriority/priority",
+                    format!("{prio} is outside 0..7"),
+                ));
+            }
+            Some((class, prio as u32))
+        }
+    };
+    let scheduler = match &p.scheduler {
+        None => None,
+        Some(s) => {
+            let policy = match s.policy {
+                SchedulerPolicy::SchedOther => 0,
+                SchedulerPolicy::SchedFifo => 1,
+                SchedulerPolicy::SchedRr => 2,
+                SchedulerPolicy::SchedBatch => 3,
+                SchedulerPolicy::SchedIso => 4,
+                SchedulerPolicy::SchedIdle => 5,
+                SchedulerPolicy::SchedDeadline => 6,
+            };
+            let mut flags = 0u64;
+            for f in s.flags.iter().flatten() {
+                flags |= match f {
+                    SchedulerFlag::SchedFlagResetOnFork => 0x01,
+                    SchedulerFlag::SchedFlagReclaim => 0x02,
+                    SchedulerFlag::SchedFlagDlOverrun => 0x04,
+                    SchedulerFlag::SchedFlagKeepPolicy => 0x08,
+                    SchedulerFlag::SchedFlagKeepParams => 0x10,
+                    SchedulerFlag::SchedFlagUtilClampMin => 0x20,
+                    SchedulerFlag::SchedFlagUtilClampMax => 0x40,
+                };
+            }
+            let nice = s.nice.unwrap_or(0);
+            if !(-20..=19).contains(&nice) {
+                return Err(invalid(
+                    "/process/scheduler/nice",
+                    format!("{nice} is outside -20..19"),
+                ));
+            }
+            let priority = s.priority.unwrap_or(0);
+            if priority < 0 {
+                return Err(invalid(
+                    "/process/scheduler/priority",
+                    "must not be negative",
+                ));
+            }
+            Some(SchedPlan {
+                policy,
+                flags,
+                nice,
+                priority: priority as u32,
+                runtime: s.runtime.unwrap_or(0),
+                deadline: s.deadline.unwrap_or(0),
+                period: s.period.unwrap_or(0),
+            })
+        }
+    };
+    let affinity = |v: &Option<String>, which: &str| -> Result<Option<Vec<usize>>, PlanError> {
+        match v {
+            None => Ok(None),
+            Some(s) => parse_cpu_list(s).map(Some).ok_or_else(|| {
+                invalid(
+                    format!("/process/execCPUAffinity/{which}"),
+                    format!("{s:?} is not a CPU list"),
+                )
+            }),
+        }
+    };
+    let (cpu_affinity_initial, cpu_affinity_final) = match &p.exec_cpu_affinity {
+        None => (None, None),
+        Some(a) => (
+            affinity(&a.initial, "initial")?,
+            affinity(&a.final_, "final")?,
+        ),
+    };
+    let plan = ProcessPlan {
+        args,
+        env: p.env.clone().unwrap_or_default(),
+        cwd: p.cwd.clone(),
+        uid: user.uid.unwrap_or(0),
+        gid: user.gid.unwrap_or(0),
+        umask: user.umask,
+        additional_gids: user.additional_gids.clone().unwrap_or_default(),
+        rlimits,
+        no_new_privileges: p.no_new_privileges.unwrap_or(false),
+        capabilities: p.capabilities.as_ref().map(|c| caps_of(c, warnings)),
+        oom_score_adj,
+        apparmor_profile: p.apparmor_profile.clone().filter(|s| !s.is_empty()),
+        selinux_label: p.selinux_label.clone().filter(|s| !s.is_empty()),
+        io_priority,
+        scheduler,
+        cpu_affinity_initial,
+        cpu_affinity_final,
+    };
+    crate::process::check_lsm(&plan).map_err(|m| {
+        let ptr = if plan.apparmor_profile.is_some() && !crate::process::apparmor_enabled() {
+            "/process/apparmorProfile"
+        } else {
+            "/process/selinuxLabel"
+        };
+        invalid(ptr, m)
+    })?;
+    Ok(plan)
+}
+
+fn device_of(d: &writ_spec::LinuxDevice, i: usize) -> Result<DevicePlan, PlanError> {
+    let ptr = format!("/linux/devices/{i}");
+    if !d.path.starts_with('/') {
+        return Err(invalid(
+            format!("{ptr}/path"),
+            format!("{:?} is not an absolute path", d.path),
+        ));
+    }
+    let kind = match d.type_.as_str() {
+        "c" | "u" => libc::S_IFCHR,
+        "b" => libc::S_IFBLK,
+        "p" => libc::S_IFIFO,
+        t => {
+            return Err(invalid(
+                format!("{ptr}/type"),
+                format!("unknown device type {t:?} (c, u, b or p)"),
+            ))
+        }
+    };
+    let num = |v: Option<i64>, f: &str| -> Result<u64, PlanError> {
+        match v {
+            Some(n) if n >= 0 => Ok(n as u64),
+            Some(n) => Err(invalid(format!("{ptr}/{f}"), format!("{n} is negative"))),
+            None if kind == libc::S_IFIFO => Ok(0),
+            None => Err(invalid(
+                format!("{ptr}/{f}"),
+                "is required for this device type",
+            )),
+        }
+    };
+    Ok(DevicePlan {
+        path: d.path.clone(),
+        kind,
+        major: num(d.major, "major")?,
+        minor: num(d.minor, "minor")?,
+        // podman sends S_IFCHR bits too (8630 = 0o20666): keep the permission bits.
+        mode: d.file_mode.unwrap_or(0o666) & 0o777,
+        uid: d.uid.unwrap_or(0),
+        gid: d.gid.unwrap_or(0),
+    })
+}
+
+fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
+    let mem = r.memory.clone().unwrap_or_default();
+    let cpu = r.cpu.clone().unwrap_or_default();
+    ResourcesPlan {
+        memory_limit: mem.limit,
+        memory_reservation: mem.reservation,
+        memory_swap: mem.swap,
+        pids_limit: r.pids.as_ref().map(|p| p.limit),
+        cpu_shares: cpu.shares,
+        cpu_quota: cpu.quota,
+        cpu_period: cpu.period,
+        cpu_cpus: cpu.cpus.filter(|s| !s.is_empty()),
+        cpu_mems: cpu.mems.filter(|s| !s.is_empty()),
+    }
+}
+
+fn check_container_path(p: &str, ptr: String) -> Result<(), PlanError> {
+    if !p.starts_with('/') {
+        return Err(invalid(ptr, format!("{p:?} is not an absolute path")));
+    }
+    Ok(())
+}
+
+/// Builds the plan from a parsed config. `bundle` is the absolute bundle directory.
+/// Checks everything it can without touching the host.
+pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<ContainerPlan, PlanError> {
+    use writ_spec::{LinuxNamespaceType as T, PersonalityDomain, RootfsPropagation};
+    let mut warnings = Vec::new();
+    let root = spec
+        .root
+        .as_ref()
+        .ok_or_else(|| invalid("/root", "is required on Linux"))?;
+    let rootfs = if root.path.starts_with('/') {
+        PathBuf::from(&root.path)
+    } else {
+        bundle.join(&root.path)
+    };
+    if !rootfs.is_dir() {
+        return Err(invalid(
+            "/root/path",
+            format!("{} is not a directory", rootfs.display()),
+        ));
+    }
+    let process = spec
+        .process
+        .as_ref()
+        .ok_or_else(|| invalid("/process", "is required to create a container"))?;
+    let process_plan = process_of(process, &mut warnings)?;
+    let linux = spec.linux.clone().unwrap_or_default();
+
+    let mut namespaces: Vec<NamespacePlan> = Vec::new();
+    for (i, ns) in linux.namespaces.iter().flatten().enumerate() {
+        let kind = match ns.type_ {
+            T::Mount => NamespaceKind::Mount,
+            T::Pid => NamespaceKind::Pid,
+            T::Network => NamespaceKind::Network,
+            T::Uts => NamespaceKind::Uts,
+            T::Ipc => NamespaceKind::Ipc,
+            T::User => NamespaceKind::User,
+            T::Cgroup => NamespaceKind::Cgroup,
+            T::Time => NamespaceKind::Time,
+        };
+        let ptr = format!("/linux/namespaces/{i}");
+        if namespaces.iter().any(|n| n.kind == kind) {
+            return Err(invalid(
+                format!("{ptr}/type"),
+                format!("namespace type {} is listed twice", kind.config_name()),
+            ));
+        }
+        let path = match ns.path.as_deref() {
+            None | Some("") => None,
+            Some(p) if p.starts_with('/') => Some(PathBuf::from(p)),
+            Some(p) => {
+                return Err(invalid(
+                    format!("{ptr}/path"),
+                    format!("{p:?} is not an absolute path"),
+                ))
+            }
+        };
+        namespaces.push(NamespacePlan { kind, path });
+    }
+    let ns = |k: NamespaceKind| namespaces.iter().find(|n| n.kind == k);
+    let new_ns = |k: NamespaceKind| ns(k).is_some_and(|n| n.path.is_none());
+    match ns(NamespaceKind::Mount) {
+        Some(n) if n.path.is_none() => {}
+        Some(_) => {
+            return Err(invalid(
+                "/linux/namespaces",
+                "joining an existing mount namespace is not supported; the rootfs needs a new one",
+            ))
+        }
+        None => {
+            return Err(invalid(
+                "/linux/namespaces",
+                "a new mount namespace is required to set up the rootfs",
+            ))
+        }
+    }
+    let uid_mappings = id_maps(&linux.uid_mappings);
+    let gid_mappings = id_maps(&linux.gid_mappings);
+    if new_ns(NamespaceKind::User) && (uid_mappings.is_empty() || gid_mappings.is_empty()) {
+        return Err(invalid(
+            "/linux/uidMappings",
+            "a new user namespace needs uidMappings and gidMappings",
+        ));
+    }
+    if ns(NamespaceKind::User).is_none() && (!uid_mappings.is_empty() || !gid_mappings.is_empty()) {
+        return Err(invalid(
+            "/linux/uidMappings",
+            "id mappings are given but there is no user namespace",
+        ));
+    }
+    if spec.hostname.as_deref().is_some_and(|h| !h.is_empty()) && !new_ns(NamespaceKind::Uts) {
+        return Err(invalid(
+            "/hostname",
+            "setting the hostname needs a new uts namespace",
+        ));
+    }
+    if spec.domainname.as_deref().is_some_and(|h| !h.is_empty()) && !new_ns(NamespaceKind::Uts) {
+        return Err(invalid(
+            "/domainname",
+            "setting the domainname needs a new uts namespace",
+        ));
+    }
+    let mut time_offsets = Vec::new();
+    if let Some(t) = &linux.time_offsets {
+        for (clock, o) in [("monotonic", &t.monotonic), ("boottime", &t.boottime)] {
+            if let Some(o) = o {
+                time_offsets.push(TimeOffset {
+                    clock: clock.to_string(),
+                    secs: o.secs.unwrap_or(0),
+                    nanosecs: o.nanosecs.unwrap_or(0),
+                });
+            }
+        }
+        if !time_offsets.is_empty() && !new_ns(NamespaceKind::Time) {
+            return Err(invalid(
+                "/linux/timeOffsets",
+                "time offsets need a new time namespace",
+            ));
+        }
+    }
+
+    let mut mounts = Vec::new();
+    for (i, m) in spec.mounts.iter().flatten().enumerate() {
+        let mp = crate::mounts::plan_mount(
+            &m.destination,
+            m.type_.as_deref(),
+            m.source.as_deref(),
+            m.options.as_deref().unwrap_or(&[]),
+            id_maps(&m.uid_mappings),
+            id_maps(&m.gid_mappings),
+            bundle,
+        )
+        .map_err(|e| invalid(format!("/mounts/{i}"), e))?;
+        mounts.push(mp);
+    }
+
+    let mut devices = Vec::new();
+    for (i, d) in linux.devices.iter().flatten().enumerate() {
+        devices.push(device_of(d, i)?);
+    }
+
+    let sysctl = linux.sysctl.clone().unwrap_or_default();
+    for k in sysctl.keys() {
+        let ok = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c))
+            && !k.split(['.', '/']).any(|c| c.is_empty() || c == "..");
+        if !ok {
+            return Err(invalid(
+                format!("/linux/sysctl/{k}"),
+                "is not a valid sysctl name",
+            ));
+        }
+    }
+    let masked_paths = linux.masked_paths.clone().unwrap_or_default();
+    for (i, p) in masked_paths.iter().enumerate() {
+        check_container_path(p, format!("/linux/maskedPaths/{i}"))?;
+    }
+    let readonly_paths = linux.readonly_paths.clone().unwrap_or_default();
+    for (i, p) in readonly_paths.iter().enumerate() {
+        check_container_path(p, format!("/linux/readonlyPaths/{i}"))?;
+    }
+    let rootfs_propagation = linux.rootfs_propagation.map(|p| {
+        libc::MS_REC
+            | match p {
+                RootfsPropagation::Private => libc::MS_PRIVATE,
+                RootfsPropagation::Shared => libc::MS_SHARED,
+                RootfsPropagation::Slave => libc::MS_SLAVE,
+                RootfsPropagation::Unbindable => libc::MS_UNBINDABLE,
+            }
+    });
+    let personality = match &linux.personality {
+        None => None,
+        Some(p) => {
+            if p.flags.as_ref().is_some_and(|f| !f.is_empty()) {
+                warnings.push("linux.personality.flags are not supported and were ignored".into());
+            }
+            Some(match p.domain {
+                Some(PersonalityDomain::Linux32) => 0x0008,
+                _ => 0x0000,
+            })
+        }
+    };
+    let hooks = match &spec.hooks {
+        None => HooksPlan::default(),
+        Some(h) => HooksPlan {
+            prestart: hooks_of(&h.prestart, "prestart")?,
+            create_runtime: hooks_of(&h.create_runtime, "createRuntime")?,
+            create_container: hooks_of(&h.create_container, "createContainer")?,
+            start_container: hooks_of(&h.start_container, "startContainer")?,
+            poststart: hooks_of(&h.poststart, "poststart")?,
+            poststop: hooks_of(&h.poststop, "poststop")?,
+        },
+    };
+    Ok(ContainerPlan {
+        oci_version: spec.oci_version.clone(),
+        rootfs,
+        root_readonly: root.readonly.unwrap_or(false),
+        hostname: spec.hostname.clone().filter(|h| !h.is_empty()),
+        domainname: spec.domainname.clone().filter(|h| !h.is_empty()),
+        terminal: process.terminal.unwrap_or(false),
+        process: process_plan,
+        mounts,
+        namespaces,
+        uid_mappings,
+        gid_mappings,
+        time_offsets,
+        devices,
+        sysctl,
+        masked_paths,
+        readonly_paths,
+        rootfs_propagation,
+        cgroups_path: linux.cgroups_path.clone().filter(|p| !p.is_empty()),
+        resources: linux
+            .resources
+            .as_ref()
+            .map(resources_of)
+            .unwrap_or_default(),
+        personality,
+        hooks,
+        annotations: spec.annotations.clone().unwrap_or_default(),
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_lists_parse() {
+        assert_eq!(parse_cpu_list("0-2,7"), Some(vec![0, 1, 2, 7]));
+        assert_eq!(parse_cpu_list("3"), Some(vec![3]));
+        assert_eq!(parse_cpu_list("2-1"), None);
+        assert_eq!(parse_cpu_list("x"), None);
+        assert_eq!(parse_cpu_list(""), None);
+    }
+
+    #[test]
+    fn capability_names_map_to_kernel_numbers() {
+        assert_eq!(cap_number("CAP_CHOWN"), Some(0));
+        assert_eq!(cap_number("CAP_SYS_ADMIN"), Some(21));
+        assert_eq!(cap_number("cap_net_raw"), Some(13));
+        assert_eq!(cap_number("CAP_CHECKPOINT_RESTORE"), Some(40));
+        assert_eq!(cap_number("CAP_NOPE"), None);
+    }
+
+    #[test]
+    fn id_maps_render_like_proc() {
+        let m = [
+            IdMap {
+                container_id: 0,
+                host_id: 1000,
+                size: 1,
+            },
+            IdMap {
+                container_id: 1,
+                host_id: 100000,
+                size: 65536,
+            },
+        ];
+        assert_eq!(id_map_text(&m), "0 1000 1\n1 100000 65536\n");
+    }
 }
