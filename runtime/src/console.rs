@@ -25,6 +25,8 @@ pub enum ConsoleError {
     },
     #[error("sending the terminal master to the console socket: {0}")]
     Send(io::Error),
+    #[error("receiving the terminal master: {0}")]
+    Receive(io::Error),
 }
 
 /// A pseudo-terminal pair. `name` is the path of the slave (e.g. `/dev/pts/3`).
@@ -108,6 +110,55 @@ pub fn send_master(sock: &UnixStream, master: BorrowedFd, name: &str) -> Result<
             Err(e) => return Err(ConsoleError::Send(e.into())),
         }
     }
+}
+
+/// Receives a pty master sent with [`send_master`] to `listener` (by a sender that has
+/// already sent it: the listener is not waited on).
+pub fn recv_master(listener: &std::os::unix::net::UnixListener) -> Result<OwnedFd, ConsoleError> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned};
+    use std::os::fd::FromRawFd;
+    let recv_err = |e: io::Error| ConsoleError::Receive(e);
+    listener.set_nonblocking(true).map_err(recv_err)?;
+    let (conn, _) = listener.accept().map_err(|e| {
+        if e.kind() == io::ErrorKind::WouldBlock {
+            ConsoleError::Receive(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the container did not send its terminal",
+            ))
+        } else {
+            ConsoleError::Receive(e)
+        }
+    })?;
+    let mut buf = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(|e| ConsoleError::Receive(e.into()))?;
+    let mut fds = Vec::new();
+    for c in msg.cmsgs().map_err(|e| ConsoleError::Receive(e.into()))? {
+        if let ControlMessageOwned::ScmRights(received) = c {
+            fds.extend(received);
+        }
+    }
+    // SAFETY: these fds were just received with SCM_RIGHTS; nothing else owns them.
+    let mut owned: Vec<OwnedFd> = fds
+        .into_iter()
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect();
+    if owned.len() != 1 {
+        return Err(ConsoleError::Receive(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("expected one fd, got {}", owned.len()),
+        )));
+    }
+    owned
+        .pop()
+        .ok_or_else(|| ConsoleError::Receive(io::ErrorKind::InvalidData.into()))
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //!
 //! Engines read the log file: podman and containerd parse each line of a json log as one
 //! object `{"level","msg","time"}`; the text format is logrus-like
-//! (`time="..." level=error msg="..."`). Without `--log` the lines go to stderr.
+//! (`time="..." level=error msg="..."`). Without `--log` the lines go to stderr (text
+//! there is plain `writ: <level>: <msg>`).
 //! Hand-written instead of `tracing` to keep startup cheap (no registry, no allocation
 //! before the first message).
 
@@ -97,14 +98,19 @@ pub fn log(level: Level, msg: &str) {
     if level > max {
         return;
     }
-    let line = render(format, level, msg, &rfc3339_now());
     match LOGGER.get().and_then(|l| l.file.as_ref()) {
         // One write(2) per line: lines of concurrent writers (O_APPEND) never interleave.
         Some(mut f) => {
-            let _ = f.write_all(line.as_bytes());
+            let _ = f.write_all(render(format, level, msg, &rfc3339_now()).as_bytes());
+        }
+        // On stderr, text is for people: no timestamp.
+        None if format == Format::Text => {
+            let _ = std::io::stderr()
+                .write_all(format!("writ: {}: {msg}\n", level.as_str()).as_bytes());
         }
         None => {
-            let _ = std::io::stderr().write_all(line.as_bytes());
+            let _ =
+                std::io::stderr().write_all(render(format, level, msg, &rfc3339_now()).as_bytes());
         }
     }
 }

@@ -3,12 +3,20 @@ use clap::{Parser, Subcommand};
 use writ::commands::{self, GlobalOpts};
 
 #[derive(Parser)]
-#[command(name = "writ", version, about = "An OCI container runtime whose every rule comes from the spec")]
+#[command(
+    name = "writ",
+    about = "An OCI container runtime whose every rule comes from the spec",
+    disable_version_flag = true,
+    arg_required_else_help = true
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalOpts,
+    /// Print the version of writ and of the runtime-spec it implements.
+    #[arg(long, short = 'v')]
+    version: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -29,8 +37,32 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
+    if cli.version {
+        // runc's format; engines read the first line.
+        print!(
+            "writ version {}\nspec: {}\n",
+            env!("CARGO_PKG_VERSION"),
+            writ::state::OCI_VERSION
+        );
+        std::process::exit(0);
+    }
     let g = &cli.global;
-    let code = match cli.command {
+    let format = match g.log_format.parse::<writ::logging::Format>() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("writ: {e}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = writ::logging::init(g.log.as_deref(), format, g.debug) {
+        eprintln!("writ: {e}");
+        std::process::exit(1);
+    }
+    let Some(command) = cli.command else {
+        eprintln!("writ: no command given (see writ --help)");
+        std::process::exit(1);
+    };
+    let code = match command {
         Command::Create(a) => commands::create::run(g, a),
         Command::Start(a) => commands::start::run(g, a),
         Command::State(a) => commands::state::run(g, a),

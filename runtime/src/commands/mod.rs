@@ -17,6 +17,8 @@ pub mod start;
 pub mod state;
 pub mod validate;
 
+use crate::error::Error;
+
 /// Options that runc accepts before the subcommand.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalOpts {
@@ -35,4 +37,33 @@ pub struct GlobalOpts {
     /// Use systemd for cgroups (accepted for compatibility).
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
+}
+
+impl GlobalOpts {
+    /// The state store under `--root`.
+    pub fn store(&self) -> crate::state::Store {
+        crate::state::Store::new(&self.root)
+    }
+}
+
+/// Turns a command's result into its exit code, reporting an error: to the log (in its
+/// format) and, when the log is a file, also as plain text on stderr, where engines that
+/// do not read the log (and people) see it.
+pub fn finish(cmd: &str, result: Result<i32, Error>) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            report(cmd, &e);
+            1
+        }
+    }
+}
+
+/// Reports an error of `cmd`.
+pub fn report(cmd: &str, e: &dyn std::fmt::Display) {
+    let msg = format!("{cmd}: {e}");
+    crate::logging::error(&msg);
+    if crate::logging::has_log_file() {
+        eprintln!("writ {msg}");
+    }
 }
