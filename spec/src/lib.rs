@@ -10,6 +10,7 @@
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, missing_docs)]
 pub mod generated;
+pub mod example;
 pub mod locate;
 pub mod requirements;
 pub mod validation;
@@ -73,10 +74,13 @@ impl ParseError {
 /// Parse bytes as JSON, reporting syntax errors with line and column.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ParseError> {
     serde_json::from_slice(bytes).map_err(|e| {
+        let full = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        let bare = full.strip_suffix(&suffix).unwrap_or(&full);
         let message = if e.is_eof() {
-            format!("unexpected end of input (truncated JSON?): {e}")
+            format!("{bare} (the document is truncated)")
         } else {
-            e.to_string()
+            bare.to_owned()
         };
         ParseError::Syntax {
             line: e.line(),

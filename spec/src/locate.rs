@@ -175,7 +175,7 @@ mod tests {
 }"#;
         let off = locate(src, "/a/b~1c/1/d");
         assert_eq!(&src[off..off + 3], b"\"x\\");
-        assert_eq!(line_column(src, off), (2, 23));
+        assert_eq!(line_column(src, off), (2, 26));
         let off = locate(src, "/e");
         assert_eq!(line_column(src, off), (3, 8));
         // A missing member points at its parent.

@@ -223,7 +223,7 @@ impl Ctx {
         }
         if let Some(max) = max.filter(|m| n > *m) {
             let octal = if max == 0o777 {
-                format!(" (octal {n:o}; only the permission bits 0o777 are allowed)")
+                format!(" (0o{n:o}: only the permission bits 0o777 are allowed)")
             } else {
                 String::new()
             };
