@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use writ_conformance::{for_each_runtime, Bundle, Kind};
+use writ_macros::verifies;
 
 const T: Duration = Duration::from_secs(10);
 
@@ -15,7 +16,7 @@ const T: Duration = Duration::from_secs(10);
 fn logging_hook(name: &str, dir: &str) -> Value {
     json!({
         "path": "/bin/sh",
-        "args": ["sh", "-c", format!("cat > {dir}/{name}.json; echo \"{name}:$HOOKVAR:$1\" >> {dir}/log"), "hook", format!("arg-{name}")],
+        "args": ["sh", "-c", format!("cat > {dir}/{name}.json; echo \"{name}:$HOOKVAR:$1\" >> {dir}/log; readlink /proc/self/ns/net > {dir}/{name}.netns"), "hook", format!("arg-{name}")],
         "env": [format!("HOOKVAR=env-{name}")]
     })
 }
@@ -32,7 +33,7 @@ fn logging_bundle(ctx: &writ_conformance::Ctx) -> (Bundle, std::path::PathBuf) {
             .unwrap()
             .push(json!({"destination": "/hooklog", "source": host, "options": ["bind"]}));
         c["hooks"] = json!({
-            "prestart": [logging_hook("prestart", &host)],
+            "prestart": [logging_hook("prestart", &host), logging_hook("prestart2", &host)],
             "createRuntime": [logging_hook("createRuntime", &host)],
             // createContainer runs before pivot_root (paths of the runtime namespace);
             // startContainer runs inside the container's root.
@@ -42,7 +43,7 @@ fn logging_bundle(ctx: &writ_conformance::Ctx) -> (Bundle, std::path::PathBuf) {
             "poststop": [logging_hook("poststop", &host)]
         });
     });
-    b.set_sh("echo process:: >> /hooklog/log");
+    b.set_sh("echo process:: >> /hooklog/log; readlink /proc/self/ns/net > /hooklog/process.netns");
     (b, dir)
 }
 
@@ -67,6 +68,30 @@ fn wait_for_line(dir: &Path, name: &str) {
 }
 
 #[test]
+#[verifies(
+    "config.hooks.order",
+    "config.hooks.state_stdin",
+    "config.hooks.prestart.timing",
+    "config.hooks.prestart.before_create_runtime",
+    "config.hooks.prestart.runtime_ns",
+    "config.hooks.prestart.path.runtime_ns",
+    "config.hooks.create_runtime.timing",
+    "config.hooks.create_runtime.runtime_ns",
+    "config.hooks.create_runtime.path.runtime_ns",
+    "config.hooks.create_container.timing",
+    "config.hooks.create_container.after_create_runtime",
+    "config.hooks.create_container.container_ns",
+    "config.hooks.create_container.path.runtime_ns",
+    "config.hooks.start_container.timing",
+    "config.hooks.start_container.container_ns",
+    "config.hooks.start_container.path.container_ns",
+    "config.hooks.poststart.timing",
+    "config.hooks.poststart.runtime_ns",
+    "config.hooks.poststart.path.runtime_ns",
+    "config.hooks.poststop.timing",
+    "config.hooks.poststop.runtime_ns",
+    "config.hooks.poststop.path.runtime_ns"
+)]
 fn hooks_order_stdin_args_env() {
     for_each_runtime("hooks-order", |ctx| {
         let (b, dir) = logging_bundle(ctx);
@@ -86,11 +111,19 @@ fn hooks_order_stdin_args_env() {
             sorted.sort();
             assert_eq!(
                 sorted,
-                ["createContainer", "createRuntime", "prestart"],
+                ["createContainer", "createRuntime", "prestart", "prestart2"],
                 "hooks run by create: {after_create:?}"
             );
         }
         let pos0 = |n: &str| after_create.iter().position(|x| x == n);
+        assert!(
+            pos0("prestart").is_some() && pos0("prestart") < pos0("prestart2"),
+            "list order: {after_create:?}"
+        );
+        assert!(
+            pos0("prestart2") < pos0("createRuntime"),
+            "prestart before createRuntime: {after_create:?}"
+        );
         assert!(
             pos0("createContainer") > pos0("createRuntime"),
             "createContainer after createRuntime: {after_create:?}"
@@ -129,6 +162,35 @@ fn hooks_order_stdin_args_env() {
             Some("poststop"),
             "poststop after delete: {all:?}"
         );
+
+        // Namespaces: runtime-namespace hooks see the host's network namespace,
+        // container-namespace hooks the container's (new) one.
+        let host_net = writ_conformance::ns_link("self", "net");
+        let container_net = fs::read_to_string(dir.join("process.netns")).unwrap_or_default();
+        for name in ["prestart", "createRuntime", "poststart", "poststop"] {
+            let ns = fs::read_to_string(dir.join(format!("{name}.netns"))).unwrap_or_default();
+            assert_eq!(
+                ns.trim(),
+                host_net,
+                "{name} runs in the runtime's namespaces"
+            );
+        }
+        for name in ["createContainer", "startContainer"] {
+            if runc_early_start && name == "startContainer" {
+                continue;
+            }
+            let ns = fs::read_to_string(dir.join(format!("{name}.netns"))).unwrap_or_default();
+            assert_eq!(
+                ns.trim(),
+                container_net.trim(),
+                "{name} runs in the container's namespaces"
+            );
+            assert_ne!(
+                ns.trim(),
+                host_net,
+                "{name} runs in the container's namespaces"
+            );
+        }
 
         // args and env of each hook.
         let log = fs::read_to_string(dir.join("log")).unwrap();

@@ -6,6 +6,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 
 use serde_json::json;
 use writ_conformance::{for_each_runtime, host_mount_points, kv_lines, work_dir, Kind};
+use writ_macros::verifies;
 
 /// Fields of the /proc/self/mounts line whose mount point is `dest`, if mounted.
 fn mount_line<'a>(mounts: &'a str, dest: &str) -> Option<Vec<&'a str>> {
@@ -23,6 +24,16 @@ fn opts_of(fields: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[verifies(
+    "config.mount_options.bind",
+    "config.mount_options.rbind",
+    "config.mount_options.ro",
+    "config.mount_options.rw",
+    "config.mount_options.nosuid",
+    "config.mount_options.nodev",
+    "config.mount_options.unknown_as_data",
+    "config.mounts.order"
+)]
 fn tmpfs_bind_and_ro_mounts() {
     for_each_runtime("mounts", |ctx| {
         let b = ctx.bundle();
@@ -41,6 +52,9 @@ fn tmpfs_bind_and_ro_mounts() {
             m.push(json!({"destination": "/mnt/b", "type": "bind", "source": shared, "options": ["rbind", "rw"]}));
             m.push(json!({"destination": "/mnt/ro", "source": ro, "options": ["bind", "ro"]}));
             m.push(json!({"destination": "/etc/single", "source": single, "options": ["bind"]}));
+            // Order: the second mount lies inside the first, so it only shows when done after it.
+            m.push(json!({"destination": "/mnt/o", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}));
+            m.push(json!({"destination": "/mnt/o/inner", "type": "tmpfs", "source": "tmpfs", "options": ["size=2m"]}));
         });
         b.set_sh(
             "cat /proc/self/mounts; echo t-mode=$(stat -c %a /mnt/t); echo hello=$(cat /mnt/b/hello); \
@@ -98,6 +112,7 @@ fn tmpfs_bind_and_ro_mounts() {
 }
 
 #[test]
+#[verifies("config.root.readonly")]
 fn readonly_root() {
     for_each_runtime("readonly-root", |ctx| {
         let b = ctx.bundle();
@@ -380,5 +395,85 @@ fn symlink_device_path_stays_in_rootfs() {
             "device resolved inside the rootfs ({}): {ft:?} {out}",
             inside.display()
         );
+    });
+}
+
+#[test]
+#[verifies(
+    "config_linux.default_filesystems.available",
+    "config_linux.default_devices.supply"
+)]
+fn default_filesystems_and_devices() {
+    for_each_runtime("default-fs-devices", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh(
+            "cat /proc/self/mounts; for d in null zero full random urandom tty ptmx; do \
+             echo dev-$d=$(stat -L -c %F /dev/$d); done; echo zero=$(head -c 4 /dev/zero | wc -c); \
+             echo null=$(echo x > /dev/null && echo ok)",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        for (dest, fstype) in [
+            ("/proc", "proc"),
+            ("/sys", "sysfs"),
+            ("/dev/pts", "devpts"),
+            ("/dev/shm", "tmpfs"),
+        ] {
+            let l = mount_line(&out.stdout, dest)
+                .unwrap_or_else(|| panic!("{dest} not mounted: {out}"));
+            assert_eq!(l[2], fstype, "{dest}: {l:?}");
+        }
+        let kv = kv_lines(&out.stdout);
+        for d in ["null", "zero", "full", "random", "urandom", "tty", "ptmx"] {
+            assert_eq!(
+                kv.get(&format!("dev-{d}")).map(String::as_str),
+                Some("character special file"),
+                "/dev/{d}: {out}"
+            );
+        }
+        assert_eq!(kv.get("zero").map(String::as_str), Some("4"), "{out}");
+        assert_eq!(kv.get("null").map(String::as_str), Some("ok"), "{out}");
+    });
+}
+
+#[test]
+#[verifies(
+    "config_linux.devices.available",
+    "config_linux.devices.path.anywhere",
+    "config_linux.devices.how"
+)]
+fn configured_devices() {
+    for_each_runtime("devices", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["linux"]["devices"] = json!([
+                {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 438, "uid": 0, "gid": 0},
+                {"path": "/opt/devs/myzero", "type": "c", "major": 1, "minor": 5, "fileMode": 420, "uid": 0, "gid": 0}
+            ]);
+            c["linux"]["resources"]["devices"] = json!([
+                {"allow": false, "access": "rwm"},
+                {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+                {"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"}
+            ]);
+        });
+        b.set_sh(
+            "echo mynull=$(stat -c '%F %t:%T' /dev/mynull); echo myzero=$(stat -c '%F %t:%T' /opt/devs/myzero); \
+             echo w=$(echo x > /dev/mynull && echo ok); echo r=$(head -c 3 /opt/devs/myzero | wc -c)",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("mynull").map(String::as_str),
+            Some("character special file 1:3"),
+            "{out}"
+        );
+        assert_eq!(
+            kv.get("myzero").map(String::as_str),
+            Some("character special file 1:5"),
+            "{out}"
+        );
+        assert_eq!(kv.get("w").map(String::as_str), Some("ok"), "{out}");
+        assert_eq!(kv.get("r").map(String::as_str), Some("3"), "{out}");
     });
 }

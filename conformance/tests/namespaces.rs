@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use writ_conformance::{for_each_runtime, kv_lines, ns_link, Kind};
+use writ_macros::verifies;
 
 const T: Duration = Duration::from_secs(10);
 
@@ -20,6 +21,11 @@ fn ns_file(kind: &str) -> &str {
 }
 
 #[test]
+#[verifies(
+    "config_linux.namespaces.create",
+    "config_linux.namespaces.inherit",
+    "config_linux.namespaces.types.supported"
+)]
 fn new_namespaces_differ_from_host() {
     for_each_runtime("namespaces-new", |ctx| {
         // The base config asks for pid, network, ipc, uts, mount; add cgroup. user and time stay shared.
@@ -78,6 +84,10 @@ fn new_namespaces_differ_from_host() {
 }
 
 #[test]
+#[verifies(
+    "config_linux.namespaces.types.supported",
+    "config_linux.namespaces.create"
+)]
 fn time_namespace_with_offsets() {
     for_each_runtime("namespace-time", |ctx| {
         let b = ctx.bundle();
@@ -120,6 +130,10 @@ fn time_namespace_with_offsets() {
 }
 
 #[test]
+#[verifies(
+    "config_linux.namespaces.types.supported",
+    "config_linux.id_mappings.no_chown"
+)]
 fn user_namespace_with_mappings() {
     for_each_runtime("namespace-user", |ctx| {
         let b = ctx.bundle();
@@ -178,6 +192,7 @@ fn user_namespace_with_mappings() {
 }
 
 #[test]
+#[verifies("config_linux.namespaces.path.join")]
 fn join_namespace_by_path() {
     for_each_runtime("namespace-join", |ctx| {
         // A first container holds net, ipc and uts namespaces; a second joins them by path.
@@ -250,5 +265,30 @@ fn hostname_and_domainname() {
             nix::unistd::gethostname().unwrap().to_string_lossy(),
             "writ-test-host"
         );
+    });
+}
+
+#[test]
+#[verifies("config_linux.namespaces.path.type_mismatch")]
+fn namespace_path_of_wrong_type_fails() {
+    for_each_runtime("namespace-type-mismatch", |ctx| {
+        let b1 = ctx.bundle();
+        b1.set_sh("sleep 30");
+        let mut c1 = ctx.container(&b1);
+        c1.create().ok();
+        let pid = c1.pid.expect("pid");
+        let b2 = ctx.bundle();
+        b2.edit(|c| {
+            // A network entry whose path is an ipc namespace.
+            c["linux"]["namespaces"] = json!([
+                {"type": "pid"}, {"type": "mount"}, {"type": "uts"},
+                {"type": "network", "path": format!("/proc/{pid}/ns/ipc")}
+            ]);
+        });
+        b2.set_sh("echo should-not-run");
+        let mut c2 = ctx.container(&b2);
+        let out = c2.create();
+        out.fails();
+        assert!(!c2.stdout().contains("should-not-run"));
     });
 }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use writ_conformance::{cap_mask, for_each_runtime, kv_lines, ConsoleSocket, CreateOpts};
+use writ_macros::verifies;
 
 const T: Duration = Duration::from_secs(10);
 
@@ -136,6 +137,11 @@ fn capabilities_all_sets() {
 }
 
 #[test]
+#[verifies(
+    "config.process.rlimits.soft.applied",
+    "config.process.rlimits.hard.applied",
+    "config.process.rlimits.type.getrlimit"
+)]
 fn rlimits_lowered() {
     for_each_runtime("rlimits", |ctx| {
         let b = ctx.bundle();
@@ -416,5 +422,40 @@ fn console_socket_receives_pty_master() {
             "consoleSize applied: {text:?}"
         );
         assert_eq!(c.wait_exit(T), Some(0));
+    });
+}
+
+#[test]
+#[verifies(
+    "config.process.capabilities.unknown_warn",
+    "config.process.capabilities.ungrantable_ok"
+)]
+fn unknown_capability_is_not_fatal() {
+    for_each_runtime("capability-unknown", |ctx| {
+        let b = ctx.bundle();
+        let set = json!(["CAP_CHOWN", "CAP_WRIT_NO_SUCH_CAPABILITY"]);
+        b.edit(|c| {
+            c["process"]["capabilities"] =
+                json!({"bounding": set, "permitted": set, "effective": set});
+        });
+        b.set_sh("grep CapBnd /proc/self/status");
+        let out = ctx.run(&b);
+        out.ok();
+        let bnd = out
+            .stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("CapBnd:"))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert_eq!(
+            hex(bnd),
+            cap_mask(&["CAP_CHOWN"]),
+            "known capabilities applied: {out}"
+        );
+        assert!(
+            out.stderr
+                .to_lowercase()
+                .contains("cap_writ_no_such_capability"),
+            "a warning names the unknown capability: {out}"
+        );
     });
 }
