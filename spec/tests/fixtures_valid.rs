@@ -29,7 +29,10 @@ fn podman_file_modes(input: &Value) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(devs) = input.pointer("/linux/devices").and_then(Value::as_array) {
         for (i, d) in devs.iter().enumerate() {
-            if d.get("fileMode").and_then(Value::as_u64).is_some_and(|m| m > 0o777) {
+            if d.get("fileMode")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| m > 0o777)
+            {
                 out.push(format!("/linux/devices/{i}/fileMode"));
             }
         }
@@ -40,7 +43,13 @@ fn podman_file_modes(input: &Value) -> Vec<String> {
 #[test]
 fn there_are_fixtures_of_every_source() {
     let names: Vec<String> = fixtures().iter().map(|p| name(p)).collect();
-    for prefix in ["runc-spec", "runc-spec-rootless", "crun-spec", "podman", "containerd"] {
+    for prefix in [
+        "runc-spec",
+        "runc-spec-rootless",
+        "crun-spec",
+        "podman",
+        "containerd",
+    ] {
         assert!(
             names.iter().any(|n| n.starts_with(prefix)),
             "no fixture from {prefix} in {names:?}"
@@ -63,17 +72,24 @@ fn every_fixture_parses_validates_and_round_trips() {
         assert_eq!(violations, validate_config_value(&input), "{file}");
         let expected = podman_file_modes(&input);
         if !expected.is_empty() {
-            assert!(file.starts_with("podman"), "{file}: fileMode above 0o777 outside podman");
+            assert!(
+                file.starts_with("podman"),
+                "{file}: fileMode above 0o777 outside podman"
+            );
         }
         let got: Vec<String> = violations.iter().map(|v| v.pointer.clone()).collect();
         assert_eq!(got, expected, "{file}: violations {violations:?}");
-        assert!(violations.iter().all(|v| v.kind == ViolationKind::Range), "{file}");
+        assert!(
+            violations.iter().all(|v| v.kind == ViolationKind::Range),
+            "{file}"
+        );
     }
 }
 
 #[test]
 fn empty_arrays_and_unknown_members_survive() {
-    let src = br#"{"ociVersion":"1.3.0","mounts":[],"process":{"cwd":"/","args":[],"x-vendor":{"a":1}},
+    let src =
+        br#"{"ociVersion":"1.3.0","mounts":[],"process":{"cwd":"/","args":[],"x-vendor":{"a":1}},
         "linux":{"namespaces":[],"sysctl":{}},"annotations":{},"future":[1,2]}"#;
     let spec = parse_config(src).unwrap();
     assert_eq!(spec.mounts.as_deref(), Some(&[][..]));
