@@ -373,3 +373,42 @@ fn tempdir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The reconciliation table in spec/requirements/README.md states the entries per document
+/// and level; it must agree with the list.
+#[test]
+fn readme_reconciliation_matches_list() {
+    let readme = std::fs::read_to_string(list_dir().join("README.md")).unwrap();
+    let list = load(&list_dir()).unwrap();
+    let columns = [
+        Level::Must,
+        Level::MustNot,
+        Level::Required,
+        Level::Should,
+        Level::ShouldNot,
+        Level::NotRecommended,
+        Level::May,
+    ];
+    let mut rows = 0;
+    for line in readme.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 11 {
+            continue;
+        }
+        let doc = cells[1];
+        if doc.ends_with(".md") {
+            let entries: Vec<&Requirement> = list.iter().filter(|r| r.doc == doc).collect();
+            assert_eq!(cells[3], entries.len().to_string(), "{doc}: entries");
+            assert_eq!(cells[2], cells[3], "{doc}: keywords and entries differ");
+            for (i, level) in columns.iter().enumerate() {
+                let n = entries.iter().filter(|r| r.level == *level).count();
+                assert_eq!(cells[4 + i], n.to_string(), "{doc}: {}", level.as_str());
+            }
+            rows += 1;
+        } else if doc == "total" {
+            assert_eq!(cells[3], list.len().to_string(), "total entries");
+            rows += 1;
+        }
+    }
+    assert_eq!(rows, DOCS.len() + 1, "README table rows");
+}
