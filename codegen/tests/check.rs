@@ -1,0 +1,103 @@
+//! `writ-codegen --check` on a temporary copy of the workspace's generated files: passes when
+//! clean, fails naming the file after a hand edit; the schema lock rejects a changed schema.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn schema_dir() -> PathBuf {
+    workspace().join("../shared/oci-runtime-spec/v1.3.0/schema")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A workspace copy holding what generation reads and writes.
+fn temp_workspace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let ws = workspace();
+    std::fs::copy(ws.join("Cargo.toml"), root.join("Cargo.toml")).unwrap();
+    std::fs::create_dir_all(root.join("spec/src")).unwrap();
+    std::fs::copy(ws.join("spec/Cargo.toml"), root.join("spec/Cargo.toml")).unwrap();
+    std::fs::copy(ws.join("spec/schema.lock"), root.join("spec/schema.lock")).unwrap();
+    copy_dir(&ws.join("spec/src/generated"), &root.join("spec/src/generated"));
+    if ws.join("spec/requirements").is_dir() {
+        copy_dir(&ws.join("spec/requirements"), &root.join("spec/requirements"));
+    }
+    tmp
+}
+
+fn codegen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_writ-codegen"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn check_passes_on_the_committed_tree_and_fails_after_a_hand_edit() {
+    let tmp = temp_workspace();
+    let root = tmp.path().to_str().unwrap().to_owned();
+    let schemas = schema_dir();
+    let schemas = schemas.to_str().unwrap();
+
+    let clean = codegen(&["--workspace", &root, "--schema-dir", schemas, "--check"]);
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+
+    let config = tmp.path().join("spec/src/generated/config.rs");
+    let edited = std::fs::read_to_string(&config)
+        .unwrap()
+        .replacen("pub struct Spec {", "pub struct Spec {\n    pub sneaky: u8,", 1);
+    std::fs::write(&config, edited).unwrap();
+    let dirty = codegen(&["--workspace", &root, "--schema-dir", schemas, "--check"]);
+    assert_eq!(dirty.status.code(), Some(1), "{}", text(&dirty));
+    assert!(
+        text(&dirty).contains("spec/src/generated/config.rs"),
+        "{}",
+        text(&dirty)
+    );
+
+    // Regenerating repairs it.
+    let regen = codegen(&["--workspace", &root, "--schema-dir", schemas]);
+    assert_eq!(regen.status.code(), Some(0), "{}", text(&regen));
+    let again = codegen(&["--workspace", &root, "--schema-dir", schemas, "--check"]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
+
+#[test]
+fn a_schema_that_differs_from_the_lock_is_refused_by_name() {
+    let tmp = temp_workspace();
+    let root = tmp.path().to_str().unwrap().to_owned();
+    let schemas = tmp.path().join("shared/schema");
+    copy_dir(&schema_dir(), &schemas);
+    let defs = schemas.join("defs.json");
+    let mut s = std::fs::read_to_string(&defs).unwrap();
+    s.push('\n');
+    std::fs::write(&defs, s).unwrap();
+    let o = codegen(&["--workspace", &root, "--schema-dir", schemas.to_str().unwrap(), "--check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let msg = text(&o);
+    assert!(msg.contains("defs.json") && msg.contains("db17c223dd9b3ffb"), "{msg}");
+}
