@@ -187,6 +187,12 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
             render(checks)
         ),
     });
+    let table = crate::requirements::render_table(&opts.workspace_root)
+        .map_err(GenerateError::Requirements)?;
+    files.push(GeneratedFile {
+        path: dir.join("requirements.rs"),
+        contents: table,
+    });
     if opts.update_lock {
         files.push(GeneratedFile {
             path: PathBuf::from("spec/schema.lock"),

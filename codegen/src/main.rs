@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock]
+//! writ-codegen requirements ...   (the requirements list tool; see `requirements --help`)
 //! ```
 //! Default: write every generated file under `spec/src/generated/`. `--check` regenerates in
 //! memory and exits 1 naming each file that differs. `--update-lock` accepts the schema files
@@ -37,6 +38,10 @@ fn find_workspace_root() -> Option<PathBuf> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("requirements") {
+        let code = writ_codegen::requirements::main(&args[1..]);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let mut schema_dir: Option<PathBuf> = None;
     let mut workspace: Option<PathBuf> = None;
     let mut check = false;
