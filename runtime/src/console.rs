@@ -87,7 +87,6 @@ pub fn open_pty() -> Result<Pty, ConsoleError> {
 
 /// Sends the master fd over the console socket: one `sendmsg`, SCM_RIGHTS with the
 /// fd, and the pty name as the (non-empty) payload.
-// REQ("config.process.terminal")
 pub fn send_master(sock: &UnixStream, master: BorrowedFd, name: &str) -> Result<(), ConsoleError> {
     let payload: &[u8] = if name.is_empty() {
         b"/dev/ptmx"

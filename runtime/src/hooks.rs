@@ -81,7 +81,7 @@ fn describe(status: ExitStatus) -> String {
 
 /// Runs each hook in order, stopping at the first failure. `state_json` goes to each
 /// hook's stdin.
-// REQ("config.hooks.path", "config.hooks.args", "config.hooks.env", "config.hooks.timeout", "runtime.hooks.state-stdin")
+#[writ_macros::requirement("config.hooks.order", "config.hooks.state_stdin")]
 pub fn run_hooks(hooks: &[HookPlan], state_json: &[u8]) -> Result<(), HookError> {
     for hook in hooks {
         run_hook(hook, state_json)?;

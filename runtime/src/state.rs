@@ -82,7 +82,7 @@ struct OciState<'a> {
 /// OCI state JSON (runtime.md#state), compact: `ociVersion`, `id`, `status`, `pid`
 /// (omitted when `None`, e.g. stopped), `bundle` (absolute), `annotations` (omitted when
 /// empty). This is what hooks get on stdin.
-// REQ("runtime.state.oci-version", "runtime.state.id", "runtime.state.status", "runtime.state.pid", "runtime.state.bundle", "runtime.state.annotations")
+#[writ_macros::requirement("runtime.state.pid.required", "runtime.state.annotations.empty")]
 pub fn oci_state_json(
     id: &str,
     status: Status,
@@ -324,7 +324,6 @@ pub fn process_alive(pid: i32, start_time: u64) -> bool {
 
 /// Derives the status of a container from its recorded state and the live system.
 /// `creator_alive` is asked only while the recorded phase is `creating`.
-// REQ("runtime.state.status")
 pub fn derive_status(
     st: &ContainerState,
     dir: &Path,
@@ -445,7 +444,11 @@ impl Store {
 
     /// Reserves `id` for a new container: its directory appears, locked and holding
     /// `initial` (phase `creating`), atomically; an id in use is an error.
-    // REQ("runtime.create.id-unique")
+    #[writ_macros::requirement(
+        "runtime.state.id.unique",
+        "runtime.create.id_invalid.error",
+        "runtime.create.id_invalid.nothing_created"
+    )]
     pub fn reserve(&self, initial: &ContainerState) -> Result<Locked, StateError> {
         let id = initial.id.as_str();
         validate_id(id)?;

@@ -1,9 +1,304 @@
-//! `writ create` (placeholder until implemented).
+//! `writ create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N]
+//! [--no-pivot] [--no-new-keyring] ID` (runtime.md#create).
+//!
+//! Reads the bundle's config.json, builds the plan (all checks happen here, before
+//! anything is touched), reserves the id (state `creating`), creates the container
+//! (whose process then waits for `start`), writes the pid file and records the state.
+//! `create` exits once the container is created: the container process stays a child of
+//! whoever called `create` (engines are subreapers and reap it). On any failure nothing
+//! is left behind.
 
-#[derive(Debug, clap::Args)]
-pub struct CreateArgs {}
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-pub fn run(_global: &super::GlobalOpts, _args: CreateArgs) -> i32 {
-    eprintln!("writ create: not implemented yet");
-    1
+use super::GlobalOpts;
+use crate::error::{Error, Result};
+use crate::state::{ContainerState, Locked, Phase, StoredHook};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CreateArgs {
+    /// Path to the bundle (the directory holding config.json); default: the current directory.
+    #[arg(long, short = 'b', value_name = "DIR")]
+    pub bundle: Option<PathBuf>,
+    /// Write the container process's host pid to this file.
+    #[arg(long, value_name = "FILE")]
+    pub pid_file: Option<PathBuf>,
+    /// AF_UNIX socket that receives the pty master when process.terminal is true.
+    #[arg(long, value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
+    /// Pass N extra fds (3..N+2) to the container process.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Do not use pivot_root (move the root and chroot instead).
+    #[arg(long)]
+    pub no_pivot: bool,
+    /// Do not create a new session keyring for the container.
+    #[arg(long)]
+    pub no_new_keyring: bool,
+    /// The container id.
+    pub id: String,
+}
+
+/// The id is a required argument (clap rejects a call without it).
+#[writ_macros::requirement("runtime.create.args_required")]
+pub fn run(global: &GlobalOpts, args: CreateArgs) -> i32 {
+    super::finish(
+        "create",
+        create_container(global, &args, Console::Socket).map(|_| 0),
+    )
+}
+
+/// Where the pty master of a container with `process.terminal` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Console {
+    /// To `--console-socket` (required when the config asks for a terminal).
+    Socket,
+    /// Back to this process (foreground `run` without `--console-socket`), through a
+    /// socket in the state directory.
+    Here,
+}
+
+/// A container just created, its state directory still locked.
+pub(crate) struct CreatedContainer {
+    pub handle: Locked,
+    /// The pty master, with [`Console::Here`] and `process.terminal`.
+    pub master: Option<std::os::fd::OwnedFd>,
+}
+
+/// Absolute, canonical path of the bundle (default: the current directory).
+pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
+    let given = bundle.unwrap_or(Path::new("."));
+    let path = std::fs::canonicalize(given).map_err(|e| Error::Bundle {
+        path: given.to_path_buf(),
+        reason: e.to_string().to_lowercase(),
+    })?;
+    if !path.is_dir() {
+        return Err(Error::Bundle {
+            path,
+            reason: "not a directory".into(),
+        });
+    }
+    Ok(path)
+}
+
+/// Reads and parses `<bundle>/config.json`.
+#[writ_macros::requirement(
+    "bundle.config.required",
+    "bundle.config.at_root",
+    "bundle.config.name"
+)]
+pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
+    let path = bundle.join("config.json");
+    let data = std::fs::read(&path).map_err(|e| Error::Config {
+        path: path.clone(),
+        reason: e.to_string().to_lowercase(),
+    })?;
+    serde_json::from_slice(&data).map_err(|e| Error::Config {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+/// The whole `create` operation; returns the container's state directory, still locked
+/// (so `run` can go on to start it without anyone interleaving).
+#[writ_macros::requirement(
+    "runtime.operations.supported",
+    "runtime.create.new_container",
+    "runtime.create.id_invalid.error",
+    "runtime.create.apply_failure.error",
+    "runtime.create.apply_failure.nothing_created",
+    "runtime.lifecycle.create_env.error",
+    "runtime.errors.no_side_effects"
+)]
+pub(crate) fn create_container(
+    global: &GlobalOpts,
+    args: &CreateArgs,
+    console: Console,
+) -> Result<CreatedContainer> {
+    let store = global.store();
+    crate::state::validate_id(&args.id)?;
+    if store.dir(&args.id).symlink_metadata().is_ok() {
+        return Err(crate::state::StateError::AlreadyExists(args.id.clone()).into());
+    }
+    let bundle = bundle_path(args.bundle.as_deref())?;
+    let spec = load_config(&bundle)?;
+    let plan = crate::plan::build(&spec, &bundle).map_err(|e| Error::Config {
+        path: bundle.join("config.json"),
+        reason: e.to_string(),
+    })?;
+    let here = plan.terminal && console == Console::Here && args.console_socket.is_none();
+    if plan.terminal && !here && args.console_socket.is_none() {
+        return Err(Error::Runtime(
+            "process.terminal is true but no --console-socket was given".into(),
+        ));
+    }
+
+    let mut initial = ContainerState::new(&args.id, &bundle);
+    initial.rootfs = Some(plan.rootfs.clone());
+    initial.annotations = plan.annotations.clone();
+    initial.poststart = plan.hooks.poststart.iter().map(StoredHook::from).collect();
+    initial.poststop = plan.hooks.poststop.iter().map(StoredHook::from).collect();
+    initial.systemd_cgroup = global.systemd_cgroup;
+    let mut handle = store.reserve(&initial)?;
+    crate::logging::debug(|| format!("create {}: state directory reserved", args.id));
+    let own_socket = handle.dir.join("console.sock");
+    let listener = if here {
+        match std::os::unix::net::UnixListener::bind(&own_socket) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                let _ = handle.remove();
+                return Err(Error::io("creating the console socket")(e));
+            }
+        }
+    } else {
+        None
+    };
+    let console_socket = if here {
+        Some(own_socket.as_path())
+    } else {
+        args.console_socket.as_deref()
+    };
+
+    let req = crate::container::CreateRequest {
+        id: &args.id,
+        bundle: &bundle,
+        state_dir: &handle.dir,
+        console_socket,
+        preserve_fds: args.preserve_fds,
+        no_pivot: args.no_pivot,
+        no_new_keyring: args.no_new_keyring,
+        systemd_cgroup: global.systemd_cgroup,
+    };
+    let created = match crate::container::create(&req, &plan) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = handle.remove();
+            return Err(Error::Runtime(e.to_string()));
+        }
+    };
+
+    handle.state.phase = Phase::Created;
+    handle.state.pid = Some(created.pid);
+    handle.state.start_time = Some(created.start_time);
+    handle.state.cgroup = match created.cgroup.as_ref().map(serde_json::to_value) {
+        Some(Ok(v)) => Some(v),
+        Some(Err(e)) => {
+            return Err(abort(
+                handle,
+                &created,
+                Error::Runtime(format!("recording the cgroup: {e}")),
+            ))
+        }
+        None => None,
+    };
+    if let Some(pid_file) = &args.pid_file {
+        if let Err(e) = write_pid_file(pid_file, created.pid) {
+            return Err(abort(handle, &created, e));
+        }
+    }
+    if let Err(e) = handle.save() {
+        return Err(abort(handle, &created, e.into()));
+    }
+    let master = match &listener {
+        Some(l) => match crate::console::recv_master(l) {
+            Ok(fd) => Some(fd),
+            Err(e) => return Err(abort(handle, &created, e.into())),
+        },
+        None => None,
+    };
+    if listener.is_some() {
+        let _ = std::fs::remove_file(&own_socket);
+    }
+    crate::logging::debug(|| format!("create {}: created, pid {}", args.id, created.pid));
+    Ok(CreatedContainer { handle, master })
+}
+
+/// Undoes a created container after a later step failed: kills its process, removes
+/// its cgroup and its state directory. Returns the original error.
+fn abort(handle: Locked, created: &crate::container::Created, err: Error) -> Error {
+    super::kill::signal_process(created.pid, libc::SIGKILL);
+    super::kill::wait_gone(created.pid, created.start_time);
+    if let Some(cg) = &created.cgroup {
+        if let Err(e) = cg.destroy() {
+            crate::logging::warn(&format!("removing cgroup: {e}"));
+        }
+    }
+    let _ = handle.remove();
+    err
+}
+
+/// Writes `pid` to `path` atomically (a temporary file in the same directory, renamed),
+/// so a reader never sees an empty or partial pid file.
+pub(crate) fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(Error::io("resolving the pid file path"))?
+            .join(path)
+    };
+    let dir = abs.parent().unwrap_or(Path::new("/"));
+    let name = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.writ-{}", std::process::id()));
+    let what = || format!("writing pid file {}", abs.display());
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(pid.to_string().as_bytes()))
+        .and_then(|()| std::fs::rename(&tmp, &abs));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(what())(e));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pid_file_is_written_whole_and_replaced() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("x.pid");
+        std::fs::write(&p, "999999").unwrap();
+        write_pid_file(&p, 42).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "42");
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 1);
+        assert!(write_pid_file(Path::new("/nonexistent/dir/x.pid"), 1)
+            .unwrap_err()
+            .to_string()
+            .contains("/nonexistent/dir/x.pid"));
+    }
+
+    #[test]
+    fn bundle_must_exist_and_be_a_directory() {
+        let d = tempfile::tempdir().unwrap();
+        assert_eq!(
+            bundle_path(Some(d.path())).unwrap(),
+            d.path().canonicalize().unwrap()
+        );
+        let f = d.path().join("f");
+        std::fs::write(&f, "").unwrap();
+        assert!(bundle_path(Some(&f)).is_err());
+        let err = bundle_path(Some(&d.path().join("missing"))).unwrap_err();
+        assert!(
+            err.to_string().contains("no such file or directory"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_or_bad_config_names_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let err = load_config(d.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("config.json") && err.contains("no such file"),
+            "{err}"
+        );
+        std::fs::write(d.path().join("config.json"), "{").unwrap();
+        let err = load_config(d.path()).unwrap_err().to_string();
+        assert!(err.contains("config.json"), "{err}");
+    }
 }

@@ -1,9 +1,68 @@
-//! `writ start` (placeholder until implemented).
+//! `writ start ID` (runtime.md#start): runs the user program of a `created` container,
+//! then the poststart hooks.
 
-#[derive(Debug, clap::Args)]
-pub struct StartArgs {}
+use super::GlobalOpts;
+use crate::error::{Error, Result};
+use crate::state::{Locked, Status};
 
-pub fn run(_global: &super::GlobalOpts, _args: StartArgs) -> i32 {
-    eprintln!("writ start: not implemented yet");
-    1
+#[derive(Debug, Clone, clap::Args)]
+pub struct StartArgs {
+    /// The container id.
+    pub id: String,
+}
+
+/// The id is a required argument (clap rejects a call without it).
+#[writ_macros::requirement("runtime.start.id_required")]
+pub fn run(global: &GlobalOpts, args: StartArgs) -> i32 {
+    super::finish(
+        "start",
+        global
+            .store()
+            .lock(&args.id)
+            .map_err(Error::from)
+            .and_then(|h| start_container(&h))
+            .map(|()| 0),
+    )
+}
+
+/// Starts a locked container: it must be `created`. Releases its process (which then
+/// runs the startContainer hooks and execs the user program) and runs the poststart
+/// hooks; if one fails, the container is stopped (killed) and start fails.
+#[writ_macros::requirement(
+    "runtime.start.not_created.error",
+    "runtime.start.not_created.no_effect",
+    "runtime.lifecycle.poststart.invoke",
+    "runtime.lifecycle.poststart.fail",
+    "config.hooks.poststart.timing",
+    "config.hooks.poststart.runtime_ns"
+)]
+pub(crate) fn start_container(handle: &Locked) -> Result<()> {
+    let status = handle.status();
+    if status != Status::Created {
+        return Err(Error::WrongStatus {
+            op: "start",
+            id: handle.id().to_string(),
+            status,
+            hint: ": only a created container can be started",
+        });
+    }
+    crate::container::release(&handle.dir).map_err(|e| Error::Runtime(e.to_string()))?;
+    crate::logging::debug(|| format!("start {}: released", handle.id()));
+    if handle.state.poststart.is_empty() {
+        return Ok(());
+    }
+    let hooks: Vec<crate::plan::HookPlan> = handle.state.poststart.iter().map(Into::into).collect();
+    let state = handle.state.oci_json(Status::Running);
+    if let Err(e) = crate::hooks::run_hooks(&hooks, &state) {
+        if let (Some(pid), Some(t)) = (handle.state.pid, handle.state.start_time) {
+            if crate::state::process_alive(pid, t) {
+                super::kill::signal_process(pid, libc::SIGKILL);
+                super::kill::wait_gone(pid, t);
+            }
+        }
+        return Err(Error::Runtime(format!(
+            "poststart {e}; the container was stopped"
+        )));
+    }
+    Ok(())
 }

@@ -15,6 +15,8 @@ pub struct StateArgs {
     pub id: String,
 }
 
+/// The id is a required argument (clap rejects a call without it).
+#[writ_macros::requirement("runtime.state_op.id_required")]
 pub fn run(global: &GlobalOpts, args: StateArgs) -> i32 {
     super::finish("state", print_state(global, &args.id).map(|()| 0))
 }
@@ -71,7 +73,11 @@ pub fn user_name(uid: u32) -> String {
         .unwrap_or_else(|| format!("#{uid}"))
 }
 
-// REQ("runtime.state.query", "runtime.state.unknown-error")
+#[writ_macros::requirement(
+    "runtime.state_op.unknown_id",
+    "runtime.state_op.returns_state",
+    "runtime.state.extra_properties"
+)]
 fn print_state(global: &GlobalOpts, id: &str) -> Result<()> {
     let (st, status) = global.store().read(id)?;
     let shown = Shown::new(st, status);
