@@ -13,7 +13,7 @@ mod toml_out;
 pub use finder::{find_statements, fingerprint, keyword_count, normalise, Statement};
 
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -625,20 +625,24 @@ fn overlap(summary: &str, sentence: &str) -> f64 {
 pub fn diff_doc(info: &'static DocInfo, markdown: &str, entries: Vec<Requirement>) -> DocDiff {
     let statements = find_statements(info.doc, markdown);
     let keywords = keyword_count(markdown);
-    let mut by_key: HashMap<(String, u32), VecDeque<usize>> = HashMap::new();
+    let mut by_key: HashMap<(String, u32), Vec<usize>> = HashMap::new();
     for (i, e) in entries.iter().enumerate() {
         by_key
             .entry((e.fingerprint.clone(), e.occurrence))
             .or_default()
-            .push_back(i);
+            .push(i);
     }
     let mut used = vec![false; entries.len()];
+    // Exact pass. The same sentence can stand in several sections ("This operation MUST
+    // generate an error if ..."): prefer the entry of the same section, then document order.
     let mut changes: Vec<Option<Change>> = statements
         .iter()
         .map(|s| {
-            let i = by_key
-                .get_mut(&(s.fingerprint.clone(), s.occurrence))
-                .and_then(VecDeque::pop_front)?;
+            let candidates = by_key.get(&(s.fingerprint.clone(), s.occurrence))?;
+            let free = || candidates.iter().copied().filter(|i| !used[*i]);
+            let i = free()
+                .find(|i| entries[*i].anchor == s.anchor)
+                .or_else(|| free().next())?;
             used[i] = true;
             let e = &entries[i];
             Some(Change::Unchanged {

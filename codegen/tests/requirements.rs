@@ -412,3 +412,32 @@ fn readme_reconciliation_matches_list() {
     }
     assert_eq!(rows, DOCS.len() + 1, "README table rows");
 }
+
+#[test]
+fn repeated_sentence_keeps_its_section() {
+    let info = req::doc_info("bundle.md").unwrap();
+    let v1 = "## Start\n\nIt MUST fail without an id.\n\n## Kill\n\nIt MUST fail without an id.\n\n## Delete\n\nIt MUST fail without an id.\n";
+    let entries = entries_for(v1);
+    assert_eq!(entries[0].fingerprint, entries[2].fingerprint);
+    // The first section rewords its sentence: the other two keep their own entries (not
+    // the first one of the same text), and the reworded one is matched as changed.
+    let v2 = "## Start\n\nIt MUST fail when no id is given.\n\n## Kill\n\nIt MUST fail without an id.\n\n## Delete\n\nIt MUST fail without an id.\n";
+    let d = diff_doc(info, v2, entries.clone());
+    let out = d.updated_entries();
+    assert_eq!(out[1].id, entries[1].id);
+    assert_eq!(out[2].id, entries[2].id);
+    assert_eq!(
+        out[0].id, entries[0].id,
+        "reworded in the same section: changed"
+    );
+    assert!(out[0].review.is_some());
+    assert!(d.retired.is_empty());
+    // The first section loses the sentence: its entry retires, the others stay.
+    let v3 = "## Kill\n\nIt MUST fail without an id.\n\n## Delete\n\nIt MUST fail without an id.\n";
+    let d = diff_doc(info, v3, entries.clone());
+    let out = d.updated_entries();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].id, entries[1].id);
+    assert_eq!(out[1].id, entries[2].id);
+    assert_eq!(d.retired, vec![0]);
+}
