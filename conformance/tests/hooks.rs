@@ -90,7 +90,13 @@ fn wait_for_line(dir: &Path, name: &str) {
     "config.hooks.poststart.path.runtime_ns",
     "config.hooks.poststop.timing",
     "config.hooks.poststop.runtime_ns",
-    "config.hooks.poststop.path.runtime_ns"
+    "config.hooks.poststop.path.runtime_ns",
+    "runtime.lifecycle.prestart.invoke",
+    "runtime.lifecycle.create_runtime.invoke",
+    "runtime.lifecycle.create_container.invoke",
+    "runtime.lifecycle.start_container.invoke",
+    "runtime.lifecycle.poststart.invoke",
+    "runtime.lifecycle.poststop.invoke"
 )]
 fn hooks_order_stdin_args_env() {
     for_each_runtime("hooks-order", |ctx| {
@@ -249,6 +255,11 @@ fn failing_hook_bundle(ctx: &writ_conformance::Ctx, kind: &str, hook: Value) -> 
 }
 
 #[test]
+#[verifies(
+    "runtime.lifecycle.prestart.fail",
+    "runtime.lifecycle.create_runtime.fail",
+    "runtime.lifecycle.create_container.fail"
+)]
 fn failing_create_hooks_fail_create() {
     for_each_runtime("hooks-failure-create", |ctx| {
         for kind in ["prestart", "createRuntime", "createContainer"] {
@@ -268,6 +279,10 @@ fn failing_create_hooks_fail_create() {
 }
 
 #[test]
+#[verifies(
+    "runtime.lifecycle.start_container.fail",
+    "runtime.lifecycle.poststart.fail"
+)]
 fn failing_start_hooks_fail_start() {
     for_each_runtime("hooks-failure-start", |ctx| {
         let b = failing_hook_bundle(
@@ -319,6 +334,7 @@ fn failing_start_hooks_fail_start() {
 }
 
 #[test]
+#[verifies("config.hooks.create_runtime.timeout.positive")]
 fn hook_timeout() {
     for_each_runtime("hooks-timeout", |ctx| {
         let b = failing_hook_bundle(
@@ -359,5 +375,34 @@ fn hook_not_reading_stdin() {
         c.start().ok();
         assert_eq!(c.wait_exit(T), Some(0));
         c.delete().ok();
+    });
+}
+
+#[test]
+#[verifies("runtime.lifecycle.poststop.fail_warn", "runtime.warnings.continue")]
+fn failing_poststop_hook_is_a_warning() {
+    for_each_runtime("hooks-poststop-failure", |ctx| {
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let log = b.path().join("poststop.log");
+        let script = format!("echo second >> {}", log.display());
+        b.edit(|c| {
+            c["hooks"] = json!({"poststop": [
+                {"path": "/bin/sh", "args": ["sh", "-c", "exit 5"]},
+                {"path": "/bin/sh", "args": ["sh", "-c", script]}
+            ]})
+        });
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        c.wait_exit(T);
+        c.delete().ok();
+        let ran = fs::read_to_string(&log).unwrap_or_default();
+        if ctx.kind() == Kind::Runc && ran.is_empty() {
+            ctx.deviation("runc 1.1 stops running poststop hooks at the first failure");
+        } else {
+            assert_eq!(ran, "second\n", "the next poststop hook still ran");
+        }
+        c.state_out().fails();
     });
 }

@@ -4,6 +4,7 @@ use std::fs;
 use std::time::{Duration, Instant};
 
 use writ_conformance::{for_each_runtime, ns_link, pid_alive, Kind};
+use writ_macros::verifies;
 
 const T: Duration = Duration::from_secs(10);
 
@@ -12,6 +13,21 @@ const WAIT_TERM: &str =
     "trap 'echo got-term; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
 
 #[test]
+#[verifies(
+    "runtime.operations.supported",
+    "runtime.scope.same_entity",
+    "runtime.state_op.returns_state",
+    "runtime.state.pid.required",
+    "runtime.create.new_container",
+    "runtime.create.args_deferred",
+    "runtime.lifecycle.create_no_user_program",
+    "runtime.lifecycle.run_program",
+    "runtime.start.run_program",
+    "runtime.kill.signal",
+    "runtime.delete.resources",
+    "runtime.delete.id_reuse",
+    "runtime.lifecycle.destroy"
+)]
 fn lifecycle_create_start_kill_delete() {
     for_each_runtime("lifecycle", |ctx| {
         let b = ctx.bundle();
@@ -113,6 +129,7 @@ fn lifecycle_create_start_kill_delete() {
 }
 
 #[test]
+#[verifies("runtime.kill.signal")]
 fn kill_signal_forms() {
     for_each_runtime("kill-signal-forms", |ctx| {
         for sig in ["TERM", "SIGTERM", "15"] {
@@ -157,6 +174,7 @@ fn kill_signal_forms() {
 }
 
 #[test]
+#[verifies("runtime.lifecycle.run_program", "runtime.lifecycle.process_exit")]
 fn run_returns_exit_status_and_output() {
     for_each_runtime("run-exit-status", |ctx| {
         let b = ctx.bundle();
@@ -180,6 +198,13 @@ fn run_returns_exit_status_and_output() {
 }
 
 #[test]
+#[verifies(
+    "runtime.state_op.id_required",
+    "runtime.start.id_required",
+    "runtime.kill.id_required",
+    "runtime.delete.id_required",
+    "runtime.create.args_required"
+)]
 fn error_missing_id() {
     for_each_runtime("error-missing-id", |ctx| {
         let b = ctx.bundle();
@@ -193,6 +218,7 @@ fn error_missing_id() {
 }
 
 #[test]
+#[verifies("runtime.state_op.unknown_id")]
 fn error_unknown_id() {
     for_each_runtime("error-unknown-id", |ctx| {
         let id = writ_conformance::unique_id("unknown");
@@ -204,6 +230,11 @@ fn error_unknown_id() {
 }
 
 #[test]
+#[verifies(
+    "runtime.create.id_invalid.error",
+    "runtime.create.id_invalid.nothing_created",
+    "runtime.state.id.unique"
+)]
 fn error_duplicate_create() {
     for_each_runtime("error-duplicate-create", |ctx| {
         let b = ctx.bundle();
@@ -221,10 +252,31 @@ fn error_duplicate_create() {
         );
         assert_eq!(st["pid"].as_i64(), pid.map(i64::from), "same pid: {st}");
         assert!(pid.is_some_and(pid_alive));
+
+        // Malformed ids are refused and leave nothing behind.
+        for bad in ["bad/id", "..", "a b"] {
+            let before: Vec<_> = fs::read_dir(ctx.root())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            ctx.cmd(&["create", "--bundle", bundle2, bad]).fails();
+            let after: Vec<_> = fs::read_dir(ctx.root())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            assert_eq!(before, after, "create with id {bad:?} left state behind");
+            ctx.cmd(&["state", bad]).fails();
+        }
     });
 }
 
 #[test]
+#[verifies(
+    "runtime.start.not_created.error",
+    "runtime.start.not_created.no_effect"
+)]
 fn error_start_not_created() {
     for_each_runtime("error-start-not-created", |ctx| {
         let b = ctx.bundle();
@@ -245,6 +297,7 @@ fn error_start_not_created() {
 }
 
 #[test]
+#[verifies("runtime.kill.not_live.error", "runtime.kill.not_live.no_effect")]
 fn error_kill_stopped() {
     for_each_runtime("error-kill-stopped", |ctx| {
         let b = ctx.bundle();
@@ -260,6 +313,10 @@ fn error_kill_stopped() {
 }
 
 #[test]
+#[verifies(
+    "runtime.delete.not_stopped.error",
+    "runtime.delete.not_stopped.no_effect"
+)]
 fn error_delete_created_without_force() {
     for_each_runtime("error-delete-created", |ctx| {
         let b = ctx.bundle();
@@ -285,6 +342,10 @@ fn error_delete_created_without_force() {
 }
 
 #[test]
+#[verifies(
+    "runtime.delete.not_stopped.error",
+    "runtime.delete.not_stopped.no_effect"
+)]
 fn error_delete_running_without_force() {
     for_each_runtime("error-delete-running", |ctx| {
         let b = ctx.bundle();
@@ -306,6 +367,7 @@ fn error_delete_running_without_force() {
 }
 
 #[test]
+#[verifies("runtime.state_op.unknown_id", "runtime.delete.resources")]
 fn error_state_of_deleted() {
     for_each_runtime("error-state-deleted", |ctx| {
         let b = ctx.bundle();
@@ -323,6 +385,12 @@ fn error_state_of_deleted() {
 }
 
 #[test]
+#[verifies(
+    "runtime.lifecycle.create_env.error",
+    "runtime.create.apply_failure.error",
+    "runtime.create.apply_failure.nothing_created",
+    "runtime.errors.no_side_effects"
+)]
 fn missing_executable_fails_at_create() {
     for_each_runtime("missing-executable", |ctx| {
         for args in [&["/no/such/program"][..], &["no-such-program-in-path"][..]] {
@@ -338,11 +406,20 @@ fn missing_executable_fails_at_create() {
                 "error text for {args:?} names the cause: {out}"
             );
             c.state_out().fails();
+            assert!(
+                !ctx.root().join(&c.id).exists(),
+                "failed create left its state dir behind"
+            );
+            assert!(
+                !c.pid_file_path().exists(),
+                "failed create wrote a pid file"
+            );
         }
     });
 }
 
 #[test]
+#[verifies("runtime.state_op.returns_state")]
 fn state_reports_creating_during_create() {
     for_each_runtime("state-creating", |ctx| {
         let b = ctx.bundle();

@@ -32,7 +32,9 @@ fn opts_of(fields: &[&str]) -> Vec<String> {
     "config.mount_options.nosuid",
     "config.mount_options.nodev",
     "config.mount_options.unknown_as_data",
-    "config.mounts.order"
+    "config.mounts.order",
+    "runtime.create.apply_config",
+    "runtime.lifecycle.create_env"
 )]
 fn tmpfs_bind_and_ro_mounts() {
     for_each_runtime("mounts", |ctx| {
@@ -144,6 +146,7 @@ fn readonly_root() {
 }
 
 #[test]
+#[verifies("runtime.create.apply_config")]
 fn masked_and_readonly_paths() {
     for_each_runtime("masked-readonly-paths", |ctx| {
         let b = ctx.bundle();
@@ -401,7 +404,8 @@ fn symlink_device_path_stays_in_rootfs() {
 #[test]
 #[verifies(
     "config_linux.default_filesystems.available",
-    "config_linux.default_devices.supply"
+    "config_linux.default_devices.supply",
+    "runtime_linux.dev_symlinks"
 )]
 fn default_filesystems_and_devices() {
     for_each_runtime("default-fs-devices", |ctx| {
@@ -409,7 +413,8 @@ fn default_filesystems_and_devices() {
         b.set_sh(
             "cat /proc/self/mounts; for d in null zero full random urandom tty ptmx; do \
              echo dev-$d=$(stat -L -c %F /dev/$d); done; echo zero=$(head -c 4 /dev/zero | wc -c); \
-             echo null=$(echo x > /dev/null && echo ok)",
+             echo null=$(echo x > /dev/null && echo ok); \\
+             for l in fd stdin stdout stderr; do echo link-$l=$(readlink /dev/$l); done",
         );
         let out = ctx.run(&b);
         out.ok();
@@ -433,6 +438,18 @@ fn default_filesystems_and_devices() {
         }
         assert_eq!(kv.get("zero").map(String::as_str), Some("4"), "{out}");
         assert_eq!(kv.get("null").map(String::as_str), Some("ok"), "{out}");
+        for (l, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ] {
+            assert_eq!(
+                kv.get(&format!("link-{l}")).map(String::as_str),
+                Some(target),
+                "/dev/{l}: {out}"
+            );
+        }
     });
 }
 

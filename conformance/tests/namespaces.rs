@@ -238,6 +238,7 @@ fn join_namespace_by_path() {
 }
 
 #[test]
+#[verifies("runtime.create.apply_config")]
 fn hostname_and_domainname() {
     for_each_runtime("hostname", |ctx| {
         let b = ctx.bundle();

@@ -31,6 +31,7 @@ fn hex(v: &str) -> u64 {
 }
 
 #[test]
+#[verifies("runtime.create.process_props", "runtime.lifecycle.create_env")]
 fn user_uid_gid_additional_gids_umask() {
     for_each_runtime("user-groups", |ctx| {
         let b = ctx.bundle();
@@ -73,6 +74,7 @@ fn user_uid_gid_additional_gids_umask() {
 }
 
 #[test]
+#[verifies("runtime.create.process_props")]
 fn capabilities_all_sets() {
     for_each_runtime("capabilities", |ctx| {
         // As root the kernel recomputes permitted/effective from the bounding set at exec;
@@ -140,7 +142,8 @@ fn capabilities_all_sets() {
 #[verifies(
     "config.process.rlimits.soft.applied",
     "config.process.rlimits.hard.applied",
-    "config.process.rlimits.type.getrlimit"
+    "config.process.rlimits.type.getrlimit",
+    "runtime.create.process_props"
 )]
 fn rlimits_lowered() {
     for_each_runtime("rlimits", |ctx| {
@@ -173,6 +176,7 @@ fn rlimits_lowered() {
 }
 
 #[test]
+#[verifies("runtime.start.run_program", "runtime.create.process_props")]
 fn env_cwd_args_no_new_privileges() {
     for_each_runtime("env-cwd-nnp", |ctx| {
         let b = ctx.bundle();
@@ -230,6 +234,7 @@ fn memfd_with(text: &str) -> OwnedFd {
 }
 
 #[test]
+#[verifies("runtime_linux.fds.extra")]
 fn preserve_fds_and_stray_fds_closed() {
     for_each_runtime("preserve-fds", |ctx| {
         let b = ctx.bundle();
@@ -327,6 +332,7 @@ fn stdio_is_the_callers() {
 }
 
 #[test]
+#[verifies("runtime.state.pid.required")]
 fn pid_file_holds_host_pid() {
     for_each_runtime("pid-file", |ctx| {
         let b = ctx.bundle();
