@@ -5,8 +5,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 use writ::commands::coverage::{self, compute, Status};
-use writ::commands::features::{all_handled, explain, features_document, FeaturesMap};
+use writ::commands::features::{
+    all_handled, check_document, explain, features_document, FeaturesMap,
+};
 use writ::trace::{Use, UseKind};
+use writ_macros::verifies;
 use writ_spec::requirements::{Check, Level, Platform, Requirement, REQUIREMENTS};
 
 fn map() -> FeaturesMap {
@@ -98,13 +101,31 @@ fn map_claims_each_thing_once() {
 }
 
 #[test]
+#[verifies(
+    "features.hooks.supported",
+    "features.mount_options.recognised",
+    "features_linux.namespaces.recognised",
+    "features_linux.capabilities.recognised",
+    "features_linux.seccomp.actions.recognised",
+    "features_linux.seccomp.operators.recognised",
+    "features_linux.seccomp.archs.recognised",
+    "features_linux.seccomp.known_flags.recognised",
+    "features_linux.seccomp.supported_flags.supported"
+)]
 fn real_document_follows_the_coverage_table() {
     assert_follows_coverage(&coverage::coverage(), &map());
 }
 
 #[test]
+#[verifies(
+    "features.document.provided",
+    "features.document.known_fields_only",
+    "features.document.null_not_empty",
+    "features.oci_version_max.not_below_min"
+)]
 fn real_document_is_a_valid_features_document() {
     let doc = features_document(&coverage::coverage(), &map());
+    assert_eq!(check_document(&doc), Ok(()));
     let violations = writ_spec::schema_violations_features(&doc);
     assert!(violations.is_empty(), "{violations:?}\n{doc:#}");
     let text = serde_json::to_vec(&doc).unwrap();
@@ -240,4 +261,28 @@ fn explain_lists_every_claim() {
     );
     assert!(text.contains("no   linux.cgroup.v2:"), "{text}");
     assert_eq!(text.lines().count(), all_claims(&map()).len());
+}
+
+#[test]
+fn check_document_rejects_what_the_spec_forbids() {
+    let ok = serde_json::json!({"ociVersionMin": "1.0.0", "ociVersionMax": "1.3.0"});
+    assert_eq!(check_document(&ok), Ok(()));
+    let unknown = serde_json::json!({
+        "ociVersionMin": "1.0.0", "ociVersionMax": "1.3.0",
+        "linux": {"cgroup": {"v3": true}}
+    });
+    let e = check_document(&unknown).unwrap_err();
+    assert!(e.contains("/linux/cgroup/v3: not a field"), "{e}");
+    let top = serde_json::json!({"ociVersionMin": "1.0.0", "ociVersionMax": "1.3.0", "x": 1});
+    assert!(check_document(&top)
+        .unwrap_err()
+        .contains("/x: not a field"));
+    let null =
+        serde_json::json!({"ociVersionMin": "1.0.0", "ociVersionMax": "1.3.0", "hooks": null});
+    assert!(check_document(&null).unwrap_err().contains("/hooks: null"));
+    let order = serde_json::json!({"ociVersionMin": "1.2.0", "ociVersionMax": "1.1.9"});
+    assert!(check_document(&order).unwrap_err().contains("older than"));
+    let bad = serde_json::json!({"ociVersionMin": "1.0.0", "ociVersionMax": "1.3.0",
+        "linux": {"seccomp": {"actions": ["SCMP_ACT_NOPE"]}}});
+    assert!(check_document(&bad).is_err());
 }

@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use writ_macros::requirement;
 use writ_spec::requirements::SPEC_VERSION;
 
 use super::coverage::{self, Coverage, Status};
@@ -171,7 +172,21 @@ fn slot<'v>(
     Some((cur, last))
 }
 
-/// The features document that `cov` supports, per `map`.
+/// The features document that `cov` supports, per `map`: made from the requirements
+/// list, the uses of `#[requirement]` and the map, all fixed when writ is built.
+#[requirement(
+    "features.document.provided",
+    "features.document.build_time",
+    "features.hooks.supported",
+    "features.mount_options.recognised",
+    "features_linux.namespaces.recognised",
+    "features_linux.capabilities.recognised",
+    "features_linux.seccomp.actions.recognised",
+    "features_linux.seccomp.operators.recognised",
+    "features_linux.seccomp.archs.recognised",
+    "features_linux.seccomp.known_flags.recognised",
+    "features_linux.seccomp.supported_flags.supported"
+)]
 pub fn features_document(cov: &Coverage, map: &FeaturesMap) -> Value {
     let mut root = Map::new();
     root.insert("ociVersionMin".into(), map.oci_version_min.clone().into());
@@ -206,6 +221,115 @@ pub fn features_document(cov: &Coverage, map: &FeaturesMap) -> Value {
         }
     }
     Value::Object(root)
+}
+
+/// `major.minor.patch` of a version string (pre-release and build parts ignored).
+fn version_triple(v: &str) -> Option<(u64, u64, u64)> {
+    let core = v.split(['-', '+']).next()?;
+    let mut it = core.split('.').map(|p| p.parse::<u64>().ok());
+    let t = (it.next()??, it.next()??, it.next()??);
+    it.next().is_none().then_some(t)
+}
+
+fn unknown_keys(extra: &Map<String, Value>, at: &str, out: &mut Vec<String>) {
+    out.extend(extra.keys().map(|k| format!("{at}{k}")));
+}
+
+fn find_nulls(v: &Value, at: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Null => out.push(at.to_string()),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                find_nulls(x, &format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(o) => {
+            for (k, x) in o {
+                find_nulls(x, &format!("{at}/{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks a features document before it is printed: it is valid against the features
+/// schema, holds no field outside the runtime-spec's (nothing lands in the generated
+/// types' catch-all `extra` maps), has no `null` (which would mean "unknown"), and
+/// `ociVersionMax` is not older than `ociVersionMin`.
+#[requirement(
+    "features.document.known_fields_only",
+    "features.document.null_not_empty",
+    "features.oci_version_max.not_below_min"
+)]
+pub fn check_document(doc: &Value) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for v in writ_spec::schema_violations_features(doc) {
+        problems.push(v.to_string());
+    }
+    let mut nulls = Vec::new();
+    find_nulls(doc, "", &mut nulls);
+    for n in nulls {
+        problems.push(format!(
+            "{n}: null (the document says nothing it does not know)"
+        ));
+    }
+    let text = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
+    match writ_spec::parse_features(&text) {
+        Err(e) => problems.push(format!("does not parse as a features document: {e}")),
+        Ok(f) => {
+            let mut unknown = Vec::new();
+            unknown_keys(&f.extra, "/", &mut unknown);
+            if let Some(l) = &f.linux {
+                unknown_keys(&l.extra, "/linux/", &mut unknown);
+                if let Some(x) = &l.cgroup {
+                    unknown_keys(&x.extra, "/linux/cgroup/", &mut unknown);
+                }
+                if let Some(x) = &l.seccomp {
+                    unknown_keys(&x.extra, "/linux/seccomp/", &mut unknown);
+                }
+                if let Some(x) = &l.apparmor {
+                    unknown_keys(&x.extra, "/linux/apparmor/", &mut unknown);
+                }
+                if let Some(x) = &l.selinux {
+                    unknown_keys(&x.extra, "/linux/selinux/", &mut unknown);
+                }
+                if let Some(x) = &l.intel_rdt {
+                    unknown_keys(&x.extra, "/linux/intelRdt/", &mut unknown);
+                }
+                if let Some(x) = &l.net_devices {
+                    unknown_keys(&x.extra, "/linux/netDevices/", &mut unknown);
+                }
+                if let Some(x) = &l.mount_extensions {
+                    unknown_keys(&x.extra, "/linux/mountExtensions/", &mut unknown);
+                    if let Some(i) = &x.idmap {
+                        unknown_keys(&i.extra, "/linux/mountExtensions/idmap/", &mut unknown);
+                    }
+                }
+            }
+            for k in unknown {
+                problems.push(format!("{k}: not a field of the features document"));
+            }
+            match (
+                version_triple(&f.oci_version_min),
+                version_triple(&f.oci_version_max),
+            ) {
+                (Some(min), Some(max)) if max >= min => {}
+                (Some(_), Some(_)) => problems.push(format!(
+                    "ociVersionMax {} is older than ociVersionMin {}",
+                    f.oci_version_max, f.oci_version_min
+                )),
+                _ => problems.push(format!(
+                    "ociVersionMin {:?} / ociVersionMax {:?}: not major.minor.patch versions",
+                    f.oci_version_min, f.oci_version_max
+                )),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("; "))
+    }
 }
 
 /// One line per claim and value: claimed or not, and the status of each id.
@@ -250,6 +374,10 @@ pub fn run(args: FeaturesArgs) -> i32 {
         explain(&cov, &map)
     } else {
         let doc = features_document(&cov, &map);
+        if let Err(e) = check_document(&doc) {
+            eprintln!("writ features: the generated document is not valid: {e}");
+            return 1;
+        }
         match serde_json::to_string_pretty(&doc) {
             Ok(mut s) => {
                 s.push('\n');
