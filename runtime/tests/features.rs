@@ -286,3 +286,30 @@ fn check_document_rejects_what_the_spec_forbids() {
         "linux": {"seccomp": {"actions": ["SCMP_ACT_NOPE"]}}});
     assert!(check_document(&bad).is_err());
 }
+
+/// The macros make every crate that uses them depend on the requirements list: the
+/// compiler's dep-info for this very test binary (which uses `#[verifies]`) names each
+/// list file, so cargo rebuilds it when the list changes.
+#[test]
+fn list_files_are_build_dependencies() {
+    let exe = std::env::current_exe().unwrap();
+    let dep_info = exe.with_extension("d");
+    let text = std::fs::read_to_string(&dep_info)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dep_info.display()));
+    let dir = coverage::workspace_root().join("spec").join("requirements");
+    let mut tomls: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    tomls.sort();
+    assert!(!tomls.is_empty());
+    for t in tomls {
+        let name = t.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            text.contains(&format!("spec/requirements/{name}")),
+            "{} does not name {name}",
+            dep_info.display()
+        );
+    }
+}
