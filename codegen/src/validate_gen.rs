@@ -96,7 +96,7 @@ impl Gen {
                 let min = match min_items {
                     Some(m) => {
                         let m = *m as usize;
-                        quote! { if a.len() < #m { cx.too_few_items(a.len(), #m); } }
+                        quote! { cx.min_items(a.len(), #m); }
                     }
                     None => quote! {},
                 };

@@ -8,7 +8,7 @@
 //! runtimes accept (podman's device `fileMode` with file-type bits) still parse.
 
 #[rustfmt::skip]
-#[allow(clippy::all, clippy::pedantic, missing_docs)]
+#[allow(missing_docs)]
 pub mod generated;
 pub mod example;
 pub mod locate;

@@ -270,6 +270,13 @@ impl Ctx {
         );
     }
 
+    /// An array with `len` items where the schema requires at least `min`.
+    pub fn min_items(&mut self, len: usize, min: usize) {
+        if len < min {
+            self.too_few_items(len, min);
+        }
+    }
+
     pub fn too_few_items(&mut self, len: usize, min: usize) {
         self.report(
             ViolationKind::MinItems,

@@ -3,7 +3,10 @@
 
 use std::path::Path;
 
-use writ_spec::{parse_config, parse_json, validate_config_value, ParseError, ViolationKind};
+use writ_spec::{
+    parse_config, parse_json, schema_violations_config, validate_config_value, ParseError,
+    ViolationKind,
+};
 
 fn corpus() -> Vec<(String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
@@ -95,7 +98,7 @@ fn out_of_range_values_real_runtimes_accept_still_parse() {
     let spec = parse_config(src).unwrap();
     let dev = &spec.linux.as_ref().unwrap().devices.as_ref().unwrap()[0];
     assert_eq!(dev.file_mode, Some(8630));
-    let v = spec.validate();
+    let v = schema_violations_config(&serde_json::to_value(&spec).unwrap());
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].pointer, "/linux/devices/0/fileMode");
     assert_eq!(v[0].kind, ViolationKind::Range);
@@ -128,7 +131,7 @@ fn parse_errors_carry_line_and_column() {
 fn every_violation_is_reported_not_only_the_first() {
     let src = br#"{"process":{"user":{"uid":-1,"gid":"x"},"rlimits":[{"type":"bad","soft":1}]},
         "linux":{"namespaces":[{"type":"nope"}]}}"#;
-    let v = validate_config_value(&parse_json(src).unwrap());
+    let v = schema_violations_config(&parse_json(src).unwrap());
     let pointers: Vec<&str> = v.iter().map(|v| v.pointer.as_str()).collect();
     assert_eq!(
         pointers,

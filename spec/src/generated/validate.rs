@@ -1431,9 +1431,7 @@ pub fn check_syscall(v: &Value, cx: &mut Ctx) {
                 match x1.as_array() {
                     None => cx.wrong_type(x1, "an array"),
                     Some(a) => {
-                        if a.len() < 1usize {
-                            cx.too_few_items(a.len(), 1usize);
-                        }
+                        cx.min_items(a.len(), 1usize);
                         for (i, x2) in a.iter().enumerate() {
                             let mark = cx.enter_index(i);
                             cx.string(x2, None);
@@ -2205,9 +2203,7 @@ pub fn check_windows(v: &Value, cx: &mut Ctx) {
                 match x1.as_array() {
                     None => cx.wrong_type(x1, "an array"),
                     Some(a) => {
-                        if a.len() < 1usize {
-                            cx.too_few_items(a.len(), 1usize);
-                        }
+                        cx.min_items(a.len(), 1usize);
                         for (i, x2) in a.iter().enumerate() {
                             let mark = cx.enter_index(i);
                             cx.string(x2, None);
