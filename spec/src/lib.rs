@@ -13,6 +13,7 @@ pub mod generated;
 pub mod example;
 pub mod locate;
 pub mod requirements;
+pub mod rules;
 pub mod validation;
 
 #[cfg(feature = "oci-spec-interop")]
@@ -154,10 +155,12 @@ pub fn schema_violations_features(v: &Value) -> Vec<Violation> {
     run(generated::validate::check_features, v)
 }
 
-/// Every violation of a config document given as raw JSON: all schema rules. (The spec's
-/// prose rules join here as they are implemented; those carry a requirement id.)
+/// Every violation of a config document given as raw JSON: all schema rules, then the
+/// spec's mandatory prose rules ([`rules::check`]), which carry a requirement id.
 pub fn validate_config_value(v: &Value) -> Vec<Violation> {
-    schema_violations_config(v)
+    let mut out = schema_violations_config(v);
+    out.extend(rules::check(v));
+    out
 }
 
 fn to_value<T: serde::Serialize>(t: &T) -> Value {
