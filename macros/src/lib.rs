@@ -15,6 +15,24 @@
 //! are collected for the coverage table by `runtime/build.rs`, which scans the workspace
 //! sources for these attributes.
 //!
+//! ```ignore
+//! use writ_macros::{requirement, verifies};
+//!
+//! #[requirement("config.mounts.destination.absolute")]
+//! fn check_destination(m: &Mount) -> Result<(), Violation> { /* ... */ }
+//!
+//! #[test]
+//! #[verifies("config.mounts.destination.absolute")]
+//! fn relative_destination_is_rejected() { /* ... */ }
+//! ```
+//!
+//! `writ coverage` finds the uses by reading the sources (`runtime/build.rs`), so write
+//! the attribute as `#[requirement(..)]`, `#[verifies(..)]` or with the full path
+//! `#[writ_macros::requirement(..)]`; a renamed import (`use ... as`) or a
+//! `#[cfg_attr(.., requirement(..))]` is compiled but not counted. Source trees scanned:
+//! `spec/src`, `runtime/src`, `runtime/tests`, `conformance/src`, `conformance/tests`,
+//! `codegen/src`.
+//!
 //! For the macros' own tests the list directory can be replaced by setting
 //! `WRIT_REQUIREMENTS_DIR` in the environment of the compiler.
 
