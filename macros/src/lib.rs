@@ -15,7 +15,7 @@
 //! are collected for the coverage table by `runtime/build.rs`, which scans the workspace
 //! sources for these attributes.
 //!
-//! ```ignore
+//! ```text
 //! use writ_macros::{requirement, verifies};
 //!
 //! #[requirement("config.mounts.destination.absolute")]
