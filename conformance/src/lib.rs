@@ -116,10 +116,57 @@ fn find_in_path(name: &str) -> Option<PathBuf> {
 
 /// writ, always (a missing binary makes every scenario fail, never skip).
 pub fn writ() -> Runtime {
+    let bin = writ_bin();
+    static WARNED: OnceLock<()> = OnceLock::new();
+    WARNED.get_or_init(|| {
+        if std::env::var_os("WRIT_BIN").is_none() {
+            if let Some(note) = staleness(&bin) {
+                println!("[conformance] note: {note}");
+            }
+        }
+    });
     Runtime {
         kind: Kind::Writ,
-        bin: writ_bin(),
+        bin,
     }
+}
+
+/// A note when the writ binary is missing or older than a source file of the runtime
+/// (`cargo test -p writ-conformance` does not build it; `cargo test --workspace` does).
+fn staleness(bin: &Path) -> Option<String> {
+    let built = match fs::metadata(bin).and_then(|m| m.modified()) {
+        Ok(t) => t,
+        Err(_) => {
+            return Some(format!(
+                "{} is missing: run `cargo build -p writ` first",
+                bin.display()
+            ))
+        }
+    };
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()?
+        .join("runtime")
+        .join("src");
+    let mut stack = vec![src];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).ok()?.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if e
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t > built)
+            {
+                return Some(format!(
+                    "{} is older than {}: run `cargo build -p writ` to test the current sources",
+                    bin.display(),
+                    p.display()
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// runc when installed (`$RUNC_BIN` or PATH).
@@ -1201,14 +1248,32 @@ fn report_line(scenario: &str, rt: &str, outcome: &Outcome) {
             "PASS",
             format!("known deviations: {}", deviations.join("; ")),
         ),
-        Outcome::Fail(m) => ("FAIL", m.lines().next().unwrap_or("").to_owned()),
+        Outcome::Fail(m) => {
+            let first = m.lines().next().unwrap_or("").to_owned();
+            // For a failed command, the runtime's own error line says the most.
+            let err = m
+                .split_once("--- stderr ---")
+                .and_then(|(_, e)| e.lines().map(str::trim).find(|l| !l.is_empty()));
+            match err {
+                Some(e) => ("FAIL", format!("{first} | stderr: {e}")),
+                None => ("FAIL", first),
+            }
+        }
         Outcome::Skipped(r) => ("SKIP", r.clone()),
     };
     println!("[conformance] {scenario:<28} runtime={rt:<40} {res} {detail}");
-    let path = workspace_target_dir().join("conformance-report.txt");
-    if let Ok(mut f) = fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(report_path())
+    {
         let _ = writeln!(f, "{scenario}\t{rt}\t{res}\t{detail}");
     }
+}
+
+/// Where scenario results are appended (`<target>/conformance-report.txt`).
+pub fn report_path() -> PathBuf {
+    workspace_target_dir().join("conformance-report.txt")
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
