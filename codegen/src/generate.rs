@@ -151,7 +151,10 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
             "warning: no Rust name for {loc} in codegen/src/names.rs; used a derived name"
         ));
     }
+    let loaded = start.elapsed();
+    let t = Instant::now();
     let tokens = types::typify(&model).map_err(GenerateError::Types)?;
+    let typify_time = t.elapsed();
     let typed = types::postprocess(&model, tokens).map_err(GenerateError::Types)?;
 
     let dir = generated_dir(&opts.workspace_root)
@@ -178,6 +181,8 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
             contents: format!("{}{imports}\n{}", header(&set, &lock, what), render(items)),
         });
     }
+    let types_time = t.elapsed();
+    let t = Instant::now();
     let checks = crate::validate_gen::generate(&model).map_err(GenerateError::Types)?;
     files.push(GeneratedFile {
         path: dir.join("validate.rs"),
@@ -187,8 +192,20 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
             render(checks)
         ),
     });
+    let validate_time = t.elapsed();
+    let t = Instant::now();
     let table = crate::requirements::render_table(&opts.workspace_root)
         .map_err(GenerateError::Requirements)?;
+    let requirements_time = t.elapsed();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    notes.push(format!(
+        "timing: load+normalise {:.1} ms, typify {:.1} ms, types total (with tidy-up and pretty-printing) {:.1} ms, validation {:.1} ms, requirement table {:.1} ms",
+        ms(loaded),
+        ms(typify_time),
+        ms(types_time),
+        ms(validate_time),
+        ms(requirements_time)
+    ));
     files.push(GeneratedFile {
         path: dir.join("requirements.rs"),
         contents: table,

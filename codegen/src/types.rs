@@ -214,10 +214,16 @@ impl VisitMut for ShortPaths {
             ["std", "string", "String"] => Some("String"),
             ["std", "vec", "Vec"] => Some("Vec"),
             ["std", "collections", "BTreeMap"] => Some("BTreeMap"),
+            ["std", "result", "Result"] => Some("Result"),
             ["serde_json", "Value"] => Some("Value"),
             ["serde_json", "Map"] => Some("Map"),
             _ => None,
         };
+        if short.is_none() && segs.first().map(String::as_str) == Some("serde") {
+            // `::serde::Deserialize` -> `serde::Deserialize`
+            path.leading_colon = None;
+            return;
+        }
         if let Some(short) = short {
             if let Some(last) = path.segments.last().cloned() {
                 let mut last = last;
@@ -377,26 +383,33 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
         }
     }
     for item in &mut items {
-        let syn::Item::Struct(s) = item else { continue };
-        if !defaults.contains(&s.ident.to_string()) {
-            continue;
-        }
-        for attr in &mut s.attrs {
+        let (attrs, wants_default) = match item {
+            syn::Item::Struct(s) => {
+                let d = defaults.contains(&s.ident.to_string());
+                (&mut s.attrs, d)
+            }
+            syn::Item::Enum(e) => (&mut e.attrs, false),
+            _ => continue,
+        };
+        for attr in attrs.iter_mut() {
             if !attr.path().is_ident("derive") {
                 continue;
             }
             let list: syn::punctuated::Punctuated<syn::Path, syn::Token![,]> = attr
                 .parse_args_with(syn::punctuated::Punctuated::parse_terminated)
                 .map_err(|e| e.to_string())?;
-            if list.iter().any(|p| p.is_ident("Default")) {
-                continue;
-            }
             let mut list: Vec<syn::Path> = list.into_iter().collect();
-            let at = list
-                .iter()
-                .position(|p| p.is_ident("PartialEq"))
-                .unwrap_or(list.len());
-            list.insert(at, syn::parse_quote!(Default));
+            for p in &mut list {
+                // `::serde::Deserialize` -> `serde::Deserialize`
+                p.leading_colon = None;
+            }
+            if wants_default && !list.iter().any(|p| p.is_ident("Default")) {
+                let at = list
+                    .iter()
+                    .position(|p| p.is_ident("PartialEq"))
+                    .unwrap_or(list.len());
+                list.insert(at, syn::parse_quote!(Default));
+            }
             *attr = syn::parse_quote!(#[derive(#(#list),*)]);
         }
     }

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 /// Schema: `config-schema.json#/properties/process/properties/consoleSize`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsoleSize {
     pub height: u64,
     pub width: u64,
@@ -36,7 +36,7 @@ pub struct ConsoleSize {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-schema.json#/properties/process/properties/execCPUAffinity`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ExecCpuAffinity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<String>,
@@ -50,7 +50,7 @@ pub struct ExecCpuAffinity {
 /// FreeBSD platform-specific configurations
 ///
 /// Schema: `config-freebsd.json#/freebsd`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsd {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<FreeBsdDevice>>,
@@ -62,7 +62,7 @@ pub struct FreeBsd {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-freebsd.json#/definitions/Device`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsdDevice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
@@ -75,7 +75,7 @@ pub struct FreeBsdDevice {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-freebsd.json#/freebsd/properties/jail`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsdJail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
@@ -111,7 +111,7 @@ pub struct FreeBsdJail {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-freebsd.json#/freebsd/properties/jail/properties/allow`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsdJailAllow {
     #[serde(rename = "setHostname", default, skip_serializing_if = "Option::is_none")]
     pub set_hostname: Option<bool>,
@@ -138,8 +138,8 @@ pub struct FreeBsdJailAllow {
 }
 /// Schema: `defs-freebsd.json#/definitions/SharingMode`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -168,7 +168,7 @@ impl ::std::fmt::Display for FreeBsdSharing {
 }
 impl ::std::str::FromStr for FreeBsdSharing {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "disable" => Ok(Self::Disable),
             "new" => Ok(Self::New),
@@ -179,20 +179,20 @@ impl ::std::str::FromStr for FreeBsdSharing {
 }
 impl ::std::convert::TryFrom<&str> for FreeBsdSharing {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for FreeBsdSharing {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-freebsd.json#/definitions/SharingModeNoDisable`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -218,7 +218,7 @@ impl ::std::fmt::Display for FreeBsdSharingNoDisable {
 }
 impl ::std::str::FromStr for FreeBsdSharingNoDisable {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "new" => Ok(Self::New),
             "inherit" => Ok(Self::Inherit),
@@ -228,18 +228,18 @@ impl ::std::str::FromStr for FreeBsdSharingNoDisable {
 }
 impl ::std::convert::TryFrom<&str> for FreeBsdSharingNoDisable {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for FreeBsdSharingNoDisable {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs.json#/definitions/Hook`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Hook {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,7 +254,7 @@ pub struct Hook {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-schema.json#/properties/hooks`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Hooks {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prestart: Option<Vec<Hook>>,
@@ -278,7 +278,7 @@ pub struct Hooks {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs.json#/definitions/IDMapping`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IdMapping {
     #[serde(rename = "containerID")]
     pub container_id: u32,
@@ -291,7 +291,7 @@ pub struct IdMapping {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/intelRdt`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IntelRdt {
     #[serde(rename = "closID", default, skip_serializing_if = "Option::is_none")]
     pub clos_id: Option<String>,
@@ -313,7 +313,7 @@ pub struct IntelRdt {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-schema.json#/properties/process/properties/ioPriority`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct IoPriority {
     pub class: IoPriorityClass,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -325,8 +325,8 @@ pub struct IoPriority {
 }
 /// Schema: `config-schema.json#/properties/process/properties/ioPriority/properties/class`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -355,7 +355,7 @@ impl ::std::fmt::Display for IoPriorityClass {
 }
 impl ::std::str::FromStr for IoPriorityClass {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "IOPRIO_CLASS_RT" => Ok(Self::IoprioClassRt),
             "IOPRIO_CLASS_BE" => Ok(Self::IoprioClassBe),
@@ -366,20 +366,20 @@ impl ::std::str::FromStr for IoPriorityClass {
 }
 impl ::std::convert::TryFrom<&str> for IoPriorityClass {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for IoPriorityClass {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Linux platform-specific configurations
 ///
 /// Schema: `config-linux.json#/linux`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Linux {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<LinuxDevice>>,
@@ -425,7 +425,7 @@ pub struct Linux {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources/properties/blockIO`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxBlockIo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u16>,
@@ -463,7 +463,7 @@ pub struct LinuxBlockIo {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-schema.json#/properties/process/properties/capabilities`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxCapabilities {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounding: Option<Vec<String>>,
@@ -481,7 +481,7 @@ pub struct LinuxCapabilities {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources/properties/cpu`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxCpu {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpus: Option<String>,
@@ -511,7 +511,7 @@ pub struct LinuxCpu {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/Device`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDevice {
     ///Type of a block or special character device
     #[serde(rename = "type")]
@@ -536,7 +536,7 @@ pub struct LinuxDevice {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/DeviceCgroup`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDeviceCgroup {
     pub allow: bool,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
@@ -555,7 +555,7 @@ pub struct LinuxDeviceCgroup {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources/properties/hugepageLimits/items`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxHugepageLimit {
     #[serde(rename = "pageSize")]
     pub page_size: String,
@@ -566,7 +566,7 @@ pub struct LinuxHugepageLimit {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/NetworkInterfacePriority`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxInterfacePriority {
     pub name: String,
     pub priority: u32,
@@ -576,7 +576,7 @@ pub struct LinuxInterfacePriority {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources/properties/memory`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxMemory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<i64>,
@@ -610,7 +610,7 @@ pub struct LinuxMemory {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/NamespaceReference`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LinuxNamespace {
     #[serde(rename = "type")]
     pub type_: LinuxNamespaceType,
@@ -623,8 +623,8 @@ pub struct LinuxNamespace {
 }
 /// Schema: `defs-linux.json#/definitions/NamespaceType`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -668,7 +668,7 @@ impl ::std::fmt::Display for LinuxNamespaceType {
 }
 impl ::std::str::FromStr for LinuxNamespaceType {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "mount" => Ok(Self::Mount),
             "pid" => Ok(Self::Pid),
@@ -684,18 +684,18 @@ impl ::std::str::FromStr for LinuxNamespaceType {
 }
 impl ::std::convert::TryFrom<&str> for LinuxNamespaceType {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for LinuxNamespaceType {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-linux.json#/definitions/NetDevice`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxNetDevice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -705,7 +705,7 @@ pub struct LinuxNetDevice {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources/properties/network`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxNetwork {
     #[serde(rename = "classID", default, skip_serializing_if = "Option::is_none")]
     pub class_id: Option<u32>,
@@ -717,7 +717,7 @@ pub struct LinuxNetwork {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources/properties/pids`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxPids {
     pub limit: i64,
     /// Properties this version of the schema does not define, kept so that a
@@ -726,7 +726,7 @@ pub struct LinuxPids {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/Rdma`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxRdma {
     #[serde(rename = "hcaHandles", default, skip_serializing_if = "Option::is_none")]
     pub hca_handles: Option<u32>,
@@ -738,7 +738,7 @@ pub struct LinuxRdma {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/resources`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unified: Option<BTreeMap<String, String>>,
@@ -764,7 +764,7 @@ pub struct LinuxResources {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/blockIODeviceThrottle`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxThrottleDevice {
     ///major device number
     pub major: i64,
@@ -778,7 +778,7 @@ pub struct LinuxThrottleDevice {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/blockIODeviceWeight`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxWeightDevice {
     ///major device number
     pub major: i64,
@@ -794,7 +794,7 @@ pub struct LinuxWeightDevice {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/memoryPolicy`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct MemoryPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<MemoryPolicyMode>,
@@ -809,8 +809,8 @@ pub struct MemoryPolicy {
 }
 /// Schema: `defs-linux.json#/definitions/MemoryPolicyFlag`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -839,7 +839,7 @@ impl ::std::fmt::Display for MemoryPolicyFlag {
 }
 impl ::std::str::FromStr for MemoryPolicyFlag {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "MPOL_F_NUMA_BALANCING" => Ok(Self::MpolFNumaBalancing),
             "MPOL_F_RELATIVE_NODES" => Ok(Self::MpolFRelativeNodes),
@@ -850,20 +850,20 @@ impl ::std::str::FromStr for MemoryPolicyFlag {
 }
 impl ::std::convert::TryFrom<&str> for MemoryPolicyFlag {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for MemoryPolicyFlag {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-linux.json#/definitions/MemoryPolicyMode`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -904,7 +904,7 @@ impl ::std::fmt::Display for MemoryPolicyMode {
 }
 impl ::std::str::FromStr for MemoryPolicyMode {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "MPOL_DEFAULT" => Ok(Self::MpolDefault),
             "MPOL_BIND" => Ok(Self::MpolBind),
@@ -919,18 +919,18 @@ impl ::std::str::FromStr for MemoryPolicyMode {
 }
 impl ::std::convert::TryFrom<&str> for MemoryPolicyMode {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for MemoryPolicyMode {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs.json#/definitions/Mount`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Mount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -949,7 +949,7 @@ pub struct Mount {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/Personality`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Personality {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<PersonalityDomain>,
@@ -962,8 +962,8 @@ pub struct Personality {
 }
 /// Schema: `defs-linux.json#/definitions/PersonalityDomain`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -989,7 +989,7 @@ impl ::std::fmt::Display for PersonalityDomain {
 }
 impl ::std::str::FromStr for PersonalityDomain {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "LINUX" => Ok(Self::Linux),
             "LINUX32" => Ok(Self::Linux32),
@@ -999,18 +999,18 @@ impl ::std::str::FromStr for PersonalityDomain {
 }
 impl ::std::convert::TryFrom<&str> for PersonalityDomain {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for PersonalityDomain {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `config-schema.json#/properties/process`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Process {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
@@ -1061,7 +1061,7 @@ pub struct Process {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-schema.json#/properties/process/properties/rlimits/items`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Rlimit {
     pub hard: u64,
     pub soft: u64,
@@ -1075,7 +1075,7 @@ pub struct Rlimit {
 /// Configures the container's root filesystem.
 ///
 /// Schema: `config-schema.json#/properties/root`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Root {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1087,8 +1087,8 @@ pub struct Root {
 }
 /// Schema: `defs-linux.json#/definitions/RootfsPropagation`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1120,7 +1120,7 @@ impl ::std::fmt::Display for RootfsPropagation {
 }
 impl ::std::str::FromStr for RootfsPropagation {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "private" => Ok(Self::Private),
             "shared" => Ok(Self::Shared),
@@ -1132,18 +1132,18 @@ impl ::std::str::FromStr for RootfsPropagation {
 }
 impl ::std::convert::TryFrom<&str> for RootfsPropagation {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for RootfsPropagation {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `config-schema.json#/properties/process/properties/scheduler`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Scheduler {
     pub policy: SchedulerPolicy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1165,8 +1165,8 @@ pub struct Scheduler {
 }
 /// Schema: `defs-linux.json#/definitions/SchedulerFlag`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1207,7 +1207,7 @@ impl ::std::fmt::Display for SchedulerFlag {
 }
 impl ::std::str::FromStr for SchedulerFlag {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "SCHED_FLAG_RESET_ON_FORK" => Ok(Self::SchedFlagResetOnFork),
             "SCHED_FLAG_RECLAIM" => Ok(Self::SchedFlagReclaim),
@@ -1222,20 +1222,20 @@ impl ::std::str::FromStr for SchedulerFlag {
 }
 impl ::std::convert::TryFrom<&str> for SchedulerFlag {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for SchedulerFlag {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-linux.json#/definitions/SchedulerPolicy`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1276,7 +1276,7 @@ impl ::std::fmt::Display for SchedulerPolicy {
 }
 impl ::std::str::FromStr for SchedulerPolicy {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "SCHED_OTHER" => Ok(Self::SchedOther),
             "SCHED_FIFO" => Ok(Self::SchedFifo),
@@ -1291,18 +1291,18 @@ impl ::std::str::FromStr for SchedulerPolicy {
 }
 impl ::std::convert::TryFrom<&str> for SchedulerPolicy {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for SchedulerPolicy {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `config-linux.json#/linux/properties/seccomp`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Seccomp {
     #[serde(rename = "defaultAction")]
     pub default_action: SeccompAction,
@@ -1333,8 +1333,8 @@ pub struct Seccomp {
 }
 /// Schema: `defs-linux.json#/definitions/SeccompAction`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1381,7 +1381,7 @@ impl ::std::fmt::Display for SeccompAction {
 }
 impl ::std::str::FromStr for SeccompAction {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "SCMP_ACT_KILL" => Ok(Self::ScmpActKill),
             "SCMP_ACT_KILL_PROCESS" => Ok(Self::ScmpActKillProcess),
@@ -1398,20 +1398,20 @@ impl ::std::str::FromStr for SeccompAction {
 }
 impl ::std::convert::TryFrom<&str> for SeccompAction {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for SeccompAction {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-linux.json#/definitions/SeccompArch`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1500,7 +1500,7 @@ impl ::std::fmt::Display for SeccompArch {
 }
 impl ::std::str::FromStr for SeccompArch {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "SCMP_ARCH_X86" => Ok(Self::ScmpArchX86),
             "SCMP_ARCH_X86_64" => Ok(Self::ScmpArchX8664),
@@ -1531,20 +1531,20 @@ impl ::std::str::FromStr for SeccompArch {
 }
 impl ::std::convert::TryFrom<&str> for SeccompArch {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for SeccompArch {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-linux.json#/definitions/SeccompFlag`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1580,7 +1580,7 @@ impl ::std::fmt::Display for SeccompFlag {
 }
 impl ::std::str::FromStr for SeccompFlag {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "SECCOMP_FILTER_FLAG_TSYNC" => Ok(Self::SeccompFilterFlagTsync),
             "SECCOMP_FILTER_FLAG_LOG" => Ok(Self::SeccompFilterFlagLog),
@@ -1594,20 +1594,20 @@ impl ::std::str::FromStr for SeccompFlag {
 }
 impl ::std::convert::TryFrom<&str> for SeccompFlag {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for SeccompFlag {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-linux.json#/definitions/SeccompOperators`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1648,7 +1648,7 @@ impl ::std::fmt::Display for SeccompOperator {
 }
 impl ::std::str::FromStr for SeccompOperator {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "SCMP_CMP_NE" => Ok(Self::ScmpCmpNe),
             "SCMP_CMP_LT" => Ok(Self::ScmpCmpLt),
@@ -1663,20 +1663,20 @@ impl ::std::str::FromStr for SeccompOperator {
 }
 impl ::std::convert::TryFrom<&str> for SeccompOperator {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for SeccompOperator {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Solaris platform-specific configurations
 ///
 /// Schema: `config-solaris.json#/solaris`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Solaris {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestone: Option<String>,
@@ -1696,7 +1696,7 @@ pub struct Solaris {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-solaris.json#/solaris/properties/anet/items`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SolarisAnet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkname: Option<String>,
@@ -1722,7 +1722,7 @@ pub struct SolarisAnet {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-solaris.json#/solaris/properties/cappedCPU`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SolarisCappedCpu {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ncpus: Option<String>,
@@ -1732,7 +1732,7 @@ pub struct SolarisCappedCpu {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-solaris.json#/solaris/properties/cappedMemory`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SolarisCappedMemory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical: Option<String>,
@@ -1746,7 +1746,7 @@ pub struct SolarisCappedMemory {
 /// Open Container Initiative Runtime Specification Container Configuration Schema
 ///
 /// Schema: `config-schema.json#`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Spec {
     ///The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersion")]
@@ -1790,7 +1790,7 @@ pub struct Spec {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/Syscall`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Syscall {
     pub names: Vec<String>,
     pub action: SeccompAction,
@@ -1804,7 +1804,7 @@ pub struct Syscall {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/SyscallArg`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SyscallArg {
     pub index: u32,
     pub value: u64,
@@ -1817,7 +1817,7 @@ pub struct SyscallArg {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/TimeOffsets`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct TimeOffset {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secs: Option<i64>,
@@ -1829,7 +1829,7 @@ pub struct TimeOffset {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-linux.json#/linux/properties/timeOffsets`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct TimeOffsets {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boottime: Option<TimeOffset>,
@@ -1841,7 +1841,7 @@ pub struct TimeOffsets {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-schema.json#/properties/process/properties/user`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
@@ -1861,7 +1861,7 @@ pub struct User {
 /// configuration for virtual-machine-based containers
 ///
 /// Schema: `config-vm.json#/vm`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Vm {
     ///hypervisor config used by VM-based containers
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1882,7 +1882,7 @@ pub struct Vm {
 /// hardware configuration for the VM image
 ///
 /// Schema: `config-vm.json#/vm/properties/hwConfig`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmHwConfig {
     #[serde(rename = "deviceTree", default, skip_serializing_if = "Option::is_none")]
     pub device_tree: Option<String>,
@@ -1904,7 +1904,7 @@ pub struct VmHwConfig {
 /// hypervisor config used by VM-based containers
 ///
 /// Schema: `config-vm.json#/vm/properties/hypervisor`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmHypervisor {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1917,7 +1917,7 @@ pub struct VmHypervisor {
 /// root image config used by VM-based containers
 ///
 /// Schema: `config-vm.json#/vm/properties/image`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct VmImage {
     pub path: String,
     pub format: VmImageFormat,
@@ -1928,8 +1928,8 @@ pub struct VmImage {
 }
 /// Schema: `defs-vm.json#/definitions/RootImageFormat`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -1964,7 +1964,7 @@ impl ::std::fmt::Display for VmImageFormat {
 }
 impl ::std::str::FromStr for VmImageFormat {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "raw" => Ok(Self::Raw),
             "qcow2" => Ok(Self::Qcow2),
@@ -1977,18 +1977,18 @@ impl ::std::str::FromStr for VmImageFormat {
 }
 impl ::std::convert::TryFrom<&str> for VmImageFormat {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for VmImageFormat {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `defs-vm.json#/definitions/IOMemEntryFormat`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmIoMem {
     #[serde(rename = "firstGFN", default, skip_serializing_if = "Option::is_none")]
     pub first_gfn: Option<u64>,
@@ -2004,7 +2004,7 @@ pub struct VmIoMem {
 /// kernel config used by VM-based containers
 ///
 /// Schema: `config-vm.json#/vm/properties/kernel`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmKernel {
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2019,7 +2019,7 @@ pub struct VmKernel {
 /// Windows platform-specific configurations
 ///
 /// Schema: `config-windows.json#/windows`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Windows {
     #[serde(rename = "layerFolders")]
     pub layer_folders: Vec<String>,
@@ -2047,7 +2047,7 @@ pub struct Windows {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-windows.json#/windows/properties/resources/properties/cpu/properties/affinity`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsCpuGroupAffinity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<u64>,
@@ -2059,7 +2059,7 @@ pub struct WindowsCpuGroupAffinity {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-windows.json#/windows/properties/resources/properties/cpu`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsCpuResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
@@ -2075,7 +2075,7 @@ pub struct WindowsCpuResources {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-windows.json#/definitions/Device`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct WindowsDevice {
     pub id: String,
     #[serde(rename = "idType")]
@@ -2087,8 +2087,8 @@ pub struct WindowsDevice {
 }
 /// Schema: `defs-windows.json#/definitions/Device/properties/idType`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -2111,7 +2111,7 @@ impl ::std::fmt::Display for WindowsDeviceIdType {
 }
 impl ::std::str::FromStr for WindowsDeviceIdType {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "class" => Ok(Self::Class),
             _ => Err("invalid value".into()),
@@ -2120,18 +2120,18 @@ impl ::std::str::FromStr for WindowsDeviceIdType {
 }
 impl ::std::convert::TryFrom<&str> for WindowsDeviceIdType {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for WindowsDeviceIdType {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Schema: `config-windows.json#/windows/properties/hyperv`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsHyperV {
     #[serde(rename = "utilityVMPath", default, skip_serializing_if = "Option::is_none")]
     pub utility_vm_path: Option<String>,
@@ -2141,7 +2141,7 @@ pub struct WindowsHyperV {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-windows.json#/windows/properties/resources/properties/memory`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsMemoryResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
@@ -2151,7 +2151,7 @@ pub struct WindowsMemoryResources {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-windows.json#/windows/properties/network`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsNetwork {
     #[serde(rename = "endpointList", default, skip_serializing_if = "Option::is_none")]
     pub endpoint_list: Option<Vec<String>>,
@@ -2181,7 +2181,7 @@ pub struct WindowsNetwork {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-windows.json#/windows/properties/resources`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<WindowsMemoryResources>,
@@ -2195,7 +2195,7 @@ pub struct WindowsResources {
     pub extra: Map<String, Value>,
 }
 /// Schema: `config-windows.json#/windows/properties/resources/properties/storage`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsStorageResources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iops: Option<u64>,
@@ -2211,7 +2211,7 @@ pub struct WindowsStorageResources {
 /// z/OS platform-specific configurations
 ///
 /// Schema: `config-zos.json#/zos`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Zos {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<ZosNamespace>>,
@@ -2221,7 +2221,7 @@ pub struct Zos {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-zos.json#/definitions/NamespaceReference`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ZosNamespace {
     #[serde(rename = "type")]
     pub type_: ZosNamespaceType,
@@ -2234,8 +2234,8 @@ pub struct ZosNamespace {
 }
 /// Schema: `defs-zos.json#/definitions/NamespaceType`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -2267,7 +2267,7 @@ impl ::std::fmt::Display for ZosNamespaceType {
 }
 impl ::std::str::FromStr for ZosNamespaceType {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "mount" => Ok(Self::Mount),
             "pid" => Ok(Self::Pid),
@@ -2279,13 +2279,13 @@ impl ::std::str::FromStr for ZosNamespaceType {
 }
 impl ::std::convert::TryFrom<&str> for ZosNamespaceType {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for ZosNamespaceType {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 use super::config::*;
 
 /// Schema: `features-linux.json#/linux/properties/apparmor`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct AppArmorFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -37,7 +37,7 @@ pub struct AppArmorFeatures {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/cgroup`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CgroupFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v1: Option<bool>,
@@ -57,7 +57,7 @@ pub struct CgroupFeatures {
 /// Open Container Initiative Runtime Specification Runtime Features Schema
 ///
 /// Schema: `features-schema.json#`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Features {
     ///The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersionMin")]
@@ -86,7 +86,7 @@ pub struct Features {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/mountExtensions/properties/idmap`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IdMapFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -96,7 +96,7 @@ pub struct IdMapFeatures {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/intelRdt`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IntelRdtFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -108,7 +108,7 @@ pub struct IntelRdtFeatures {
 /// Linux platform-specific features
 ///
 /// Schema: `features-linux.json#/linux`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<LinuxNamespaceType>>,
@@ -138,7 +138,7 @@ pub struct LinuxFeatures {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/mountExtensions`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct MountExtensionsFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idmap: Option<IdMapFeatures>,
@@ -148,7 +148,7 @@ pub struct MountExtensionsFeatures {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/netDevices`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NetDevicesFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -158,7 +158,7 @@ pub struct NetDevicesFeatures {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/seccomp`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SeccompFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -178,7 +178,7 @@ pub struct SeccompFeatures {
     pub extra: Map<String, Value>,
 }
 /// Schema: `features-linux.json#/linux/properties/selinux`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SelinuxFeatures {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

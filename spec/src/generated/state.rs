@@ -28,8 +28,8 @@ use super::config::*;
 
 /// Schema: `state-schema.json#/properties/status`.
 #[derive(
-    ::serde::Deserialize,
-    ::serde::Serialize,
+    serde::Deserialize,
+    serde::Serialize,
     Clone,
     Copy,
     Debug,
@@ -61,7 +61,7 @@ impl ::std::fmt::Display for ContainerStatus {
 }
 impl ::std::str::FromStr for ContainerStatus {
     type Err = super::ConversionError;
-    fn from_str(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn from_str(value: &str) -> Result<Self, super::ConversionError> {
         match value {
             "creating" => Ok(Self::Creating),
             "created" => Ok(Self::Created),
@@ -73,20 +73,20 @@ impl ::std::str::FromStr for ContainerStatus {
 }
 impl ::std::convert::TryFrom<&str> for ContainerStatus {
     type Error = super::ConversionError;
-    fn try_from(value: &str) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: &str) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 impl ::std::convert::TryFrom<String> for ContainerStatus {
     type Error = super::ConversionError;
-    fn try_from(value: String) -> ::std::result::Result<Self, super::ConversionError> {
+    fn try_from(value: String) -> Result<Self, super::ConversionError> {
         value.parse()
     }
 }
 /// Open Container Runtime State Schema
 ///
 /// Schema: `state-schema.json#`.
-#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+#[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct State {
     ///The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersion")]
