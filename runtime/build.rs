@@ -19,6 +19,7 @@ use syn::{LitStr, Token};
 pub const TREES: &[(&str, Option<&str>)] = &[
     ("spec/src", Some("writ_spec")),
     ("runtime/src", Some("writ")),
+    ("spec/tests", None),
     ("runtime/tests", None),
     ("conformance/src", Some("writ_conformance")),
     ("conformance/tests", None),
