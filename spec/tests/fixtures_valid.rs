@@ -98,3 +98,20 @@ fn empty_arrays_and_unknown_members_survive() {
     let input: Value = serde_json::from_slice(src).unwrap();
     assert_eq!(back, input);
 }
+
+/// `writ spec` writes what `runc spec` writes, apart from `ociVersion` (this crate's spec
+/// version) and the hostname.
+#[test]
+fn starter_config_matches_runc_spec() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
+    for (rootless, file) in [(false, "runc-spec.json"), (true, "runc-spec-rootless.json")] {
+        let mut runc: Value =
+            serde_json::from_slice(&std::fs::read(dir.join(file)).unwrap()).unwrap();
+        runc["ociVersion"] = Value::String(writ_spec::OCI_VERSION.to_owned());
+        runc["hostname"] = Value::String("writ".to_owned());
+        // The fixtures were made as root: the rootless mapping names host id 0.
+        let ours =
+            serde_json::to_value(writ_spec::example::starter_config(rootless, 0, 0)).unwrap();
+        assert_eq!(ours, runc, "{file}");
+    }
+}
