@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn schema_dir() -> PathBuf {
@@ -34,9 +37,15 @@ fn temp_workspace() -> tempfile::TempDir {
     std::fs::create_dir_all(root.join("spec/src")).unwrap();
     std::fs::copy(ws.join("spec/Cargo.toml"), root.join("spec/Cargo.toml")).unwrap();
     std::fs::copy(ws.join("spec/schema.lock"), root.join("spec/schema.lock")).unwrap();
-    copy_dir(&ws.join("spec/src/generated"), &root.join("spec/src/generated"));
+    copy_dir(
+        &ws.join("spec/src/generated"),
+        &root.join("spec/src/generated"),
+    );
     if ws.join("spec/requirements").is_dir() {
-        copy_dir(&ws.join("spec/requirements"), &root.join("spec/requirements"));
+        copy_dir(
+            &ws.join("spec/requirements"),
+            &root.join("spec/requirements"),
+        );
     }
     tmp
 }
@@ -67,9 +76,11 @@ fn check_passes_on_the_committed_tree_and_fails_after_a_hand_edit() {
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
 
     let config = tmp.path().join("spec/src/generated/config.rs");
-    let edited = std::fs::read_to_string(&config)
-        .unwrap()
-        .replacen("pub struct Spec {", "pub struct Spec {\n    pub sneaky: u8,", 1);
+    let edited = std::fs::read_to_string(&config).unwrap().replacen(
+        "pub struct Spec {",
+        "pub struct Spec {\n    pub sneaky: u8,",
+        1,
+    );
     std::fs::write(&config, edited).unwrap();
     let dirty = codegen(&["--workspace", &root, "--schema-dir", schemas, "--check"]);
     assert_eq!(dirty.status.code(), Some(1), "{}", text(&dirty));
@@ -96,8 +107,17 @@ fn a_schema_that_differs_from_the_lock_is_refused_by_name() {
     let mut s = std::fs::read_to_string(&defs).unwrap();
     s.push('\n');
     std::fs::write(&defs, s).unwrap();
-    let o = codegen(&["--workspace", &root, "--schema-dir", schemas.to_str().unwrap(), "--check"]);
+    let o = codegen(&[
+        "--workspace",
+        &root,
+        "--schema-dir",
+        schemas.to_str().unwrap(),
+        "--check",
+    ]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let msg = text(&o);
-    assert!(msg.contains("defs.json") && msg.contains("db17c223dd9b3ffb"), "{msg}");
+    assert!(
+        msg.contains("defs.json") && msg.contains("db17c223dd9b3ffb"),
+        "{msg}"
+    );
 }
