@@ -362,7 +362,7 @@ fn hook_not_reading_stdin() {
         b.set_args(&["true"]);
         // A large annotation makes the state JSON bigger than a pipe buffer, so writing
         // it to a hook that exits without reading gets EPIPE.
-        let big = "x".repeat(256 * 1024);
+        let big = "x".repeat(80 * 1024);
         b.edit(|c| {
             c["annotations"] = json!({"org.example.big": big});
             c["hooks"] = json!({

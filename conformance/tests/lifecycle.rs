@@ -469,3 +469,89 @@ fn state_reports_creating_during_create() {
         );
     });
 }
+
+#[test]
+#[verifies("runtime.lifecycle.config_frozen")]
+fn config_changes_after_create_have_no_effect() {
+    for_each_runtime("config-frozen", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh("echo original-args; hostname");
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        b.edit(|conf| {
+            conf["process"]["args"] = serde_json::json!(["sh", "-c", "echo changed-args"]);
+            conf["hostname"] = serde_json::json!("changed-host");
+        });
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0));
+        let out = c.stdout();
+        assert!(
+            out.contains("original-args"),
+            "the config read at create is used: {out}"
+        );
+        assert!(!out.contains("changed"), "{out}");
+    });
+}
+
+#[test]
+#[verifies(
+    "bundle.config.required",
+    "config.root.path.exists",
+    "runtime.lifecycle.create_env.error",
+    "runtime.create.apply_failure.nothing_created"
+)]
+fn broken_bundles_fail_create() {
+    for_each_runtime("broken-bundle", |ctx| {
+        // No config.json.
+        let b = ctx.bundle();
+        fs::remove_file(b.path().join("config.json")).unwrap();
+        let mut c = ctx.container(&b);
+        c.create().fails();
+        c.state_out().fails();
+        assert!(
+            !ctx.root().join(&c.id).exists(),
+            "nothing left for {}",
+            c.id
+        );
+
+        // root.path missing.
+        let b = ctx.bundle();
+        b.edit(|conf| conf["root"]["path"] = serde_json::json!("no-such-rootfs"));
+        let mut c = ctx.container(&b);
+        c.create().fails();
+        c.state_out().fails();
+        assert!(
+            !ctx.root().join(&c.id).exists(),
+            "nothing left for {}",
+            c.id
+        );
+
+        // Unparseable config.json.
+        let b = ctx.bundle();
+        fs::write(b.path().join("config.json"), "{ not json").unwrap();
+        let mut c = ctx.container(&b);
+        c.create().fails();
+        c.state_out().fails();
+    });
+}
+
+#[test]
+#[verifies("config.process.required_at_start", "runtime.start.no_process")]
+fn start_without_process_fails() {
+    for_each_runtime("no-process", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|conf| {
+            conf.as_object_mut().unwrap().remove("process");
+        });
+        let mut c = ctx.container(&b);
+        let created = c.create();
+        if created.success() {
+            // Created without a process: start must refuse.
+            c.start().fails();
+        } else {
+            // Refusing at create is allowed too; then nothing may be left.
+            created.fails();
+            c.state_out().fails();
+        }
+    });
+}

@@ -465,3 +465,31 @@ fn unknown_capability_is_not_fatal() {
         );
     });
 }
+
+#[test]
+#[verifies(
+    "config.process.oom_score_adj.set",
+    "config.process.oom_score_adj.unset"
+)]
+fn oom_score_adj() {
+    for_each_runtime("oom-score-adj", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| c["process"]["oomScoreAdj"] = json!(500));
+        b.set_args(&["cat", "/proc/self/oom_score_adj"]);
+        let out = ctx.run(&b);
+        out.ok();
+        assert_eq!(out.stdout.trim(), "500", "{out}");
+
+        // Unset: inherited from the caller of the runtime.
+        let ours = fs::read_to_string("/proc/self/oom_score_adj").unwrap();
+        let b = ctx.bundle();
+        b.set_args(&["cat", "/proc/self/oom_score_adj"]);
+        let out = ctx.run(&b);
+        out.ok();
+        assert_eq!(
+            out.stdout.trim(),
+            ours.trim(),
+            "inherited oom_score_adj: {out}"
+        );
+    });
+}

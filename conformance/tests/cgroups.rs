@@ -1,0 +1,142 @@
+//! Cgroups on this host's layout (v1, v2 or hybrid): cgroupsPath honoured, memory, pids
+//! and cpu limits applied, the cgroup removed at delete.
+
+use std::fs;
+use std::path::PathBuf;
+
+use serde_json::json;
+use writ_conformance::for_each_runtime;
+use writ_macros::verifies;
+
+/// Mount points of cgroup v1 hierarchies by controller, and the cgroup2 mount.
+fn hierarchies() -> (Vec<(String, PathBuf)>, Option<PathBuf>) {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let mut v1 = Vec::new();
+    let mut v2 = None;
+    for line in info.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let mnt = PathBuf::from(pre.split(' ').nth(4).unwrap_or(""));
+        let mut f = post.split(' ');
+        match f.next() {
+            Some("cgroup") => {
+                let opts = f.nth(1).unwrap_or("");
+                for o in opts.split(',') {
+                    if [
+                        "memory", "pids", "cpu", "cpuacct", "devices", "freezer", "blkio", "cpuset",
+                    ]
+                    .contains(&o)
+                    {
+                        v1.push((o.to_owned(), mnt.clone()));
+                    }
+                }
+            }
+            Some("cgroup2") => v2 = Some(mnt),
+            _ => {}
+        }
+    }
+    (v1, v2)
+}
+
+fn read_trim(p: PathBuf) -> String {
+    fs::read_to_string(&p)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|e| format!("<{}: {e}>", p.display()))
+}
+
+#[test]
+#[verifies(
+    "config_linux.cgroups_path.absolute",
+    "runtime.lifecycle.create_resources",
+    "runtime.delete.resources"
+)]
+fn cgroups_path_and_limits() {
+    for_each_runtime("cgroups", |ctx| {
+        let (v1, v2) = hierarchies();
+        let b = ctx.bundle();
+        b.set_sh("cat /proc/self/cgroup; sleep 30");
+        let mut c = ctx.container(&b);
+        // An absolute path named after the id, so the harness's cleanup finds it too.
+        let cg = format!("/{}", c.id);
+        b.edit(|conf| {
+            conf["linux"]["cgroupsPath"] = json!(cg);
+            conf["linux"]["resources"]["memory"] = json!({"limit": 67108864});
+            conf["linux"]["resources"]["pids"] = json!({"limit": 64});
+            conf["linux"]["resources"]["cpu"] =
+                json!({"shares": 512, "quota": 50000, "period": 100000});
+        });
+        c.create().ok();
+        let pid = c.pid.expect("pid").to_string();
+        let mut dirs = Vec::new();
+        if v1.is_empty() {
+            let root = v2.clone().expect("a cgroup2 mount");
+            let dir = root.join(c.id.as_str());
+            assert_eq!(read_trim(dir.join("memory.max")), "67108864");
+            assert_eq!(read_trim(dir.join("pids.max")), "64");
+            assert_eq!(read_trim(dir.join("cpu.max")), "50000 100000");
+            assert!(
+                read_trim(dir.join("cgroup.procs"))
+                    .lines()
+                    .any(|l| l == pid),
+                "process in {}",
+                dir.display()
+            );
+            dirs.push(dir);
+        } else {
+            for (ctrl, mnt) in &v1 {
+                let dir = mnt.join(c.id.as_str());
+                match ctrl.as_str() {
+                    "memory" => {
+                        assert_eq!(read_trim(dir.join("memory.limit_in_bytes")), "67108864")
+                    }
+                    "pids" => assert_eq!(read_trim(dir.join("pids.max")), "64"),
+                    "cpu" => {
+                        assert_eq!(read_trim(dir.join("cpu.shares")), "512");
+                        assert_eq!(read_trim(dir.join("cpu.cfs_quota_us")), "50000");
+                        assert_eq!(read_trim(dir.join("cpu.cfs_period_us")), "100000");
+                    }
+                    _ => {}
+                }
+                if ["memory", "pids", "cpu"].contains(&ctrl.as_str()) {
+                    assert!(
+                        read_trim(dir.join("cgroup.procs"))
+                            .lines()
+                            .any(|l| l == pid),
+                        "process {pid} in {}",
+                        dir.display()
+                    );
+                    dirs.push(dir);
+                }
+            }
+        }
+        c.start().ok();
+        c.wait_status("running", std::time::Duration::from_secs(10));
+        c.kill("KILL").ok();
+        c.wait_exit(std::time::Duration::from_secs(10));
+        c.delete().ok();
+        for d in &dirs {
+            assert!(!d.exists(), "cgroup {} removed by delete", d.display());
+        }
+    });
+}
+
+#[test]
+#[verifies("runtime.lifecycle.create_resources")]
+fn pids_limit_is_enforced() {
+    for_each_runtime("cgroups-pids-limit", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|conf| conf["linux"]["resources"]["pids"] = json!({"limit": 3}));
+        // sh plus two sleeps fill the limit; the third fork fails.
+        b.set_sh("sleep 3 & sleep 3 & sleep 3 & sleep 3 & echo all-forked");
+        let out = ctx.run(&b);
+        assert!(
+            !out.stdout.contains("all-forked"),
+            "pids limit 3 did not stop the fourth process: {out}"
+        );
+        assert!(
+            out.stderr.contains("fork"),
+            "the shell reports the failed fork: {out}"
+        );
+    });
+}
