@@ -666,3 +666,142 @@ pub fn normalise(set: &SchemaSet) -> Result<Model, SchemaError> {
     }
     Ok(n.model)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn set(files: &[(&str, Value)]) -> SchemaSet {
+        let mut s = SchemaSet {
+            files: files
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        (*n).to_owned(),
+                        SchemaFile {
+                            name: (*n).to_owned(),
+                            sha256: String::new(),
+                            json: v.clone(),
+                        },
+                    )
+                })
+                .collect(),
+            applied_errata: Vec::new(),
+        };
+        apply_errata(&mut s);
+        s
+    }
+
+    fn minimal_roots(config: Value) -> Vec<(&'static str, Value)> {
+        vec![
+            ("config-schema.json", config),
+            (
+                "state-schema.json",
+                json!({"type": "object", "properties": {"id": {"type": "string"}}}),
+            ),
+            (
+                "features-schema.json",
+                json!({"type": "object", "properties": {"ociVersionMin": {"type": "string"}}}),
+            ),
+        ]
+    }
+
+    #[test]
+    fn errata_apply_only_while_the_mistake_is_there() {
+        let broken = json!({"definitions": {"ArrayOfUint32": {"type": "array", "items": {"$ref": "#definitions/uint32"}}}});
+        let s = set(&[("defs.json", broken)]);
+        assert_eq!(s.applied_errata.len(), 1);
+        assert_eq!(
+            s.files["defs.json"].json["definitions"]["ArrayOfUint32"]["items"]["$ref"],
+            "#/definitions/uint32"
+        );
+        let fixed = json!({"definitions": {"ArrayOfUint32": {"type": "array", "items": {"$ref": "#/definitions/uint32"}}}});
+        assert!(set(&[("defs.json", fixed)]).applied_errata.is_empty());
+
+        let tuple = json!({"vm": {"properties": {"hwConfig": {"properties": {"iomems": {"type": "array", "items": [{"type": "string"}]}}}}}});
+        let s = set(&[("config-vm.json", tuple)]);
+        assert_eq!(s.applied_errata.len(), 1);
+        assert!(
+            s.files["config-vm.json"].json["vm"]["properties"]["hwConfig"]["properties"]["iomems"]
+                ["items"]
+                .is_object()
+        );
+    }
+
+    #[test]
+    fn aliases_are_inlined_and_new_objects_get_derived_names() {
+        let mut files = minimal_roots(json!({
+            "type": "object",
+            "properties": {
+                "ociVersion": {"$ref": "defs.json#/definitions/ociVersion"},
+                "uid": {"$ref": "defs.json#/definitions/UID"},
+                "gadget": {"type": "object", "properties": {"on": {"type": "boolean"}}}
+            },
+            "required": ["ociVersion"]
+        }));
+        files.push((
+            "defs.json",
+            json!({"definitions": {
+                "uint32": {"type": "integer", "minimum": 0, "maximum": 4294967295u64},
+                "UID": {"$ref": "#/definitions/uint32"},
+                "ociVersion": {"type": "string"}
+            }}),
+        ));
+        let model = normalise(&set(&files)).unwrap();
+        let spec = model.get("Spec").unwrap();
+        let Kind::Object {
+            properties,
+            required,
+        } = &spec.node.kind
+        else {
+            panic!("{spec:?}")
+        };
+        assert_eq!(required, &["ociVersion"]);
+        assert_eq!(
+            properties[1].1.kind,
+            Kind::Integer {
+                min: Some(0),
+                max: Some(u32::MAX.into())
+            }
+        );
+        assert_eq!(properties[2].1.kind, Kind::Ref("SpecGadget".into()));
+        assert_eq!(
+            model.unnamed,
+            ["config-schema.json#/properties/gadget"],
+            "a location missing from names.rs is reported"
+        );
+    }
+
+    #[test]
+    fn the_pinned_schemas_normalise_with_every_location_named() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/oci-runtime-spec/v1.3.0/schema");
+        let lock =
+            SchemaLock::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/schema.lock"))
+                .unwrap();
+        let set = load(&dir, Some(&lock)).unwrap();
+        assert_eq!(set.applied_errata.len(), 2);
+        let model = normalise(&set).unwrap();
+        assert!(model.unnamed.is_empty(), "{:?}", model.unnamed);
+        for name in [
+            "Spec",
+            "State",
+            "Features",
+            "Process",
+            "User",
+            "Root",
+            "Mount",
+            "Hooks",
+            "Hook",
+            "Linux",
+            "LinuxResources",
+            "Seccomp",
+            "LinuxNamespace",
+            "IdMapping",
+            "LinuxDevice",
+        ] {
+            assert!(model.get(name).is_some(), "{name}");
+        }
+    }
+}

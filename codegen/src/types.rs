@@ -484,3 +484,23 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
 }
 
 use syn::parse::Parser;
+
+#[cfg(test)]
+mod tests {
+    use super::int_type;
+
+    #[test]
+    fn integer_widths() {
+        assert_eq!(int_type(Some(0), Some(u32::MAX.into())).0, "u32");
+        assert_eq!(
+            int_type(Some(i32::MIN.into()), Some(i32::MAX.into())).0,
+            "i32"
+        );
+        assert_eq!(int_type(Some(0), Some(u64::MAX.into())).0, "u64");
+        // FileMode 0-511: u32, so that values with file-type bits still parse.
+        assert_eq!(int_type(Some(0), Some(511)).0, "u32");
+        // Hook timeout (minimum 1 only) and unbounded integers: i64, never NonZero.
+        assert_eq!(int_type(Some(1), None).0, "i64");
+        assert_eq!(int_type(None, None).0, "i64");
+    }
+}
