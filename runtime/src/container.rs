@@ -142,6 +142,18 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         },
     )?;
     cleanup.fifo = Some(fifo_path.clone());
+    // The umask must not take the write bit of the container's user (maybe unprivileged).
+    std::fs::set_permissions(
+        &fifo_path,
+        std::os::unix::fs::PermissionsExt::from_mode(0o622),
+    )
+    .map_err(|e| {
+        setup_err(format!(
+            "chmod {}: {}",
+            fifo_path.display(),
+            sys::io_text(&e)
+        ))
+    })?;
     let fifo = rustix::fs::open(&fifo_path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .map_err(|e| {
             setup_err(format!(

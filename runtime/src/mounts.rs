@@ -376,14 +376,33 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
         }
         let fstype = m.fstype.as_deref().unwrap_or("none");
         let source = m.source.as_deref().unwrap_or(fstype);
-        raw_mount(
+        match raw_mount(
             Some(source),
             &fd_path(dest.as_fd()),
             Some(fstype),
             flags,
             Some(&m.data),
-        )
-        .map_err(|e| mount_err(m, "mount", e))?;
+        ) {
+            Ok(()) => {}
+            // In a user namespace that does not own the network namespace, sysfs cannot
+            // be mounted: show the host's /sys instead (as runc does), with the flags.
+            Err(Errno::EPERM) if fstype == "sysfs" => {
+                raw_mount(
+                    Some("/sys"),
+                    &fd_path(dest.as_fd()),
+                    None,
+                    libc::MS_BIND | libc::MS_REC,
+                    None,
+                )
+                .map_err(|e| mount_err(m, "bind /sys", e))?;
+                let top = root
+                    .resolve(rel)
+                    .map_err(|e| mount_err(m, "reopening", e))?;
+                sys::mount_setattr(top.as_fd(), true, &bind_attr(m.flags, 0))
+                    .map_err(|e| mount_err(m, "setting attributes of /sys", e))?;
+            }
+            Err(e) => return Err(mount_err(m, "mount", e)),
+        }
         if m.tmpcopyup {
             let top = root
                 .resolve(rel)

@@ -106,6 +106,13 @@ impl Root {
     /// Resolves `rel` inside the root, creating missing directories (mode 0755) and, when
     /// missing, the leaf as `leaf`. Returns an O_PATH fd of the leaf.
     pub fn mkdir_all(&self, rel: &str, leaf: Leaf) -> Result<OwnedFd, String> {
+        self.mkdir_all_depth(rel, leaf, 0)
+    }
+
+    fn mkdir_all_depth(&self, rel: &str, leaf: Leaf, depth: u32) -> Result<OwnedFd, String> {
+        if depth > 40 {
+            return Err(self.err(rel, "resolving", Errno::ELOOP));
+        }
         let comps = components(rel);
         let mut parent = self.resolve("").map_err(|e| self.err(rel, "opening", e))?;
         for i in 0..comps.len() {
@@ -139,7 +146,23 @@ impl Root {
                 rustix::fs::mkdirat(&parent, name, Mode::from_raw_mode(0o755))
             };
             match made {
-                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Ok(()) => {}
+                Err(rustix::io::Errno::EXIST) => {
+                    // A dangling symlink: create its target, resolved inside the root.
+                    if let Ok(target) = rustix::fs::readlinkat(&parent, name, Vec::new()) {
+                        let target = target.to_string_lossy().into_owned();
+                        let mut next = if target.starts_with('/') {
+                            target
+                        } else {
+                            format!("{}/{}", comps[..i].join("/"), target)
+                        };
+                        for c in &comps[i + 1..] {
+                            next.push('/');
+                            next.push_str(c);
+                        }
+                        return self.mkdir_all_depth(&next, leaf, depth + 1);
+                    }
+                }
                 Err(e) => return Err(self.err(&prefix, "creating", to_errno(e))),
             }
             parent = self
@@ -241,15 +264,21 @@ mod tests {
     }
 
     #[test]
-    fn dangling_symlink_leaf_is_an_error_not_an_escape() {
+    fn dangling_symlinks_are_followed_inside_the_root() {
         let outside = tempfile::tempdir().unwrap();
         let root = tempfile::tempdir().unwrap();
         let target = outside.path().join("victim");
         symlink(&target, root.path().join("link")).unwrap();
         let r = Root::open(root.path()).unwrap();
-        // The link would resolve inside the root to a missing path; nothing is created
-        // through it on the host.
-        assert!(r.mkdir_all("link", Leaf::File).is_err());
+        // The link resolves inside the root to a missing path, which is created there;
+        // nothing is created through it on the host.
+        let fd = r.mkdir_all("link", Leaf::File).unwrap();
+        let canon = root.path().canonicalize().unwrap();
+        assert!(real_path(fd.as_fd()).starts_with(&canon));
         assert!(!target.exists());
+        // Loops end with an error.
+        symlink("loop2", root.path().join("loop1")).unwrap();
+        symlink("loop1", root.path().join("loop2")).unwrap();
+        assert!(r.mkdir_all("loop1/x", Leaf::Dir).is_err());
     }
 }
