@@ -419,7 +419,8 @@ impl Cgroup {
             }
         }
         if let Some(n) = r.pids_limit {
-            let v = if n <= 0 {
+            // 0 is a real limit (no new processes); only negative values mean unlimited.
+            let v = if n < 0 {
                 "max".to_string()
             } else {
                 n.to_string()

@@ -57,8 +57,8 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         let dev = rustix::fs::makedev(d.major as u32, d.minor as u32);
         match rustix::fs::mknodat(&dir, name.as_str(), ft, Mode::from_raw_mode(d.mode), dev) {
             Ok(()) => {}
-            // An existing entry (file, node or symlink) is left alone: never followed.
-            Err(rustix::io::Errno::EXIST) => return Ok(()),
+            // An existing entry is never followed; it must already be this device.
+            Err(rustix::io::Errno::EXIST) => return check_existing(&dir, &name, d),
             Err(rustix::io::Errno::PERM) => return create_device(root, d, true),
             Err(e) => return Err(msg("mknod", ferr(e))),
         }
@@ -86,7 +86,15 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         Mode::from_raw_mode(0o644),
     ) {
         Ok(_) => {}
-        Err(rustix::io::Errno::EXIST) => return Ok(()),
+        Err(rustix::io::Errno::EXIST) => {
+            // An empty regular file is a mount point (ours or the image's); anything else
+            // must already be the device.
+            let st = rustix::fs::statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                .map_err(|e| msg("stat", ferr(e)))?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_size != 0 {
+                return check_existing(&dir, &name, d);
+            }
+        }
         Err(e) => return Err(msg("creating mount point", ferr(e))),
     }
     let target = rustix::fs::openat(
@@ -104,6 +112,23 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         None::<&str>,
     )
     .map_err(|e| msg("bind from host", e))
+}
+
+/// An entry already at a device's path is fine only when it is that very device.
+fn check_existing(dir: &std::os::fd::OwnedFd, name: &str, d: &DevicePlan) -> Result<(), String> {
+    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
+        .map_err(|e| format!("creating device {}: stat: {}", d.path, errno_text(ferr(e))))?;
+    let same_kind = FileType::from_raw_mode(st.st_mode) == FileType::from_raw_mode(d.kind);
+    let same_dev = d.kind == libc::S_IFIFO
+        || (rustix::fs::major(st.st_rdev) as u64 == d.major
+            && rustix::fs::minor(st.st_rdev) as u64 == d.minor);
+    if same_kind && same_dev {
+        return Ok(());
+    }
+    Err(format!(
+        "creating device {}: a different file already exists at that path",
+        d.path
+    ))
 }
 
 /// The standard links in /dev.

@@ -230,11 +230,13 @@ pub fn plan_mount(
     gid_mappings: Vec<IdMap>,
     bundle: &Path,
 ) -> Result<MountPlan, String> {
-    if !destination.starts_with('/') {
-        return Err(format!(
-            "destination {destination:?} is not an absolute path"
-        ));
-    }
+    // Old configs may give a relative destination: it is taken from the container's "/".
+    let destination = if destination.starts_with('/') {
+        destination.to_string()
+    } else {
+        format!("/{destination}")
+    };
+    let destination = destination.as_str();
     let p = parse_options(options);
     let bind = p.bind || fstype == Some("bind");
     let source = match source {
@@ -842,16 +844,8 @@ mod tests {
         assert_eq!(m.source.as_deref(), Some("/b/data"));
         assert!(m.bind && !m.recursive_bind);
         assert_eq!(m.bind_attr.attr_set, sys::MOUNT_ATTR_RDONLY);
-        assert!(plan_mount(
-            "rel",
-            Some("tmpfs"),
-            None,
-            &[],
-            vec![],
-            vec![],
-            Path::new("/b")
-        )
-        .is_err());
+        let rel = plan_mount("rel/x", Some("tmpfs"), None, &[], vec![], vec![], Path::new("/b"));
+        assert_eq!(rel.unwrap().destination, "/rel/x");
         assert!(plan_mount(
             "/x",
             Some("tmpfs"),

@@ -126,11 +126,15 @@ pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, String> {
 pub fn join(j: &JoinFd) -> Result<(), String> {
     let flag = nix::sched::CloneFlags::from_bits_retain(j.kind.clone_flag() as i32);
     nix::sched::setns(j.fd.as_fd(), flag).map_err(|e| {
-        format!(
-            "joining {} namespace {}: {}",
-            j.kind.config_name(),
-            j.path.display(),
+        let why = if e == Errno::EINVAL {
+            "invalid argument (is it a namespace of that type?)".to_string()
+        } else {
             errno_text(e)
+        };
+        format!(
+            "joining {} namespace {}: {why}",
+            j.kind.config_name(),
+            j.path.display()
         )
     })
 }
