@@ -197,6 +197,15 @@ fn systemd_path(p: &str) -> Result<String, String> {
 }
 
 /// Resolves the container's cgroup path: the config's cgroupsPath, or /writ/ID.
+#[writ_macros::requirement(
+    "config_linux.cgroups_path.form",
+    "config_linux.cgroups_path.absolute",
+    "config_linux.cgroups_path.relative",
+    "config_linux.cgroups_path.stable",
+    "config_linux.cgroups_path.default",
+    "config_linux.cgroups_path.invalid",
+    "config_linux.cgroups_path.invalid.error"
+)]
 pub fn relative_path(
     cgroups_path: Option<&str>,
     id: &str,
@@ -226,6 +235,11 @@ fn write(path: &Path, value: &str) -> Result<(), CgroupError> {
 impl Cgroup {
     /// Makes (or reuses) the container's cgroup in every mounted hierarchy and applies the
     /// memory, pids and cpu limits.
+    #[writ_macros::requirement(
+        "config_linux.cgroups.fitness_check",
+        "config_linux.cgroups.fitness_check.error",
+        "config_linux.cgroups_path.extra_controllers"
+    )]
     pub fn create(relative: &str, res: &ResourcesPlan) -> Result<Cgroup, CgroupError> {
         let hosts = host_hierarchies()?;
         let mut cg = Cgroup {
@@ -338,6 +352,10 @@ impl Cgroup {
     }
 
     /// Writes the memory, pids and cpu limits.
+    #[writ_macros::requirement(
+        "config_linux.pids.zero_limit",
+        "config_linux.unified.v1_conversion"
+    )]
     pub fn apply(&self, r: &ResourcesPlan) -> Result<(), CgroupError> {
         let has_mem =
             r.memory_limit.is_some() || r.memory_reservation.is_some() || r.memory_swap.is_some();

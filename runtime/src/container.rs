@@ -103,6 +103,32 @@ impl Drop for NsRestore {
 /// Sets everything up; the user process is left blocked on EXEC_FIFO. Runs prestart and
 /// createRuntime hooks (runtime namespace) and createContainer hooks (in the container).
 /// On any error, undoes everything it did.
+#[writ_macros::requirement(
+    "runtime.lifecycle.create_env",
+    "runtime.lifecycle.create_env.error",
+    "runtime.lifecycle.create_resources",
+    "runtime.lifecycle.create_no_user_program",
+    "runtime.create.new_container",
+    "runtime.create.apply_config",
+    "runtime.create.args_deferred",
+    "runtime.create.process_props",
+    "runtime.create.apply_failure.error",
+    "runtime.create.apply_failure.nothing_created",
+    "runtime.lifecycle.prestart.invoke",
+    "runtime.lifecycle.prestart.fail",
+    "runtime.lifecycle.create_runtime.invoke",
+    "runtime.lifecycle.create_runtime.fail",
+    "config.hooks.prestart.timing",
+    "config.hooks.prestart.before_create_runtime",
+    "config.hooks.prestart.runtime_ns",
+    "config.hooks.prestart.path.runtime_ns",
+    "config.hooks.create_runtime.timing",
+    "config.hooks.create_runtime.runtime_ns",
+    "config.hooks.create_runtime.path.runtime_ns",
+    "config_linux.namespaces.create",
+    "config_linux.namespaces.inherit",
+    "config_linux.namespaces.types.supported"
+)]
 pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, ContainerError> {
     for w in &plan.warnings {
         eprintln!("writ: warning: {w}");
@@ -350,6 +376,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
 
 /// Called by `start`: releases the process blocked on EXEC_FIFO (opens it for reading,
 /// reads one byte) and removes the fifo.
+#[writ_macros::requirement("runtime.lifecycle.run_program", "runtime.start.run_program")]
 pub fn release(state_dir: &Path) -> Result<(), ContainerError> {
     let path = state_dir.join(EXEC_FIFO);
     let fd = rustix::fs::open(

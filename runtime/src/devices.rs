@@ -12,6 +12,7 @@ use crate::sys::{errno_text, fd_path, Errno};
 
 /// The devices every container gets (config-linux.md#default-devices), besides ptmx which is
 /// a link to pts/ptmx.
+#[writ_macros::requirement("config_linux.default_devices.supply")]
 pub fn default_devices() -> Vec<DevicePlan> {
     let dev = |path: &str, major, minor| DevicePlan {
         path: path.to_string(),
@@ -48,6 +49,12 @@ fn ferr(e: rustix::io::Errno) -> Errno {
 }
 
 /// Creates one device node. `bind` forces a bind mount of the host's node of the same path.
+#[writ_macros::requirement(
+    "config_linux.devices.available",
+    "config_linux.devices.how",
+    "config_linux.devices.path.conflict",
+    "config_linux.devices.path.anywhere"
+)]
 pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), String> {
     let (dir, name) = root.parent_of(&d.path)?;
     let msg =
@@ -132,6 +139,7 @@ fn check_existing(dir: &std::os::fd::OwnedFd, name: &str, d: &DevicePlan) -> Res
 }
 
 /// The standard links in /dev.
+#[writ_macros::requirement("runtime_linux.dev_symlinks")]
 pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
     let mut links = vec![
         ("/dev/fd", "/proc/self/fd"),

@@ -77,6 +77,21 @@ fn reset_signals() {
     );
 }
 
+#[writ_macros::requirement(
+    "runtime.lifecycle.create_container.invoke",
+    "runtime.lifecycle.create_container.fail",
+    "runtime.lifecycle.start_container.invoke",
+    "runtime.lifecycle.start_container.fail",
+    "config.hooks.create_container.timing",
+    "config.hooks.create_container.after_create_runtime",
+    "config.hooks.create_container.container_ns",
+    "config.hooks.create_container.path.runtime_ns",
+    "config.hooks.start_container.timing",
+    "config.hooks.start_container.container_ns",
+    "config.hooks.start_container.path.container_ns",
+    "config.root.readonly",
+    "config.process.oom_score_adj.unset"
+)]
 fn setup(a: &mut InitArgs) -> Result<Never, String> {
     let plan = a.plan;
     // If create dies, so do we (reset before create is allowed to exit).
@@ -319,6 +334,7 @@ fn open_host_devnull() -> Result<OwnedFd, String> {
 }
 
 /// Propagation, the rootfs bind, the config's mounts, devices and /dev links.
+#[writ_macros::requirement("config.mounts.order", "config.root.path.exists")]
 fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
     let plan = a.plan;
     let prop = plan

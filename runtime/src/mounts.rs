@@ -72,6 +72,76 @@ const MS_NOSYMFOLLOW: u64 = 256;
 
 /// Parses mount options per the Linux mount-options table (v1.2+). Options that are not in
 /// the table are filesystem data (`size=64k`, `mode=755`, ...).
+#[writ_macros::requirement(
+    "config.mount_options.must",
+    "config.mount_options.should",
+    "config.mount_options.may",
+    "config.mount_options.mount8",
+    "config.mount_options.custom",
+    "config.mount_options.custom.mount8",
+    "config.mount_options.unknown_as_data",
+    "config.mount_options.tmpcopyup",
+    "config.mount_options.idmap.not_passed",
+    "config.mount_options.ridmap.not_passed",
+    "config.mount_options.async",
+    "config.mount_options.atime",
+    "config.mount_options.bind",
+    "config.mount_options.defaults",
+    "config.mount_options.dev",
+    "config.mount_options.diratime",
+    "config.mount_options.dirsync",
+    "config.mount_options.exec",
+    "config.mount_options.iversion",
+    "config.mount_options.lazytime",
+    "config.mount_options.loud",
+    "config.mount_options.mand",
+    "config.mount_options.noatime",
+    "config.mount_options.nodev",
+    "config.mount_options.nodiratime",
+    "config.mount_options.noexec",
+    "config.mount_options.noiversion",
+    "config.mount_options.nolazytime",
+    "config.mount_options.nomand",
+    "config.mount_options.norelatime",
+    "config.mount_options.nostrictatime",
+    "config.mount_options.nosuid",
+    "config.mount_options.nosymfollow",
+    "config.mount_options.private",
+    "config.mount_options.ratime",
+    "config.mount_options.rbind",
+    "config.mount_options.rdev",
+    "config.mount_options.rdiratime",
+    "config.mount_options.relatime",
+    "config.mount_options.remount",
+    "config.mount_options.rexec",
+    "config.mount_options.rnoatime",
+    "config.mount_options.rnodiratime",
+    "config.mount_options.rnoexec",
+    "config.mount_options.rnorelatime",
+    "config.mount_options.rnostrictatime",
+    "config.mount_options.rnosuid",
+    "config.mount_options.rnosymfollow",
+    "config.mount_options.ro",
+    "config.mount_options.rprivate",
+    "config.mount_options.rrelatime",
+    "config.mount_options.rro",
+    "config.mount_options.rrw",
+    "config.mount_options.rshared",
+    "config.mount_options.rslave",
+    "config.mount_options.rstrictatime",
+    "config.mount_options.rsuid",
+    "config.mount_options.rsymfollow",
+    "config.mount_options.runbindable",
+    "config.mount_options.rw",
+    "config.mount_options.shared",
+    "config.mount_options.silent",
+    "config.mount_options.slave",
+    "config.mount_options.strictatime",
+    "config.mount_options.suid",
+    "config.mount_options.symfollow",
+    "config.mount_options.sync",
+    "config.mount_options.unbindable"
+)]
 pub fn parse_options(options: &[String]) -> ParsedOptions {
     use libc::*;
     let mut p = ParsedOptions::default();
@@ -221,6 +291,12 @@ pub fn bind_attr(flags: u64, clear: u64) -> MountAttr {
 }
 
 /// Builds the plan of one mount. `bundle` anchors relative bind sources.
+#[writ_macros::requirement(
+    "config.mounts.destination.relative_allowed",
+    "config.mounts.destination.relative_to_root",
+    "config.mounts.uid_mappings.with_gid",
+    "config.mounts.gid_mappings.with_uid"
+)]
 pub fn plan_mount(
     destination: &str,
     fstype: Option<&str>,
@@ -257,7 +333,7 @@ pub fn plan_mount(
             return Err("uidMappings and gidMappings must be given together".into());
         }
         Some(IdmapPlan {
-            recursive: p.ridmap || p.recursive_bind,
+            recursive: p.ridmap,
             uid: uid_mappings,
             gid: gid_mappings,
         })
@@ -651,6 +727,7 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), String> {
 
 /// maskedPaths: /dev/null over files, a read-only empty tmpfs over directories. `devnull`
 /// is an O_PATH fd of the host's /dev/null, checked to be the real device.
+#[writ_macros::requirement("config_linux.masked_paths.absolute")]
 pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<(), String> {
     for p in paths {
         let fd = match root.resolve(p) {
@@ -681,6 +758,7 @@ pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<
 }
 
 /// readonlyPaths: bind each path onto itself and make it read-only (recursively).
+#[writ_macros::requirement("config_linux.readonly_paths.absolute")]
 pub fn readonly_paths(root: &Root, paths: &[String]) -> Result<(), String> {
     for p in paths {
         let fd = match root.resolve(p) {
@@ -745,6 +823,24 @@ pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, String> {
 
 /// Prepares the detached, idmapped trees of every idmapped mount (done by create, which is
 /// privileged over the source filesystems), by mount index.
+#[writ_macros::requirement(
+    "config.mount_options.idmap",
+    "config.mount_options.idmap.mapped",
+    "config.mount_options.idmap.mount_mappings",
+    "config.mount_options.idmap.userns_fallback",
+    "config.mount_options.idmap.no_mapping_error",
+    "config.mount_options.idmap.no_userns_error",
+    "config.mount_options.idmap.mount_setattr",
+    "config.mount_options.ridmap",
+    "config.mount_options.ridmap.mapped",
+    "config.mount_options.ridmap.mount_mappings",
+    "config.mount_options.ridmap.userns_fallback",
+    "config.mount_options.ridmap.no_mapping_error",
+    "config.mount_options.ridmap.no_userns_error",
+    "config.mount_options.ridmap.mount_setattr",
+    "config.mounts.uid_mappings.mount_setattr",
+    "config.mounts.gid_mappings.mount_setattr"
+)]
 pub fn prepare_idmapped(
     mounts: &[MountPlan],
     container_uid: &[IdMap],
@@ -844,7 +940,15 @@ mod tests {
         assert_eq!(m.source.as_deref(), Some("/b/data"));
         assert!(m.bind && !m.recursive_bind);
         assert_eq!(m.bind_attr.attr_set, sys::MOUNT_ATTR_RDONLY);
-        let rel = plan_mount("rel/x", Some("tmpfs"), None, &[], vec![], vec![], Path::new("/b"));
+        let rel = plan_mount(
+            "rel/x",
+            Some("tmpfs"),
+            None,
+            &[],
+            vec![],
+            vec![],
+            Path::new("/b"),
+        );
         assert_eq!(rel.unwrap().destination, "/rel/x");
         assert!(plan_mount(
             "/x",

@@ -94,6 +94,10 @@ pub struct JoinFd {
 
 /// Opens every namespace path to join (in the caller's mount namespace, before anything
 /// changes), user namespace first.
+#[writ_macros::requirement(
+    "config_linux.namespaces.path.join",
+    "config_linux.namespaces.path.absolute"
+)]
 pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, String> {
     let mut out = Vec::new();
     let mut sorted: Vec<&NamespacePlan> = nss.iter().filter(|n| n.path.is_some()).collect();
@@ -123,6 +127,7 @@ pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, String> {
 }
 
 /// setns into one opened namespace.
+#[writ_macros::requirement("config_linux.namespaces.path.type_mismatch")]
 pub fn join(j: &JoinFd) -> Result<(), String> {
     let flag = nix::sched::CloneFlags::from_bits_retain(j.kind.clone_flag() as i32);
     nix::sched::setns(j.fd.as_fd(), flag).map_err(|e| {

@@ -601,6 +601,23 @@ fn check_container_path(p: &str, ptr: String) -> Result<(), PlanError> {
 
 /// Builds the plan from a parsed config. `bundle` is the absolute bundle directory.
 /// Checks everything it can without touching the host.
+#[writ_macros::requirement(
+    "config.process.cwd.absolute",
+    "config.process.args.non_empty",
+    "config.process.rlimits.type.unknown",
+    "config.process.rlimits.type.getrlimit",
+    "config.process.rlimits.duplicate",
+    "config.process.capabilities.unknown_warn",
+    "config.process.capabilities.ungrantable_ok",
+    "config.process.io_priority.priority.required",
+    "config_linux.namespaces.duplicate_type",
+    "config_linux.masked_paths.absolute",
+    "config_linux.readonly_paths.absolute",
+    "config.hooks.prestart.path.absolute",
+    "config.hooks.create_runtime.path.absolute",
+    "config.root.required",
+    "config_linux.devices.major_minor.required"
+)]
 pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<ContainerPlan, PlanError> {
     use writ_spec::{LinuxNamespaceType as T, PersonalityDomain, RootfsPropagation};
     let mut warnings = Vec::new();
@@ -732,6 +749,18 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
         )
         .map_err(|e| invalid(format!("/mounts/{i}"), e))?;
         mounts.push(mp);
+    }
+
+    let has_userns_maps = !uid_mappings.is_empty();
+    for (i, m) in mounts.iter().enumerate() {
+        if let Some(idm) = &m.idmap {
+            if idm.uid.is_empty() && !has_userns_maps {
+                return Err(invalid(
+                    format!("/mounts/{i}"),
+                    "an idmapped mount needs uidMappings/gidMappings on the mount or a user namespace with mappings",
+                ));
+            }
+        }
     }
 
     let mut devices = Vec::new();

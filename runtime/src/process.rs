@@ -10,6 +10,10 @@ use crate::plan::{CapsPlan, ProcessPlan, RlimitPlan};
 use crate::sys::{self, errno_text, Errno};
 
 /// Sets every rlimit of the config; a failure names the limit.
+#[writ_macros::requirement(
+    "config.process.rlimits.soft.applied",
+    "config.process.rlimits.hard.applied"
+)]
 pub fn set_rlimits(limits: &[RlimitPlan]) -> Result<(), String> {
     for r in limits {
         let lim = libc::rlimit {
@@ -38,6 +42,7 @@ pub fn set_rlimits(limits: &[RlimitPlan]) -> Result<(), String> {
 }
 
 /// Writes /proc/self/oom_score_adj.
+#[writ_macros::requirement("config.process.oom_score_adj.set")]
 pub fn set_oom_score_adj(v: i32) -> Result<(), String> {
     sys::write_file(
         Path::new("/proc/self/oom_score_adj"),
