@@ -698,12 +698,22 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), String> {
                     Mode::from_raw_mode(st.st_mode & 0o7777),
                 )
                 .map_err(|e| errs("create", e))?;
-                let mut left = st.st_size as usize;
-                while left > 0 {
-                    match fs::copy_file_range(&s, None, &d, None, left) {
+                // tmpfs and the image are different filesystems: plain read/write.
+                let mut buf = vec![0u8; 64 * 1024];
+                loop {
+                    let n = match rustix::io::read(&s, &mut buf) {
                         Ok(0) => break,
-                        Ok(n) => left -= n,
-                        Err(e) => return Err(errs("copy", e)),
+                        Ok(n) => n,
+                        Err(rustix::io::Errno::INTR) => continue,
+                        Err(e) => return Err(errs("read", e)),
+                    };
+                    let mut off = 0;
+                    while off < n {
+                        match rustix::io::write(&d, &buf[off..n]) {
+                            Ok(w) => off += w,
+                            Err(rustix::io::Errno::INTR) => {}
+                            Err(e) => return Err(errs("write", e)),
+                        }
                     }
                 }
                 let _ = fs::fchmod(&d, Mode::from_raw_mode(st.st_mode & 0o7777));
