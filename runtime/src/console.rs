@@ -85,6 +85,20 @@ pub fn open_pty() -> Result<Pty, ConsoleError> {
     })
 }
 
+/// Sets the window size of a pty (either end), e.g. to `process.consoleSize`.
+pub fn set_size(fd: BorrowedFd, height: u16, width: u16) -> Result<(), ConsoleError> {
+    let ws = rustix::termios::Winsize {
+        ws_row: height,
+        ws_col: width,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    rustix::termios::tcsetwinsize(fd, ws).map_err(|e| ConsoleError::Pty {
+        what: "setting the window size",
+        source: e.into(),
+    })
+}
+
 /// Sends the master fd over the console socket: one `sendmsg`, SCM_RIGHTS with the
 /// fd, and the pty name as the (non-empty) payload.
 pub fn send_master(sock: &UnixStream, master: BorrowedFd, name: &str) -> Result<(), ConsoleError> {
@@ -175,6 +189,9 @@ mod tests {
         let listener = UnixListener::bind(&sock_path).unwrap();
         let pty = open_pty().unwrap();
         assert!(pty.name.starts_with("/dev/pts/"), "{}", pty.name);
+        set_size(pty.slave.as_fd(), 30, 100).unwrap();
+        let ws = rustix::termios::tcgetwinsize(&pty.master).unwrap();
+        assert_eq!((ws.ws_row, ws.ws_col), (30, 100));
         let client = connect(&sock_path).unwrap();
         send_master(&client, pty.master.as_fd(), &pty.name).unwrap();
 

@@ -54,7 +54,11 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = writ::logging::init(g.log.as_deref(), format, g.debug) {
+    if let Err(e) = writ::logging::init(
+        g.log.as_deref(),
+        format,
+        g.debug || g.log_level.as_deref() == Some("debug"),
+    ) {
         eprintln!("writ: {e}");
         std::process::exit(1);
     }

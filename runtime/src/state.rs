@@ -614,6 +614,7 @@ mod tests {
     }
 
     #[test]
+    #[writ_macros::verifies("runtime.state.pid.required", "runtime.state.annotations.empty")]
     fn oci_state_has_the_spec_fields() {
         let mut ann = BTreeMap::new();
         ann.insert("k".to_string(), "v".to_string());
@@ -645,6 +646,7 @@ mod tests {
     }
 
     #[test]
+    #[writ_macros::verifies("runtime.create.id_invalid.error")]
     fn ids_are_validated() {
         for ok in ["a", "abc-1.2_3+x", "A", ".x", "..."] {
             assert!(validate_id(ok).is_ok(), "{ok}");
@@ -679,6 +681,7 @@ mod tests {
     }
 
     #[test]
+    #[writ_macros::verifies("runtime.state.id.unique")]
     fn reserve_lock_save_read_remove_round_trip() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(&tmp.path().join("root"));

@@ -37,6 +37,12 @@ pub struct GlobalOpts {
     /// Use systemd for cgroups (accepted for compatibility).
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
+    /// runc's log level (debug, info, warn, error); "debug" is the same as --debug.
+    #[arg(long, global = true, hide = true)]
+    pub log_level: Option<String>,
+    /// Accepted for runc compatibility (`--rootless[=true|false|auto]`); ignored.
+    #[arg(long, global = true, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    pub rootless: Option<String>,
 }
 
 impl GlobalOpts {

@@ -174,10 +174,13 @@ impl Drop for RawMode {
     }
 }
 
-/// Copies the window size of our stdin (when a terminal) to the pty.
+/// Copies the window size of our stdin (when a terminal with a known size) to the pty;
+/// otherwise the pty keeps the config's consoleSize.
 fn copy_window_size(master: BorrowedFd) {
     if let Ok(ws) = rustix::termios::tcgetwinsize(std::io::stdin()) {
-        let _ = rustix::termios::tcsetwinsize(master, ws);
+        if ws.ws_row != 0 || ws.ws_col != 0 {
+            let _ = rustix::termios::tcsetwinsize(master, ws);
+        }
     }
 }
 
