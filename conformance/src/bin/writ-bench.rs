@@ -70,6 +70,8 @@ struct Subject {
     root: tempfile::TempDir,
     bundle: Bundle,
     lifecycle: Vec<Duration>,
+    /// create, start, wait, delete of each lifecycle.
+    phases: [Vec<Duration>; 4],
     run: Vec<Duration>,
 }
 
@@ -94,8 +96,8 @@ fn check(
     }
 }
 
-/// create, start, wait for the process to exit, delete.
-fn lifecycle(s: &Subject) -> Result<Duration, String> {
+/// create, start, wait for the process to exit, delete; the total and each phase.
+fn lifecycle(s: &Subject) -> Result<(Duration, [Duration; 4]), String> {
     let id = unique_id("bench");
     let bundle = s.bundle.path().to_string_lossy().into_owned();
     let pid_file = s.root.path().join(format!("{id}.pid"));
@@ -115,12 +117,15 @@ fn lifecycle(s: &Subject) -> Result<Duration, String> {
         .trim()
         .parse()
         .map_err(|e| format!("{} pid file: {e}", s.rt))?;
+    let t1 = Instant::now();
     check("start", s, rt_cmd(s, &["start", &id]).status())?;
+    let t2 = Instant::now();
     wait_pid(pid, Duration::from_secs(30)).map_err(|e| format!("{} wait: {e}", s.rt))?;
+    let t3 = Instant::now();
     check("delete", s, rt_cmd(s, &["delete", &id]).status())?;
-    let took = t0.elapsed();
+    let t4 = Instant::now();
     let _ = std::fs::remove_file(&pid_file);
-    Ok(took)
+    Ok((t4 - t0, [t1 - t0, t2 - t1, t3 - t2, t4 - t3]))
 }
 
 fn run_once(s: &Subject) -> Result<Duration, String> {
@@ -188,6 +193,7 @@ fn main() {
                     root,
                     bundle,
                     lifecycle: Vec::new(),
+                    phases: Default::default(),
                     run: Vec::new(),
                 });
             }
@@ -218,7 +224,12 @@ fn main() {
                 continue;
             }
             match lifecycle(&subjects[i]) {
-                Ok(d) => subjects[i].lifecycle.push(d),
+                Ok((d, phases)) => {
+                    subjects[i].lifecycle.push(d);
+                    for (v, p) in subjects[i].phases.iter_mut().zip(phases) {
+                        v.push(p);
+                    }
+                }
                 Err(e) => {
                     println!("{e}");
                     failed[i] = true;
@@ -255,6 +266,30 @@ fn main() {
             fmt(r)
         );
         med.insert(s.rt.kind.to_string(), (l, r));
+    }
+    println!();
+    println!(
+        "{:<6} {:>10} {:>10} {:>10} {:>10}   (lifecycle phases, median ms)",
+        "", "create", "start", "wait", "delete"
+    );
+    for s in &subjects {
+        let p: Vec<String> = s
+            .phases
+            .iter()
+            .map(|v| {
+                median(v)
+                    .map(|d| format!("{:.1}", ms(d)))
+                    .unwrap_or_else(|| "-".into())
+            })
+            .collect();
+        println!(
+            "{:<6} {:>10} {:>10} {:>10} {:>10}",
+            s.rt.kind.to_string(),
+            p[0],
+            p[1],
+            p[2],
+            p[3]
+        );
     }
     println!();
     let writ_m = med.get("writ").copied();
