@@ -183,7 +183,8 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     }
     let types_time = t.elapsed();
     let t = Instant::now();
-    let checks = crate::validate_gen::generate(&model).map_err(GenerateError::Types)?;
+    let checks =
+        crate::validate_gen::generate(&model, &typed.defaults).map_err(GenerateError::Types)?;
     files.push(GeneratedFile {
         path: dir.join("validate.rs"),
         contents: format!(

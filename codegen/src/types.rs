@@ -106,6 +106,8 @@ use crate::schema::Definition;
 pub struct TypeFiles {
     /// `(module name, items)`, e.g. `("config", [...])`.
     pub modules: Vec<(String, Vec<syn::Item>)>,
+    /// Names of the generated structs that implement `Default`.
+    pub defaults: BTreeSet<String>,
 }
 
 fn serde_name_of(field: &syn::Field) -> Option<String> {
@@ -187,6 +189,36 @@ fn rewrite_field(field: &mut syn::Field) {
     if !parts.is_empty() {
         field.attrs.push(syn::parse_quote!(#[serde(#(#parts),*)]));
     }
+}
+
+/// Adds `default` to the serde attribute of a required field (one without `default`,
+/// `skip_serializing_if` or `flatten`).
+fn default_when_absent(field: &mut syn::Field) {
+    let mut rename: Option<String> = None;
+    let mut other = false;
+    for attr in field.attrs.iter().filter(|a| a.path().is_ident("serde")) {
+        let _ = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("rename") {
+                let s: syn::LitStr = meta.value()?.parse()?;
+                rename = Some(s.value());
+            } else {
+                other = true;
+                if meta.input.peek(syn::Token![=]) {
+                    let _: syn::Expr = meta.value()?.parse()?;
+                }
+            }
+            Ok(())
+        });
+    }
+    if other {
+        return;
+    }
+    field.attrs.retain(|a| !a.path().is_ident("serde"));
+    let attr: syn::Attribute = match rename {
+        Some(r) => syn::parse_quote!(#[serde(rename = #r, default)]),
+        None => syn::parse_quote!(#[serde(default)]),
+    };
+    field.attrs.push(attr);
 }
 
 /// Shortens `::std::…` paths to their prelude / imported names.
@@ -382,6 +414,16 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
             break;
         }
     }
+    // A required member whose type has a zero value parses to it when absent, as Go's
+    // encoding/json (and so runc) does; validation still reports it missing.
+    for item in &mut items {
+        let syn::Item::Struct(s) = item else { continue };
+        for f in s.fields.iter_mut() {
+            if field_type_is_default(&f.ty, &defaults) {
+                default_when_absent(f);
+            }
+        }
+    }
     for item in &mut items {
         let (attrs, wants_default) = match item {
             syn::Item::Struct(s) => {
@@ -480,7 +522,7 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
             list.push(item);
         }
     }
-    Ok(TypeFiles { modules })
+    Ok(TypeFiles { modules, defaults })
 }
 
 use syn::parse::Parser;

@@ -6,6 +6,8 @@
 //! JSON that does not deserialize. The runtime helpers they call (`Ctx`, messages) live in
 //! `writ_spec::validation`.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -45,12 +47,23 @@ fn rust_range(rust: &str) -> (i128, i128) {
     }
 }
 
-struct Gen {
+struct Gen<'a> {
     patterns: Vec<String>,
     depth: usize,
+    /// Structs implementing `Default` (their absence parses to the zero value).
+    defaults: &'a BTreeSet<String>,
 }
 
-impl Gen {
+impl Gen<'_> {
+    /// Whether a missing member of this kind parses (to its zero value).
+    fn has_zero_value(&self, node: &Node) -> bool {
+        match &node.kind {
+            Kind::Ref(name) => self.defaults.contains(name),
+            Kind::Enum { .. } => false,
+            _ => true,
+        }
+    }
+
     fn pattern_index(&mut self, p: &str) -> Result<usize, String> {
         if let Some(i) = self.patterns.iter().position(|x| x == p) {
             return Ok(i);
@@ -130,11 +143,20 @@ impl Gen {
                         }
                     });
                 }
+                let zero: Vec<bool> = required
+                    .iter()
+                    .map(|r| {
+                        properties
+                            .iter()
+                            .find(|(k, _)| k == r)
+                            .is_some_and(|(_, n)| self.has_zero_value(n))
+                    })
+                    .collect();
                 quote! {
                     match #v.as_object() {
                         None => cx.wrong_type(#v, "an object"),
                         Some(o) => {
-                            #( if !o.contains_key(#required) { cx.missing(#required); } )*
+                            #( if !o.contains_key(#required) { cx.missing(#required, #zero); } )*
                             #(#props)*
                         }
                     }
@@ -175,10 +197,11 @@ impl Gen {
 }
 
 /// The items of `validate.rs`.
-pub fn generate(model: &Model) -> Result<Vec<syn::Item>, String> {
+pub fn generate(model: &Model, defaults: &BTreeSet<String>) -> Result<Vec<syn::Item>, String> {
     let mut gen = Gen {
         patterns: Vec::new(),
         depth: 0,
+        defaults,
     };
     let mut fns = Vec::new();
     let v = format_ident!("v");

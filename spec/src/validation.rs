@@ -13,8 +13,12 @@ pub enum ViolationKind {
     /// The JSON type is wrong (or an integer does not fit the Rust type): the document does
     /// not deserialize.
     Type,
-    /// A required property is missing: the document does not deserialize.
+    /// A required property is missing and its type has no zero value (an enum, or a struct
+    /// with such a member): the document does not deserialize.
     Required,
+    /// A required property is missing; parsing fills in its zero value (`0`, `""`, `false`,
+    /// `[]`), as runc does, so only validation rejects the document.
+    RequiredDefaulted,
     /// A string is not one of a closed set: the document does not deserialize.
     Enum,
     /// A number is outside the schema's range.
@@ -285,13 +289,16 @@ impl Ctx {
         );
     }
 
-    pub fn missing(&mut self, key: &str) {
+    /// A required member `key` is absent; `zero_value`: its type has a zero value that
+    /// parsing fills in.
+    pub fn missing(&mut self, key: &str, zero_value: bool) {
         let m = self.enter_key(key);
-        self.report(
-            ViolationKind::Required,
-            format!("required property {key:?} is missing"),
-            None,
-        );
+        let kind = if zero_value {
+            ViolationKind::RequiredDefaulted
+        } else {
+            ViolationKind::Required
+        };
+        self.report(kind, format!("required property {key:?} is missing"), None);
         self.leave(m);
     }
 

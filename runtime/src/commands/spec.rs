@@ -7,8 +7,11 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 pub struct SpecArgs {
     /// Generate a config for a rootless container (user namespace mapping the caller to root).
-    #[arg(long)]
-    pub rootless: bool,
+    ///
+    /// Typed like the global runc-compatible `--rootless[=VALUE]` (same id, so clap keeps
+    /// this one for `spec`): `--rootless` alone or with any value but `false` selects it.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub rootless: Option<String>,
     /// Directory of the bundle to write config.json into (default: the current directory).
     #[arg(long, short = 'b')]
     pub bundle: Option<PathBuf>,
@@ -26,7 +29,8 @@ pub fn run(args: SpecArgs) -> i32 {
     let path = dir.join("config.json");
     let uid = rustix::process::geteuid().as_raw();
     let gid = rustix::process::getegid().as_raw();
-    let spec = writ_spec::example::starter_config(args.rootless, uid, gid);
+    let rootless = args.rootless.as_deref().is_some_and(|v| v != "false");
+    let spec = writ_spec::example::starter_config(rootless, uid, gid);
     let mut text = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");
     let mut ser = serde_json::Serializer::with_formatter(&mut text, fmt);

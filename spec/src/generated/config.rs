@@ -28,7 +28,9 @@ use serde_json::{Map, Value};
 /// Schema: `config-schema.json#/properties/process/properties/consoleSize`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsoleSize {
+    #[serde(default)]
     pub height: u64,
+    #[serde(default)]
     pub width: u64,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -241,6 +243,7 @@ impl ::std::convert::TryFrom<String> for FreeBsdSharingNoDisable {
 /// Schema: `defs.json#/definitions/Hook`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Hook {
+    #[serde(default)]
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
@@ -280,10 +283,11 @@ pub struct Hooks {
 /// Schema: `defs.json#/definitions/IDMapping`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IdMapping {
-    #[serde(rename = "containerID")]
+    #[serde(rename = "containerID", default)]
     pub container_id: u32,
-    #[serde(rename = "hostID")]
+    #[serde(rename = "hostID", default)]
     pub host_id: u32,
+    #[serde(default)]
     pub size: u32,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -514,8 +518,9 @@ pub struct LinuxCpu {
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDevice {
     ///Type of a block or special character device
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub type_: String,
+    #[serde(default)]
     pub path: String,
     ///File permissions mode (in decimal, not octal)
     #[serde(rename = "fileMode", default, skip_serializing_if = "Option::is_none")]
@@ -538,6 +543,7 @@ pub struct LinuxDevice {
 /// Schema: `defs-linux.json#/definitions/DeviceCgroup`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDeviceCgroup {
+    #[serde(default)]
     pub allow: bool,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
@@ -557,8 +563,9 @@ pub struct LinuxDeviceCgroup {
 /// Schema: `config-linux.json#/linux/properties/resources/properties/hugepageLimits/items`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxHugepageLimit {
-    #[serde(rename = "pageSize")]
+    #[serde(rename = "pageSize", default)]
     pub page_size: String,
+    #[serde(default)]
     pub limit: u64,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -568,7 +575,9 @@ pub struct LinuxHugepageLimit {
 /// Schema: `defs-linux.json#/definitions/NetworkInterfacePriority`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxInterfacePriority {
+    #[serde(default)]
     pub name: String,
+    #[serde(default)]
     pub priority: u32,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -719,6 +728,7 @@ pub struct LinuxNetwork {
 /// Schema: `config-linux.json#/linux/properties/resources/properties/pids`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxPids {
+    #[serde(default)]
     pub limit: i64,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -767,8 +777,10 @@ pub struct LinuxResources {
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxThrottleDevice {
     ///major device number
+    #[serde(default)]
     pub major: i64,
     ///minor device number
+    #[serde(default)]
     pub minor: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<u64>,
@@ -781,8 +793,10 @@ pub struct LinuxThrottleDevice {
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxWeightDevice {
     ///major device number
+    #[serde(default)]
     pub major: i64,
     ///minor device number
+    #[serde(default)]
     pub minor: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u16>,
@@ -934,6 +948,7 @@ impl ::std::convert::TryFrom<String> for MemoryPolicyMode {
 pub struct Mount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    #[serde(default)]
     pub destination: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<String>>,
@@ -1018,6 +1033,7 @@ pub struct Process {
     pub command_line: Option<String>,
     #[serde(rename = "consoleSize", default, skip_serializing_if = "Option::is_none")]
     pub console_size: Option<ConsoleSize>,
+    #[serde(default)]
     pub cwd: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
@@ -1063,9 +1079,11 @@ pub struct Process {
 /// Schema: `config-schema.json#/properties/process/properties/rlimits/items`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Rlimit {
+    #[serde(default)]
     pub hard: u64,
+    #[serde(default)]
     pub soft: u64,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub type_: String,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -1077,6 +1095,7 @@ pub struct Rlimit {
 /// Schema: `config-schema.json#/properties/root`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Root {
+    #[serde(default)]
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readonly: Option<bool>,
@@ -1749,7 +1768,7 @@ pub struct SolarisCappedMemory {
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Spec {
     ///The version of Open Container Initiative Runtime Specification that the document complies with
-    #[serde(rename = "ociVersion")]
+    #[serde(rename = "ociVersion", default)]
     pub oci_version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<Hooks>,
@@ -1792,6 +1811,7 @@ pub struct Spec {
 /// Schema: `defs-linux.json#/definitions/Syscall`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Syscall {
+    #[serde(default)]
     pub names: Vec<String>,
     pub action: SeccompAction,
     #[serde(rename = "errnoRet", default, skip_serializing_if = "Option::is_none")]
@@ -1806,7 +1826,9 @@ pub struct Syscall {
 /// Schema: `defs-linux.json#/definitions/SyscallArg`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SyscallArg {
+    #[serde(default)]
     pub index: u32,
+    #[serde(default)]
     pub value: u64,
     #[serde(rename = "valueTwo", default, skip_serializing_if = "Option::is_none")]
     pub value_two: Option<u64>,
@@ -1867,6 +1889,7 @@ pub struct Vm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<VmHypervisor>,
     ///kernel config used by VM-based containers
+    #[serde(default)]
     pub kernel: VmKernel,
     ///root image config used by VM-based containers
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1906,6 +1929,7 @@ pub struct VmHwConfig {
 /// Schema: `config-vm.json#/vm/properties/hypervisor`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmHypervisor {
+    #[serde(default)]
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<String>>,
@@ -1919,6 +1943,7 @@ pub struct VmHypervisor {
 /// Schema: `config-vm.json#/vm/properties/image`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct VmImage {
+    #[serde(default)]
     pub path: String,
     pub format: VmImageFormat,
     /// Properties this version of the schema does not define, kept so that a
@@ -1992,9 +2017,9 @@ impl ::std::convert::TryFrom<String> for VmImageFormat {
 pub struct VmIoMem {
     #[serde(rename = "firstGFN", default, skip_serializing_if = "Option::is_none")]
     pub first_gfn: Option<u64>,
-    #[serde(rename = "firstMFN")]
+    #[serde(rename = "firstMFN", default)]
     pub first_mfn: u64,
-    #[serde(rename = "nrMFNs")]
+    #[serde(rename = "nrMFNs", default)]
     pub nr_mf_ns: u64,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
@@ -2006,6 +2031,7 @@ pub struct VmIoMem {
 /// Schema: `config-vm.json#/vm/properties/kernel`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmKernel {
+    #[serde(default)]
     pub path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<String>>,
@@ -2021,7 +2047,7 @@ pub struct VmKernel {
 /// Schema: `config-windows.json#/windows`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Windows {
-    #[serde(rename = "layerFolders")]
+    #[serde(rename = "layerFolders", default)]
     pub layer_folders: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<WindowsDevice>>,
@@ -2077,6 +2103,7 @@ pub struct WindowsCpuResources {
 /// Schema: `defs-windows.json#/definitions/Device`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct WindowsDevice {
+    #[serde(default)]
     pub id: String,
     #[serde(rename = "idType")]
     pub id_type: WindowsDeviceIdType,

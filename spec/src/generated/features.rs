@@ -60,10 +60,10 @@ pub struct CgroupFeatures {
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Features {
     ///The version of Open Container Initiative Runtime Specification that the document complies with
-    #[serde(rename = "ociVersionMin")]
+    #[serde(rename = "ociVersionMin", default)]
     pub oci_version_min: String,
     ///The version of Open Container Initiative Runtime Specification that the document complies with
-    #[serde(rename = "ociVersionMax")]
+    #[serde(rename = "ociVersionMax", default)]
     pub oci_version_max: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<Vec<String>>,

@@ -89,13 +89,15 @@ impl ::std::convert::TryFrom<String> for ContainerStatus {
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct State {
     ///The version of Open Container Initiative Runtime Specification that the document complies with
-    #[serde(rename = "ociVersion")]
+    #[serde(rename = "ociVersion", default)]
     pub oci_version: String,
     ///the container's ID
+    #[serde(default)]
     pub id: String,
     pub status: ContainerStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
+    #[serde(default)]
     pub bundle: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,

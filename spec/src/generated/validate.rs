@@ -40,7 +40,7 @@ pub fn check_hook(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("path") {
-                cx.missing("path");
+                cx.missing("path", true);
             }
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
@@ -181,13 +181,13 @@ pub fn check_id_mapping(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("containerID") {
-                cx.missing("containerID");
+                cx.missing("containerID", true);
             }
             if !o.contains_key("hostID") {
-                cx.missing("hostID");
+                cx.missing("hostID", true);
             }
             if !o.contains_key("size") {
-                cx.missing("size");
+                cx.missing("size", true);
             }
             if let Some(x1) = o.get("containerID") {
                 let mark = cx.enter_key("containerID");
@@ -213,7 +213,7 @@ pub fn check_mount(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("destination") {
-                cx.missing("destination");
+                cx.missing("destination", true);
             }
             if let Some(x1) = o.get("source") {
                 let mark = cx.enter_key("source");
@@ -281,7 +281,7 @@ pub fn check_root(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("path") {
-                cx.missing("path");
+                cx.missing("path", true);
             }
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
@@ -302,10 +302,10 @@ pub fn check_console_size(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("height") {
-                cx.missing("height");
+                cx.missing("height", true);
             }
             if !o.contains_key("width") {
-                cx.missing("width");
+                cx.missing("width", true);
             }
             if let Some(x1) = o.get("height") {
                 let mark = cx.enter_key("height");
@@ -450,7 +450,7 @@ pub fn check_io_priority(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("class") {
-                cx.missing("class");
+                cx.missing("class", false);
             }
             if let Some(x1) = o.get("class") {
                 let mark = cx.enter_key("class");
@@ -501,7 +501,7 @@ pub fn check_scheduler(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("policy") {
-                cx.missing("policy");
+                cx.missing("policy", false);
             }
             if let Some(x1) = o.get("policy") {
                 let mark = cx.enter_key("policy");
@@ -556,13 +556,13 @@ pub fn check_rlimit(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("type") {
-                cx.missing("type");
+                cx.missing("type", true);
             }
             if !o.contains_key("soft") {
-                cx.missing("soft");
+                cx.missing("soft", true);
             }
             if !o.contains_key("hard") {
-                cx.missing("hard");
+                cx.missing("hard", true);
             }
             if let Some(x1) = o.get("hard") {
                 let mark = cx.enter_key("hard");
@@ -606,7 +606,7 @@ pub fn check_process(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("cwd") {
-                cx.missing("cwd");
+                cx.missing("cwd", true);
             }
             if let Some(x1) = o.get("args") {
                 let mark = cx.enter_key("args");
@@ -724,10 +724,10 @@ pub fn check_linux_device(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("type") {
-                cx.missing("type");
+                cx.missing("type", true);
             }
             if !o.contains_key("path") {
-                cx.missing("path");
+                cx.missing("path", true);
             }
             if let Some(x1) = o.get("type") {
                 let mark = cx.enter_key("type");
@@ -790,7 +790,7 @@ pub fn check_linux_namespace(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("type") {
-                cx.missing("type");
+                cx.missing("type", false);
             }
             if let Some(x1) = o.get("type") {
                 let mark = cx.enter_key("type");
@@ -811,7 +811,7 @@ pub fn check_linux_device_cgroup(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("allow") {
-                cx.missing("allow");
+                cx.missing("allow", true);
             }
             if let Some(x1) = o.get("allow") {
                 let mark = cx.enter_key("allow");
@@ -847,7 +847,7 @@ pub fn check_linux_pids(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("limit") {
-                cx.missing("limit");
+                cx.missing("limit", true);
             }
             if let Some(x1) = o.get("limit") {
                 let mark = cx.enter_key("limit");
@@ -863,10 +863,10 @@ pub fn check_linux_throttle_device(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("major") {
-                cx.missing("major");
+                cx.missing("major", true);
             }
             if !o.contains_key("minor") {
-                cx.missing("minor");
+                cx.missing("minor", true);
             }
             if let Some(x1) = o.get("major") {
                 let mark = cx.enter_key("major");
@@ -892,10 +892,10 @@ pub fn check_linux_weight_device(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("major") {
-                cx.missing("major");
+                cx.missing("major", true);
             }
             if !o.contains_key("minor") {
-                cx.missing("minor");
+                cx.missing("minor", true);
             }
             if let Some(x1) = o.get("major") {
                 let mark = cx.enter_key("major");
@@ -1067,10 +1067,10 @@ pub fn check_linux_hugepage_limit(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("pageSize") {
-                cx.missing("pageSize");
+                cx.missing("pageSize", true);
             }
             if !o.contains_key("limit") {
-                cx.missing("limit");
+                cx.missing("limit", true);
             }
             if let Some(x1) = o.get("pageSize") {
                 let mark = cx.enter_key("pageSize");
@@ -1144,10 +1144,10 @@ pub fn check_linux_interface_priority(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("name") {
-                cx.missing("name");
+                cx.missing("name", true);
             }
             if !o.contains_key("priority") {
-                cx.missing("priority");
+                cx.missing("priority", true);
             }
             if let Some(x1) = o.get("name") {
                 let mark = cx.enter_key("name");
@@ -1384,13 +1384,13 @@ pub fn check_syscall_arg(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("index") {
-                cx.missing("index");
+                cx.missing("index", true);
             }
             if !o.contains_key("value") {
-                cx.missing("value");
+                cx.missing("value", true);
             }
             if !o.contains_key("op") {
-                cx.missing("op");
+                cx.missing("op", false);
             }
             if let Some(x1) = o.get("index") {
                 let mark = cx.enter_key("index");
@@ -1421,10 +1421,10 @@ pub fn check_syscall(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("names") {
-                cx.missing("names");
+                cx.missing("names", true);
             }
             if !o.contains_key("action") {
-                cx.missing("action");
+                cx.missing("action", false);
             }
             if let Some(x1) = o.get("names") {
                 let mark = cx.enter_key("names");
@@ -1474,7 +1474,7 @@ pub fn check_seccomp(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("defaultAction") {
-                cx.missing("defaultAction");
+                cx.missing("defaultAction", false);
             }
             if let Some(x1) = o.get("defaultAction") {
                 let mark = cx.enter_key("defaultAction");
@@ -2003,10 +2003,10 @@ pub fn check_windows_device(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("id") {
-                cx.missing("id");
+                cx.missing("id", true);
             }
             if !o.contains_key("idType") {
-                cx.missing("idType");
+                cx.missing("idType", false);
             }
             if let Some(x1) = o.get("id") {
                 let mark = cx.enter_key("id");
@@ -2196,7 +2196,7 @@ pub fn check_windows(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("layerFolders") {
-                cx.missing("layerFolders");
+                cx.missing("layerFolders", true);
             }
             if let Some(x1) = o.get("layerFolders") {
                 let mark = cx.enter_key("layerFolders");
@@ -2275,7 +2275,7 @@ pub fn check_vm_hypervisor(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("path") {
-                cx.missing("path");
+                cx.missing("path", true);
             }
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
@@ -2305,7 +2305,7 @@ pub fn check_vm_kernel(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("path") {
-                cx.missing("path");
+                cx.missing("path", true);
             }
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
@@ -2344,10 +2344,10 @@ pub fn check_vm_image(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("path") {
-                cx.missing("path");
+                cx.missing("path", true);
             }
             if !o.contains_key("format") {
-                cx.missing("format");
+                cx.missing("format", false);
             }
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
@@ -2368,10 +2368,10 @@ pub fn check_vm_io_mem(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("firstMFN") {
-                cx.missing("firstMFN");
+                cx.missing("firstMFN", true);
             }
             if !o.contains_key("nrMFNs") {
-                cx.missing("nrMFNs");
+                cx.missing("nrMFNs", true);
             }
             if let Some(x1) = o.get("firstGFN") {
                 let mark = cx.enter_key("firstGFN");
@@ -2462,7 +2462,7 @@ pub fn check_vm(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("kernel") {
-                cx.missing("kernel");
+                cx.missing("kernel", true);
             }
             if let Some(x1) = o.get("hypervisor") {
                 let mark = cx.enter_key("hypervisor");
@@ -2497,7 +2497,7 @@ pub fn check_zos_namespace(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("type") {
-                cx.missing("type");
+                cx.missing("type", false);
             }
             if let Some(x1) = o.get("type") {
                 let mark = cx.enter_key("type");
@@ -2760,7 +2760,7 @@ pub fn check_spec(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("ociVersion") {
-                cx.missing("ociVersion");
+                cx.missing("ociVersion", true);
             }
             if let Some(x1) = o.get("ociVersion") {
                 let mark = cx.enter_key("ociVersion");
@@ -2866,16 +2866,16 @@ pub fn check_state(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("ociVersion") {
-                cx.missing("ociVersion");
+                cx.missing("ociVersion", true);
             }
             if !o.contains_key("id") {
-                cx.missing("id");
+                cx.missing("id", true);
             }
             if !o.contains_key("status") {
-                cx.missing("status");
+                cx.missing("status", false);
             }
             if !o.contains_key("bundle") {
-                cx.missing("bundle");
+                cx.missing("bundle", true);
             }
             if let Some(x1) = o.get("ociVersion") {
                 let mark = cx.enter_key("ociVersion");
@@ -3193,10 +3193,10 @@ pub fn check_features(v: &Value, cx: &mut Ctx) {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
             if !o.contains_key("ociVersionMin") {
-                cx.missing("ociVersionMin");
+                cx.missing("ociVersionMin", true);
             }
             if !o.contains_key("ociVersionMax") {
-                cx.missing("ociVersionMax");
+                cx.missing("ociVersionMax", true);
             }
             if let Some(x1) = o.get("ociVersionMin") {
                 let mark = cx.enter_key("ociVersionMin");
