@@ -497,6 +497,8 @@ pub struct Invoke<'a> {
     /// Extra fds to pass as 3, 4, ... (for --preserve-fds).
     pub extra_fds: Vec<OwnedFd>,
     pub timeout: Option<Duration>,
+    /// Run with an empty environment (as engines call kill and delete).
+    pub env_clear: bool,
 }
 
 static SPAWN_LOCK: Mutex<()> = Mutex::new(());
@@ -526,6 +528,9 @@ pub fn invoke(bin: &Path, args: &[&OsStr], opts: Invoke<'_>) -> Out {
     let out_start = out_file.metadata().map(|m| m.len()).unwrap_or(0) as usize;
     let err_start = err_file.metadata().map(|m| m.len()).unwrap_or(0) as usize;
     let mut cmd = Command::new(bin);
+    if opts.env_clear {
+        cmd.env_clear();
+    }
     cmd.args(args)
         .stdout(out_file)
         .stderr(err_file)
