@@ -1266,7 +1266,10 @@ fn report_line(scenario: &str, rt: &str, outcome: &Outcome) {
         }
         Outcome::Skipped(r) => ("SKIP", r.clone()),
     };
-    println!("[conformance] {scenario:<28} runtime={rt:<40} {res} {detail}");
+    // Written to the stderr handle directly (not eprintln!) so that libtest's output capture
+    // does not hide it: the run shows which runtime ran each scenario.
+    let line = format!("[conformance] {scenario:<28} runtime={rt:<40} {res} {detail}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
     if let Ok(mut f) = fs::OpenOptions::new()
         .create(true)
         .append(true)
