@@ -267,6 +267,30 @@ impl VisitMut for ShortPaths {
     }
 }
 
+/// typify writes `///text`; rustdoc convention is `/// text`.
+struct DocSpacing;
+
+impl VisitMut for DocSpacing {
+    fn visit_attribute_mut(&mut self, attr: &mut syn::Attribute) {
+        if !attr.path().is_ident("doc") {
+            return;
+        }
+        if let syn::Meta::NameValue(nv) = &attr.meta {
+            if let syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) = &nv.value
+            {
+                let text = s.value();
+                if !text.is_empty() && !text.starts_with(' ') {
+                    let spaced = format!(" {text}");
+                    *attr = syn::parse_quote!(#[doc = #spaced]);
+                }
+            }
+        }
+    }
+}
+
 fn doc_attrs(text: &str) -> Vec<syn::Attribute> {
     text.lines()
         .map(|l| {
@@ -331,6 +355,7 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("typify output does not parse: {e}"))?;
     ShortPaths.visit_file_mut(&mut file);
+    DocSpacing.visit_file_mut(&mut file);
     let defs: BTreeMap<&str, &Definition> = model
         .definitions
         .iter()

@@ -68,7 +68,7 @@ pub struct FreeBsd {
 pub struct FreeBsdDevice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    ///File permissions mode (in decimal, not octal)
+    /// File permissions mode (in decimal, not octal)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<u32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -517,18 +517,18 @@ pub struct LinuxCpu {
 /// Schema: `defs-linux.json#/definitions/Device`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDevice {
-    ///Type of a block or special character device
+    /// Type of a block or special character device
     #[serde(rename = "type", default)]
     pub type_: String,
     #[serde(default)]
     pub path: String,
-    ///File permissions mode (in decimal, not octal)
+    /// File permissions mode (in decimal, not octal)
     #[serde(rename = "fileMode", default, skip_serializing_if = "Option::is_none")]
     pub file_mode: Option<u32>,
-    ///major device number
+    /// major device number
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major: Option<i64>,
-    ///minor device number
+    /// minor device number
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minor: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -547,10 +547,10 @@ pub struct LinuxDeviceCgroup {
     pub allow: bool,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    ///major device number
+    /// major device number
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major: Option<i64>,
-    ///minor device number
+    /// minor device number
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minor: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -776,10 +776,10 @@ pub struct LinuxResources {
 /// Schema: `defs-linux.json#/definitions/blockIODeviceThrottle`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxThrottleDevice {
-    ///major device number
+    /// major device number
     #[serde(default)]
     pub major: i64,
-    ///minor device number
+    /// minor device number
     #[serde(default)]
     pub minor: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -792,10 +792,10 @@ pub struct LinuxThrottleDevice {
 /// Schema: `defs-linux.json#/definitions/blockIODeviceWeight`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxWeightDevice {
-    ///major device number
+    /// major device number
     #[serde(default)]
     pub major: i64,
-    ///minor device number
+    /// minor device number
     #[serde(default)]
     pub minor: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1767,7 +1767,7 @@ pub struct SolarisCappedMemory {
 /// Schema: `config-schema.json#`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Spec {
-    ///The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersion", default)]
     pub oci_version: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1780,27 +1780,27 @@ pub struct Spec {
     pub domainname: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<Mount>>,
-    ///Configures the container's root filesystem.
+    /// Configures the container's root filesystem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<Root>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<Process>,
-    ///Linux platform-specific configurations
+    /// Linux platform-specific configurations
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linux: Option<Linux>,
-    ///Solaris platform-specific configurations
+    /// Solaris platform-specific configurations
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solaris: Option<Solaris>,
-    ///Windows platform-specific configurations
+    /// Windows platform-specific configurations
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub windows: Option<Windows>,
-    ///configuration for virtual-machine-based containers
+    /// configuration for virtual-machine-based containers
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm: Option<Vm>,
-    ///z/OS platform-specific configurations
+    /// z/OS platform-specific configurations
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zos: Option<Zos>,
-    ///FreeBSD platform-specific configurations
+    /// FreeBSD platform-specific configurations
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freebsd: Option<FreeBsd>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1885,16 +1885,16 @@ pub struct User {
 /// Schema: `config-vm.json#/vm`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Vm {
-    ///hypervisor config used by VM-based containers
+    /// hypervisor config used by VM-based containers
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<VmHypervisor>,
-    ///kernel config used by VM-based containers
+    /// kernel config used by VM-based containers
     #[serde(default)]
     pub kernel: VmKernel,
-    ///root image config used by VM-based containers
+    /// root image config used by VM-based containers
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<VmImage>,
-    ///hardware configuration for the VM image
+    /// hardware configuration for the VM image
     #[serde(rename = "hwConfig", default, skip_serializing_if = "Option::is_none")]
     pub hw_config: Option<VmHwConfig>,
     /// Properties this version of the schema does not define, kept so that a

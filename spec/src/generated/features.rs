@@ -59,10 +59,10 @@ pub struct CgroupFeatures {
 /// Schema: `features-schema.json#`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Features {
-    ///The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersionMin", default)]
     pub oci_version_min: String,
-    ///The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersionMax", default)]
     pub oci_version_max: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,7 +77,7 @@ pub struct Features {
         skip_serializing_if = "Option::is_none"
     )]
     pub potentially_unsafe_config_annotations: Option<Vec<String>>,
-    ///Linux platform-specific features
+    /// Linux platform-specific features
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linux: Option<LinuxFeatures>,
     /// Properties this version of the schema does not define, kept so that a

@@ -88,10 +88,10 @@ impl ::std::convert::TryFrom<String> for ContainerStatus {
 /// Schema: `state-schema.json#`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct State {
-    ///The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The version of Open Container Initiative Runtime Specification that the document complies with
     #[serde(rename = "ociVersion", default)]
     pub oci_version: String,
-    ///the container's ID
+    /// the container's ID
     #[serde(default)]
     pub id: String,
     pub status: ContainerStatus,
