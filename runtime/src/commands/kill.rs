@@ -168,12 +168,13 @@ pub(crate) fn wait_gone(pid: i32, start_time: u64) -> bool {
     }
 }
 
-/// Parses a signal as runc does: a number (1..=64), or a name in any case with or
+/// Parses a signal as runc does: a number (0..=64), or a name in any case with or
 /// without the `SIG` prefix, including `RTMIN+n` and `RTMAX-n`.
 pub fn parse_signal(s: &str) -> Result<i32> {
     let bad = || Error::Signal(s.to_string());
     if let Ok(n) = s.parse::<i32>() {
-        return if (1..=libc::SIGRTMAX()).contains(&n) {
+        // 0 checks that the process exists, as kill(2) does.
+        return if (0..=libc::SIGRTMAX()).contains(&n) {
             Ok(n)
         } else {
             Err(bad())
@@ -263,12 +264,11 @@ mod tests {
             ("SIGRTMAX-1", libc::SIGRTMAX() - 1),
             ("RTMAX", libc::SIGRTMAX()),
             ("64", 64),
+            ("0", 0),
         ] {
             assert_eq!(parse_signal(s).unwrap(), n, "{s}");
         }
-        for bad in [
-            "", "0", "-1", "65", "FOO", "SIG", "RTMIN+99", "RTMAX+1", "TERM2",
-        ] {
+        for bad in ["", "-1", "65", "FOO", "SIG", "RTMIN+99", "RTMAX+1", "TERM2"] {
             assert!(matches!(parse_signal(bad), Err(Error::Signal(_))), "{bad}");
         }
     }
