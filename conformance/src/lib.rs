@@ -265,9 +265,20 @@ fn busybox_cache() -> &'static BusyboxCache {
     CACHE.get_or_init(|| {
         let src = busybox_source();
         let applets = list_applets(&src).unwrap_or_else(|e| panic!("{e}"));
-        let binary = work_dir().join(format!("busybox.{}", std::process::id()));
+        // One copy per busybox version (size and mtime), shared by all test processes;
+        // written under a private name and renamed into place atomically.
+        let md = fs::metadata(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+        let mtime = md
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let binary = work_dir().join(format!(
+            "busybox-{}-{}",
+            md.len(),
+            mtime.map(|d| d.as_secs()).unwrap_or(0)
+        ));
         if !binary.exists() {
-            let tmp = binary.with_extension("tmp");
+            let tmp = work_dir().join(format!("busybox.tmp.{}", std::process::id()));
             fs::copy(&src, &tmp)
                 .unwrap_or_else(|e| panic!("copy {} to {}: {e}", src.display(), tmp.display()));
             fs::rename(&tmp, &binary).unwrap_or_else(|e| panic!("rename {}: {e}", tmp.display()));
@@ -1058,7 +1069,9 @@ pub fn pid_alive(pid: i32) -> bool {
 
 impl Drop for Container<'_> {
     fn drop(&mut self) {
-        if !self.touched {
+        // Anything that may have made a container: create/run through this guard, or a
+        // scenario that invoked the runtime itself and recorded the pid.
+        if !self.touched && self.pid.is_none() {
             return;
         }
         let _ = self.ctx.cmd(&["delete", "--force", &self.id]);
