@@ -640,6 +640,10 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(rt: Runtime, scenario: &str) -> Ctx {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "the conformance scenarios create real containers and must run as root"
+        );
         become_subreaper();
         let root = tempfile::Builder::new()
             .prefix("root-")
