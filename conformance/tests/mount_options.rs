@@ -1,0 +1,228 @@
+//! Linux mount options of the config.md table, checked by behaviour or by the mount's
+//! flags in /proc/self/mountinfo inside the container.
+
+use std::fs;
+
+use serde_json::json;
+use writ_conformance::{for_each_runtime, kv_lines};
+use writ_macros::verifies;
+
+/// Per-mount-point options (per-mount field 6 plus super options) and optional fields.
+fn mountinfo_entry(text: &str, point: &str) -> Option<(Vec<String>, Vec<String>)> {
+    text.lines().rev().find_map(|l| {
+        let (pre, post) = l.split_once(" - ")?;
+        let f: Vec<&str> = pre.split(' ').collect();
+        if f.get(4) != Some(&point) {
+            return None;
+        }
+        let mut opts: Vec<String> = f
+            .get(5)
+            .unwrap_or(&"")
+            .split(',')
+            .map(str::to_owned)
+            .collect();
+        opts.extend(
+            post.split(' ')
+                .nth(2)
+                .unwrap_or("")
+                .split(',')
+                .map(str::to_owned),
+        );
+        let optional = f[6..].iter().map(|s| s.to_string()).collect();
+        Some((opts, optional))
+    })
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.noexec",
+    "config.mount_options.exec",
+    "config.mount_options.noatime",
+    "config.mount_options.strictatime",
+    "config.mount_options.nosymfollow",
+    "config.mount_options.nosuid",
+    "config.mount_options.nodev",
+    "config.mount_options.ro",
+    "config.mount_options.must"
+)]
+fn per_mount_flags() {
+    for_each_runtime("mount-options-flags", |ctx| {
+        let b = ctx.bundle();
+        let dir = b.path().join("linkdir");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("target"), "followed").unwrap();
+        std::os::unix::fs::symlink("target", dir.join("link")).unwrap();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/nx", "type": "tmpfs", "source": "tmpfs", "options": ["noexec", "size=8m"]}));
+            m.push(json!({"destination": "/mnt/ex", "type": "tmpfs", "source": "tmpfs", "options": ["exec", "size=8m"]}));
+            m.push(json!({"destination": "/mnt/na", "type": "tmpfs", "source": "tmpfs", "options": ["noatime", "nosuid", "nodev"]}));
+            m.push(json!({"destination": "/mnt/sa", "type": "tmpfs", "source": "tmpfs", "options": ["strictatime", "ro"]}));
+            m.push(json!({"destination": "/mnt/ns", "source": dir, "options": ["bind", "nosymfollow"]}));
+        });
+        b.set_sh(
+            "cp /bin/busybox /mnt/nx/true; cp /bin/busybox /mnt/ex/true; \
+             if /mnt/nx/true 2>/dev/null; then echo nx=ran; else echo nx=denied; fi; \
+             if /mnt/ex/true; then echo ex=ran; else echo ex=denied; fi; \
+             echo nofollow=$(cat /mnt/ns/link 2>/dev/null || echo refused); \
+             echo direct=$(cat /mnt/ns/target); cat /proc/self/mountinfo",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("nx").map(String::as_str),
+            Some("denied"),
+            "noexec: {out}"
+        );
+        assert_eq!(kv.get("ex").map(String::as_str), Some("ran"), "exec: {out}");
+        assert_eq!(
+            kv.get("nofollow").map(String::as_str),
+            Some("refused"),
+            "nosymfollow: {out}"
+        );
+        assert_eq!(
+            kv.get("direct").map(String::as_str),
+            Some("followed"),
+            "{out}"
+        );
+        let has = |point: &str, opt: &str| {
+            let (opts, _) =
+                mountinfo_entry(&out.stdout, point).unwrap_or_else(|| panic!("{point} in {out}"));
+            assert!(opts.iter().any(|o| o == opt), "{point} has {opt}: {opts:?}");
+        };
+        has("/mnt/nx", "noexec");
+        has("/mnt/na", "noatime");
+        has("/mnt/na", "nosuid");
+        has("/mnt/na", "nodev");
+        has("/mnt/sa", "ro");
+        has("/mnt/ns", "nosymfollow");
+        let (sa, _) = mountinfo_entry(&out.stdout, "/mnt/sa").unwrap();
+        assert!(
+            !sa.iter().any(|o| o == "relatime" || o == "noatime"),
+            "strictatime: {sa:?}"
+        );
+    });
+}
+
+/// A host directory with a tmpfs mounted below it (unmounted by the bundle's guard).
+fn dir_with_submount(b: &writ_conformance::Bundle) -> std::path::PathBuf {
+    use nix::mount::{mount, MsFlags};
+    let top = b.path().join("tree");
+    fs::create_dir_all(top.join("sub")).unwrap();
+    fs::write(top.join("top-file"), "top").unwrap();
+    mount(
+        Some("tmpfs"),
+        &top.join("sub"),
+        Some("tmpfs"),
+        MsFlags::empty(),
+        Some("size=1m"),
+    )
+    .unwrap();
+    fs::write(top.join("sub/sub-file"), "sub").unwrap();
+    top
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.rbind",
+    "config.mount_options.rro",
+    "config.mount_options.bind"
+)]
+fn recursive_bind_and_rro() {
+    for_each_runtime("mount-options-rro", |ctx| {
+        let b = ctx.bundle();
+        let tree = dir_with_submount(&b);
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/r", "source": tree, "options": ["rbind", "rro"]}));
+            m.push(json!({"destination": "/mnt/b", "source": tree, "options": ["bind"]}));
+        });
+        b.set_sh(
+            "echo sub=$(cat /mnt/r/sub/sub-file); echo plain-sub=$(ls /mnt/b/sub | wc -l); \
+             if touch /mnt/r/x 2>/dev/null; then echo top-w=ok; else echo top-w=denied; fi; \
+             if touch /mnt/r/sub/x 2>/dev/null; then echo sub-w=ok; else echo sub-w=denied; fi",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("sub").map(String::as_str),
+            Some("sub"),
+            "rbind brings the submount: {out}"
+        );
+        assert_eq!(
+            kv.get("plain-sub").map(String::as_str),
+            Some("0"),
+            "bind alone does not: {out}"
+        );
+        assert_eq!(
+            kv.get("top-w").map(String::as_str),
+            Some("denied"),
+            "rro top: {out}"
+        );
+        assert_eq!(
+            kv.get("sub-w").map(String::as_str),
+            Some("denied"),
+            "rro applies to submounts: {out}"
+        );
+    });
+}
+
+#[test]
+#[verifies("config.mount_options.tmpcopyup")]
+fn tmpcopyup_seeds_the_tmpfs() {
+    for_each_runtime("mount-options-tmpcopyup", |ctx| {
+        let b = ctx.bundle();
+        fs::create_dir_all(b.rootfs().join("seed/dir")).unwrap();
+        fs::write(b.rootfs().join("seed/dir/file"), "seeded").unwrap();
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "/seed", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=4m"]}),
+            );
+        });
+        b.set_sh("echo file=$(cat /seed/dir/file); echo new > /seed/new; grep ' /seed ' /proc/self/mounts");
+        let out = ctx.run(&b);
+        out.ok();
+        assert_eq!(
+            kv_lines(&out.stdout).get("file").map(String::as_str),
+            Some("seeded"),
+            "{out}"
+        );
+        assert!(
+            out.stdout.contains("tmpfs /seed tmpfs"),
+            "a tmpfs at /seed: {out}"
+        );
+        assert!(
+            !b.rootfs().join("seed/new").exists(),
+            "writes go to the tmpfs, not the image"
+        );
+    });
+}
+
+#[test]
+#[verifies("config.mount_options.shared", "config.mount_options.private")]
+fn propagation_flags() {
+    for_each_runtime("mount-options-propagation", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/sh", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]}));
+            m.push(json!({"destination": "/mnt/pr", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}));
+        });
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        let (_, sh) = mountinfo_entry(&out.stdout, "/mnt/sh").unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            sh.iter().any(|f| f.starts_with("shared:")),
+            "shared: {sh:?}"
+        );
+        let (_, pr) = mountinfo_entry(&out.stdout, "/mnt/pr").unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            !pr.iter()
+                .any(|f| f.starts_with("shared:") || f.starts_with("master:")),
+            "private: {pr:?}"
+        );
+    });
+}
