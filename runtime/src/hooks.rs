@@ -7,8 +7,9 @@
 //!
 //! Everything is done in this thread with `poll` on the hook's stdin, its output and a
 //! pidfd: no threads (hooks also run in the container's init before exec). A hook that
-//! never reads its stdin is fine: writ ignores SIGPIPE (the Rust runtime does, and
-//! `main` makes sure), a broken pipe just ends the write.
+//! never reads its stdin is fine: SIGPIPE is ignored while a hook runs (the Rust runtime
+//! ignores it anyway, but the container's init resets signals before its hooks), so a
+//! broken pipe just ends the write. The hook itself starts with the default disposition.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -18,6 +19,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use rustix::fs::OFlags;
 
 use crate::plan::HookPlan;
@@ -94,8 +96,32 @@ fn output_text(buf: &[u8]) -> String {
     String::from_utf8_lossy(buf).into_owned()
 }
 
+/// Ignores SIGPIPE until dropped, then restores the previous disposition.
+struct IgnoreSigpipe {
+    old: Option<SigAction>,
+}
+
+impl IgnoreSigpipe {
+    fn new() -> Self {
+        let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+        // SAFETY: installs SIG_IGN, no handler code runs; writ is single-threaded here.
+        let old = unsafe { sigaction(Signal::SIGPIPE, &ignore) }.ok();
+        IgnoreSigpipe { old }
+    }
+}
+
+impl Drop for IgnoreSigpipe {
+    fn drop(&mut self) {
+        if let Some(old) = &self.old {
+            // SAFETY: puts back the disposition that was in place before `new`.
+            let _ = unsafe { sigaction(Signal::SIGPIPE, old) };
+        }
+    }
+}
+
 /// Runs one hook and waits for it (at most its timeout).
 pub fn run_hook(hook: &HookPlan, state_json: &[u8]) -> Result<(), HookError> {
+    let _sigpipe = IgnoreSigpipe::new();
     let path = hook.path.clone();
     let io_err = |what: &'static str| {
         let path = path.clone();
@@ -406,6 +432,33 @@ mod tests {
         run_hook(&hook(&s, &[], &[], Some(5)), &big).unwrap();
         let s2 = script(d.path(), "deaf2", "sleep 0.2");
         run_hook(&hook(&s2, &[], &[], Some(5)), &big).unwrap();
+    }
+
+    #[test]
+    fn hook_closing_stdin_at_once_is_harmless_even_with_default_sigpipe() {
+        let d = tempfile::tempdir().unwrap();
+        let s = script(d.path(), "quick", "exit 0");
+        let big = vec![b'x'; 1 << 20];
+        // Run in a child process with SIGPIPE at its default, as in the container's init.
+        // SAFETY: fork in a test; the child only calls run_hook and _exit.
+        match unsafe { nix::unistd::fork() }.unwrap() {
+            nix::unistd::ForkResult::Child => {
+                // SAFETY: restoring the default disposition.
+                unsafe {
+                    libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                }
+                let mut ok = true;
+                for _ in 0..20 {
+                    ok &= run_hook(&hook(&s, &[], &[], Some(5)), &big).is_ok();
+                }
+                // SAFETY: leaving the forked child without running the parent's atexit.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+            }
+            nix::unistd::ForkResult::Parent { child } => {
+                let st = nix::sys::wait::waitpid(child, None).unwrap();
+                assert_eq!(st, nix::sys::wait::WaitStatus::Exited(child, 0));
+            }
+        }
     }
 
     #[test]
