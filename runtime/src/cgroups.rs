@@ -605,9 +605,9 @@ fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
         match std::fs::remove_dir(dir) {
             Ok(()) => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 50 => {
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 1000 => {
                 tries += 1;
-                std::thread::sleep(std::time::Duration::from_millis(10));
+                std::thread::sleep(std::time::Duration::from_micros(500));
             }
             Err(e) => return Err(io_err("removing cgroup", dir, &e)),
         }

@@ -283,6 +283,8 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
                 no_new_keyring: req.no_new_keyring,
                 cgroups: view,
                 idmapped,
+                cgroup_joined: std::cell::Cell::new(false),
+                cgroupns_done: std::cell::Cell::new(false),
             })
         }
         sys::Forked::Parent(pid) => pid,
@@ -294,9 +296,6 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     drop(fifo);
     cleanup.pid = Some(pid);
 
-    if let Some(cg) = &cleanup.cgroup {
-        cg.add(pid)?;
-    }
     if new_userns && !staged {
         namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)
             .map_err(setup_err)?;
@@ -310,6 +309,12 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         })
     };
     send(&Msg::Go)?;
+    // Joining v1 hierarchies can take milliseconds (an RCU grace period): the child sets
+    // up its mounts meanwhile and waits for `Cgroup` before anything that depends on it.
+    if let Some(cg) = &cleanup.cgroup {
+        cg.add(pid)?;
+    }
+    send(&Msg::Cgroup)?;
     loop {
         let msg = chan.recv().map_err(|e| {
             setup_err(format!(
@@ -427,6 +432,38 @@ pub fn release(state_dir: &Path) -> Result<(), ContainerError> {
         return Err(setup_err(
             "the container process exited before it was started",
         ));
+    }
+    // The process keeps the fifo open until it execs the user program (close-on-exec);
+    // what it writes before EOF is why it failed (e.g. a startContainer hook).
+    let mut failure = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match nix::poll::poll(&mut pfd, nix::poll::PollTimeout::NONE) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => {
+                return Err(setup_err(format!(
+                    "waiting on {}: {}",
+                    path.display(),
+                    errno_text(e)
+                )))
+            }
+            Ok(_) => {}
+        }
+        match rustix::io::read(&fd, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => failure.extend_from_slice(&buf[..n]),
+            Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => {
+                return Err(setup_err(format!(
+                    "reading {}: {}",
+                    path.display(),
+                    errno_text(Errno::from_raw(e.raw_os_error()))
+                )))
+            }
+        }
+    }
+    if !failure.is_empty() {
+        return Err(setup_err(String::from_utf8_lossy(&failure).into_owned()));
     }
     Ok(())
 }

@@ -35,6 +35,9 @@ pub struct InitArgs<'a> {
     pub no_new_keyring: bool,
     pub cgroups: CgroupView,
     pub idmapped: Vec<(usize, OwnedFd)>,
+    /// Set once create reports the child is in the container's cgroup.
+    pub cgroup_joined: std::cell::Cell<bool>,
+    pub cgroupns_done: std::cell::Cell<bool>,
 }
 
 /// Entry point of the child; never returns.
@@ -50,13 +53,46 @@ pub fn run(mut a: InitArgs) -> ! {
 
 enum Never {}
 
-fn expect_go(chan: &Channel) -> Result<(), String> {
-    match chan.recv() {
-        Ok(Some(Msg::Go)) => Ok(()),
-        Ok(Some(Msg::Error(e))) => Err(e),
-        Ok(other) => Err(format!("init: unexpected message from create: {other:?}")),
-        Err(e) => Err(format!("init: reading from create: {}", errno_text(e))),
+/// The next message from create other than `Cgroup`, which is only noted.
+fn recv(a: &InitArgs) -> Result<Msg, String> {
+    loop {
+        match a.chan.recv() {
+            Ok(Some(Msg::Cgroup)) => a.cgroup_joined.set(true),
+            Ok(Some(Msg::Error(e))) => return Err(e),
+            Ok(Some(m)) => return Ok(m),
+            Ok(None) => return Err("init: create went away".into()),
+            Err(e) => return Err(format!("init: reading from create: {}", errno_text(e))),
+        }
     }
+}
+
+fn expect_go(a: &InitArgs) -> Result<(), String> {
+    match recv(a)? {
+        Msg::Go => Ok(()),
+        other => Err(format!("init: unexpected message from create: {other:?}")),
+    }
+}
+
+/// Waits until create has put this process in the container's cgroup, then creates the
+/// cgroup namespace (whose root is the cgroup at that moment).
+fn ensure_cgroup(a: &InitArgs) -> Result<(), String> {
+    while !a.cgroup_joined.get() {
+        match a.chan.recv() {
+            Ok(Some(Msg::Cgroup)) => a.cgroup_joined.set(true),
+            Ok(Some(Msg::Error(e))) => return Err(e),
+            Ok(other) => return Err(format!("init: unexpected message from create: {other:?}")),
+            Err(e) => return Err(format!("init: reading from create: {}", errno_text(e))),
+        }
+    }
+    let new_cgroupns = a
+        .plan
+        .namespace(NamespaceKind::Cgroup)
+        .is_some_and(|n| n.path.is_none());
+    if new_cgroupns && !a.cgroupns_done.get() {
+        crate::namespaces::unshare(NamespaceKind::Cgroup.clone_flag())?;
+        a.cgroupns_done.set(true);
+    }
+    Ok(())
 }
 
 fn reset_signals() {
@@ -97,17 +133,9 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     // If create dies, so do we (reset before create is allowed to exit).
     let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
     reset_signals();
-    expect_go(&a.chan)?;
+    expect_go(a)?;
 
     namespaces_phase(a)?;
-
-    if plan
-        .namespace(NamespaceKind::Cgroup)
-        .is_some_and(|n| n.path.is_none())
-    {
-        // After create put us in the container's cgroup: that becomes the namespace root.
-        crate::namespaces::unshare(NamespaceKind::Cgroup.clone_flag())?;
-    }
     if !a.no_new_keyring {
         // A fresh session keyring, like runc; kernels or namespaces without keyrings are fine.
         // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
@@ -152,15 +180,13 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
         a.chan
             .send(&Msg::Hooks)
             .map_err(|e| format!("init: {}", errno_text(e)))?;
-        match a.chan.recv() {
-            Ok(Some(Msg::States(creating, created))) => {
+        match recv(a)? {
+            Msg::States(creating, created) => {
                 crate::hooks::run_hooks(&hooks.create_container, &creating)
                     .map_err(|e| format!("createContainer {e}"))?;
                 created_state = created;
             }
-            Ok(Some(Msg::Error(e))) => return Err(e),
-            Ok(other) => return Err(format!("init: unexpected message from create: {other:?}")),
-            Err(e) => return Err(format!("init: reading from create: {}", errno_text(e))),
+            other => return Err(format!("init: unexpected message from create: {other:?}")),
         }
     }
 
@@ -250,7 +276,12 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
             errno_text(Errno::from_raw(e.raw_os_error()))
         ));
     }
-    drop(fifo);
+    // The fifo stays open (close-on-exec) until the exec: `start` (container::release)
+    // reads until EOF, so it sees a failure from here on as the text written to it.
+    let fail = |m: String| -> ! {
+        let _ = rustix::io::write(&fifo, m.as_bytes());
+        fail(m)
+    };
     if !hooks.start_container.is_empty() {
         if let Err(e) = crate::hooks::run_hooks(&hooks.start_container, &created_state) {
             fail(format!("startContainer {e}"));
@@ -280,7 +311,7 @@ fn namespaces_phase(a: &mut InitArgs) -> Result<(), String> {
         a.chan
             .send(&Msg::NeedMaps(0))
             .map_err(|e| format!("init: {}", errno_text(e)))?;
-        expect_go(&a.chan)?;
+        expect_go(a)?;
     }
     if a.new_userns {
         // Become root of the new user namespace (mapped by now).
@@ -290,6 +321,8 @@ fn namespaces_phase(a: &mut InitArgs) -> Result<(), String> {
             .map_err(|e| format!("setting uid 0 in the user namespace: {}", errno_text(e)))?;
     }
     if a.unshare & libc::CLONE_NEWPID as u64 != 0 {
+        // The forked process must be born inside the cgroup.
+        ensure_cgroup(a)?;
         match sys::fork_with_flags(libc::CLONE_PARENT as u64)
             .map_err(|e| format!("forking the container process: {}", errno_text(e)))?
         {
@@ -393,8 +426,12 @@ fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
         idmapped: &a.idmapped,
     };
     for (i, m) in plan.mounts.iter().enumerate() {
+        if m.is_cgroup() {
+            ensure_cgroup(a)?;
+        }
         crate::mounts::mount_one(&root, m, i, &ctx)?;
     }
+    ensure_cgroup(a)?;
     let bind_devices = a.new_userns || plan.namespace(NamespaceKind::User).is_some();
     for d in crate::devices::with_defaults(&plan.devices) {
         crate::devices::create_device(&root, &d, bind_devices)?;

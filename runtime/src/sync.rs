@@ -15,6 +15,8 @@ const MAX_MSG: usize = 256 * 1024;
 pub enum Msg {
     /// parent → child: go on (cgroup joined, id maps written, hooks run).
     Go,
+    /// parent → child: the child is in the container's cgroup now.
+    Cgroup,
     /// child → parent: write uid/gid maps for this pid (host pid), then answer `Go`.
     NeedMaps(i32),
     /// child → parent: the container process is now this host pid (after a second fork).
@@ -34,6 +36,7 @@ impl Msg {
         let mut v = Vec::new();
         match self {
             Msg::Go => v.push(b'G'),
+            Msg::Cgroup => v.push(b'C'),
             Msg::NeedMaps(p) => {
                 v.push(b'M');
                 v.extend_from_slice(&p.to_le_bytes());
@@ -64,6 +67,7 @@ impl Msg {
             |r: &[u8]| -> Option<i32> { Some(i32::from_le_bytes(r.get(..4)?.try_into().ok()?)) };
         Some(match tag {
             b'G' => Msg::Go,
+            b'C' => Msg::Cgroup,
             b'M' => Msg::NeedMaps(int(rest)?),
             b'P' => Msg::Pid(int(rest)?),
             b'H' => Msg::Hooks,
@@ -135,6 +139,7 @@ mod tests {
         let (a, b) = pair().unwrap();
         let msgs = [
             Msg::Go,
+            Msg::Cgroup,
             Msg::NeedMaps(42),
             Msg::Pid(-7),
             Msg::Hooks,
