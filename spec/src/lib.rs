@@ -3,9 +3,12 @@
 //! `writ-codegen`, plus the requirement table.
 //!
 //! Parsing ([`parse_config`]) only fails on what the Rust types cannot hold (wrong JSON types,
-//! missing required members, unknown enum values); rules such as ranges and patterns are
-//! reported by validation ([`Spec::validate`], [`validate_config_value`]) so that configs real
-//! runtimes accept (podman's device `fileMode` with file-type bits) still parse.
+//! unknown enum values, absent members without a zero value such as a namespace's `type`);
+//! like runc, an absent `allow` or `soft` parses as `false`/`0`. Everything else (ranges,
+//! patterns, required members) is reported by validation ([`Spec::validate`],
+//! [`validate_config_value`]), so configs real runtimes accept (podman's device `fileMode`
+//! with file-type bits) still parse. Unknown members are kept in each struct's `extra` map
+//! and written back.
 
 #[rustfmt::skip]
 #[allow(missing_docs)]
