@@ -619,6 +619,11 @@ mod tests {
     use super::*;
 
     #[test]
+    #[writ_macros::verifies(
+        "config_linux.cgroups_path.default",
+        "config_linux.cgroups_path.absolute",
+        "config_linux.cgroups_path.invalid.error"
+    )]
     fn default_and_configured_paths() {
         assert_eq!(relative_path(None, "abc", false).unwrap(), "/writ/abc");
         assert_eq!(

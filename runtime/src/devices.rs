@@ -175,6 +175,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[writ_macros::verifies("config_linux.default_devices.supply")]
     fn config_devices_override_defaults() {
         let custom = DevicePlan {
             path: "/dev/null".into(),

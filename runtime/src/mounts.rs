@@ -895,6 +895,14 @@ mod tests {
     }
 
     #[test]
+    #[writ_macros::verifies(
+        "config.mount_options.unknown_as_data",
+        "config.mount_options.nosuid",
+        "config.mount_options.noexec",
+        "config.mount_options.ro",
+        "config.mount_options.rw",
+        "config.mount_options.rslave"
+    )]
     fn flags_data_and_propagation_are_separated() {
         let p = parse_options(&opts(&[
             "nosuid",
@@ -914,6 +922,13 @@ mod tests {
     }
 
     #[test]
+    #[writ_macros::verifies(
+        "config.mount_options.rro",
+        "config.mount_options.rrw",
+        "config.mount_options.rnosuid",
+        "config.mount_options.rnoatime",
+        "config.mount_options.rbind"
+    )]
     fn recursive_options_become_mount_attrs() {
         let p = parse_options(&opts(&["rbind", "rro", "rnosuid", "rnoatime"]));
         assert!(p.bind && p.recursive_bind);
@@ -936,6 +951,10 @@ mod tests {
     }
 
     #[test]
+    #[writ_macros::verifies(
+        "config.mounts.destination.relative_to_root",
+        "config.mounts.destination.relative_allowed"
+    )]
     fn bind_sources_are_anchored_at_the_bundle() {
         let m = plan_mount(
             "/data",

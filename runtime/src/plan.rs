@@ -891,3 +891,235 @@ mod tests {
         assert_eq!(id_map_text(&m), "0 1000 1\n1 100000 65536\n");
     }
 }
+
+#[cfg(test)]
+mod build_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bundle() -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("rootfs")).unwrap();
+        d
+    }
+
+    fn base() -> serde_json::Value {
+        json!({
+            "ociVersion": "1.3.0",
+            "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "args": ["sh"], "user": {"uid": 0, "gid": 0}},
+            "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]}
+        })
+    }
+
+    fn build_json(v: serde_json::Value, b: &std::path::Path) -> Result<ContainerPlan, PlanError> {
+        let spec: writ_spec::Spec = serde_json::from_value(v).unwrap();
+        build(&spec, b)
+    }
+
+    fn err_of(v: serde_json::Value, b: &std::path::Path) -> String {
+        build_json(v, b).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn minimal_config_builds() {
+        let b = bundle();
+        let p = build_json(base(), b.path()).unwrap();
+        assert_eq!(p.rootfs, b.path().join("rootfs"));
+        assert_eq!(p.process.args, vec!["sh"]);
+        assert!(p
+            .namespace(NamespaceKind::Pid)
+            .is_some_and(|n| n.path.is_none()));
+        assert!(p.namespace(NamespaceKind::Network).is_none());
+        assert!(!p.terminal);
+    }
+
+    #[test]
+    #[writ_macros::verifies("config_linux.devices.major_minor.required")]
+    fn podman_device_file_mode_with_type_bits_is_accepted() {
+        let b = bundle();
+        let mut v = base();
+        v["linux"]["devices"] = json!([{"type": "c", "path": "/dev/fuse", "major": 10, "minor": 229, "fileMode": 8630}]);
+        let p = build_json(v, b.path()).unwrap();
+        assert_eq!(p.devices[0].mode, 0o666);
+        assert_eq!(p.devices[0].kind, libc::S_IFCHR);
+        let mut v = base();
+        v["linux"]["devices"] = json!([{"type": "c", "path": "/dev/x"}]);
+        assert!(err_of(v, b.path()).contains("/linux/devices/0/major"));
+    }
+
+    #[test]
+    #[writ_macros::verifies(
+        "config.process.cwd.absolute",
+        "config.process.args.non_empty",
+        "config.process.rlimits.duplicate",
+        "config.process.rlimits.type.unknown",
+        "config_linux.namespaces.duplicate_type",
+        "config_linux.masked_paths.absolute",
+        "config_linux.readonly_paths.absolute",
+        "config.hooks.prestart.path.absolute",
+        "config.mount_options.idmap.no_userns_error",
+        "config.process.io_priority.priority.required"
+    )]
+    fn bad_input_is_rejected_with_its_pointer() {
+        let b = bundle();
+        let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+            (
+                Box::new(|v| v["process"]["args"] = json!([])),
+                "/process/args",
+            ),
+            (
+                Box::new(|v| v["process"]["cwd"] = json!("rel")),
+                "/process/cwd",
+            ),
+            (
+                Box::new(|v| v["root"]["path"] = json!("missing")),
+                "/root/path",
+            ),
+            (Box::new(|v| v["hostname"] = json!("h")), "/hostname"),
+            (
+                Box::new(|v| {
+                    v["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "mount"}])
+                }),
+                "/linux/namespaces/1/type",
+            ),
+            (
+                Box::new(|v| v["linux"]["namespaces"] = json!([{"type": "pid"}])),
+                "/linux/namespaces",
+            ),
+            (
+                Box::new(|v| {
+                    v["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "user"}])
+                }),
+                "/linux/uidMappings",
+            ),
+            (
+                Box::new(|v| {
+                    v["process"]["rlimits"] = json!([
+                        {"type": "RLIMIT_NOFILE", "soft": 1, "hard": 2},
+                        {"type": "RLIMIT_NOFILE", "soft": 1, "hard": 2}
+                    ])
+                }),
+                "/process/rlimits/1/type",
+            ),
+            (
+                Box::new(|v| {
+                    v["process"]["rlimits"] = json!([{"type": "RLIMIT_NOPE", "soft": 1, "hard": 2}])
+                }),
+                "/process/rlimits/0/type",
+            ),
+            (
+                Box::new(|v| {
+                    v["process"]["rlimits"] = json!([{"type": "RLIMIT_CORE", "soft": 3, "hard": 2}])
+                }),
+                "/process/rlimits/0",
+            ),
+            (
+                Box::new(|v| v["linux"]["maskedPaths"] = json!(["proc/kcore"])),
+                "/linux/maskedPaths/0",
+            ),
+            (
+                Box::new(|v| v["linux"]["readonlyPaths"] = json!(["x"])),
+                "/linux/readonlyPaths/0",
+            ),
+            (
+                Box::new(|v| v["linux"]["sysctl"] = json!({"../x": "1"})),
+                "/linux/sysctl/../x",
+            ),
+            (
+                Box::new(|v| {
+                    v["process"]["ioPriority"] = json!({"class": "IOPRIO_CLASS_BE", "priority": 9})
+                }),
+                "/process/ioPriority/priority",
+            ),
+            (
+                Box::new(|v| v["process"]["execCPUAffinity"] = json!({"initial": "3-1"})),
+                "/process/execCPUAffinity/initial",
+            ),
+            (
+                Box::new(|v| v["hooks"] = json!({"prestart": [{"path": "rel"}]})),
+                "/hooks/prestart/0/path",
+            ),
+            (
+                Box::new(|v| v["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 1}})),
+                "/linux/timeOffsets",
+            ),
+            (
+                Box::new(|v| {
+                    v["mounts"] =
+                        json!([{"destination": "/x", "source": "/y", "options": ["bind", "idmap"]}])
+                }),
+                "/mounts/0",
+            ),
+        ];
+        for (edit, ptr) in cases {
+            let mut v = base();
+            edit(&mut v);
+            let e = err_of(v.clone(), b.path());
+            assert!(
+                e.starts_with(ptr),
+                "expected an error at {ptr}, got {e:?} for {v}"
+            );
+        }
+    }
+
+    #[test]
+    #[writ_macros::verifies(
+        "config.process.capabilities.unknown_warn",
+        "config.process.capabilities.ungrantable_ok"
+    )]
+    fn unknown_capabilities_are_warnings() {
+        let b = bundle();
+        let mut v = base();
+        v["process"]["capabilities"] = json!({
+            "bounding": ["CAP_CHOWN", "CAP_NOT_A_CAP"],
+            "effective": ["CAP_CHOWN"],
+            "permitted": ["CAP_CHOWN", "CAP_KILL"]
+        });
+        let p = build_json(v, b.path()).unwrap();
+        let caps = p.process.capabilities.unwrap();
+        assert_eq!(caps.bounding, 1);
+        assert_eq!(caps.permitted, 1 | (1 << 5));
+        assert_eq!(caps.inheritable, 0);
+        assert_eq!(p.warnings.len(), 1);
+        assert!(p.warnings[0].contains("CAP_NOT_A_CAP"));
+    }
+
+    #[test]
+    fn namespaces_hooks_and_resources_are_planned() {
+        let b = bundle();
+        let mut v = base();
+        v["hostname"] = json!("box");
+        v["linux"]["namespaces"] = json!([
+            {"type": "mount"}, {"type": "uts"}, {"type": "network", "path": "/run/netns/x"},
+            {"type": "user"}, {"type": "time"}
+        ]);
+        v["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 1000, "size": 10}]);
+        v["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 1000, "size": 10}]);
+        v["linux"]["timeOffsets"] = json!({"boottime": {"secs": 5, "nanosecs": 7}});
+        v["linux"]["rootfsPropagation"] = json!("slave");
+        v["linux"]["cgroupsPath"] = json!("/a/b");
+        v["linux"]["resources"] =
+            json!({"memory": {"limit": 1000}, "pids": {"limit": 0}, "cpu": {"shares": 2}});
+        v["hooks"] =
+            json!({"createRuntime": [{"path": "/bin/true", "args": ["true"], "timeout": 3}]});
+        v["annotations"] = json!({"k": "v"});
+        v["process"]["terminal"] = json!(true);
+        let p = build_json(v, b.path()).unwrap();
+        assert_eq!(p.hostname.as_deref(), Some("box"));
+        assert_eq!(
+            p.namespace(NamespaceKind::Network).unwrap().path.as_deref(),
+            Some(std::path::Path::new("/run/netns/x"))
+        );
+        assert_eq!(p.uid_mappings[0].host_id, 1000);
+        assert_eq!(p.time_offsets[0].clock, "boottime");
+        assert_eq!(p.time_offsets[0].nanosecs, 7);
+        assert_eq!(p.rootfs_propagation, Some(libc::MS_SLAVE | libc::MS_REC));
+        assert_eq!(p.cgroups_path.as_deref(), Some("/a/b"));
+        assert_eq!(p.resources.memory_limit, Some(1000));
+        assert_eq!(p.resources.pids_limit, Some(0));
+        assert_eq!(p.hooks.create_runtime[0].timeout, Some(3));
+        assert_eq!(p.annotations.get("k").map(String::as_str), Some("v"));
+        assert!(p.terminal);
+    }
+}
