@@ -106,7 +106,9 @@ fn pidfd_send_signal(pidfd: &impl AsFd, sig: i32) -> std::result::Result<(), nix
 /// Signals every process of the container's cgroup (best effort: processes may exit
 /// meanwhile).
 fn signal_all(handle: &Locked, sig: i32) {
-    let Some(cg) = cgroup_of(handle) else { return };
+    let Some(cg) = cgroup_of(&handle.state) else {
+        return;
+    };
     match cg.pids() {
         Ok(pids) => {
             for pid in pids {
@@ -118,12 +120,12 @@ fn signal_all(handle: &Locked, sig: i32) {
 }
 
 /// The container's cgroup as recorded at create.
-pub(crate) fn cgroup_of(handle: &Locked) -> Option<crate::cgroups::Cgroup> {
-    let v = handle.state.cgroup.clone()?;
+pub(crate) fn cgroup_of(state: &crate::state::ContainerState) -> Option<crate::cgroups::Cgroup> {
+    let v = state.cgroup.clone()?;
     match serde_json::from_value(v) {
         Ok(cg) => Some(cg),
         Err(e) => {
-            crate::logging::warn(&format!("recorded cgroup of {:?}: {e}", handle.state.id));
+            crate::logging::warn(&format!("recorded cgroup of {:?}: {e}", state.id));
             None
         }
     }

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod features;
 pub mod kill;
 pub mod list;
+pub mod ps;
 pub mod run;
 pub mod spec;
 pub mod start;
