@@ -47,8 +47,14 @@ pub struct GlobalOpts {
 }
 
 impl GlobalOpts {
-    /// The state store under `--root`.
+    /// The state store under `--root` (made absolute: the container side uses the
+    /// state directory's path from other working directories).
     pub fn store(&self) -> crate::state::Store {
+        if self.root.is_relative() {
+            if let Ok(cwd) = std::env::current_dir() {
+                return crate::state::Store::new(&cwd.join(&self.root));
+            }
+        }
         crate::state::Store::new(&self.root)
     }
 }
