@@ -263,14 +263,20 @@ fn failing_hook_bundle(ctx: &writ_conformance::Ctx, kind: &str, hook: Value) -> 
 fn failing_create_hooks_fail_create() {
     for_each_runtime("hooks-failure-create", |ctx| {
         for kind in ["prestart", "createRuntime", "createContainer"] {
-            let b = failing_hook_bundle(
-                ctx,
-                kind,
-                json!({"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}),
-            );
+            let b = ctx.bundle();
+            let marker = b.path().join("hook-ran");
+            let script = format!("echo ran > {}; exit 3", marker.display());
+            b.set_sh("echo user-process-ran");
+            b.edit(|c| {
+                c["hooks"] = json!({ kind: [{"path": "/bin/sh", "args": ["sh", "-c", script]}] })
+            });
             let mut c = ctx.container(&b);
             let out = c.create();
             out.fails();
+            assert!(
+                marker.exists(),
+                "the {kind} hook ran before create failed: {out}"
+            );
             // No container is left behind.
             c.state_out().fails();
             assert!(!c.stdout().contains("user-process-ran"), "{kind}: {out}");
@@ -337,16 +343,18 @@ fn failing_start_hooks_fail_start() {
 #[verifies("config.hooks.create_runtime.timeout.positive")]
 fn hook_timeout() {
     for_each_runtime("hooks-timeout", |ctx| {
-        let b = failing_hook_bundle(
-            ctx,
-            "createRuntime",
-            json!({"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 20"], "timeout": 1}),
-        );
+        let b = ctx.bundle();
+        let marker = b.path().join("hook-started");
+        let script = format!("echo started > {}; exec sleep 20", marker.display());
+        b.edit(|c| {
+            c["hooks"] = json!({"createRuntime": [{"path": "/bin/sh", "args": ["sh", "-c", script], "timeout": 1}]})
+        });
         let mut c = ctx.container(&b);
         let t0 = Instant::now();
         let out = c.create();
         let took = t0.elapsed();
         out.fails();
+        assert!(marker.exists(), "the hook ran: {out}");
         assert!(
             took < Duration::from_secs(8),
             "create waited {took:?} for a hook with a 1 s timeout"
@@ -356,6 +364,7 @@ fn hook_timeout() {
 }
 
 #[test]
+#[verifies("config.hooks.state_stdin")]
 fn hook_not_reading_stdin() {
     for_each_runtime("hooks-no-stdin", |ctx| {
         let b = ctx.bundle();

@@ -208,6 +208,11 @@ fn run_returns_exit_status_and_output() {
 fn error_missing_id() {
     for_each_runtime("error-missing-id", |ctx| {
         let b = ctx.bundle();
+        b.set_args(&["true"]);
+        // Control: the runtime works with an id.
+        let mut control = ctx.container(&b);
+        control.create().ok();
+        control.state_out().ok();
         let bundle = b.path().to_str().unwrap();
         ctx.cmd(&["create", "--bundle", bundle]).fails();
         ctx.cmd(&["start"]).fails();
@@ -221,6 +226,12 @@ fn error_missing_id() {
 #[verifies("runtime.state_op.unknown_id")]
 fn error_unknown_id() {
     for_each_runtime("error-unknown-id", |ctx| {
+        // Control: a known id answers.
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let mut control = ctx.container(&b);
+        control.create().ok();
+        control.state_out().ok();
         let id = writ_conformance::unique_id("unknown");
         ctx.cmd(&["state", &id]).fails();
         ctx.cmd(&["start", &id]).fails();
@@ -502,6 +513,10 @@ fn config_changes_after_create_have_no_effect() {
 )]
 fn broken_bundles_fail_create() {
     for_each_runtime("broken-bundle", |ctx| {
+        // Control: an intact bundle creates.
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        ctx.container(&b).create().ok();
         // No config.json.
         let b = ctx.bundle();
         fs::remove_file(b.path().join("config.json")).unwrap();
@@ -549,9 +564,17 @@ fn start_without_process_fails() {
             // Created without a process: start must refuse.
             c.start().fails();
         } else {
-            // Refusing at create is allowed too; then nothing may be left.
+            // Refusing at create is allowed too; then the error says why and nothing is left.
             created.fails();
+            assert!(
+                created.stderr.to_lowercase().contains("process"),
+                "the error names the missing process: {created}"
+            );
             c.state_out().fails();
         }
+        // Control: the same bundle with a process runs.
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        ctx.run(&b).ok();
     });
 }

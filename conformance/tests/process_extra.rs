@@ -172,6 +172,9 @@ fn apparmor_profile_without_apparmor_fails() {
             return;
         }
         let b = ctx.bundle();
+        b.set_args(&["true"]);
+        ctx.run(&b).ok(); // control: fine without the profile
+        let b = ctx.bundle();
         b.edit(|c| c["process"]["apparmorProfile"] = json!("writ-conformance-profile"));
         b.set_args(&["true"]);
         let mut c = ctx.container(&b);
