@@ -230,7 +230,9 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     // The pid and time namespaces of the child are chosen here (they apply to children).
     let mut restore = NsRestore(Vec::new());
     for ns in &plan.namespaces {
-        let Some(path) = &ns.path else { continue };
+        if ns.path.is_none() {
+            continue;
+        }
         if !matches!(ns.kind, NamespaceKind::Pid | NamespaceKind::Time) {
             continue;
         }
@@ -246,7 +248,6 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         for j in &j {
             namespaces::join(j).map_err(setup_err)?;
         }
-        let _ = path;
     }
     if ns_new(NamespaceKind::Time) {
         let own = namespaces::own(NamespaceKind::Time)

@@ -218,7 +218,7 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
         crate::mounts::make_readonly(top.as_fd(), false)
             .map_err(|e| format!("making the root filesystem read-only: {}", errno_text(e)))?;
     }
-    enter_root(&root, a.no_pivot)?;
+    enter_root(&root, a.no_pivot, plan.rootfs_propagation)?;
     drop(root);
 
     if plan.terminal {
@@ -382,7 +382,8 @@ fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
     )
     .map_err(|e| format!("setting mount propagation of /: {}", errno_text(e)))?;
     if prop & libc::MS_SHARED != 0 {
-        // pivot_root refuses a shared parent: keep / itself private, the rootfs shared.
+        // pivot_root refuses shared mounts around the new root: keep / private until
+        // the propagation is applied after pivot_root (enter_root).
         nix::mount::mount(
             None::<&str>,
             "/",
@@ -408,19 +409,6 @@ fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
         )
     })?;
     let root = Root::open(rootfs)?;
-    if prop & libc::MS_SHARED != 0 {
-        let top = root
-            .resolve("")
-            .map_err(|e| format!("rootfs: {}", errno_text(e)))?;
-        nix::mount::mount(
-            None::<&str>,
-            sys::fd_path(top.as_fd()).as_str(),
-            None::<&str>,
-            nix::mount::MsFlags::from_bits_retain(prop),
-            None::<&str>,
-        )
-        .map_err(|e| format!("setting rootfs propagation: {}", errno_text(e)))?;
-    }
     let ctx = MountCtx {
         cgroups: &a.cgroups,
         idmapped: &a.idmapped,
@@ -463,8 +451,24 @@ fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
 }
 
 /// pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot).
-fn enter_root(root: &Root, no_pivot: bool) -> Result<(), String> {
+fn enter_root(root: &Root, no_pivot: bool, propagation: Option<u64>) -> Result<(), String> {
     nix::unistd::fchdir(root.as_fd()).map_err(|e| format!("entering rootfs: {}", errno_text(e)))?;
+    if propagation.is_some_and(|p| p & libc::MS_SHARED != 0) {
+        // A shared rootfs mount cannot be pivoted: private now, shared again below.
+        nix::mount::mount(
+            None::<&str>,
+            ".",
+            None::<&str>,
+            nix::mount::MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .map_err(|e| {
+            format!(
+                "making the rootfs private for pivot_root: {}",
+                errno_text(e)
+            )
+        })?;
+    }
     if no_pivot {
         nix::mount::mount(
             Some("."),
@@ -489,7 +493,18 @@ fn enter_root(root: &Root, no_pivot: bool) -> Result<(), String> {
         nix::mount::umount2(".", nix::mount::MntFlags::MNT_DETACH)
             .map_err(|e| format!("detaching the old root: {}", errno_text(e)))?;
     }
-    nix::unistd::chdir("/").map_err(|e| format!("chdir /: {}", errno_text(e)))
+    nix::unistd::chdir("/").map_err(|e| format!("chdir /: {}", errno_text(e)))?;
+    if let Some(p) = propagation {
+        nix::mount::mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            nix::mount::MsFlags::from_bits_retain(p),
+            None::<&str>,
+        )
+        .map_err(|e| format!("setting rootfsPropagation: {}", errno_text(e)))?;
+    }
+    Ok(())
 }
 
 /// Opens the pty inside the container, sends the master to the console socket and makes
@@ -499,6 +514,20 @@ fn setup_terminal(a: &mut InitArgs) -> Result<(), String> {
         return Err("process.terminal is true but no --console-socket was given".into());
     };
     let pty = crate::console::open_pty().map_err(|e| e.to_string())?;
+    if let Some((rows, cols)) = a.plan.process.console_size {
+        let ws = rustix::termios::Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&pty.master, ws).map_err(|e| {
+            format!(
+                "setting the console size: {}",
+                errno_text(Errno::from_raw(e.raw_os_error()))
+            )
+        })?;
+    }
     // /dev/console is the pty too (it exists as a placeholder made before pivot_root).
     if let Ok(root) = Root::open(std::path::Path::new("/")) {
         if let Ok(console) = root.resolve("/dev/console") {

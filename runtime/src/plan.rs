@@ -116,6 +116,8 @@ pub struct ProcessPlan {
     /// CPU lists, e.g. "0-3,7".
     pub cpu_affinity_initial: Option<Vec<usize>>,
     pub cpu_affinity_final: Option<Vec<usize>>,
+    /// consoleSize (rows, columns), used only with a terminal.
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// Memory, pids and cpu limits applied at create.
@@ -359,6 +361,7 @@ fn caps_of(c: &writ_spec::LinuxCapabilities, warnings: &mut Vec<String>) -> Caps
     }
 }
 
+#[writ_macros::requirement("config.process.console_size.ignored")]
 fn process_of(
     p: &writ_spec::Process,
     warnings: &mut Vec<String>,
@@ -522,6 +525,13 @@ fn process_of(
         scheduler,
         cpu_affinity_initial,
         cpu_affinity_final,
+        console_size: match (&p.console_size, p.terminal) {
+            (Some(c), Some(true)) => Some((
+                u16::try_from(c.height).unwrap_or(u16::MAX),
+                u16::try_from(c.width).unwrap_or(u16::MAX),
+            )),
+            _ => None,
+        },
     };
     crate::process::check_lsm(&plan).map_err(|m| {
         let ptr = if plan.apparmor_profile.is_some() && !crate::process::apparmor_enabled() {
