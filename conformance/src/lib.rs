@@ -676,6 +676,12 @@ impl Ctx {
             .push(what.to_owned());
     }
 
+    /// End this scenario as skipped for an environmental reason (an engine that drives the
+    /// runtime is not installed). Never for a missing writ feature.
+    pub fn skip(&self, reason: &str) -> ! {
+        std::panic::resume_unwind(Box::new(SkipScenario(reason.to_owned())))
+    }
+
     pub fn deviations(&self) -> Vec<String> {
         self.deviations
             .lock()
@@ -1255,6 +1261,9 @@ fn receive_console(listener: UnixListener) -> Result<ConsoleReceived, String> {
 // Running a scenario against every runtime
 // ---------------------------------------------------------------------------------------
 
+/// Unwinding payload of [`Ctx::skip`].
+pub struct SkipScenario(pub String);
+
 /// Result of one scenario on one runtime.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -1326,7 +1335,10 @@ pub fn for_each_runtime(name: &str, scenario: impl Fn(&Ctx)) {
                     Ok(()) => Outcome::Pass {
                         deviations: ctx.deviations(),
                     },
-                    Err(p) => Outcome::Fail(panic_message(&*p)),
+                    Err(p) => match p.downcast::<SkipScenario>() {
+                        Ok(skip) => Outcome::Skipped(skip.0),
+                        Err(p) => Outcome::Fail(panic_message(&*p)),
+                    },
                 };
                 (label, outcome)
             }
@@ -1341,22 +1353,6 @@ pub fn for_each_runtime(name: &str, scenario: impl Fn(&Ctx)) {
         "scenario {name} failed on:\n{}",
         failures.join("\n\n")
     );
-}
-
-/// Same as [`for_each_runtime`] but for scenarios that only make sense for one runtime.
-pub fn only_writ(name: &str, scenario: impl Fn(&Ctx)) {
-    let rt = writ();
-    let label = rt.to_string();
-    let ctx = Ctx::new(rt, name);
-    let res = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scenario(&ctx)));
-    let outcome = match res {
-        Ok(()) => Outcome::Pass { deviations: vec![] },
-        Err(p) => Outcome::Fail(panic_message(&*p)),
-    };
-    report_line(name, &label, &outcome);
-    if let Outcome::Fail(m) = outcome {
-        panic!("scenario {name} failed on [{label}]: {m}");
-    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+//! podman (with conmon) drives the runtime unchanged: `podman --runtime <bin> run --rootfs`
+//! with a private storage root, so the host's podman state is not touched.
+//!
+//! Runs for every runtime like the other scenarios; when podman is not installed every
+//! runtime is reported as skipped (an engine is missing, not a writ feature).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use writ_conformance::{
+    for_each_runtime, invoke, umount_under, work_dir, Bundle, Ctx, Invoke, Out,
+};
+use writ_macros::verifies;
+
+struct Podman {
+    bin: PathBuf,
+    runtime: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Podman {
+    fn new(ctx: &Ctx) -> Option<Podman> {
+        let bin = ["/usr/bin/podman", "/usr/local/bin/podman"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())?;
+        let dir = tempfile::Builder::new()
+            .prefix("podman-")
+            .tempdir_in(work_dir())
+            .unwrap();
+        Some(Podman {
+            bin,
+            runtime: ctx.rt.bin.clone(),
+            dir,
+        })
+    }
+
+    fn cmd(&self, args: &[&str]) -> Out {
+        let root = self.dir.path().join("root");
+        let runroot = self.dir.path().join("run");
+        let mut full: Vec<&OsStr> = vec![
+            OsStr::new("--root"),
+            root.as_os_str(),
+            OsStr::new("--runroot"),
+            runroot.as_os_str(),
+            OsStr::new("--runtime"),
+            self.runtime.as_os_str(),
+        ];
+        full.extend(args.iter().map(OsStr::new));
+        invoke(
+            &self.bin,
+            &full,
+            Invoke {
+                timeout: Some(Duration::from_secs(60)),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// `podman run` with the options this host needs (no network, rlimits it can grant)
+    /// on the bundle's busybox rootfs.
+    fn run(&self, rootfs: &Path, extra: &[&str], cmd: &[&str]) -> Out {
+        let rootfs = rootfs.to_str().unwrap();
+        let mut args = vec![
+            "run",
+            "--network",
+            "none",
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=1024:1024",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--rootfs", rootfs]);
+        args.extend_from_slice(cmd);
+        self.cmd(&args)
+    }
+}
+
+impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["rm", "--all", "--force", "--time", "0"]);
+        umount_under(self.dir.path());
+    }
+}
+
+/// Runs `f` with podman, or records that podman is not installed.
+fn with_podman(ctx: &Ctx, f: impl FnOnce(&Podman, &Bundle)) {
+    let Some(p) = Podman::new(ctx) else {
+        ctx.skip("podman is not installed");
+    };
+    let b = ctx.bundle();
+    f(&p, &b);
+}
+
+#[test]
+#[verifies("runtime.lifecycle.run_program", "runtime.lifecycle.process_exit")]
+fn podman_run_output_and_exit_code() {
+    for_each_runtime("podman-run", |ctx| {
+        with_podman(ctx, |p, b| {
+            let out = p.run(
+                &b.rootfs(),
+                &["--rm"],
+                &["sh", "-c", "echo hello-from-podman; id -u; exit 3"],
+            );
+            assert_eq!(
+                out.code,
+                Some(3),
+                "container exit status through conmon: {out}"
+            );
+            assert!(out.stdout.contains("hello-from-podman"), "{out}");
+        });
+    });
+}
+
+#[test]
+#[verifies("runtime.create.apply_failure.error")]
+fn podman_missing_executable_is_127() {
+    for_each_runtime("podman-missing-exe", |ctx| {
+        with_podman(ctx, |p, b| {
+            let out = p.run(&b.rootfs(), &["--rm"], &["/no/such/program"]);
+            assert_eq!(
+                out.code,
+                Some(127),
+                "podman maps the runtime's error text to 127: {out}"
+            );
+        });
+    });
+}
+
+#[test]
+fn podman_terminal() {
+    for_each_runtime("podman-tty", |ctx| {
+        with_podman(ctx, |p, b| {
+            let out = p.run(
+                &b.rootfs(),
+                &["--rm", "-t"],
+                &["sh", "-c", "tty; echo tty-done"],
+            );
+            out.ok();
+            assert!(
+                out.stdout.contains("/dev/pts/") && out.stdout.contains("tty-done"),
+                "{out}"
+            );
+        });
+    });
+}
+
+#[test]
+#[verifies("runtime.kill.signal", "runtime.delete.resources")]
+fn podman_detached_stop_rm() {
+    for_each_runtime("podman-stop", |ctx| {
+        with_podman(ctx, |p, b| {
+            let name = writ_conformance::unique_id("pod");
+            let script = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+            p.run(&b.rootfs(), &["-d", "--name", &name], &["sh", "-c", script])
+                .ok();
+            let st = p.cmd(&["inspect", &name, "--format", "{{.State.Status}}"]);
+            st.ok();
+            assert_eq!(st.stdout.trim(), "running", "{st}");
+            p.cmd(&["stop", "-t", "5", &name]).ok();
+            let st = p.cmd(&[
+                "inspect",
+                &name,
+                "--format",
+                "{{.State.Status}} {{.State.ExitCode}}",
+            ]);
+            st.ok();
+            assert_eq!(
+                st.stdout.trim(),
+                "exited 0",
+                "SIGTERM reached the process: {st}"
+            );
+            p.cmd(&["rm", &name]).ok();
+        });
+    });
+}
