@@ -141,10 +141,14 @@ pub(crate) fn create_container(
     initial.systemd_cgroup = global.systemd_cgroup;
     let mut handle = store.reserve(&initial)?;
     crate::logging::debug(|| format!("create {}: state directory reserved", args.id));
-    let own_socket = handle.dir.join("console.sock");
+    // A socket path must fit in sun_path (108 bytes).
+    let mut own_socket = handle.dir.join("console.sock");
+    if own_socket.as_os_str().len() > 100 {
+        own_socket = std::env::temp_dir().join(format!("writ-console-{}.sock", std::process::id()));
+    }
     let listener = if here {
         match std::os::unix::net::UnixListener::bind(&own_socket) {
-            Ok(l) => Some(l),
+            Ok(l) => Some((l, RemoveOnDrop(own_socket.clone()))),
             Err(e) => {
                 let _ = handle.remove();
                 return Err(Error::io("creating the console socket")(e));
@@ -200,17 +204,24 @@ pub(crate) fn create_container(
         return Err(abort(handle, &created, e.into()));
     }
     let master = match &listener {
-        Some(l) => match crate::console::recv_master(l) {
+        Some((l, _)) => match crate::console::recv_master(l) {
             Ok(fd) => Some(fd),
             Err(e) => return Err(abort(handle, &created, e.into())),
         },
         None => None,
     };
-    if listener.is_some() {
-        let _ = std::fs::remove_file(&own_socket);
-    }
+    drop(listener);
     crate::logging::debug(|| format!("create {}: created, pid {}", args.id, created.pid));
     Ok(CreatedContainer { handle, master })
+}
+
+/// Removes a file when dropped (the console socket of a foreground `run`).
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 /// Undoes a created container after a later step failed: kills its process, removes
