@@ -96,9 +96,16 @@ fn time_namespace_with_offsets() {
                 .as_array_mut()
                 .unwrap()
                 .push(json!({"type": "time"}));
-            c["linux"]["timeOffsets"] = json!({"monotonic": {"secs": 86400, "nanosecs": 0}});
+            c["linux"]["timeOffsets"] = json!({
+                "monotonic": {"secs": 86400, "nanosecs": 0},
+                "boottime": {"secs": 172800, "nanosecs": 0}
+            });
         });
-        b.set_sh("echo time=$(readlink /proc/self/ns/time); echo up=$(cut -d. -f1 /proc/uptime)");
+        // /proc/uptime follows CLOCK_BOOTTIME; /proc/self/timens_offsets lists both offsets.
+        b.set_sh(
+            "echo time=$(readlink /proc/self/ns/time); echo up=$(cut -d. -f1 /proc/uptime); \
+             while read clock secs nsecs; do echo off-$clock=$secs; done < /proc/self/timens_offsets",
+        );
         let out = ctx.run(&b);
         if ctx.kind() == Kind::Runc && !out.success() {
             ctx.deviation("runc 1.1 does not know the time namespace");
@@ -123,8 +130,18 @@ fn time_namespace_with_offsets() {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("uptime: {out}"));
         assert!(
-            up >= host_up + 86000,
-            "monotonic offset of one day applied: inside {up}, host {host_up}"
+            up >= host_up + 172000,
+            "boottime offset of two days applied: inside {up}, host {host_up} ({out})"
+        );
+        assert_eq!(
+            kv.get("off-monotonic").map(String::as_str),
+            Some("86400"),
+            "{out}"
+        );
+        assert_eq!(
+            kv.get("off-boottime").map(String::as_str),
+            Some("172800"),
+            "{out}"
         );
     });
 }
