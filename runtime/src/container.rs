@@ -189,6 +189,10 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
             ))
         })?;
 
+    let seccomp = match &plan.seccomp {
+        Some(s) => Some(crate::seccomp::compile(s).map_err(setup_err)?),
+        None => None,
+    };
     let idmapped =
         crate::mounts::prepare_idmapped(&plan.mounts, &plan.uid_mappings, &plan.gid_mappings)
             .map_err(setup_err)?;
@@ -284,6 +288,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
                 no_new_keyring: req.no_new_keyring,
                 cgroups: view,
                 idmapped,
+                seccomp,
                 cgroup_joined: std::cell::Cell::new(false),
                 cgroupns_done: std::cell::Cell::new(false),
             })

@@ -35,6 +35,8 @@ pub struct InitArgs<'a> {
     pub no_new_keyring: bool,
     pub cgroups: CgroupView,
     pub idmapped: Vec<(usize, OwnedFd)>,
+    /// The compiled seccomp filter, loaded just before exec.
+    pub seccomp: Option<crate::seccomp::Program>,
     /// Set once create reports the child is in the container's cgroup.
     pub cgroup_joined: std::cell::Cell<bool>,
     pub cgroupns_done: std::cell::Cell<bool>,
@@ -238,11 +240,22 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
         .map_err(|e| format!("chdir to cwd {:?}: {}", p.cwd, errno_text(e)))?;
     let exe = crate::process::resolve_executable(p)?;
     let exec = crate::process::ExecArgs::new(exe, p)?;
-    crate::process::set_user_and_caps(p)?;
-    rustix::process::umask(Mode::from_raw_mode(p.umask.unwrap_or(0o022)));
     sys::cloexec_from(3 + a.preserve_fds)
         .map_err(|e| format!("marking fds close-on-exec: {}", errno_text(e)))?;
     let _ = sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0);
+    // Without noNewPrivileges the filter needs CAP_SYS_ADMIN: load it while we have it.
+    if !p.no_new_privileges {
+        if let Some(prog) = &a.seccomp {
+            crate::seccomp::load(prog)?;
+        }
+    }
+    crate::process::set_user_and_caps(p)?;
+    rustix::process::umask(Mode::from_raw_mode(p.umask.unwrap_or(0o022)));
+    if p.no_new_privileges {
+        if let Some(prog) = &a.seccomp {
+            crate::seccomp::load(prog)?;
+        }
+    }
 
     a.chan
         .send(&Msg::Ready)
@@ -480,8 +493,23 @@ fn enter_root(root: &Root, no_pivot: bool, propagation: Option<u64>) -> Result<(
         .map_err(|e| format!("moving rootfs to /: {}", errno_text(e)))?;
         nix::unistd::chroot(".").map_err(|e| format!("chroot: {}", errno_text(e)))?;
     } else {
+        let old_root = rustix::fs::open(
+            "/",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| {
+            format!(
+                "opening /: {}",
+                errno_text(Errno::from_raw(e.raw_os_error()))
+            )
+        })?;
         nix::unistd::pivot_root(".", ".").map_err(|e| format!("pivot_root: {}", errno_text(e)))?;
-        // The old root is now stacked on "/": detach it without propagating to the host.
+        // The old root is now stacked on "/": from inside it, make it a slave (so that
+        // detaching it does not propagate to the host) and detach it. The new root's own
+        // mounts keep their propagation.
+        nix::unistd::fchdir(&old_root)
+            .map_err(|e| format!("entering the old root: {}", errno_text(e)))?;
         nix::mount::mount(
             None::<&str>,
             ".",

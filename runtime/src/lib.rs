@@ -17,6 +17,7 @@ pub mod namespaces;
 pub mod plan;
 pub mod process;
 pub mod rootfs;
+pub mod seccomp;
 pub mod state;
 pub mod sync;
 pub mod sys;

@@ -143,7 +143,7 @@ pub struct TimeOffset {
 }
 
 /// Everything `container::create` needs, checked.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ContainerPlan {
     pub oci_version: String,
     /// Absolute rootfs path on the host.
@@ -168,6 +168,8 @@ pub struct ContainerPlan {
     pub resources: ResourcesPlan,
     /// PER_LINUX / PER_LINUX32 plus flags.
     pub personality: Option<u64>,
+    /// The seccomp profile, checked (compiled by create).
+    pub seccomp: Option<writ_spec::Seccomp>,
     pub hooks: HooksPlan,
     pub annotations: BTreeMap<String, String>,
     /// Non-fatal findings (e.g. unknown capability names), printed by create.
@@ -820,6 +822,9 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             })
         }
     };
+    if let Some(s) = &linux.seccomp {
+        crate::seccomp::check(s).map_err(|(ptr, msg)| invalid(ptr, msg))?;
+    }
     let hooks = match &spec.hooks {
         None => HooksPlan::default(),
         Some(h) => HooksPlan {
@@ -856,6 +861,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             .map(resources_of)
             .unwrap_or_default(),
         personality,
+        seccomp: linux.seccomp.clone(),
         hooks,
         annotations: spec.annotations.clone().unwrap_or_default(),
         warnings,
