@@ -48,6 +48,7 @@ pub enum Status {
     Stopped,
 }
 
+#[writ_macros::requirement("runtime.state.status.extra_new_only")]
 impl Status {
     /// The spec's lower-case name of the status.
     pub fn as_str(self) -> &'static str {
@@ -426,6 +427,7 @@ fn locked_by_other(fd: impl AsFd) -> bool {
     }
 }
 
+#[writ_macros::requirement("runtime.scope.same_entity")]
 impl Store {
     pub fn new(root: &Path) -> Self {
         Store {
@@ -584,6 +586,7 @@ impl Locked {
 
     /// Removes the state directory (renamed away first, so the id is free at once and a
     /// command waiting for the lock sees the container gone).
+    #[writ_macros::requirement("runtime.delete.id_reuse")]
     pub fn remove(self) -> Result<(), StateError> {
         let parent = self.dir.parent().unwrap_or(Path::new("/"));
         let gone = parent.join(format!(".del-{}-{}", std::process::id(), self.state.id));

@@ -39,7 +39,11 @@ pub fn run(global: &GlobalOpts, args: DeleteArgs) -> i32 {
     "runtime.lifecycle.poststop.invoke",
     "runtime.lifecycle.poststop.fail_warn",
     "config.hooks.poststop.timing",
-    "config.hooks.poststop.runtime_ns"
+    "config.hooks.poststop.runtime_ns",
+    "config.hooks.poststop.path.runtime_ns",
+    "config.hooks.poststop.path.runtime_ns_timing",
+    "config.hooks.poststop.runtime_ns_timing",
+    "runtime.warnings.continue"
 )]
 pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
     let status = handle.status();

@@ -34,7 +34,10 @@ pub fn run(global: &GlobalOpts, args: StartArgs) -> i32 {
     "runtime.lifecycle.poststart.invoke",
     "runtime.lifecycle.poststart.fail",
     "config.hooks.poststart.timing",
-    "config.hooks.poststart.runtime_ns"
+    "config.hooks.poststart.runtime_ns",
+    "config.hooks.poststart.path.runtime_ns",
+    "config.hooks.poststart.path.runtime_ns_timing",
+    "config.hooks.poststart.runtime_ns_timing"
 )]
 pub(crate) fn start_container(handle: &Locked) -> Result<()> {
     let status = handle.status();
