@@ -38,6 +38,12 @@ fn kill(global: &GlobalOpts, args: &KillArgs) -> Result<()> {
     let handle = global.store().lock(&args.id)?;
     let status = handle.status();
     if !matches!(status, Status::Created | Status::Running) {
+        // With --all, processes left in the cgroup of a stopped container (one that
+        // shares the host's pid namespace) are still signalled, as runc does (podman
+        // stops such containers with `kill --all`).
+        if args.all && status == Status::Stopped && signal_all(&handle, sig) {
+            return Ok(());
+        }
         return Err(Error::WrongStatus {
             op: "kill",
             id: args.id.clone(),
@@ -104,18 +110,22 @@ fn pidfd_send_signal(pidfd: &impl AsFd, sig: i32) -> std::result::Result<(), nix
 }
 
 /// Signals every process of the container's cgroup (best effort: processes may exit
-/// meanwhile).
-fn signal_all(handle: &Locked, sig: i32) {
+/// meanwhile). Returns whether there was any.
+fn signal_all(handle: &Locked, sig: i32) -> bool {
     let Some(cg) = cgroup_of(&handle.state) else {
-        return;
+        return false;
     };
     match cg.pids() {
         Ok(pids) => {
-            for pid in pids {
+            for &pid in &pids {
                 signal_process(pid, sig);
             }
+            !pids.is_empty()
         }
-        Err(e) => crate::logging::warn(&format!("listing the container's processes: {e}")),
+        Err(e) => {
+            crate::logging::warn(&format!("listing the container's processes: {e}"));
+            false
+        }
     }
 }
 
