@@ -3,8 +3,13 @@
 //! alternating the runtimes inside each round, then medians and the ratios writ/crun
 //! and writ/runc.
 //!
-//! Usage: writ-bench [-n N] [--writ PATH]   (run as root; a release build of writ is
-//! recommended: `cargo build --release -p writ`)
+//! Usage: writ-bench [-n N] [--writ PATH] [--hide-cgroup2]   (run as root; a release build
+//! of writ is recommended: `cargo build --release -p writ`)
+//!
+//! crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount). With
+//! `--hide-cgroup2` the benchmark first moves itself into a private mount namespace and
+//! detaches the cgroup2 mount there (/sys/fs/cgroup/unified), so every runtime, crun
+//! included, sees a plain cgroup v1 host; the host itself is not changed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,10 +22,15 @@ use writ_conformance::{
 struct Args {
     n: usize,
     writ: Option<PathBuf>,
+    hide_cgroup2: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { n: 50, writ: None };
+    let mut args = Args {
+        n: 50,
+        writ: None,
+        hide_cgroup2: false,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -32,8 +42,9 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--writ" => args.writ = Some(PathBuf::from(it.next().ok_or("--writ needs a path")?)),
+            "--hide-cgroup2" => args.hide_cgroup2 = true,
             "-h" | "--help" => {
-                println!("usage: writ-bench [-n N] [--writ PATH]");
+                println!("usage: writ-bench [-n N] [--writ PATH] [--hide-cgroup2]");
                 std::process::exit(0);
             }
             other => {
@@ -143,6 +154,39 @@ fn run_once(s: &Subject) -> Result<Duration, String> {
     Ok(took)
 }
 
+/// Private mount namespace in which the cgroup2 mounts of a hybrid host are detached.
+fn hide_cgroup2() -> Result<Vec<PathBuf>, String> {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+        .map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
+    mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| format!("make / rprivate: {e}"))?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
+    let mut hidden = Vec::new();
+    for line in info.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        if post.split(' ').next() != Some("cgroup2") {
+            continue;
+        }
+        let point = PathBuf::from(pre.split(' ').nth(4).unwrap_or(""));
+        if point == Path::new("/sys/fs/cgroup") {
+            return Err("this is a pure cgroup v2 host; nothing to hide".into());
+        }
+        umount2(&point, MntFlags::MNT_DETACH)
+            .map_err(|e| format!("umount {}: {e}", point.display()))?;
+        hidden.push(point);
+    }
+    Ok(hidden)
+}
+
 fn median(v: &[Duration]) -> Option<Duration> {
     if v.is_empty() {
         return None;
@@ -169,6 +213,19 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if args.hide_cgroup2 {
+        match hide_cgroup2() {
+            Ok(h) if h.is_empty() => println!("--hide-cgroup2: no cgroup2 mount to hide"),
+            Ok(h) => println!(
+                "--hide-cgroup2: private mount namespace, detached {}; all runtimes see a cgroup v1 host",
+                h.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            Err(e) => {
+                eprintln!("writ-bench: --hide-cgroup2: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     become_subreaper();
     let writ = Runtime {
         kind: Kind::Writ,
