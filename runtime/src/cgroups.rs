@@ -354,9 +354,21 @@ impl Cgroup {
     /// Writes the memory, pids and cpu limits.
     #[writ_macros::requirement(
         "config_linux.pids.zero_limit",
-        "config_linux.unified.v1_conversion"
+        "config_linux.unified.v1_conversion",
+        "config_linux.device_allowlist.order"
     )]
     pub fn apply(&self, r: &ResourcesPlan) -> Result<(), CgroupError> {
+        // Device rules, in order (cgroup v1; cgroup v2 would need an eBPF program).
+        if let Some(h) = self.find("devices") {
+            for rule in &r.devices {
+                let file = if rule.allow {
+                    "devices.allow"
+                } else {
+                    "devices.deny"
+                };
+                write(&h.path.join(file), &rule.v1_line())?;
+            }
+        }
         let has_mem =
             r.memory_limit.is_some() || r.memory_reservation.is_some() || r.memory_swap.is_some();
         let has_cpu = r.cpu_shares.is_some() || r.cpu_quota.is_some() || r.cpu_period.is_some();

@@ -120,9 +120,45 @@ pub struct ProcessPlan {
     pub console_size: Option<(u16, u16)>,
 }
 
+/// One device cgroup rule: (allow, "a"/"c"/"b", major, minor (-1 = any), access "rwm").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRule {
+    pub allow: bool,
+    pub kind: char,
+    pub major: i64,
+    pub minor: i64,
+    pub access: String,
+}
+
+impl DeviceRule {
+    /// The line written to devices.allow / devices.deny (cgroup v1).
+    pub fn v1_line(&self) -> String {
+        let n = |v: i64| {
+            if v < 0 {
+                "*".to_string()
+            } else {
+                v.to_string()
+            }
+        };
+        if self.kind == 'a' {
+            return "a".to_string();
+        }
+        format!(
+            "{} {}:{} {}",
+            self.kind,
+            n(self.major),
+            n(self.minor),
+            self.access
+        )
+    }
+}
+
 /// Memory, pids and cpu limits applied at create.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResourcesPlan {
+    /// Device cgroup rules in config order, then allowances for the devices the container
+    /// is given (cgroup v1 only).
+    pub devices: Vec<DeviceRule>,
     pub memory_limit: Option<i64>,
     pub memory_reservation: Option<i64>,
     pub memory_swap: Option<i64>,
@@ -591,7 +627,24 @@ fn device_of(d: &writ_spec::LinuxDevice, i: usize) -> Result<DevicePlan, PlanErr
 fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
     let mem = r.memory.clone().unwrap_or_default();
     let cpu = r.cpu.clone().unwrap_or_default();
+    let devices = r
+        .devices
+        .iter()
+        .flatten()
+        .map(|d| DeviceRule {
+            allow: d.allow,
+            kind: d
+                .type_
+                .as_deref()
+                .and_then(|t| t.chars().next())
+                .unwrap_or('a'),
+            major: d.major.unwrap_or(-1),
+            minor: d.minor.unwrap_or(-1),
+            access: d.access.clone().unwrap_or_else(|| "rwm".into()),
+        })
+        .collect();
     ResourcesPlan {
+        devices,
         memory_limit: mem.limit,
         memory_reservation: mem.reservation,
         memory_swap: mem.swap,
@@ -836,6 +889,36 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             poststop: hooks_of(&h.poststop, "poststop")?,
         },
     };
+    let mut resources = linux
+        .resources
+        .as_ref()
+        .map(resources_of)
+        .unwrap_or_default();
+    if !resources.devices.is_empty() {
+        // The devices the container is given stay usable whatever the rules say (as runc),
+        // and so do ptys.
+        let mut extra: Vec<DeviceRule> = crate::devices::with_defaults(&devices)
+            .iter()
+            .filter(|d| d.kind != libc::S_IFIFO)
+            .map(|d| DeviceRule {
+                allow: true,
+                kind: if d.kind == libc::S_IFBLK { 'b' } else { 'c' },
+                major: d.major as i64,
+                minor: d.minor as i64,
+                access: "rwm".into(),
+            })
+            .collect();
+        for (major, minor) in [(5, 2), (136, -1), (5, 1)] {
+            extra.push(DeviceRule {
+                allow: true,
+                kind: 'c',
+                major,
+                minor,
+                access: "rwm".into(),
+            });
+        }
+        resources.devices.extend(extra);
+    }
     Ok(ContainerPlan {
         oci_version: spec.oci_version.clone(),
         rootfs,
@@ -855,11 +938,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
         readonly_paths,
         rootfs_propagation,
         cgroups_path: linux.cgroups_path.clone().filter(|p| !p.is_empty()),
-        resources: linux
-            .resources
-            .as_ref()
-            .map(resources_of)
-            .unwrap_or_default(),
+        resources,
         personality,
         seccomp: linux.seccomp.clone(),
         hooks,
@@ -1137,5 +1216,43 @@ mod build_tests {
         assert_eq!(p.hooks.create_runtime[0].timeout, Some(3));
         assert_eq!(p.annotations.get("k").map(String::as_str), Some("v"));
         assert!(p.terminal);
+    }
+}
+
+#[cfg(test)]
+mod device_rule_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    #[writ_macros::verifies("config_linux.device_allowlist.order")]
+    fn device_rules_keep_order_and_allow_given_devices() {
+        let b = tempfile::tempdir().unwrap();
+        std::fs::create_dir(b.path().join("rootfs")).unwrap();
+        let v = json!({
+            "ociVersion": "1.3.0",
+            "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "args": ["sh"]},
+            "linux": {
+                "namespaces": [{"type": "mount"}],
+                "resources": {"devices": [
+                    {"allow": false, "access": "rwm"},
+                    {"allow": true, "type": "c", "major": 10, "access": "r"}
+                ]}
+            }
+        });
+        let spec: writ_spec::Spec = serde_json::from_value(v).unwrap();
+        let p = build(&spec, b.path()).unwrap();
+        let lines: Vec<String> = p
+            .resources
+            .devices
+            .iter()
+            .map(DeviceRule::v1_line)
+            .collect();
+        assert_eq!(lines[0], "a");
+        assert!(!p.resources.devices[0].allow);
+        assert_eq!(lines[1], "c 10:* r");
+        assert!(lines.contains(&"c 1:3 rwm".to_string()), "{lines:?}");
+        assert!(lines.contains(&"c 136:* rwm".to_string()), "{lines:?}");
     }
 }
