@@ -226,3 +226,227 @@ fn propagation_flags() {
         );
     });
 }
+
+/// Checks of one mount point's options; failures are collected so every option is reported.
+struct OptionChecks<'a> {
+    mountinfo: &'a str,
+    failures: Vec<String>,
+}
+
+impl OptionChecks<'_> {
+    fn entry(&self, point: &str) -> (Vec<String>, Vec<String>) {
+        mountinfo_entry(self.mountinfo, point).unwrap_or_default()
+    }
+    fn has(&mut self, point: &str, opt: &str, why: &str) {
+        let (o, _) = self.entry(point);
+        if !o.iter().any(|x| x == opt) {
+            self.failures
+                .push(format!("{why}: {point} lacks {opt} ({o:?})"));
+        }
+    }
+    fn lacks(&mut self, point: &str, opt: &str, why: &str) {
+        let (o, _) = self.entry(point);
+        if o.is_empty() || o.iter().any(|x| x == opt) {
+            self.failures
+                .push(format!("{why}: {point} has {opt} or is missing ({o:?})"));
+        }
+    }
+    fn optional(&mut self, point: &str, prefix: &str, want: bool, why: &str) {
+        let (o, f) = self.entry(point);
+        let got = f.iter().any(|x| x.starts_with(prefix));
+        if o.is_empty() || got != want {
+            self.failures
+                .push(format!("{why}: {point} optional fields {f:?}"));
+        }
+    }
+    fn finish(self, ctx: &writ_conformance::Ctx) {
+        if self.failures.is_empty() {
+            return;
+        }
+        if ctx.kind() == writ_conformance::Kind::Runc {
+            for f in &self.failures {
+                ctx.deviation(&format!("runc 1.1: {f}"));
+            }
+            return;
+        }
+        panic!("mount options not applied:\n{}", self.failures.join("\n"));
+    }
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.async",
+    "config.mount_options.sync",
+    "config.mount_options.dirsync",
+    "config.mount_options.lazytime",
+    "config.mount_options.nolazytime",
+    "config.mount_options.atime",
+    "config.mount_options.diratime",
+    "config.mount_options.nodiratime",
+    "config.mount_options.dev",
+    "config.mount_options.suid",
+    "config.mount_options.exec",
+    "config.mount_options.rw",
+    "config.mount_options.relatime",
+    "config.mount_options.nostrictatime",
+    "config.mount_options.mount8",
+    "config.mount_options.unbindable",
+    "config.mount_options.runbindable",
+    "config.mount_options.rshared",
+    "config.mount_options.rprivate"
+)]
+fn option_table_later_options_win() {
+    for_each_runtime("mount-options-table", |ctx| {
+        // Each case: options of a tmpfs; a later option undoes an earlier one (mount(8)).
+        let cases: &[(&str, &[&str])] = &[
+            ("sync", &["sync"]),
+            ("async", &["sync", "async"]),
+            ("dirsync", &["dirsync"]),
+            ("lazy", &["lazytime"]),
+            ("nolazy", &["lazytime", "nolazytime"]),
+            ("nodira", &["nodiratime"]),
+            ("dira", &["nodiratime", "diratime"]),
+            ("dev", &["nodev", "dev"]),
+            ("suid", &["nosuid", "suid"]),
+            ("exec", &["noexec", "exec"]),
+            ("rw", &["ro", "rw"]),
+            ("atime", &["noatime", "atime"]),
+            ("rela", &["relatime"]),
+            ("nostrict", &["strictatime", "nostrictatime"]),
+            ("unbind", &["unbindable"]),
+            ("runbind", &["runbindable"]),
+            ("rshared", &["rshared"]),
+            ("rprivate", &["rshared", "rprivate"]),
+        ];
+        let b = ctx.bundle();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            for (name, opts) in cases {
+                let mut o: Vec<&str> = opts.to_vec();
+                o.push("size=1m");
+                m.push(json!({"destination": format!("/mnt/{name}"), "type": "tmpfs", "source": "tmpfs", "options": o}));
+            }
+        });
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        let mut k = OptionChecks {
+            mountinfo: &out.stdout,
+            failures: Vec::new(),
+        };
+        k.has("/mnt/sync", "sync", "sync");
+        k.lacks("/mnt/async", "sync", "async after sync");
+        k.has("/mnt/dirsync", "dirsync", "dirsync");
+        k.has("/mnt/lazy", "lazytime", "lazytime");
+        k.lacks("/mnt/nolazy", "lazytime", "nolazytime after lazytime");
+        k.has("/mnt/nodira", "nodiratime", "nodiratime");
+        k.lacks("/mnt/dira", "nodiratime", "diratime after nodiratime");
+        k.lacks("/mnt/dev", "nodev", "dev after nodev");
+        k.lacks("/mnt/suid", "nosuid", "suid after nosuid");
+        k.lacks("/mnt/exec", "noexec", "exec after noexec");
+        k.has("/mnt/rw", "rw", "rw after ro");
+        k.lacks("/mnt/atime", "noatime", "atime after noatime");
+        k.has("/mnt/rela", "relatime", "relatime");
+        k.has(
+            "/mnt/nostrict",
+            "relatime",
+            "nostrictatime after strictatime (back to the relatime default)",
+        );
+        k.optional("/mnt/unbind", "unbindable", true, "unbindable");
+        k.optional("/mnt/runbind", "unbindable", true, "runbindable");
+        k.optional("/mnt/rshared", "shared:", true, "rshared");
+        k.optional("/mnt/rprivate", "shared:", false, "rprivate after rshared");
+        k.finish(ctx);
+    });
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.rnoexec",
+    "config.mount_options.rnodiratime",
+    "config.mount_options.rnosymfollow",
+    "config.mount_options.rrelatime",
+    "config.mount_options.rexec",
+    "config.mount_options.rsuid",
+    "config.mount_options.rdev",
+    "config.mount_options.rdiratime",
+    "config.mount_options.rsymfollow",
+    "config.mount_options.should"
+)]
+fn recursive_attributes_reach_submounts() {
+    for_each_runtime("mount-options-recursive", |ctx| {
+        use nix::mount::{mount, MsFlags};
+        let b = ctx.bundle();
+        // A plain tree (for the r-set options) and a tree whose submount has every flag
+        // set (for the r-clear options).
+        let plain = dir_with_submount(&b);
+        let flagged = b.path().join("flagged");
+        fs::create_dir_all(flagged.join("sub")).unwrap();
+        // MS_NOSYMFOLLOW (256) is not in nix's MsFlags.
+        let fl = MsFlags::MS_NOEXEC
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV
+            | MsFlags::MS_NODIRATIME
+            | MsFlags::from_bits_retain(libc::MS_NOSYMFOLLOW);
+        mount(
+            Some("tmpfs"),
+            &flagged.join("sub"),
+            Some("tmpfs"),
+            fl,
+            Some("size=1m"),
+        )
+        .unwrap();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/rset", "source": plain,
+                          "options": ["rbind", "rnoexec", "rnodiratime", "rnosymfollow", "rrelatime"]}));
+            m.push(json!({"destination": "/mnt/rclear", "source": flagged,
+                          "options": ["rbind", "rexec", "rsuid", "rdev", "rdiratime", "rsymfollow"]}));
+        });
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        let mut k = OptionChecks {
+            mountinfo: &out.stdout,
+            failures: Vec::new(),
+        };
+        for flag in ["noexec", "nodiratime", "nosymfollow", "relatime"] {
+            k.has("/mnt/rset/sub", flag, "r-option set on the submount");
+            k.has("/mnt/rset", flag, "r-option set on the top");
+        }
+        for flag in ["noexec", "nosuid", "nodev", "nodiratime", "nosymfollow"] {
+            k.lacks("/mnt/rclear/sub", flag, "r-option cleared on the submount");
+        }
+        k.finish(ctx);
+    });
+}
+
+#[test]
+#[verifies("config.mount_options.defaults")]
+fn defaults_option() {
+    for_each_runtime("mount-options-defaults", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "/mnt/defaults", "type": "tmpfs", "source": "tmpfs", "options": ["defaults", "size=1m"]}),
+            );
+        });
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        if ctx.kind() == writ_conformance::Kind::Runc && !out.success() {
+            ctx.deviation("runc 1.1 hands `defaults` to the filesystem as data");
+            return;
+        }
+        out.ok();
+        // mount(8)'s defaults: rw, suid, dev, exec, async; never passed on as data.
+        let mut k = OptionChecks {
+            mountinfo: &out.stdout,
+            failures: Vec::new(),
+        };
+        k.has("/mnt/defaults", "rw", "defaults");
+        for flag in ["nosuid", "nodev", "noexec", "sync", "defaults"] {
+            k.lacks("/mnt/defaults", flag, "defaults");
+        }
+        k.finish(ctx);
+    });
+}
