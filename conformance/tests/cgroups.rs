@@ -140,3 +140,27 @@ fn pids_limit_is_enforced() {
         );
     });
 }
+
+#[test]
+#[verifies("config_linux.cgroups_path.stable")]
+fn same_cgroups_path_same_cgroup() {
+    for_each_runtime("cgroups-path-stable", |ctx| {
+        let path = format!("/{}", writ_conformance::unique_id("stable"));
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let b = ctx.bundle();
+            b.edit(|c| c["linux"]["cgroupsPath"] = json!(path));
+            b.set_sh("grep -E ':(memory|pids):' /proc/self/cgroup || cat /proc/self/cgroup");
+            let out = ctx.run(&b);
+            out.ok();
+            seen.push(out.stdout.clone());
+        }
+        writ_conformance::remove_cgroups_named(path.trim_start_matches('/'));
+        assert_eq!(seen[0], seen[1], "same cgroupsPath, same cgroup");
+        assert!(
+            seen[0].contains(path.as_str()),
+            "the cgroup is named by cgroupsPath: {}",
+            seen[0]
+        );
+    });
+}

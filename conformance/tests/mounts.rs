@@ -494,3 +494,83 @@ fn configured_devices() {
         assert_eq!(kv.get("r").map(String::as_str), Some("3"), "{out}");
     });
 }
+
+#[test]
+#[verifies("config_linux.devices.path.conflict")]
+fn device_path_taken_by_a_file_fails() {
+    for_each_runtime("device-path-conflict", |ctx| {
+        let b = ctx.bundle();
+        fs::create_dir_all(b.rootfs().join("opt/devs")).unwrap();
+        fs::write(b.rootfs().join("opt/devs/taken"), "a regular file").unwrap();
+        b.edit(|c| {
+            c["linux"]["devices"] = json!([
+                {"path": "/opt/devs/taken", "type": "c", "major": 1, "minor": 3, "fileMode": 438, "uid": 0, "gid": 0}
+            ]);
+        });
+        b.set_args(&["true"]);
+        let mut c = ctx.container(&b);
+        let out = c.create();
+        if ctx.kind() == Kind::Runc && out.success() {
+            ctx.deviation("runc 1.1 replaces a file at a device path");
+            return;
+        }
+        out.fails();
+        c.state_out().fails();
+        assert_eq!(
+            fs::read_to_string(b.rootfs().join("opt/devs/taken")).unwrap(),
+            "a regular file"
+        );
+    });
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.idmap",
+    "config.mount_options.idmap.mapped",
+    "config.mount_options.idmap.userns_fallback",
+    "config.mount_options.idmap.mount_setattr",
+    "config.mount_options.idmap.not_passed"
+)]
+fn idmapped_bind_mount() {
+    for_each_runtime("mount-idmap", |ctx| {
+        let b = ctx.bundle();
+        let dir = b.path().join("owned-by-root");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("file"), "x").unwrap();
+        b.edit(|c| {
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type": "user"}));
+            c["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/idm", "source": dir, "options": ["bind", "idmap"]}));
+            m.push(json!({"destination": "/mnt/plain", "source": dir, "options": ["bind"]}));
+        });
+        b.set_sh(
+            "echo idm=$(stat -c %u:%g /mnt/idm/file); echo plain=$(stat -c %u:%g /mnt/plain/file)",
+        );
+        let out = ctx.run(&b);
+        let kv = kv_lines(&out.stdout);
+        if ctx.kind() == Kind::Runc
+            && (!out.success() || kv.get("idm").map(String::as_str) != Some("0:0"))
+        {
+            ctx.deviation("runc 1.1 has no idmapped mounts");
+            return;
+        }
+        out.ok();
+        assert_eq!(
+            kv.get("plain").map(String::as_str),
+            Some("65534:65534"),
+            "unmapped owner without idmap: {out}"
+        );
+        assert_eq!(
+            kv.get("idm").map(String::as_str),
+            Some("0:0"),
+            "host root's file is root's through the idmapped mount: {out}"
+        );
+    });
+}

@@ -493,3 +493,23 @@ fn oom_score_adj() {
         );
     });
 }
+
+#[test]
+#[verifies("config.process.console_size.ignored")]
+fn console_size_without_terminal_is_ignored() {
+    for_each_runtime("console-size-no-terminal", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["process"]["terminal"] = json!(false);
+            c["process"]["consoleSize"] = json!({"height": 30, "width": 100});
+        });
+        b.set_sh("if [ -t 1 ]; then echo stdout=tty; else echo stdout=not-a-tty; fi");
+        let out = ctx.run(&b);
+        out.ok();
+        assert_eq!(
+            kv_lines(&out.stdout).get("stdout").map(String::as_str),
+            Some("not-a-tty"),
+            "{out}"
+        );
+    });
+}
