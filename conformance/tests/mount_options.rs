@@ -450,3 +450,75 @@ fn defaults_option() {
         k.finish(ctx);
     });
 }
+
+#[test]
+#[verifies(
+    "config.mount_options.silent",
+    "config.mount_options.loud",
+    "config.mount_options.iversion",
+    "config.mount_options.noiversion",
+    "config.mount_options.norelatime",
+    "config.mount_options.nomand",
+    "config.mount_options.may"
+)]
+fn flag_options_are_not_handed_to_the_filesystem() {
+    for_each_runtime("mount-options-accepted", |ctx| {
+        // tmpfs refuses parameters it does not know, so a container that starts proves each
+        // option became a mount flag (or was handled) instead of filesystem data.
+        let b = ctx.bundle();
+        let opts = [
+            "silent",
+            "loud",
+            "iversion",
+            "noiversion",
+            "norelatime",
+            "nomand",
+        ];
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            for o in opts {
+                m.push(json!({"destination": format!("/mnt/{o}"), "type": "tmpfs", "source": "tmpfs", "options": [o, "size=1m"]}));
+            }
+        });
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        for o in opts {
+            let (fields, _) = mountinfo_entry(&out.stdout, &format!("/mnt/{o}"))
+                .unwrap_or_else(|| panic!("/mnt/{o}: {out}"));
+            assert!(
+                !fields.iter().any(|f| f == o),
+                "{o} passed on as data: {fields:?}"
+            );
+        }
+    });
+}
+
+#[test]
+#[verifies("config.mount_options.remount")]
+fn remount_changes_an_earlier_mount() {
+    for_each_runtime("mount-options-remount", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/rm", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}));
+            m.push(json!({"destination": "/mnt/rm", "type": "tmpfs", "source": "tmpfs", "options": ["remount", "ro", "size=1m"]}));
+        });
+        b.set_sh("grep ' /mnt/rm ' /proc/self/mounts");
+        let out = ctx.run(&b);
+        if ctx.kind() == writ_conformance::Kind::Runc && !out.success() {
+            ctx.deviation("runc 1.1 does not remount");
+            return;
+        }
+        out.ok();
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        assert_eq!(lines.len(), 1, "one mount, changed in place: {out}");
+        assert!(
+            lines[0]
+                .split_whitespace()
+                .nth(3)
+                .is_some_and(|o| o.split(',').any(|x| x == "ro")),
+            "ro after remount: {out}"
+        );
+    });
+}
