@@ -26,7 +26,8 @@ const WAIT_TERM: &str =
     "runtime.kill.signal",
     "runtime.delete.resources",
     "runtime.delete.id_reuse",
-    "runtime.lifecycle.destroy"
+    "runtime.lifecycle.destroy",
+    "runtime.state.status.extra_new_only"
 )]
 fn lifecycle_create_start_kill_delete() {
     for_each_runtime("lifecycle", |ctx| {
@@ -509,7 +510,9 @@ fn config_changes_after_create_have_no_effect() {
     "bundle.config.required",
     "config.root.path.exists",
     "runtime.lifecycle.create_env.error",
-    "runtime.create.apply_failure.nothing_created"
+    "runtime.create.apply_failure.nothing_created",
+    "bundle.config.at_root",
+    "bundle.config.name"
 )]
 fn broken_bundles_fail_create() {
     for_each_runtime("broken-bundle", |ctx| {
@@ -540,6 +543,22 @@ fn broken_bundles_fail_create() {
             "nothing left for {}",
             c.id
         );
+
+        // The config only under another name, or only in a subdirectory.
+        for (dir, name) in [
+            ("", "Config.json"),
+            ("", "config.JSON"),
+            ("sub", "config.json"),
+        ] {
+            let b = ctx.bundle();
+            let text = fs::read(b.path().join("config.json")).unwrap();
+            fs::remove_file(b.path().join("config.json")).unwrap();
+            fs::create_dir_all(b.path().join(dir)).unwrap();
+            fs::write(b.path().join(dir).join(name), text).unwrap();
+            let mut c = ctx.container(&b);
+            c.create().fails();
+            c.state_out().fails();
+        }
 
         // Unparseable config.json.
         let b = ctx.bundle();
