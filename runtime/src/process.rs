@@ -150,7 +150,9 @@ pub fn resolve_executable(p: &ProcessPlan) -> Result<CString, String> {
     let check = |path: &Path| -> Result<(), Errno> {
         let md = std::fs::metadata(path)
             .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(libc::ENOENT)))?;
-        if md.is_dir() {
+        // A directory or a file without any execute bit cannot be run ("permission
+        // denied", which engines map to exit status 126).
+        if md.is_dir() || std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o111 == 0 {
             return Err(Errno::EACCES);
         }
         Ok(())
@@ -338,5 +340,10 @@ mod tests {
         assert!(e.contains("executable file not found"), "{e}");
         let e = resolve_executable(&plan(&["/no/such/file"], &[])).unwrap_err();
         assert!(e.contains("no such file or directory"), "{e}");
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("not-exec");
+        std::fs::write(&f, "#!/bin/sh\n").unwrap();
+        let e = resolve_executable(&plan(&[f.to_str().unwrap()], &[])).unwrap_err();
+        assert!(e.contains("permission denied"), "{e}");
     }
 }
