@@ -115,6 +115,7 @@ pub(crate) fn create_container(
     args: &CreateArgs,
     console: Console,
 ) -> Result<CreatedContainer> {
+    crate::logging::debug(|| format!("create {}: begin", args.id));
     let store = global.store();
     crate::state::validate_id(&args.id)?;
     if store.dir(&args.id).symlink_metadata().is_ok() {
@@ -126,6 +127,7 @@ pub(crate) fn create_container(
         path: bundle.join("config.json"),
         reason: e.to_string(),
     })?;
+    crate::logging::debug(|| format!("create {}: planned", args.id));
     let here = plan.terminal && console == Console::Here && args.console_socket.is_none();
     if plan.terminal && !here && args.console_socket.is_none() {
         return Err(Error::Runtime(
