@@ -25,9 +25,11 @@ pub fn run(global: &GlobalOpts, args: StartArgs) -> i32 {
     )
 }
 
-/// Starts a locked container: it must be `created`. Releases its process (which then
-/// runs the startContainer hooks and execs the user program) and runs the poststart
-/// hooks; if one fails, the container is stopped (killed) and start fails.
+/// Starts a locked container: it must be `created`. Releases its process, which then
+/// runs the startContainer hooks and execs the user program; `container::release`
+/// returns once it has exec'd, or fails with the reason it died instead (e.g. a failing
+/// startContainer hook). Then runs the poststart hooks; if one fails, the container is
+/// stopped (killed) and start fails.
 #[writ_macros::requirement(
     "runtime.start.not_created.error",
     "runtime.start.not_created.no_effect",
