@@ -189,6 +189,9 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
             ))
         })?;
 
+    if plan.namespace(NamespaceKind::User).is_some() {
+        precreate_mount_points(plan);
+    }
     let seccomp = match &plan.seccomp {
         Some(s) => Some(crate::seccomp::compile(s).map_err(setup_err)?),
         None => None,
@@ -308,6 +311,14 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     }
     let send = |m: &Msg| {
         chan.send(m).map_err(|e| {
+            // The child may have failed and gone: its error message is still queued.
+            loop {
+                match chan.recv() {
+                    Ok(Some(Msg::Error(text))) => return setup_err(text),
+                    Ok(Some(_)) => continue,
+                    _ => break,
+                }
+            }
             setup_err(format!(
                 "talking to the container process: {}",
                 errno_text(e)
@@ -383,6 +394,35 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         start_time,
         cgroup,
     })
+}
+
+/// In a user namespace the container's root may not write to the image (owned by host
+/// users): create the mount points that lie on the image itself from here, with host
+/// privileges, resolved inside the rootfs. Failures are left for the init to report.
+fn precreate_mount_points(plan: &ContainerPlan) {
+    let Ok(root) = crate::rootfs::Root::open(&plan.rootfs) else {
+        return;
+    };
+    let under = |p: &str, base: &str| {
+        let base = base.trim_end_matches('/');
+        base.is_empty() || p == base || p.starts_with(&format!("{base}/"))
+    };
+    for (i, m) in plan.mounts.iter().enumerate() {
+        let covered = plan.mounts[..i]
+            .iter()
+            .any(|e| under(&m.destination, &e.destination));
+        if covered {
+            continue;
+        }
+        let leaf = match m.source.as_deref() {
+            Some(src) if m.bind && std::fs::metadata(src).is_ok_and(|md| !md.is_dir()) => {
+                crate::rootfs::Leaf::File
+            }
+            _ => crate::rootfs::Leaf::Dir,
+        };
+        let _ = root.mkdir_all(&m.destination, leaf);
+    }
+    let _ = root.mkdir_all(&plan.process.cwd, crate::rootfs::Leaf::Dir);
 }
 
 /// Called by `start`: releases the process blocked on EXEC_FIFO (opens it for reading,
