@@ -87,16 +87,34 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
     "bundle.config.at_root",
     "bundle.config.name"
 )]
+#[writ_macros::requirement("config.valid_values.error")]
 pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     let path = bundle.join("config.json");
     let data = std::fs::read(&path).map_err(|e| Error::Config {
         path: path.clone(),
         reason: e.to_string().to_lowercase(),
     })?;
-    serde_json::from_slice(&data).map_err(|e| Error::Config {
-        path,
-        reason: e.to_string(),
-    })
+    let invalid = |reason: String| Error::Config {
+        path: path.clone(),
+        reason,
+    };
+    let value = writ_spec::parse_json(&data).map_err(|e| invalid(e.to_string()))?;
+    // The spec's prose rules (MUST / MUST NOT / REQUIRED) are enforced before anything is
+    // touched. Schema ranges and patterns are left to `writ validate`: engines rely on
+    // runc accepting some values outside them (podman's device fileMode with S_IFCHR bits).
+    let broken = writ_spec::rules::check(&value);
+    if !broken.is_empty() {
+        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
+        return Err(invalid(lines.join("; ")));
+    }
+    match <writ_spec::Spec as serde::Deserialize>::deserialize(&value) {
+        Ok(spec) => Ok(spec),
+        // Parse again for the error's JSON path and line/column.
+        Err(e) => Err(invalid(match writ_spec::parse_config(&data) {
+            Err(pe) => pe.to_string(),
+            Ok(_) => e.to_string(),
+        })),
+    }
 }
 
 /// The whole `create` operation; returns the container's state directory, still locked
