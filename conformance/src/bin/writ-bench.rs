@@ -363,7 +363,12 @@ fn main() {
                     .find(|(k, _)| k.to_string() == other)
                     .map(|(_, r)| r.clone())
                     .unwrap_or_else(|| "not run".into());
-                println!("writ/{other}: unavailable ({why})");
+                let hint = if why.contains("hybrid") {
+                    "; --hide-cgroup2 compares on a v1 view of this host"
+                } else {
+                    ""
+                };
+                println!("writ/{other}: unavailable ({why}){hint}");
             }
             _ => println!("writ/{other}: unavailable (no samples for one of them)"),
         }
