@@ -133,6 +133,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     for w in &plan.warnings {
         eprintln!("writ: warning: {w}");
     }
+    ensure_stdio();
     let mut cleanup = Cleanup {
         pid: None,
         cgroup: None,
@@ -394,6 +395,22 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         start_time,
         cgroup,
     })
+}
+
+/// A caller may start create with stdin/stdout/stderr closed; then the next fds create
+/// opens would take those numbers and leak into the container as its stdio. Fill the gaps
+/// with /dev/null first.
+fn ensure_stdio() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;
+        if !open {
+            // The lowest free number is `fd` itself: the new fd is deliberately kept.
+            if let Ok(f) = rustix::fs::open("/dev/null", OFlags::RDWR, Mode::empty()) {
+                std::mem::forget(f);
+            }
+        }
+    }
 }
 
 /// In a user namespace the container's root may not write to the image (owned by host
