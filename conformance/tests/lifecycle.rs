@@ -409,8 +409,24 @@ fn missing_executable_fails_at_create() {
             let b = ctx.bundle();
             b.set_args(args);
             let mut c = ctx.container(&b);
+            // A cgroup named after the id, to check that the failure removes it.
+            let cg = format!("/{}", c.id);
+            b.edit(|conf| conf["linux"]["cgroupsPath"] = serde_json::json!(cg));
+            let before: usize = leftover_processes(&b);
             let out = c.create();
             out.fails();
+            let cgroups = cgroup_dirs_named(&c.id);
+            assert!(cgroups.is_empty(), "failed create left cgroups {cgroups:?}");
+            let mounts: Vec<_> = writ_conformance::host_mount_points()
+                .into_iter()
+                .filter(|p| p.starts_with(b.path()))
+                .collect();
+            assert!(mounts.is_empty(), "failed create left mounts {mounts:?}");
+            assert_eq!(
+                leftover_processes(&b),
+                before,
+                "failed create left a process behind"
+            );
             let text = out.text_lower();
             assert!(
                 text.contains("no such file or directory")
@@ -596,4 +612,36 @@ fn start_without_process_fails() {
         b.set_args(&["true"]);
         ctx.run(&b).ok();
     });
+}
+
+/// cgroup directories named `id` directly under any cgroup mount.
+fn cgroup_dirs_named(id: &str) -> Vec<std::path::PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let fs = post.split(' ').next()?;
+            if fs != "cgroup" && fs != "cgroup2" {
+                return None;
+            }
+            Some(std::path::PathBuf::from(pre.split(' ').nth(4)?).join(id))
+        })
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Processes whose working directory or root lies in the bundle (a container init left behind).
+fn leftover_processes(b: &writ_conformance::Bundle) -> usize {
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .flatten()
+        .filter(|p| p.file_name().to_string_lossy().parse::<i32>().is_ok())
+        .filter(|p| {
+            ["root", "cwd"]
+                .iter()
+                .any(|l| fs::read_link(p.path().join(l)).is_ok_and(|t| t.starts_with(b.path())))
+        })
+        .count()
 }
