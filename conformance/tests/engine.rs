@@ -202,3 +202,42 @@ fn sysctl_applied() {
         assert_eq!(host.trim(), "0", "host ipc sysctl untouched");
     });
 }
+
+#[test]
+#[verifies("runtime.create.apply_config")]
+fn rootfs_propagation_shared() {
+    for_each_runtime("rootfs-propagation", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["rootfsPropagation"] = json!("shared"));
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        let root = out
+            .stdout
+            .lines()
+            .find(|l| l.split(' ').nth(4) == Some("/"))
+            .unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
+        let pre = root.split(" - ").next().unwrap_or("");
+        assert!(
+            pre.split(' ').skip(6).any(|f| f.starts_with("shared:")),
+            "/ is shared: {root}"
+        );
+    });
+}
+
+#[test]
+fn no_new_keyring_flag() {
+    for_each_runtime("no-new-keyring", |ctx| {
+        let b = ctx.bundle();
+        b.set_sh("echo ran");
+        let mut c = ctx.container(&b);
+        c.create_with(writ_conformance::CreateOpts {
+            extra_args: vec!["--no-new-keyring".into()],
+            ..Default::default()
+        })
+        .ok();
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0));
+        assert!(c.stdout().contains("ran"));
+    });
+}
