@@ -96,7 +96,19 @@ fn wait_for_line(dir: &Path, name: &str) {
     "runtime.lifecycle.create_container.invoke",
     "runtime.lifecycle.start_container.invoke",
     "runtime.lifecycle.poststart.invoke",
-    "runtime.lifecycle.poststop.invoke"
+    "runtime.lifecycle.poststop.invoke",
+    "config.hooks.prestart.path.runtime_ns_timing",
+    "config.hooks.prestart.runtime_ns_timing",
+    "config.hooks.create_runtime.path.runtime_ns_timing",
+    "config.hooks.create_runtime.runtime_ns_timing",
+    "config.hooks.create_container.path.runtime_ns_timing",
+    "config.hooks.create_container.container_ns_timing",
+    "config.hooks.start_container.path.container_ns_timing",
+    "config.hooks.start_container.container_ns_timing",
+    "config.hooks.poststart.path.runtime_ns_timing",
+    "config.hooks.poststart.runtime_ns_timing",
+    "config.hooks.poststop.path.runtime_ns_timing",
+    "config.hooks.poststop.runtime_ns_timing"
 )]
 fn hooks_order_stdin_args_env() {
     for_each_runtime("hooks-order", |ctx| {

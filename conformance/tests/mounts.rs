@@ -574,3 +574,30 @@ fn idmapped_bind_mount() {
         );
     });
 }
+
+#[test]
+#[verifies(
+    "config.mounts.destination.relative_allowed",
+    "config.mounts.destination.relative_to_root"
+)]
+fn relative_mount_destination() {
+    for_each_runtime("mount-relative-destination", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "mnt/rel", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}),
+            );
+        });
+        b.set_sh("grep ' /mnt/rel ' /proc/self/mounts");
+        let out = ctx.run(&b);
+        if ctx.kind() == Kind::Runc && !out.success() {
+            ctx.deviation("runc 1.1 refuses relative mount destinations");
+            return;
+        }
+        out.ok();
+        assert!(
+            out.stdout.contains("tmpfs /mnt/rel tmpfs"),
+            "relative destination taken from /: {out}"
+        );
+    });
+}
