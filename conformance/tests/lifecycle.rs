@@ -645,3 +645,45 @@ fn leftover_processes(b: &writ_conformance::Bundle) -> usize {
         })
         .count()
 }
+
+#[test]
+#[verifies(
+    "config.extensibility.ignore_unknown",
+    "config.annotations.unknown_keys",
+    "runtime.state.annotations.empty"
+)]
+fn unknown_properties_and_annotations() {
+    for_each_runtime("unknown-properties", |ctx| {
+        // Without annotations the state omits them or gives an empty object.
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        let st = c.state();
+        assert!(
+            st.get("annotations")
+                .is_none_or(|a| a.as_object().is_some_and(|o| o.is_empty())),
+            "annotations absent or empty: {st}"
+        );
+
+        // Unknown properties (top level and nested) and unknown annotation keys are ignored.
+        let b = ctx.bundle();
+        b.set_sh("echo ran");
+        b.edit(|conf| {
+            conf["org.example.unknownTopLevel"] = serde_json::json!({"x": 1});
+            conf["process"]["org.example.unknownNested"] = serde_json::json!(true);
+            conf["annotations"] =
+                serde_json::json!({"org.example.whatever": "v", "com.example.k": ""});
+        });
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        let st = c.state();
+        assert_eq!(
+            st["annotations"]["org.example.whatever"], "v",
+            "annotations in the state: {st}"
+        );
+        c.start().ok();
+        assert_eq!(c.wait_exit(T), Some(0));
+        assert!(c.stdout().contains("ran"));
+    });
+}
