@@ -81,8 +81,29 @@ impl Podman {
 impl Drop for Podman {
     fn drop(&mut self) {
         let _ = self.cmd(&["rm", "--all", "--force", "--time", "0"]);
+        // conmon runs `podman container cleanup` when a container exits; that process
+        // works on this storage root too and may mount it again. Wait for every process
+        // naming our directory to finish, then detach what is mounted below it.
+        let dir = self.dir.path().to_string_lossy().into_owned();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline && processes_naming(&dir) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         umount_under(self.dir.path());
     }
+}
+
+/// Whether a live process has `needle` on its command line.
+fn processes_naming(needle: &str) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    procs.flatten().any(|p| {
+        p.file_name().to_string_lossy().parse::<u32>().is_ok()
+            && writ_conformance::pid_alive(p.file_name().to_string_lossy().parse().unwrap_or(0))
+            && std::fs::read(p.path().join("cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+    })
 }
 
 /// Runs `f` with podman, or records that podman is not installed.
