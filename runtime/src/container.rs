@@ -229,10 +229,14 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     // a new one must be created after joining others, the child does setns + unshare
     // (and forks again for a new pid namespace).
     let staged = user_joined || (new_userns && others_joined);
+    // The pid (and user) namespace must come with the clone; the others are cheaper to make
+    // in the child, where creating them (a network namespace costs milliseconds) overlaps
+    // with create joining the cgroup.
     let (clone_flags, child_unshare) = if staged {
         (0, new_flags)
     } else {
-        (new_flags, 0)
+        let in_clone = NamespaceKind::Pid.clone_flag() | NamespaceKind::User.clone_flag();
+        (new_flags & in_clone, new_flags & !in_clone)
     };
 
     // The pid and time namespaces of the child are chosen here (they apply to children).
