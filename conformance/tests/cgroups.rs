@@ -142,6 +142,36 @@ fn pids_limit_is_enforced() {
 }
 
 #[test]
+#[verifies("config_linux.pids.zero_limit")]
+fn pids_limit_zero_is_a_limit() {
+    for_each_runtime("cgroups-pids-zero", |ctx| {
+        // The subshell needs a fork: with limit 0 it fails; the shell itself runs already.
+        let script = "echo started; (echo forked); echo end";
+        // Control: a limit with room lets the subshell run.
+        let b = ctx.bundle();
+        b.edit(|conf| conf["linux"]["resources"]["pids"] = json!({"limit": 16}));
+        b.set_sh(script);
+        let out = ctx.run(&b);
+        out.ok();
+        assert!(out.stdout.contains("forked"), "limit 16: {out}");
+
+        let b = ctx.bundle();
+        b.edit(|conf| conf["linux"]["resources"]["pids"] = json!({"limit": 0}));
+        b.set_sh(script);
+        let out = ctx.run(&b);
+        if ctx.kind() == writ_conformance::Kind::Runc && out.stdout.contains("forked") {
+            ctx.deviation("runc 1.1 treats a pids limit of 0 as unlimited");
+            return;
+        }
+        assert!(out.stdout.contains("started"), "the process ran: {out}");
+        assert!(
+            !out.stdout.contains("forked"),
+            "pids limit 0 let the shell fork: {out}"
+        );
+    });
+}
+
+#[test]
 #[verifies("config_linux.cgroups_path.stable")]
 fn same_cgroups_path_same_cgroup() {
     for_each_runtime("cgroups-path-stable", |ctx| {

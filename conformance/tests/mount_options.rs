@@ -522,3 +522,107 @@ fn remount_changes_an_earlier_mount() {
         );
     });
 }
+
+/// A host directory with a tmpfs mounted below it with `flags` (unmounted by the bundle's
+/// guard).
+fn dir_with_flagged_submount(
+    b: &writ_conformance::Bundle,
+    name: &str,
+    flags: nix::mount::MsFlags,
+) -> std::path::PathBuf {
+    let top = b.path().join(name);
+    fs::create_dir_all(top.join("sub")).unwrap();
+    nix::mount::mount(
+        Some("tmpfs"),
+        &top.join("sub"),
+        Some("tmpfs"),
+        flags,
+        Some("size=1m"),
+    )
+    .unwrap();
+    top
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.ratime",
+    "config.mount_options.rstrictatime",
+    "config.mount_options.rnostrictatime",
+    "config.mount_options.symfollow",
+    "config.mount_options.slave"
+)]
+fn recursive_atime_symfollow_and_slave() {
+    for_each_runtime("mount-options-atime-slave", |ctx| {
+        use nix::mount::{mount, MsFlags};
+        let b = ctx.bundle();
+        // Submounts with the default relatime, with noatime and with strictatime: each
+        // recursive option must change what the bind would otherwise copy.
+        let plain = dir_with_submount(&b);
+        let noatime = dir_with_flagged_submount(&b, "noatime", MsFlags::MS_NOATIME);
+        let strict = dir_with_flagged_submount(&b, "strict", MsFlags::MS_STRICTATIME);
+        // A shared host mount: a bind of it that is made shared and then slave keeps only
+        // its master.
+        let shared = b.path().join("shared");
+        fs::create_dir_all(&shared).unwrap();
+        mount(
+            Some("tmpfs"),
+            &shared,
+            Some("tmpfs"),
+            MsFlags::empty(),
+            Some("size=1m"),
+        )
+        .unwrap();
+        mount(
+            None::<&str>,
+            &shared,
+            None::<&str>,
+            MsFlags::MS_SHARED,
+            None::<&str>,
+        )
+        .unwrap();
+        // runc 1.1 fails the whole run with EINVAL on the options that only clear one atime
+        // bit (ratime, rnostrictatime); the oracle checks the rest.
+        let clear_atime = ctx.kind() != writ_conformance::Kind::Runc;
+        if !clear_atime {
+            ctx.deviation("runc 1.1 fails ratime and rnostrictatime with EINVAL");
+        }
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(json!({"destination": "/mnt/rstrict", "source": plain, "options": ["rbind", "rstrictatime"]}));
+            if clear_atime {
+                m.push(json!({"destination": "/mnt/ratime", "source": noatime, "options": ["rbind", "ratime"]}));
+                m.push(json!({"destination": "/mnt/rnostrict", "source": strict, "options": ["rbind", "rnostrictatime"]}));
+            }
+            m.push(json!({"destination": "/mnt/copied", "source": noatime, "options": ["rbind"]}));
+            m.push(json!({"destination": "/mnt/symf", "type": "tmpfs", "source": "tmpfs", "options": ["nosymfollow", "symfollow", "size=1m"]}));
+            m.push(json!({"destination": "/mnt/sh", "source": shared, "options": ["bind", "shared"]}));
+            m.push(json!({"destination": "/mnt/sl", "source": shared, "options": ["bind", "shared", "slave"]}));
+        });
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        let mut k = OptionChecks {
+            mountinfo: &out.stdout,
+            failures: Vec::new(),
+        };
+        // Control: a plain rbind copies the submount's noatime.
+        k.has(
+            "/mnt/copied/sub",
+            "noatime",
+            "rbind keeps the submount's noatime",
+        );
+        for point in ["/mnt/rstrict", "/mnt/rstrict/sub"] {
+            k.lacks(point, "relatime", "rstrictatime");
+            k.lacks(point, "noatime", "rstrictatime");
+        }
+        if clear_atime {
+            k.lacks("/mnt/ratime/sub", "noatime", "ratime");
+            k.has("/mnt/rnostrict/sub", "relatime", "rnostrictatime");
+        }
+        k.lacks("/mnt/symf", "nosymfollow", "symfollow after nosymfollow");
+        k.optional("/mnt/sh", "shared:", true, "shared bind");
+        k.optional("/mnt/sl", "shared:", false, "slave after shared");
+        k.optional("/mnt/sl", "master:", true, "slave after shared");
+        k.finish(ctx);
+    });
+}

@@ -601,3 +601,122 @@ fn relative_mount_destination() {
         );
     });
 }
+
+/// A host directory owned by root with a file, and a tmpfs submount with a file (unmounted
+/// by the bundle's guard).
+fn tree_with_submount(b: &writ_conformance::Bundle, name: &str) -> std::path::PathBuf {
+    let top = b.path().join(name);
+    fs::create_dir_all(top.join("sub")).unwrap();
+    fs::write(top.join("file"), "top").unwrap();
+    nix::mount::mount(
+        Some("tmpfs"),
+        &top.join("sub"),
+        Some("tmpfs"),
+        nix::mount::MsFlags::empty(),
+        Some("size=1m"),
+    )
+    .unwrap();
+    fs::write(top.join("sub/file"), "sub").unwrap();
+    top
+}
+
+#[test]
+#[verifies(
+    "config.mount_options.idmap.mount_mappings",
+    "config.mount_options.idmap.no_mapping_error",
+    "config.mount_options.ridmap",
+    "config.mount_options.ridmap.mapped",
+    "config.mount_options.ridmap.mount_mappings",
+    "config.mount_options.ridmap.userns_fallback",
+    "config.mount_options.ridmap.no_mapping_error",
+    "config.mount_options.ridmap.no_userns_error",
+    "config.mount_options.ridmap.mount_setattr",
+    "config.mounts.uid_mappings.mount_setattr",
+    "config.mounts.gid_mappings.mount_setattr"
+)]
+fn idmap_and_ridmap_with_mount_mappings() {
+    for_each_runtime("mount-ridmap", |ctx| {
+        // Without a user namespace: the mounts' own mappings (host 0 shows as 1234:4321).
+        let b = ctx.bundle();
+        let tree = tree_with_submount(&b, "tree");
+        let maps = |opts: &[&str], dest: &str| {
+            json!({"destination": dest, "source": tree, "options": opts,
+                   "uidMappings": [{"containerID": 0, "hostID": 1234, "size": 1}],
+                   "gidMappings": [{"containerID": 0, "hostID": 4321, "size": 1}]})
+        };
+        b.edit(|c| {
+            let m = c["mounts"].as_array_mut().unwrap();
+            m.push(maps(&["rbind", "ridmap"], "/mnt/r"));
+            m.push(maps(&["rbind", "idmap"], "/mnt/i"));
+            m.push(json!({"destination": "/mnt/plain", "source": tree, "options": ["rbind"]}));
+        });
+        b.set_sh(
+            "for d in r i plain; do echo $d=$(stat -c %u:%g /mnt/$d/file); \
+             echo $d-sub=$(stat -c %u:%g /mnt/$d/sub/file); done",
+        );
+        let out = ctx.run(&b);
+        let kv = kv_lines(&out.stdout);
+        if ctx.kind() == Kind::Runc
+            && (!out.success() || kv.get("r").map(String::as_str) != Some("1234:4321"))
+        {
+            ctx.deviation("runc 1.1 has no idmapped mounts");
+            return;
+        }
+        out.ok();
+        let got = |k: &str| kv.get(k).map(String::as_str);
+        assert_eq!(got("plain"), Some("0:0"), "control: {out}");
+        assert_eq!(got("plain-sub"), Some("0:0"), "control: {out}");
+        assert_eq!(got("r"), Some("1234:4321"), "ridmap, own mappings: {out}");
+        assert_eq!(
+            got("r-sub"),
+            Some("1234:4321"),
+            "ridmap maps the submount too: {out}"
+        );
+        assert_eq!(got("i"), Some("1234:4321"), "idmap, own mappings: {out}");
+        assert_eq!(
+            got("i-sub"),
+            Some("0:0"),
+            "idmap leaves the submount alone: {out}"
+        );
+
+        // In a user namespace, ridmap without own mappings uses the container's.
+        let b = ctx.bundle();
+        let tree = tree_with_submount(&b, "tree");
+        b.edit(|c| {
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type": "user"}));
+            c["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "/mnt/r", "source": tree, "options": ["rbind", "ridmap"]}),
+            );
+        });
+        b.set_sh(
+            "echo r=$(stat -c %u:%g /mnt/r/file); echo r-sub=$(stat -c %u:%g /mnt/r/sub/file)",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(kv.get("r").map(String::as_str), Some("0:0"), "{out}");
+        assert_eq!(kv.get("r-sub").map(String::as_str), Some("0:0"), "{out}");
+
+        // Neither own mappings nor a user namespace: an error, for idmap and ridmap.
+        for opt in ["idmap", "ridmap"] {
+            let b = ctx.bundle();
+            let tree = tree_with_submount(&b, "tree");
+            b.set_args(&["true"]);
+            b.edit(|c| {
+                c["mounts"].as_array_mut().unwrap().push(
+                    json!({"destination": "/mnt/r", "source": tree, "options": ["rbind", opt]}),
+                );
+            });
+            let mut c = ctx.container(&b);
+            c.create().fails();
+            c.state_out().fails();
+        }
+    });
+}

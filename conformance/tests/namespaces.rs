@@ -1,5 +1,6 @@
 //! Namespaces (new and joined by path), user namespace mappings, hostname and domainname.
 
+use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
 
 use serde_json::json;
@@ -165,6 +166,19 @@ fn user_namespace_with_mappings() {
                 json!([{"containerID": 0, "hostID": 200000, "size": 65536}]);
         });
         b.set_sh("echo user=$(readlink /proc/self/ns/user); echo uidmap=$(cat /proc/self/uid_map); echo gidmap=$(cat /proc/self/gid_map); echo id=$(id -u)");
+        // Owners (host view) of the rootfs and some of its files: the mapping must not be
+        // made to work by chowning them.
+        let owned = ["", "bin", "bin/busybox", "etc", "etc/passwd", "tmp"];
+        let owners = || {
+            owned
+                .iter()
+                .map(|p| {
+                    let m = std::fs::symlink_metadata(b.rootfs().join(p)).unwrap();
+                    (p.to_string(), m.uid(), m.gid())
+                })
+                .collect::<Vec<_>>()
+        };
+        let before = owners();
         let mut c = ctx.container(&b);
         c.create().ok();
         let pid = c.pid.expect("pid");
@@ -205,6 +219,7 @@ fn user_namespace_with_mappings() {
             uid_line.contains("100000"),
             "host sees the mapped uid: {uid_line}"
         );
+        assert_eq!(owners(), before, "rootfs owners after the run");
     });
 }
 

@@ -324,7 +324,10 @@ pub fn process_alive(pid: i32, start_time: u64) -> bool {
 }
 
 /// Derives the status of a container from its recorded state and the live system.
-/// `creator_alive` is asked only while the recorded phase is `creating`.
+/// `creator_alive` is asked only while the recorded phase is `creating`. However the
+/// container process ended (it exited, failed, crashed or was killed), the container is
+/// `stopped` once that process is gone.
+#[writ_macros::requirement("runtime.lifecycle.process_exit")]
 pub fn derive_status(
     st: &ContainerState,
     dir: &Path,

@@ -119,7 +119,9 @@ fn from_value<T: DeserializeOwned>(
     }
 }
 
-/// Parse a `config.json`.
+/// Parse a `config.json`. Members the spec does not define are no error: they are kept in
+/// the `extra` map of the struct they appear in.
+#[writ_macros::requirement("config.extensibility.ignore_unknown")]
 pub fn parse_config(bytes: &[u8]) -> Result<Spec, ParseError> {
     let value = parse_json(bytes)?;
     from_value(bytes, value, schema_violations_config)

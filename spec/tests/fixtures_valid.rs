@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use writ_macros::verifies;
 use writ_spec::{parse_config, validate_config_value, Spec, ViolationKind};
 
 fn fixtures() -> Vec<PathBuf> {
@@ -87,6 +88,7 @@ fn every_fixture_parses_validates_and_round_trips() {
 }
 
 #[test]
+#[verifies("config.extensibility.ignore_unknown")]
 fn empty_arrays_and_unknown_members_survive() {
     let src =
         br#"{"ociVersion":"1.3.0","mounts":[],"process":{"cwd":"/","args":[],"x-vendor":{"a":1}},
@@ -97,6 +99,15 @@ fn empty_arrays_and_unknown_members_survive() {
     let back = serde_json::to_value(&spec).unwrap();
     let input: Value = serde_json::from_slice(src).unwrap();
     assert_eq!(back, input);
+    // Unknown members are no violation either.
+    let unknown = ["/future", "/process/x-vendor"];
+    let violations = validate_config_value(&input);
+    assert!(
+        violations
+            .iter()
+            .all(|v| !unknown.iter().any(|u| v.pointer.starts_with(u))),
+        "{violations:?}"
+    );
 }
 
 /// `writ spec` writes what `runc spec` writes, apart from `ociVersion` (this crate's spec

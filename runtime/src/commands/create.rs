@@ -87,7 +87,11 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
     "bundle.config.at_root",
     "bundle.config.name"
 )]
-#[writ_macros::requirement("config.valid_values.error")]
+#[writ_macros::requirement(
+    "config.valid_values.error",
+    "config.extensibility.ignore_unknown",
+    "runtime.create.validate"
+)]
 pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     let path = bundle.join("config.json");
     let data = std::fs::read(&path).map_err(|e| Error::Config {
@@ -126,7 +130,8 @@ pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     "runtime.create.apply_failure.error",
     "runtime.create.apply_failure.nothing_created",
     "runtime.lifecycle.create_env.error",
-    "runtime.errors.no_side_effects"
+    "runtime.errors.no_side_effects",
+    "runtime.lifecycle.config_frozen"
 )]
 pub(crate) fn create_container(
     global: &GlobalOpts,
