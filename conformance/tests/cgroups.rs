@@ -172,6 +172,31 @@ fn pids_limit_zero_is_a_limit() {
 }
 
 #[test]
+#[verifies("config_linux.cgroups_path.invalid")]
+fn cgroups_path_climbing_out_is_refused() {
+    for_each_runtime("cgroups-path-dotdot", |ctx| {
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        let mut c = ctx.container(&b);
+        let path = format!("/{}/../../{}", c.id, c.id);
+        b.edit(|conf| conf["linux"]["cgroupsPath"] = json!(path));
+        let out = c.create();
+        if ctx.kind() == writ_conformance::Kind::Runc && out.success() {
+            ctx.deviation("runc 1.1 cleans `..` out of cgroupsPath");
+            return;
+        }
+        out.fails();
+        assert!(out.text_lower().contains(".."), "the error says why: {out}");
+        c.state_out().fails();
+        assert!(
+            !ctx.root().join(&c.id).exists(),
+            "nothing left for {}",
+            c.id
+        );
+    });
+}
+
+#[test]
 #[verifies("config_linux.cgroups_path.stable")]
 fn same_cgroups_path_same_cgroup() {
     for_each_runtime("cgroups-path-stable", |ctx| {

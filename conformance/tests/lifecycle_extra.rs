@@ -172,3 +172,31 @@ fn state_carries_runc_extra_properties() {
         assert!(st["owner"].is_string(), "owner in {st}");
     });
 }
+
+#[test]
+#[verifies(
+    "features.oci_version_min.accepted",
+    "features.oci_version_max.accepted"
+)]
+fn configs_at_the_features_version_bounds_run() {
+    for_each_runtime("features-version-bounds", |ctx| {
+        let out = ctx.cmd(&["features"]);
+        out.ok();
+        let features: serde_json::Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("features is not JSON ({e}): {out}"));
+        for key in ["ociVersionMin", "ociVersionMax"] {
+            let version = features[key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key} in {features}"))
+                .to_owned();
+            let b = ctx.bundle();
+            b.set_sh("echo ran");
+            b.edit(|c| c["ociVersion"] = json!(version));
+            let mut c = ctx.container(&b);
+            c.create().ok();
+            c.start().ok();
+            assert_eq!(c.wait_exit(T), Some(0), "{key} {version}");
+            assert!(c.stdout().contains("ran"), "{key} {version}");
+        }
+    });
+}

@@ -626,3 +626,48 @@ fn recursive_atime_symfollow_and_slave() {
         k.finish(ctx);
     });
 }
+
+#[test]
+#[verifies("config.mount_options.custom", "config.mount_options.custom.mount8")]
+fn filesystem_options_reach_the_filesystem() {
+    for_each_runtime("mount-options-custom", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": "/mnt/custom", "type": "tmpfs", "source": "tmpfs",
+                "options": ["mode=0700", "size=2m", "uid=12", "gid=34"]
+            }));
+            c["mounts"].as_array_mut().unwrap().push(json!({
+                "destination": "/mnt/inodes", "type": "tmpfs", "source": "tmpfs",
+                "options": ["nr_inodes=100"]
+            }));
+        });
+        b.set_sh(
+            "cat /proc/self/mountinfo; echo owner=$(stat -c %u:%g:%a /mnt/custom); \
+             i=0; while [ $i -lt 120 ]; do touch /mnt/inodes/f$i 2>/dev/null || break; \
+             i=$((i+1)); done; echo files=$i",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let (opts, _) = mountinfo_entry(&out.stdout, "/mnt/custom")
+            .unwrap_or_else(|| panic!("/mnt/custom: {out}"));
+        for o in ["mode=700", "size=2048k", "uid=12", "gid=34"] {
+            assert!(opts.iter().any(|x| x == o), "{o} in {opts:?}");
+        }
+        let (opts, _) = mountinfo_entry(&out.stdout, "/mnt/inodes")
+            .unwrap_or_else(|| panic!("/mnt/inodes: {out}"));
+        assert!(opts.iter().any(|x| x == "nr_inodes=100"), "{opts:?}");
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(
+            kv.get("owner").map(String::as_str),
+            Some("12:34:700"),
+            "{out}"
+        );
+        // nr_inodes=100 counts the root directory too: fewer than 100 files fit.
+        let files: u32 = kv.get("files").and_then(|f| f.parse().ok()).unwrap_or(0);
+        assert!(
+            (90..100).contains(&files),
+            "nr_inodes=100 held {files} files: {out}"
+        );
+    });
+}

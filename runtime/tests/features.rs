@@ -146,6 +146,26 @@ fn real_document_is_a_valid_features_document() {
     }
 }
 
+#[test]
+#[verifies("features.mount_options.no_fs_specific")]
+fn mount_options_are_only_table_options() {
+    let doc = features_document(&coverage::coverage(), &map());
+    let opts = doc["mountOptions"].as_array().expect("mountOptions listed");
+    assert!(!opts.is_empty());
+    let known: HashSet<&str> = REQUIREMENTS.iter().map(|r| r.id).collect();
+    for o in opts {
+        let o = o.as_str().expect("a string");
+        assert!(
+            !o.contains('=') && !["size", "mode", "uid", "gid", "nr_inodes"].contains(&o),
+            "filesystem data option {o:?} in mountOptions"
+        );
+        assert!(
+            known.contains(format!("config.mount_options.{o}").as_str()),
+            "{o:?} is not an option of the config.md table"
+        );
+    }
+}
+
 /// Requirements made up from the map's ids, so the document can be driven both ways.
 fn fixture(handled: impl Fn(&str) -> bool) -> (Vec<Requirement>, Vec<Use>) {
     let mut ids: Vec<String> = all_claims(&map())

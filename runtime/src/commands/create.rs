@@ -81,7 +81,9 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Reads and parses `<bundle>/config.json`.
+/// Reads and parses `<bundle>/config.json`. Members the spec does not define are ignored.
+/// `ociVersion` is only checked to be a SemVer version, so every version from `writ
+/// features`' `ociVersionMin` to its `ociVersionMax` is accepted.
 #[writ_macros::requirement(
     "bundle.config.required",
     "bundle.config.at_root",
@@ -90,7 +92,9 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
 #[writ_macros::requirement(
     "config.valid_values.error",
     "config.extensibility.ignore_unknown",
-    "runtime.create.validate"
+    "runtime.create.validate",
+    "features.oci_version_min.accepted",
+    "features.oci_version_max.accepted"
 )]
 pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     let path = bundle.join("config.json");

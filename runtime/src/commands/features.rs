@@ -179,6 +179,7 @@ fn slot<'v>(
     "features.document.build_time",
     "features.hooks.supported",
     "features.mount_options.recognised",
+    "features.mount_options.no_fs_specific",
     "features_linux.namespaces.recognised",
     "features_linux.capabilities.recognised",
     "features_linux.seccomp.actions.recognised",
