@@ -673,7 +673,8 @@ fn unknown_properties_and_annotations() {
             conf["org.example.unknownTopLevel"] = serde_json::json!({"x": 1});
             conf["process"]["org.example.unknownNested"] = serde_json::json!(true);
             conf["annotations"] =
-                serde_json::json!({"org.example.whatever": "v", "com.example.k": ""});
+                serde_json::json!({"org.example.whatever": "v", "com.example.k": "",
+                    "org.opencontainers.notdefined": "x"});
         });
         let mut c = ctx.container(&b);
         c.create().ok();

@@ -91,6 +91,7 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
 )]
 #[writ_macros::requirement(
     "config.valid_values.error",
+    "config.annotations.unknown_keys",
     "config.extensibility.ignore_unknown",
     "runtime.create.validate",
     "features.oci_version_min.accepted",
@@ -110,7 +111,13 @@ pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     // The spec's prose rules (MUST / MUST NOT / REQUIRED) are enforced before anything is
     // touched. Schema ranges and patterns are left to `writ validate`: engines rely on
     // runc accepting some values outside them (podman's device fileMode with S_IFCHR bits).
-    let broken = writ_spec::rules::check(&value);
+    // An annotation key the spec does not define is never an error for a runtime
+    // (config.annotations.unknown_keys), even in the reserved org.opencontainers namespace,
+    // which `writ validate` reports (as runtime-tools does).
+    let broken: Vec<_> = writ_spec::rules::check(&value)
+        .into_iter()
+        .filter(|v| v.requirement != Some("config.annotations.reserved_namespace"))
+        .collect();
     if !broken.is_empty() {
         let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
         return Err(invalid(lines.join("; ")));
