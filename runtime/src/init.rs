@@ -314,11 +314,21 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
 /// Joins and creates namespaces, gets id maps written, and (when the pid namespace was
 /// unshared here) forks the real init as a sibling.
 fn namespaces_phase(a: &mut InitArgs) -> Result<(), String> {
+    // Interfaces to move are looked up while still in the host's network namespace.
+    let mut netdevs = None;
+    if !a.plan.net_devices.is_empty() {
+        let mut host = crate::netdev::Netlink::open()?;
+        let prepared = crate::netdev::prepare(&mut host, &a.plan.net_devices)?;
+        netdevs = Some((host, prepared));
+    }
     for j in a.joins {
         crate::namespaces::join(j)?;
     }
     if a.unshare != 0 {
         crate::namespaces::unshare(a.unshare)?;
+    }
+    if let Some((mut host, prepared)) = netdevs {
+        crate::netdev::move_in(&mut host, &prepared)?;
     }
     if a.new_userns && !a.cloned_userns {
         a.chan

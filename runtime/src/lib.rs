@@ -14,6 +14,7 @@ pub mod init;
 pub mod logging;
 pub mod mounts;
 pub mod namespaces;
+pub mod netdev;
 pub mod plan;
 pub mod process;
 pub mod rootfs;

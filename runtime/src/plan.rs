@@ -204,6 +204,8 @@ pub struct ContainerPlan {
     pub resources: ResourcesPlan,
     /// PER_LINUX / PER_LINUX32 plus flags.
     pub personality: Option<u64>,
+    /// Host interfaces to move into the container's network namespace.
+    pub net_devices: Vec<crate::netdev::NetDevicePlan>,
     /// The seccomp profile, checked (compiled by create).
     pub seccomp: Option<writ_spec::Seccomp>,
     pub hooks: HooksPlan,
@@ -875,6 +877,37 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             })
         }
     };
+    let mut net_devices = Vec::new();
+    for (host, d) in linux.net_devices.iter().flatten() {
+        let ptr = format!("/linux/netDevices/{host}");
+        let name = d
+            .name
+            .clone()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| host.clone());
+        if name.len() > 15 || name.contains('/') || name.chars().any(char::is_whitespace) {
+            return Err(invalid(
+                format!("{ptr}/name"),
+                format!("{name:?} is not a valid interface name"),
+            ));
+        }
+        if ns(NamespaceKind::Network).is_none() {
+            return Err(invalid(
+                ptr,
+                "moving an interface needs a network namespace",
+            ));
+        }
+        if new_ns(NamespaceKind::User) || ns(NamespaceKind::User).is_some() {
+            return Err(invalid(
+                ptr,
+                "moving interfaces into a container with a user namespace is not supported by writ",
+            ));
+        }
+        net_devices.push(crate::netdev::NetDevicePlan {
+            host: host.clone(),
+            name,
+        });
+    }
     if let Some(s) = &linux.seccomp {
         crate::seccomp::check(s).map_err(|(ptr, msg)| invalid(ptr, msg))?;
     }
@@ -941,6 +974,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
         resources,
         personality,
         seccomp: linux.seccomp.clone(),
+        net_devices,
         hooks,
         annotations: spec.annotations.clone().unwrap_or_default(),
         warnings,
