@@ -127,7 +127,11 @@ impl Drop for NsRestore {
     "config.hooks.create_runtime.path.runtime_ns",
     "config_linux.namespaces.create",
     "config_linux.namespaces.inherit",
-    "config_linux.namespaces.types.supported"
+    "config_linux.namespaces.types.supported",
+    "config.hooks.prestart.path.runtime_ns_timing",
+    "config.hooks.prestart.runtime_ns_timing",
+    "config.hooks.create_runtime.path.runtime_ns_timing",
+    "config.hooks.create_runtime.runtime_ns_timing"
 )]
 pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, ContainerError> {
     for w in &plan.warnings {

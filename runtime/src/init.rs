@@ -128,7 +128,13 @@ fn reset_signals() {
     "config.hooks.start_container.container_ns",
     "config.hooks.start_container.path.container_ns",
     "config.root.readonly",
-    "config.process.oom_score_adj.unset"
+    "config.process.oom_score_adj.unset",
+    "config.hooks.create_container.path.runtime_ns_timing",
+    "config.hooks.create_container.container_ns_timing",
+    "config.hooks.start_container.path.container_ns_timing",
+    "config.hooks.start_container.container_ns_timing",
+    "config.process.exec_cpu_affinity.final_unset",
+    "runtime_linux.fds.extra"
 )]
 fn setup(a: &mut InitArgs) -> Result<Never, String> {
     let plan = a.plan;

@@ -145,7 +145,8 @@ pub fn join(j: &JoinFd) -> Result<(), String> {
 }
 
 /// Writes uid/gid maps of a process in a new user namespace (done by the parent, which
-/// holds the privileges in the outer namespace).
+/// holds the privileges in the outer namespace). The rootfs is never chowned to fit them.
+#[writ_macros::requirement("config_linux.id_mappings.no_chown")]
 pub fn write_id_maps(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<(), String> {
     let base = PathBuf::from(format!("/proc/{pid}"));
     if !gid.is_empty() {

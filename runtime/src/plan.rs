@@ -683,7 +683,9 @@ fn check_container_path(p: &str, ptr: String) -> Result<(), PlanError> {
     "config.hooks.prestart.path.absolute",
     "config.hooks.create_runtime.path.absolute",
     "config.root.required",
-    "config_linux.devices.major_minor.required"
+    "config_linux.devices.major_minor.required",
+    "config.process.required_at_start",
+    "runtime.start.no_process"
 )]
 pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<ContainerPlan, PlanError> {
     use writ_spec::{LinuxNamespaceType as T, PersonalityDomain, RootfsPropagation};
@@ -1050,6 +1052,9 @@ mod build_tests {
         build_json(v, b).unwrap_err().to_string()
     }
 
+    /// A change to a config, for table-driven tests.
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
     #[test]
     fn minimal_config_builds() {
         let b = bundle();
@@ -1092,7 +1097,7 @@ mod build_tests {
     )]
     fn bad_input_is_rejected_with_its_pointer() {
         let b = bundle();
-        let cases: Vec<(Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+        let cases: Vec<(Edit, &str)> = vec![
             (
                 Box::new(|v| v["process"]["args"] = json!([])),
                 "/process/args",
