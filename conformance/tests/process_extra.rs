@@ -125,7 +125,11 @@ fn exec_cpu_affinity() {
 }
 
 #[test]
-#[verifies("runtime.create.apply_config")]
+#[verifies(
+    "runtime.create.apply_config",
+    "config_linux.seccomp.default_action.required",
+    "config_linux.seccomp.syscalls.action.required"
+)]
 fn seccomp_rule_applied() {
     for_each_runtime("seccomp", |ctx| {
         let b = ctx.bundle();

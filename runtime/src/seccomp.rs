@@ -102,7 +102,13 @@ fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, String> {
 }
 
 /// Compiles the profile. Syscall names this libseccomp does not know are skipped, as runc
-/// does (profiles list syscalls of newer kernels).
+/// does (profiles list syscalls of newer kernels). The default action, each rule's action
+/// and errno, and each argument comparison go into the filter as given.
+#[writ_macros::requirement(
+    "config_linux.seccomp.default_action.required",
+    "config_linux.seccomp.syscalls.action.required",
+    "config_linux.seccomp.args.op.required"
+)]
 pub fn compile(s: &Seccomp) -> Result<Program, String> {
     let e = |what: &str, err: libseccomp::error::SeccompError| format!("seccomp: {what}: {err}");
     let default = action(s.default_action, s.default_errno_ret)?;
