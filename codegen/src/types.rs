@@ -67,11 +67,37 @@ fn node_schema(node: &Node) -> Value {
     v
 }
 
+/// Values runc accepts beyond the schema's closed string sets, by schema location: the
+/// generated Rust enum also has a variant for each, so that configs real engines write still
+/// parse and write back unchanged. Only the Rust types get them: the generated validation
+/// keeps the schema's own `enum`, so `writ validate` still reports these values as outside
+/// the schema. Each entry: `(location, extra values, reason)`.
+pub const RUNC_ENUM_EXTENSIONS: &[(&str, &[&str], &str)] = &[(
+    "defs-linux.json#/definitions/RootfsPropagation",
+    &["rprivate", "rshared", "rslave", "runbindable"],
+    "runc applies these with MS_REC, and containerd's CRI writes \"rshared\" \
+     (Bidirectional hostPath propagation) and \"rslave\" (HostToContainer) for Kubernetes pods",
+)];
+
+/// The extra values [`RUNC_ENUM_EXTENSIONS`] lists for the definition at `location`.
+pub fn enum_extension(location: &str) -> Option<(&'static [&'static str], &'static str)> {
+    RUNC_ENUM_EXTENSIONS
+        .iter()
+        .find(|(loc, _, _)| *loc == location)
+        .map(|(_, values, reason)| (*values, *reason))
+}
+
 /// The single bundled JSON schema handed to typify.
 pub fn typify_input(model: &Model) -> Value {
     let mut defs = Map::new();
     for d in &model.definitions {
-        defs.insert(d.name.clone(), node_schema(&d.node));
+        let mut schema = node_schema(&d.node);
+        if let Some((extra, _)) = enum_extension(&d.location) {
+            if let Some(Value::Array(values)) = schema.get_mut("enum") {
+                values.extend(extra.iter().map(|v| Value::String((*v).to_owned())));
+            }
+        }
+        defs.insert(d.name.clone(), schema);
     }
     json!({"definitions": defs})
 }
@@ -311,6 +337,17 @@ fn type_doc(def: &Definition) -> String {
         doc.push_str("\n\n");
     }
     doc.push_str(&format!("Schema: `{}`.", def.location));
+    if let Some((extra, reason)) = enum_extension(&def.location) {
+        let list = extra
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        doc.push_str(&format!(
+            "\n\nCompatibility extension: also accepts {list}, which the schema does not \
+             list ({reason}). Validation still reports them as outside the schema."
+        ));
+    }
     doc
 }
 

@@ -229,6 +229,70 @@ fn rootfs_propagation_shared() {
     });
 }
 
+/// runc's recursive values (containerd's CRI writes "rslave" for HostToContainer hostPath
+/// propagation): outside the schema's enum, but accepted, and / becomes a slave.
+#[test]
+#[verifies("runtime.create.apply_config")]
+fn rootfs_propagation_rslave() {
+    for_each_runtime("rootfs-propagation-rslave", |ctx| {
+        use nix::mount::{mount, MsFlags};
+        let b = ctx.bundle();
+        // The host's / here is private, and a slave of a private mount is just private: make
+        // the rootfs a shared mount on the host (the bundle's drop unmounts it), so that the
+        // container's / must end up a slave of exactly that peer group.
+        let rootfs = b.rootfs();
+        mount(
+            Some(&rootfs),
+            &rootfs,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .unwrap();
+        mount(
+            None::<&str>,
+            &rootfs,
+            None::<&str>,
+            MsFlags::MS_SHARED,
+            None::<&str>,
+        )
+        .unwrap();
+        let host_info = fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let peer_group = host_info
+            .lines()
+            .rfind(|l| l.split(' ').nth(4) == rootfs.to_str())
+            .and_then(|l| {
+                l.split(" - ")
+                    .next()
+                    .unwrap_or("")
+                    .split(' ')
+                    .skip(6)
+                    .find_map(|f| f.strip_prefix("shared:"))
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| panic!("the host rootfs mount is shared: {host_info}"));
+        b.edit(|c| c["linux"]["rootfsPropagation"] = json!("rslave"));
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        out.ok();
+        let root = out
+            .stdout
+            .lines()
+            .find(|l| l.split(' ').nth(4) == Some("/"))
+            .unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
+        let pre = root.split(" - ").next().unwrap_or("");
+        let optional: Vec<&str> = pre.split(' ').skip(6).collect();
+        assert!(
+            optional.contains(&format!("master:{peer_group}").as_str()),
+            "/ is a slave of the host rootfs (peer group {peer_group}): {root}"
+        );
+        assert!(
+            !optional.iter().any(|f| f.starts_with("shared:")),
+            "/ is not shared: {root}"
+        );
+    });
+}
+
 #[test]
 fn no_new_keyring_flag() {
     for_each_runtime("no-new-keyring", |ctx| {

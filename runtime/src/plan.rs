@@ -861,10 +861,14 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
     let rootfs_propagation = linux.rootfs_propagation.map(|p| {
         libc::MS_REC
             | match p {
-                RootfsPropagation::Private => libc::MS_PRIVATE,
-                RootfsPropagation::Shared => libc::MS_SHARED,
-                RootfsPropagation::Slave => libc::MS_SLAVE,
-                RootfsPropagation::Unbindable => libc::MS_UNBINDABLE,
+                // The r* values are runc's (outside the schema; containerd's CRI writes
+                // "rshared" and "rslave"): the same propagation, applied recursively.
+                RootfsPropagation::Private | RootfsPropagation::Rprivate => libc::MS_PRIVATE,
+                RootfsPropagation::Shared | RootfsPropagation::Rshared => libc::MS_SHARED,
+                RootfsPropagation::Slave | RootfsPropagation::Rslave => libc::MS_SLAVE,
+                RootfsPropagation::Unbindable | RootfsPropagation::Runbindable => {
+                    libc::MS_UNBINDABLE
+                }
             }
     });
     let personality = match &linux.personality {
@@ -1054,6 +1058,22 @@ mod build_tests {
 
     /// A change to a config, for table-driven tests.
     type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
+    #[test]
+    fn runc_recursive_rootfs_propagation_values_map_to_recursive_flags() {
+        let b = bundle();
+        for (value, flag) in [
+            ("rprivate", libc::MS_PRIVATE),
+            ("rshared", libc::MS_SHARED),
+            ("rslave", libc::MS_SLAVE),
+            ("runbindable", libc::MS_UNBINDABLE),
+        ] {
+            let mut v = base();
+            v["linux"]["rootfsPropagation"] = json!(value);
+            let p = build_json(v, b.path()).unwrap();
+            assert_eq!(p.rootfs_propagation, Some(flag | libc::MS_REC), "{value}");
+        }
+    }
 
     #[test]
     fn minimal_config_builds() {

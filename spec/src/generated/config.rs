@@ -1105,6 +1105,8 @@ pub struct Root {
     pub extra: Map<String, Value>,
 }
 /// Schema: `defs-linux.json#/definitions/RootfsPropagation`.
+///
+/// Compatibility extension: also accepts `rprivate`, `rshared`, `rslave`, `runbindable`, which the schema does not list (runc applies these with MS_REC, and containerd's CRI writes "rshared" (Bidirectional hostPath propagation) and "rslave" (HostToContainer) for Kubernetes pods). Validation still reports them as outside the schema.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1126,6 +1128,14 @@ pub enum RootfsPropagation {
     Slave,
     #[serde(rename = "unbindable")]
     Unbindable,
+    #[serde(rename = "rprivate")]
+    Rprivate,
+    #[serde(rename = "rshared")]
+    Rshared,
+    #[serde(rename = "rslave")]
+    Rslave,
+    #[serde(rename = "runbindable")]
+    Runbindable,
 }
 impl ::std::fmt::Display for RootfsPropagation {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1134,6 +1144,10 @@ impl ::std::fmt::Display for RootfsPropagation {
             Self::Shared => f.write_str("shared"),
             Self::Slave => f.write_str("slave"),
             Self::Unbindable => f.write_str("unbindable"),
+            Self::Rprivate => f.write_str("rprivate"),
+            Self::Rshared => f.write_str("rshared"),
+            Self::Rslave => f.write_str("rslave"),
+            Self::Runbindable => f.write_str("runbindable"),
         }
     }
 }
@@ -1145,6 +1159,10 @@ impl ::std::str::FromStr for RootfsPropagation {
             "shared" => Ok(Self::Shared),
             "slave" => Ok(Self::Slave),
             "unbindable" => Ok(Self::Unbindable),
+            "rprivate" => Ok(Self::Rprivate),
+            "rshared" => Ok(Self::Rshared),
+            "rslave" => Ok(Self::Rslave),
+            "runbindable" => Ok(Self::Runbindable),
             _ => Err("invalid value".into()),
         }
     }
