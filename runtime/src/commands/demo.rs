@@ -160,43 +160,23 @@ fn build_rootfs(rootfs: &Path, busybox: &Path) -> Result<usize, DemoError> {
     Ok(n)
 }
 
-/// The demo's config.json: the usual mounts and namespaces, a small capability set.
+/// The demo's config.json: `writ spec`'s starter config running the demo script.
 fn demo_config(hostname: &str) -> serde_json::Value {
-    let caps = serde_json::json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
-    serde_json::json!({
-        "ociVersion": "1.3.0",
-        "process": {
-            "terminal": false,
-            "user": {"uid": 0, "gid": 0},
-            "args": ["sh", "-c", DEMO_SCRIPT],
-            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
-            "cwd": "/",
-            "capabilities": {"bounding": caps.clone(), "effective": caps.clone(), "permitted": caps},
-            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
-            "noNewPrivileges": true
-        },
-        "root": {"path": "rootfs", "readonly": true},
-        "hostname": hostname,
-        "mounts": [
-            {"destination": "/proc", "type": "proc", "source": "proc"},
-            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
-            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
-            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
-             "options": ["nosuid", "noexec", "nodev", "ro"]},
-            {"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=16m"]}
-        ],
-        "linux": {
-            "namespaces": [
-                {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}
-            ],
-            "maskedPaths": ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/sys/firmware"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-        }
-    })
+    // The same starter config as `writ spec`, made to run the demo script on a read-only
+    // root with a writable /tmp.
+    let spec = writ_spec::example::starter_config(false, 0, 0);
+    let mut c = serde_json::to_value(&spec).unwrap_or_default();
+    c["process"]["terminal"] = false.into();
+    c["process"]["args"] = serde_json::json!(["sh", "-c", DEMO_SCRIPT]);
+    c["root"]["readonly"] = true.into();
+    c["hostname"] = hostname.into();
+    if let Some(mounts) = c["mounts"].as_array_mut() {
+        mounts.push(
+            serde_json::json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs",
+            "options": ["nosuid", "nodev", "size=16m"]}),
+        );
+    }
+    c
 }
 
 fn coverage_summary() -> i32 {
