@@ -1,5 +1,4 @@
-//! `writ create [--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N]
-//! [--no-pivot] [--no-new-keyring] ID` (runtime.md#create).
+//! Create (runtime.md#create), behind [`Container::create`](super::Container::create).
 //!
 //! Reads the bundle's config.json, builds the plan (all checks happen here, before
 //! anything is touched), reserves the id (state `creating`), creates the container
@@ -9,65 +8,64 @@
 //! is left behind.
 
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use super::GlobalOpts;
 use crate::error::{Error, Result};
-use crate::state::{ContainerState, Locked, Phase, StoredHook};
+use crate::state::{ContainerState, Locked, Phase, Store, StoredHook};
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct CreateArgs {
-    /// Path to the bundle (the directory holding config.json); default: the current directory.
-    #[arg(long, short = 'b', value_name = "DIR")]
-    pub bundle: Option<PathBuf>,
+/// Where the pty master of a container whose config asks for a terminal
+/// (`process.terminal`) goes. Without a terminal it is not used.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Console {
+    /// Nowhere: a config with `process.terminal` is refused (runc's "no --console-socket").
+    #[default]
+    None,
+    /// To this AF_UNIX socket (runc's `--console-socket`), as an SCM_RIGHTS message.
+    Socket(PathBuf),
+    /// Back to the caller: [`Container::take_console`](super::Container::take_console)
+    /// hands it over (a foreground `run` without `--console-socket`).
+    Keep,
+}
+
+/// How to create a container (runc's `create` options).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CreateOptions {
+    /// The bundle: the directory holding config.json (`.` when empty).
+    pub bundle: PathBuf,
     /// Write the container process's host pid to this file.
-    #[arg(long, value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
-    /// AF_UNIX socket that receives the pty master when process.terminal is true.
-    #[arg(long, value_name = "PATH")]
-    pub console_socket: Option<PathBuf>,
-    /// Pass N extra fds (3..N+2) to the container process.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    /// Where the pty master goes when the config asks for a terminal.
+    pub console: Console,
+    /// Pass this many extra fds (3..3+N) to the container process.
     pub preserve_fds: u32,
     /// Do not use pivot_root (move the root and chroot instead).
-    #[arg(long)]
     pub no_pivot: bool,
     /// Do not create a new session keyring for the container.
-    #[arg(long)]
     pub no_new_keyring: bool,
-    /// The container id.
-    pub id: String,
+    /// Recorded for runc compatibility (`--systemd-cgroup`): cgroupsPath is read as
+    /// `slice:prefix:name`.
+    pub systemd_cgroup: bool,
 }
 
-/// The id is a required argument (clap rejects a call without it).
-#[writ_macros::requirement("runtime.create.args_required")]
-pub fn run(global: &GlobalOpts, args: CreateArgs) -> i32 {
-    super::finish(
-        "create",
-        create_container(global, &args, Console::Socket).map(|_| 0),
-    )
+impl CreateOptions {
+    /// Options for the bundle at `bundle`, everything else at its default.
+    pub fn new(bundle: impl Into<PathBuf>) -> Self {
+        CreateOptions {
+            bundle: bundle.into(),
+            ..Default::default()
+        }
+    }
 }
 
-/// Where the pty master of a container with `process.terminal` goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Console {
-    /// To `--console-socket` (required when the config asks for a terminal).
-    Socket,
-    /// Back to this process (foreground `run` without `--console-socket`), through a
-    /// socket in the state directory.
-    Here,
-}
-
-/// A container just created, its state directory still locked.
-pub(crate) struct CreatedContainer {
-    pub handle: Locked,
-    /// The pty master, with [`Console::Here`] and `process.terminal`.
-    pub master: Option<std::os::fd::OwnedFd>,
-}
-
-/// Absolute, canonical path of the bundle (default: the current directory).
-pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
-    let given = bundle.unwrap_or(Path::new("."));
+/// Absolute, canonical path of the bundle (empty: the current directory).
+pub(crate) fn bundle_path(bundle: &Path) -> Result<PathBuf> {
+    let given = if bundle.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        bundle
+    };
     let path = std::fs::canonicalize(given).map_err(|e| Error::Bundle {
         path: given.to_path_buf(),
         reason: e.to_string().to_lowercase(),
@@ -144,39 +142,38 @@ pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     "runtime.errors.no_side_effects",
     "runtime.lifecycle.config_frozen"
 )]
-pub(crate) fn create_container(
-    global: &GlobalOpts,
-    args: &CreateArgs,
-    console: Console,
-) -> Result<CreatedContainer> {
-    crate::logging::debug(|| format!("create {}: begin", args.id));
-    let store = global.store();
-    crate::state::validate_id(&args.id)?;
-    if store.dir(&args.id).symlink_metadata().is_ok() {
-        return Err(crate::state::StateError::AlreadyExists(args.id.clone()).into());
+pub(crate) fn create_locked(
+    store: &Store,
+    id: &str,
+    opts: &CreateOptions,
+) -> Result<(Locked, Option<OwnedFd>)> {
+    crate::logging::debug(|| format!("create {id}: begin"));
+    crate::state::validate_id(id)?;
+    if store.dir(id).symlink_metadata().is_ok() {
+        return Err(crate::state::StateError::AlreadyExists(id.to_string()).into());
     }
-    let bundle = bundle_path(args.bundle.as_deref())?;
+    let bundle = bundle_path(&opts.bundle)?;
     let spec = load_config(&bundle)?;
     let plan = crate::plan::build(&spec, &bundle).map_err(|e| Error::Config {
         path: bundle.join("config.json"),
         reason: e.to_string(),
     })?;
-    crate::logging::debug(|| format!("create {}: planned", args.id));
-    let here = plan.terminal && console == Console::Here && args.console_socket.is_none();
-    if plan.terminal && !here && args.console_socket.is_none() {
+    crate::logging::debug(|| format!("create {id}: planned"));
+    let here = plan.terminal && opts.console == Console::Keep;
+    if plan.terminal && opts.console == Console::None {
         return Err(Error::Runtime(
             "process.terminal is true but no --console-socket was given".into(),
         ));
     }
 
-    let mut initial = ContainerState::new(&args.id, &bundle);
+    let mut initial = ContainerState::new(id, &bundle);
     initial.rootfs = Some(plan.rootfs.clone());
     initial.annotations = plan.annotations.clone();
     initial.poststart = plan.hooks.poststart.iter().map(StoredHook::from).collect();
     initial.poststop = plan.hooks.poststop.iter().map(StoredHook::from).collect();
-    initial.systemd_cgroup = global.systemd_cgroup;
+    initial.systemd_cgroup = opts.systemd_cgroup;
     let mut handle = store.reserve(&initial)?;
-    crate::logging::debug(|| format!("create {}: state directory reserved", args.id));
+    crate::logging::debug(|| format!("create {id}: state directory reserved"));
     // A socket path must fit in sun_path (108 bytes).
     let mut own_socket = handle.dir.join("console.sock");
     if own_socket.as_os_str().len() > 100 {
@@ -193,21 +190,21 @@ pub(crate) fn create_container(
     } else {
         None
     };
-    let console_socket = if here {
-        Some(own_socket.as_path())
-    } else {
-        args.console_socket.as_deref()
+    let console_socket = match &opts.console {
+        Console::Keep if here => Some(own_socket.as_path()),
+        Console::Socket(p) => Some(p.as_path()),
+        _ => None,
     };
 
     let req = crate::container::CreateRequest {
-        id: &args.id,
+        id,
         bundle: &bundle,
         state_dir: &handle.dir,
         console_socket,
-        preserve_fds: args.preserve_fds,
-        no_pivot: args.no_pivot,
-        no_new_keyring: args.no_new_keyring,
-        systemd_cgroup: global.systemd_cgroup,
+        preserve_fds: opts.preserve_fds,
+        no_pivot: opts.no_pivot,
+        no_new_keyring: opts.no_new_keyring,
+        systemd_cgroup: opts.systemd_cgroup,
     };
     let created = match crate::container::create(&req, &plan) {
         Ok(c) => c,
@@ -231,7 +228,7 @@ pub(crate) fn create_container(
         }
         None => None,
     };
-    if let Some(pid_file) = &args.pid_file {
+    if let Some(pid_file) = &opts.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));
         }
@@ -247,8 +244,8 @@ pub(crate) fn create_container(
         None => None,
     };
     drop(listener);
-    crate::logging::debug(|| format!("create {}: created, pid {}", args.id, created.pid));
-    Ok(CreatedContainer { handle, master })
+    crate::logging::debug(|| format!("create {id}: created, pid {}", created.pid));
+    Ok((handle, master))
 }
 
 /// Removes a file when dropped (the console socket of a foreground `run`).
@@ -323,13 +320,13 @@ mod tests {
     fn bundle_must_exist_and_be_a_directory() {
         let d = tempfile::tempdir().unwrap();
         assert_eq!(
-            bundle_path(Some(d.path())).unwrap(),
+            bundle_path(d.path()).unwrap(),
             d.path().canonicalize().unwrap()
         );
         let f = d.path().join("f");
         std::fs::write(&f, "").unwrap();
-        assert!(bundle_path(Some(&f)).is_err());
-        let err = bundle_path(Some(&d.path().join("missing"))).unwrap_err();
+        assert!(bundle_path(&f).is_err());
+        let err = bundle_path(&d.path().join("missing")).unwrap_err();
         assert!(
             err.to_string().contains("no such file or directory"),
             "{err}"

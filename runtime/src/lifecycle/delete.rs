@@ -1,34 +1,12 @@
-//! `writ delete [--force] ID` (runtime.md#delete): removes a stopped container (its
-//! cgroup and state), then runs the poststop hooks.
+//! Delete (runtime.md#delete), behind [`Container::delete`](super::Container::delete):
+//! removes a stopped container (its cgroup and state), then runs the poststop hooks.
 //!
-//! Without `--force` a container that is `created` or `running` is an error and is left
+//! Without `force` a container that is `created` or `running` is an error and is left
 //! exactly as it was (the spec's delete applies to stopped containers; runc and crun
-//! also delete `created` ones). With `--force` the container is killed first, and an
-//! unknown id is not an error (as in runc: engines call `delete --force` to make sure).
+//! also delete `created` ones). With `force` the container is killed first.
 
-use super::GlobalOpts;
 use crate::error::{Error, Result};
-use crate::state::{Locked, StateError, Status};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct DeleteArgs {
-    /// Kill the container first if it is still created or running.
-    #[arg(long, short = 'f')]
-    pub force: bool,
-    /// The container id.
-    pub id: String,
-}
-
-/// The id is a required argument (clap rejects a call without it).
-#[writ_macros::requirement("runtime.delete.id_required")]
-pub fn run(global: &GlobalOpts, args: DeleteArgs) -> i32 {
-    let result = match global.store().lock(&args.id) {
-        Ok(h) => delete_container(h, args.force),
-        Err(StateError::NotFound(_)) if args.force => Ok(()),
-        Err(e) => Err(e.into()),
-    };
-    super::finish("delete", result.map(|()| 0))
-}
+use crate::state::{Locked, Status};
 
 /// Deletes a locked container.
 #[writ_macros::requirement(
@@ -61,7 +39,7 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
             })
         }
     }
-    if let Some(cg) = super::kill::cgroup_of(&handle.state) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
         // Processes the container left behind (e.g. when it shares the host pid
         // namespace) would keep the cgroup busy.
         if let Ok(pids) = cg.pids() {
@@ -92,7 +70,7 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
 
 /// Kills the container process and whatever else is in its cgroup, and waits for it.
 fn stop(handle: &Locked) {
-    if let Some(cg) = super::kill::cgroup_of(&handle.state) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
         if let Ok(pids) = cg.pids() {
             for pid in pids {
                 super::kill::signal_process(pid, libc::SIGKILL);
