@@ -12,9 +12,7 @@ use crate::state::Status;
 use crate::sync::Msg;
 use crate::sys::{self, errno_text, Errno};
 
-/// Name of the fifo in the state dir that holds the container process until `start`.
-/// It exists exactly while the container is `created`.
-pub const EXEC_FIFO: &str = "exec.fifo";
+pub use crate::state::EXEC_FIFO;
 
 /// What `create` is asked to do.
 pub struct CreateRequest<'a> {

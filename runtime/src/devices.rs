@@ -6,43 +6,9 @@ use std::os::fd::AsFd;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-use crate::plan::DevicePlan;
+pub use crate::plan::devices::{default_devices, with_defaults, DevicePlan};
 use crate::rootfs::Root;
 use crate::sys::{errno_text, fd_path, Errno};
-
-/// The devices every container gets (config-linux.md#default-devices), besides ptmx which is
-/// a link to pts/ptmx.
-#[writ_macros::requirement("config_linux.default_devices.supply")]
-pub fn default_devices() -> Vec<DevicePlan> {
-    let dev = |path: &str, major, minor| DevicePlan {
-        path: path.to_string(),
-        kind: libc::S_IFCHR,
-        major,
-        minor,
-        mode: 0o666,
-        uid: 0,
-        gid: 0,
-    };
-    vec![
-        dev("/dev/null", 1, 3),
-        dev("/dev/zero", 1, 5),
-        dev("/dev/full", 1, 7),
-        dev("/dev/random", 1, 8),
-        dev("/dev/urandom", 1, 9),
-        dev("/dev/tty", 5, 0),
-    ]
-}
-
-/// The devices to create: the config's, then the defaults the config does not list.
-pub fn with_defaults(config: &[DevicePlan]) -> Vec<DevicePlan> {
-    let mut all = config.to_vec();
-    for d in default_devices() {
-        if !all.iter().any(|c| c.path == d.path) {
-            all.push(d);
-        }
-    }
-    all
-}
 
 fn ferr(e: rustix::io::Errno) -> Errno {
     Errno::from_raw(e.raw_os_error())
@@ -168,35 +134,4 @@ pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
             .map_err(|e| format!("creating link /dev/ptmx: {}", errno_text(ferr(e))))?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    #[writ_macros::verifies("config_linux.default_devices.supply")]
-    fn config_devices_override_defaults() {
-        let custom = DevicePlan {
-            path: "/dev/null".into(),
-            kind: libc::S_IFCHR,
-            major: 1,
-            minor: 3,
-            mode: 0o600,
-            uid: 5,
-            gid: 5,
-        };
-        let all = with_defaults(std::slice::from_ref(&custom));
-        assert_eq!(all.iter().filter(|d| d.path == "/dev/null").count(), 1);
-        assert_eq!(all[0], custom);
-        for p in [
-            "/dev/zero",
-            "/dev/full",
-            "/dev/random",
-            "/dev/urandom",
-            "/dev/tty",
-        ] {
-            assert!(all.iter().any(|d| d.path == p), "{p} missing");
-        }
-    }
 }

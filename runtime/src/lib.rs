@@ -56,6 +56,7 @@ pub mod container;
 pub mod devices;
 pub mod error;
 pub mod hooks;
+pub mod host;
 pub mod init;
 pub mod lifecycle;
 pub mod logging;

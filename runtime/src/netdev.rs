@@ -28,12 +28,7 @@ const IFA_FLAGS: u16 = 8;
 const IFA_F_PERMANENT: u32 = 0x80;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 
-/// One interface to move: host name, name inside the container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetDevicePlan {
-    pub host: String,
-    pub name: String,
-}
+pub use crate::plan::NetDevicePlan;
 
 /// An rtnetlink socket in the namespace it was opened in.
 pub struct Netlink {

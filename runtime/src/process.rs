@@ -95,37 +95,6 @@ pub fn set_personality(p: u64) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether AppArmor is enabled on this host.
-pub fn apparmor_enabled() -> bool {
-    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
-        .map(|s| s.trim() == "Y")
-        .unwrap_or(false)
-}
-
-/// Whether SELinux is enabled on this host.
-pub fn selinux_enabled() -> bool {
-    Path::new("/sys/fs/selinux/enforce").exists()
-}
-
-/// Fails when a label is asked for and its LSM is not active.
-pub fn check_lsm(p: &ProcessPlan) -> Result<(), String> {
-    if let Some(prof) = &p.apparmor_profile {
-        if !apparmor_enabled() {
-            return Err(format!(
-                "process.apparmorProfile {prof:?} is set but AppArmor is not enabled on this host"
-            ));
-        }
-    }
-    if let Some(l) = &p.selinux_label {
-        if !selinux_enabled() {
-            return Err(format!(
-                "process.selinuxLabel {l:?} is set but SELinux is not enabled on this host"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Sets the LSM labels the exec'd program gets (written just before execve).
 pub fn set_exec_labels(p: &ProcessPlan) -> Result<(), String> {
     if let Some(prof) = &p.apparmor_profile {

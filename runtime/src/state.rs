@@ -37,6 +37,9 @@ pub const OCI_VERSION: &str = "1.3.0";
 /// Name of the recorded state in a container's state directory.
 pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = ".state.json.tmp";
+/// Name of the fifo in the state dir that holds the container process until `start`.
+/// It exists exactly while the container is `created`.
+pub const EXEC_FIFO: &str = "exec.fifo";
 
 /// The status of a container (runtime.md#state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,7 +346,7 @@ pub fn derive_status(
         }
         Phase::Created => match (st.pid, st.start_time) {
             (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if dir.join(crate::container::EXEC_FIFO).exists() {
+                if dir.join(EXEC_FIFO).exists() {
                     Status::Created
                 } else {
                     Status::Running
@@ -719,14 +722,14 @@ mod tests {
             timeout: Some(3),
         });
         h.save().unwrap();
-        fs::write(h.dir.join(crate::container::EXEC_FIFO), b"").unwrap();
+        fs::write(h.dir.join(EXEC_FIFO), b"").unwrap();
         assert_eq!(h.status(), Status::Created);
         let saved = h.state.clone();
         drop(h);
         let (read, status) = store.read("c1").unwrap();
         assert_eq!(read, saved);
         assert_eq!(status, Status::Created);
-        fs::remove_file(store.dir("c1").join(crate::container::EXEC_FIFO)).unwrap();
+        fs::remove_file(store.dir("c1").join(EXEC_FIFO)).unwrap();
         assert_eq!(store.read("c1").unwrap().1, Status::Running);
         assert_eq!(store.ids().unwrap(), vec!["c1".to_string()]);
 

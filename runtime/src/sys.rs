@@ -98,18 +98,6 @@ pub struct MountAttr {
     pub userns_fd: u64,
 }
 
-pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
-pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
-pub const MOUNT_ATTR_NODEV: u64 = 0x4;
-pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
-pub const MOUNT_ATTR_ATIME_MASK: u64 = 0x70;
-pub const MOUNT_ATTR_RELATIME: u64 = 0x0;
-pub const MOUNT_ATTR_NOATIME: u64 = 0x10;
-pub const MOUNT_ATTR_STRICTATIME: u64 = 0x20;
-pub const MOUNT_ATTR_NODIRATIME: u64 = 0x80;
-pub const MOUNT_ATTR_IDMAP: u64 = 0x100000;
-pub const MOUNT_ATTR_NOSYMFOLLOW: u64 = 0x200000;
-
 /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], attr).
 pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr: &MountAttr) -> Result<(), Errno> {
     let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;

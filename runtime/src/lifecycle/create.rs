@@ -79,55 +79,23 @@ pub(crate) fn bundle_path(bundle: &Path) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Reads and parses `<bundle>/config.json`. Members the spec does not define are ignored.
-/// `ociVersion` is only checked to be a SemVer version, so every version from `writ
-/// features`' `ociVersionMin` to its `ociVersionMax` is accepted.
+/// Reads `<bundle>/config.json` and makes the plan of it (every check happens there,
+/// before anything is touched).
 #[writ_macros::requirement(
     "bundle.config.required",
     "bundle.config.at_root",
     "bundle.config.name"
 )]
-#[writ_macros::requirement(
-    "config.valid_values.error",
-    "config.annotations.unknown_keys",
-    "config.extensibility.ignore_unknown",
-    "runtime.create.validate",
-    "features.oci_version_min.accepted",
-    "features.oci_version_max.accepted"
-)]
-pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
+pub(crate) fn load_plan(bundle: &Path) -> Result<crate::plan::ContainerPlan> {
     let path = bundle.join("config.json");
     let data = std::fs::read(&path).map_err(|e| Error::Config {
         path: path.clone(),
         reason: e.to_string().to_lowercase(),
     })?;
-    let invalid = |reason: String| Error::Config {
-        path: path.clone(),
-        reason,
-    };
-    let value = writ_spec::parse_json(&data).map_err(|e| invalid(e.to_string()))?;
-    // The spec's prose rules (MUST / MUST NOT / REQUIRED) are enforced before anything is
-    // touched. Schema ranges and patterns are left to `writ validate`: engines rely on
-    // runc accepting some values outside them (podman's device fileMode with S_IFCHR bits).
-    // An annotation key the spec does not define is never an error for a runtime
-    // (config.annotations.unknown_keys), even in the reserved org.opencontainers namespace,
-    // which `writ validate` reports (as runtime-tools does).
-    let broken: Vec<_> = writ_spec::rules::check(&value)
-        .into_iter()
-        .filter(|v| v.requirement != Some("config.annotations.reserved_namespace"))
-        .collect();
-    if !broken.is_empty() {
-        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
-        return Err(invalid(lines.join("; ")));
-    }
-    match <writ_spec::Spec as serde::Deserialize>::deserialize(&value) {
-        Ok(spec) => Ok(spec),
-        // Parse again for the error's JSON path and line/column.
-        Err(e) => Err(invalid(match writ_spec::parse_config(&data) {
-            Err(pe) => pe.to_string(),
-            Ok(_) => e.to_string(),
-        })),
-    }
+    crate::plan::from_config(&data, bundle, &crate::host::facts()).map_err(|e| Error::Config {
+        path,
+        reason: e.to_string(),
+    })
 }
 
 /// The whole `create` operation; returns the container's state directory, still locked
@@ -153,11 +121,7 @@ pub(crate) fn create_locked(
         return Err(crate::state::StateError::AlreadyExists(id.to_string()).into());
     }
     let bundle = bundle_path(&opts.bundle)?;
-    let spec = load_config(&bundle)?;
-    let plan = crate::plan::build(&spec, &bundle).map_err(|e| Error::Config {
-        path: bundle.join("config.json"),
-        reason: e.to_string(),
-    })?;
+    let plan = load_plan(&bundle)?;
     crate::logging::debug(|| format!("create {id}: planned"));
     let here = plan.terminal && opts.console == Console::Keep;
     if plan.terminal && opts.console == Console::None {
@@ -336,13 +300,13 @@ mod tests {
     #[test]
     fn missing_or_bad_config_names_the_file() {
         let d = tempfile::tempdir().unwrap();
-        let err = load_config(d.path()).unwrap_err().to_string();
+        let err = load_plan(d.path()).unwrap_err().to_string();
         assert!(
             err.contains("config.json") && err.contains("no such file"),
             "{err}"
         );
         std::fs::write(d.path().join("config.json"), "{").unwrap();
-        let err = load_config(d.path()).unwrap_err().to_string();
+        let err = load_plan(d.path()).unwrap_err().to_string();
         assert!(err.contains("config.json"), "{err}");
     }
 }
