@@ -5,6 +5,25 @@ use std::io::Write;
 
 use writ::{Error, Result, State};
 
+/// Why `ps` could not list the container's processes.
+#[derive(Debug, thiserror::Error)]
+pub enum PsError {
+    /// Loading the container or its cgroup.
+    #[error(transparent)]
+    Writ(#[from] Error),
+    /// ps(1) failed.
+    #[error("ps {args}: {stderr}")]
+    Failed {
+        /// Its arguments.
+        args: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// ps(1)'s output has no PID column to filter on.
+    #[error("ps output has no PID column")]
+    NoPidColumn,
+}
+
 /// Writes `text` to stdout; `what` names it in an error.
 pub fn print(text: &str, what: &'static str) -> Result<()> {
     std::io::stdout()
@@ -48,13 +67,13 @@ pub fn list_table(shown: &[State]) -> String {
 }
 
 /// Keeps the header and the lines of ps(1) output whose PID column is one of `pids`.
-pub fn filter_ps(text: &str, pids: &[i32]) -> Result<String> {
+pub fn filter_ps(text: &str, pids: &[i32]) -> Result<String, PsError> {
     let mut lines = text.lines();
     let header = lines.next().unwrap_or_default();
     let col = header
         .split_whitespace()
         .position(|h| h == "PID")
-        .ok_or_else(|| Error::Runtime("ps output has no PID column".into()))?;
+        .ok_or(PsError::NoPidColumn)?;
     let mut out = format!("{header}\n");
     for line in lines {
         let pid = line

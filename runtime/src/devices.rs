@@ -8,10 +8,26 @@ use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
 pub use crate::plan::devices::{default_devices, with_defaults, DevicePlan};
 use crate::rootfs::Root;
-use crate::sys::{errno_text, fd_path, Errno};
+use crate::sys::{fd_path, Context, SysError};
 
-fn ferr(e: rustix::io::Errno) -> Errno {
-    Errno::from_raw(e.raw_os_error())
+/// Why a device node or a link in /dev could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// A system call failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// Something other than the device is at its path.
+    #[error("creating device {path}: a different file already exists at that path")]
+    Conflict {
+        /// The device's path in the container.
+        path: String,
+    },
+}
+
+impl From<DeviceError> for String {
+    fn from(e: DeviceError) -> String {
+        e.to_string()
+    }
 }
 
 /// Creates one device node. `bind` forces a bind mount of the host's node of the same path.
@@ -21,10 +37,9 @@ fn ferr(e: rustix::io::Errno) -> Errno {
     "config_linux.devices.path.conflict",
     "config_linux.devices.path.anywhere"
 )]
-pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), String> {
+pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), DeviceError> {
     let (dir, name) = root.parent_of(&d.path)?;
-    let msg =
-        |what: &str, e: Errno| format!("creating device {}: {what}: {}", d.path, errno_text(e));
+    let msg = |what: &str| format!("creating device {}: {what}", d.path);
     if !bind {
         let ft = FileType::from_raw_mode(d.kind);
         let dev = rustix::fs::makedev(d.major as u32, d.minor as u32);
@@ -33,7 +48,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             // An existing entry is never followed; it must already be this device.
             Err(rustix::io::Errno::EXIST) => return check_existing(&dir, &name, d),
             Err(rustix::io::Errno::PERM) => return create_device(root, d, true),
-            Err(e) => return Err(msg("mknod", ferr(e))),
+            Err(e) => return Err(SysError::new(msg("mknod"), e).into()),
         }
         rustix::fs::chmodat(
             &dir,
@@ -41,7 +56,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             Mode::from_raw_mode(d.mode),
             AtFlags::empty(),
         )
-        .map_err(|e| msg("chmod", ferr(e)))?;
+        .with_ctx(|| msg("chmod"))?;
         rustix::fs::chownat(
             &dir,
             name.as_str(),
@@ -49,7 +64,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             Some(rustix::fs::Gid::from_raw(d.gid)),
             AtFlags::SYMLINK_NOFOLLOW,
         )
-        .map_err(|e| msg("chown", ferr(e)))?;
+        .with_ctx(|| msg("chown"))?;
         return Ok(());
     }
     match rustix::fs::openat(
@@ -63,12 +78,12 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             // An empty regular file is a mount point (ours or the image's); anything else
             // must already be the device.
             let st = rustix::fs::statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(|e| msg("stat", ferr(e)))?;
+                .with_ctx(|| msg("stat"))?;
             if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_size != 0 {
                 return check_existing(&dir, &name, d);
             }
         }
-        Err(e) => return Err(msg("creating mount point", ferr(e))),
+        Err(e) => return Err(SysError::new(msg("creating mount point"), e).into()),
     }
     let target = rustix::fs::openat(
         &dir,
@@ -76,7 +91,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| msg("opening mount point", ferr(e)))?;
+    .with_ctx(|| msg("opening mount point"))?;
     nix::mount::mount(
         Some(d.path.as_str()),
         fd_path(target.as_fd()).as_str(),
@@ -84,13 +99,18 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         nix::mount::MsFlags::MS_BIND,
         None::<&str>,
     )
-    .map_err(|e| msg("bind from host", e))
+    .with_ctx(|| msg("bind from host"))?;
+    Ok(())
 }
 
 /// An entry already at a device's path is fine only when it is that very device.
-fn check_existing(dir: &std::os::fd::OwnedFd, name: &str, d: &DevicePlan) -> Result<(), String> {
+fn check_existing(
+    dir: &std::os::fd::OwnedFd,
+    name: &str,
+    d: &DevicePlan,
+) -> Result<(), DeviceError> {
     let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(|e| format!("creating device {}: stat: {}", d.path, errno_text(ferr(e))))?;
+        .with_ctx(|| format!("creating device {}: stat", d.path))?;
     let same_kind = FileType::from_raw_mode(st.st_mode) == FileType::from_raw_mode(d.kind);
     let same_dev = d.kind == libc::S_IFIFO
         || (rustix::fs::major(st.st_rdev) as u64 == d.major
@@ -98,15 +118,14 @@ fn check_existing(dir: &std::os::fd::OwnedFd, name: &str, d: &DevicePlan) -> Res
     if same_kind && same_dev {
         return Ok(());
     }
-    Err(format!(
-        "creating device {}: a different file already exists at that path",
-        d.path
-    ))
+    Err(DeviceError::Conflict {
+        path: d.path.clone(),
+    })
 }
 
 /// The standard links in /dev.
 #[writ_macros::requirement("runtime_linux.dev_symlinks")]
-pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
+pub fn create_links(root: &Root, ptmx: bool) -> Result<(), SysError> {
     let mut links = vec![
         ("/dev/fd", "/proc/self/fd"),
         ("/dev/stdin", "/proc/self/fd/0"),
@@ -121,17 +140,16 @@ pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
         let name = link.trim_start_matches("/dev/");
         match rustix::fs::symlinkat(target, &dev, name) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(format!("creating link {link}: {}", errno_text(ferr(e)))),
+            Err(e) => return Err(e).with_ctx(|| format!("creating link {link}")),
         }
     }
     if ptmx {
         // /dev/ptmx must be the container's pts/ptmx.
         match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
             Ok(()) | Err(rustix::io::Errno::NOENT) => {}
-            Err(e) => return Err(format!("replacing /dev/ptmx: {}", errno_text(ferr(e)))),
+            Err(e) => return Err(e).ctx("replacing /dev/ptmx"),
         }
-        rustix::fs::symlinkat("pts/ptmx", &dev, "ptmx")
-            .map_err(|e| format!("creating link /dev/ptmx: {}", errno_text(ferr(e))))?;
+        rustix::fs::symlinkat("pts/ptmx", &dev, "ptmx").ctx("creating link /dev/ptmx")?;
     }
     Ok(())
 }

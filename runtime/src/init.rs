@@ -308,13 +308,13 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     }
     if let Some(c) = &p.cpu_affinity_final {
         if let Err(e) = crate::process::set_affinity(c, "final") {
-            fail(e);
+            fail(e.into());
         }
     }
     if let Err(e) = crate::process::set_exec_labels(p) {
-        fail(e);
+        fail(e.into());
     }
-    fail(exec.exec())
+    fail(exec.exec().into())
 }
 
 /// Joins and creates namespaces, gets id maps written, and (when the pid namespace was

@@ -41,15 +41,29 @@ pub enum Format {
     Json,
 }
 
+/// Why the logger cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// `--log-format` is neither text nor json.
+    #[error("unknown log format {0:?}: expected \"text\" or \"json\"")]
+    Format(String),
+    /// The `--log` file cannot be opened.
+    #[error("opening log file {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 impl std::str::FromStr for Format {
-    type Err = String;
+    type Err = LogError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
-            other => Err(format!(
-                "unknown log format {other:?}: expected \"text\" or \"json\""
-            )),
+            other => Err(LogError::Format(other.to_string())),
         }
     }
 }
@@ -64,14 +78,17 @@ static LOGGER: OnceLock<Logger> = OnceLock::new();
 
 /// Sets up the logger once, from the global options. Later calls are ignored.
 /// Opening the log file may fail; the error names the file.
-pub fn init(log: Option<&Path>, format: Format, debug: bool) -> Result<(), String> {
+pub fn init(log: Option<&Path>, format: Format, debug: bool) -> Result<(), LogError> {
     let file = match log {
         Some(path) => Some(
             OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
-                .map_err(|e| format!("opening log file {}: {e}", path.display()))?,
+                .map_err(|source| LogError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
         ),
         None => None,
     };
@@ -229,8 +246,8 @@ mod tests {
 
     #[test]
     fn format_parses() {
-        assert_eq!("json".parse::<Format>(), Ok(Format::Json));
-        assert_eq!("text".parse::<Format>(), Ok(Format::Text));
+        assert_eq!("json".parse::<Format>().ok(), Some(Format::Json));
+        assert_eq!("text".parse::<Format>().ok(), Some(Format::Text));
         assert!("xml".parse::<Format>().is_err());
     }
 }

@@ -10,7 +10,7 @@ use nix::mount::MsFlags;
 pub use crate::plan::mounts::{bind_attr, parse_options, IdmapPlan, MountAttrs, MountPlan};
 use crate::plan::IdMap;
 use crate::rootfs::{Leaf, Root};
-use crate::sys::{self, errno_text, fd_path, Errno, MountAttr};
+use crate::sys::{self, fd_path, Context, Errno, MountAttr, SysError};
 
 /// Read-only, nothing else.
 const READ_ONLY: MountAttrs = MountAttrs {
@@ -46,15 +46,15 @@ pub struct MountCtx<'a> {
     pub idmapped: &'a [(usize, OwnedFd)],
 }
 
-fn mount_err(m: &MountPlan, what: &str, e: Errno) -> String {
-    format!(
-        "mounting {} on {} (type {}, options {:?}): {what}: {}",
+fn mount_err(m: &MountPlan, what: &str, e: Errno) -> SysError {
+    let mount = format!(
+        "mounting {} on {} (type {}, options {:?}): {what}",
         m.source.as_deref().unwrap_or("none"),
         m.destination,
         m.fstype.as_deref().unwrap_or("none"),
         m.options.join(","),
-        errno_text(e)
-    )
+    );
+    SysError::new(mount, e)
 }
 
 fn raw_mount(
@@ -74,7 +74,7 @@ fn raw_mount(
 }
 
 /// Performs one mount of the config inside the rootfs.
-pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Result<(), String> {
+pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Result<(), SysError> {
     if m.is_cgroup() {
         return mount_cgroup(root, m, ctx.cgroups);
     }
@@ -151,8 +151,10 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
             let top = root
                 .resolve(rel)
                 .map_err(|e| mount_err(m, "reopening", e))?;
-            copy_dir(dest.as_fd(), top.as_fd())
-                .map_err(|e| format!("tmpcopyup of {}: {e}", m.destination))?;
+            copy_dir(dest.as_fd(), top.as_fd()).map_err(|e| SysError {
+                what: format!("tmpcopyup of {}: {}", m.destination, e.what),
+                ..e
+            })?;
             if ro_later {
                 setattr(top.as_fd(), false, READ_ONLY)
                     .map_err(|e| mount_err(m, "making read-only", e))?;
@@ -163,7 +165,7 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
 }
 
 /// Propagation and recursive attributes, on the mount now at the destination.
-fn finish_mount(root: &Root, m: &MountPlan) -> Result<(), String> {
+fn finish_mount(root: &Root, m: &MountPlan) -> Result<(), SysError> {
     if m.propagation.is_empty() && m.rec_attr.is_none() {
         return Ok(());
     }
@@ -182,7 +184,7 @@ fn finish_mount(root: &Root, m: &MountPlan) -> Result<(), String> {
 }
 
 /// A mount of type `cgroup`/`cgroup2`: the container's own cgroups, on any host layout.
-fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), String> {
+fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), SysError> {
     let dest = root.mkdir_all(&m.destination, Leaf::Dir)?;
     let ro = m.flags & libc::MS_RDONLY != 0;
     let base = m.flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC);
@@ -276,11 +278,9 @@ fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), Str
 
 /// Copies the contents of directory `from` (an O_PATH fd of the directory underneath a new
 /// tmpfs) into `to` (the tmpfs), keeping modes and owners: podman's `tmpcopyup`.
-fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), String> {
+fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), SysError> {
     use rustix::fs::{self as fs, AtFlags, FileType, Mode, OFlags};
-    let errs = |what: &str, e: rustix::io::Errno| {
-        format!("{what}: {}", errno_text(Errno::from_raw(e.raw_os_error())))
-    };
+    let errs = |what: &str, e: rustix::io::Errno| SysError::new(what, e);
     let src = fs::openat(
         from,
         ".",
@@ -395,12 +395,12 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), String> {
 
 /// maskedPaths: /dev/null over files, a read-only empty tmpfs over directories. `devnull`
 /// is an O_PATH fd of the host's /dev/null, checked to be the real device.
-pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<(), String> {
+pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<(), SysError> {
     for p in paths {
         let fd = match root.resolve(p) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(format!("masking {p}: {}", errno_text(e))),
+            Err(e) => return Err(SysError::new(format!("masking {p}"), e)),
         };
         let r = if crate::rootfs::is_dir(fd.as_fd()) {
             raw_mount(
@@ -419,27 +419,26 @@ pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<
                 None,
             )
         };
-        r.map_err(|e| format!("masking {p}: {}", errno_text(e)))?;
+        r.with_ctx(|| format!("masking {p}"))?;
     }
     Ok(())
 }
 
 /// readonlyPaths: bind each path onto itself and make it read-only (recursively).
-pub fn readonly_paths(root: &Root, paths: &[String]) -> Result<(), String> {
+pub fn readonly_paths(root: &Root, paths: &[String]) -> Result<(), SysError> {
     for p in paths {
         let fd = match root.resolve(p) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(format!("making {p} read-only: {}", errno_text(e))),
+            Err(e) => return Err(SysError::new(format!("making {p} read-only"), e)),
         };
         let fp = fd_path(fd.as_fd());
         raw_mount(Some(&fp), &fp, None, libc::MS_BIND | libc::MS_REC, None)
-            .map_err(|e| format!("making {p} read-only: bind: {}", errno_text(e)))?;
+            .with_ctx(|| format!("making {p} read-only: bind"))?;
         let top = root
             .resolve(p)
-            .map_err(|e| format!("making {p} read-only: {}", errno_text(e)))?;
-        make_readonly(top.as_fd(), true)
-            .map_err(|e| format!("making {p} read-only: {}", errno_text(e)))?;
+            .with_ctx(|| format!("making {p} read-only"))?;
+        make_readonly(top.as_fd(), true).with_ctx(|| format!("making {p} read-only"))?;
     }
     Ok(())
 }
@@ -451,14 +450,12 @@ pub fn make_readonly(fd: BorrowedFd, recursive: bool) -> Result<(), Errno> {
 
 /// A user namespace with the given mappings, for idmapped mounts: a short-lived helper
 /// child unshares it, the caller writes its maps and keeps an fd of it.
-pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, String> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(errno_text)?;
-    let pid = match sys::fork_with_flags(libc::CLONE_NEWUSER as u64).map_err(|e| {
-        format!(
-            "creating a user namespace for an idmapped mount: {}",
-            errno_text(e)
-        )
-    })? {
+pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, SysError> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .ctx("creating a pipe for an idmapped mount's user namespace")?;
+    let pid = match sys::fork_with_flags(libc::CLONE_NEWUSER as u64)
+        .ctx("creating a user namespace for an idmapped mount")?
+    {
         sys::Forked::Child => {
             drop(w);
             let mut b = [0u8; 1];
@@ -476,7 +473,7 @@ pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, String> {
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
-        .map_err(|e| format!("opening idmap user namespace: {}", errno_text(e)))
+        .ctx("opening idmap user namespace")
     })();
     drop(w);
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
@@ -507,7 +504,7 @@ pub fn prepare_idmapped(
     mounts: &[MountPlan],
     container_uid: &[IdMap],
     container_gid: &[IdMap],
-) -> Result<Vec<(usize, OwnedFd)>, String> {
+) -> Result<Vec<(usize, OwnedFd)>, SysError> {
     let mut out = Vec::new();
     for (i, m) in mounts.iter().enumerate() {
         let Some(idm) = &m.idmap else { continue };
@@ -517,10 +514,11 @@ pub fn prepare_idmapped(
             (idm.uid.as_slice(), idm.gid.as_slice())
         };
         if uid.is_empty() {
-            return Err(format!(
+            let what = format!(
                 "idmapped mount on {}: no uidMappings on the mount and no user namespace mappings",
                 m.destination
-            ));
+            );
+            return Err(SysError::new(what, Errno::EINVAL));
         }
         let userns = make_userns(uid, gid)?;
         let src = m.source.as_deref().unwrap_or_default();

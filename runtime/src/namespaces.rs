@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 pub use crate::plan::namespaces::{flag_names, NamespaceKind, NamespacePlan};
 use crate::plan::{IdMap, TimeOffset};
-use crate::sys::{errno_text, Errno};
+use crate::sys::{Context, Errno, SysError};
 
 /// A namespace file opened for setns.
 pub struct JoinFd {
@@ -19,7 +19,7 @@ pub struct JoinFd {
 /// Opens every namespace path to join (in the caller's mount namespace, before anything
 /// changes), user namespace first.
 #[writ_macros::requirement("config_linux.namespaces.path.join")]
-pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, String> {
+pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, SysError> {
     let mut out = Vec::new();
     let mut sorted: Vec<&NamespacePlan> = nss.iter().filter(|n| n.path.is_some()).collect();
     sorted.sort_by_key(|n| n.kind);
@@ -30,12 +30,11 @@ pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, String> {
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
-        .map_err(|e| {
+        .with_ctx(|| {
             format!(
-                "opening {} namespace {}: {}",
+                "opening {} namespace {}",
                 ns.kind.config_name(),
-                path.display(),
-                errno_text(e)
+                path.display()
             )
         })?;
         out.push(JoinFd {
@@ -49,26 +48,27 @@ pub fn open_joins(nss: &[NamespacePlan]) -> Result<Vec<JoinFd>, String> {
 
 /// setns into one opened namespace.
 #[writ_macros::requirement("config_linux.namespaces.path.type_mismatch")]
-pub fn join(j: &JoinFd) -> Result<(), String> {
+pub fn join(j: &JoinFd) -> Result<(), SysError> {
     let flag = nix::sched::CloneFlags::from_bits_retain(j.kind.clone_flag() as i32);
     nix::sched::setns(j.fd.as_fd(), flag).map_err(|e| {
-        let why = if e == Errno::EINVAL {
-            "invalid argument (is it a namespace of that type?)".to_string()
-        } else {
-            errno_text(e)
-        };
-        format!(
-            "joining {} namespace {}: {why}",
+        let what = format!(
+            "joining {} namespace {}",
             j.kind.config_name(),
             j.path.display()
-        )
+        );
+        let e = SysError::new(what, e);
+        if e.errno() == Errno::EINVAL {
+            e.hint(" (is it a namespace of that type?)")
+        } else {
+            e
+        }
     })
 }
 
 /// Writes uid/gid maps of a process in a new user namespace (done by the parent, which
 /// holds the privileges in the outer namespace). The rootfs is never chowned to fit them.
 #[writ_macros::requirement("config_linux.id_mappings.no_chown")]
-pub fn write_id_maps(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<(), String> {
+pub fn write_id_maps(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<(), SysError> {
     let base = PathBuf::from(format!("/proc/{pid}"));
     if !gid.is_empty() {
         write_map(&base.join("gid_map"), gid)?;
@@ -79,41 +79,35 @@ pub fn write_id_maps(pid: i32, uid: &[IdMap], gid: &[IdMap]) -> Result<(), Strin
     Ok(())
 }
 
-fn write_map(path: &Path, maps: &[IdMap]) -> Result<(), String> {
+fn write_map(path: &Path, maps: &[IdMap]) -> Result<(), SysError> {
     let text = crate::plan::namespaces::id_map_text(maps);
-    crate::sys::write_file(path, text.as_bytes()).map_err(|e| {
+    crate::sys::write_file(path, text.as_bytes()).with_ctx(|| {
         format!(
-            "writing {} ({}): {}",
+            "writing {} ({})",
             path.display(),
-            text.trim_end().replace('\n', ", "),
-            crate::sys::io_text(&e)
+            text.trim_end().replace('\n', ", ")
         )
     })
 }
 
 /// Writes the time namespace offsets of the calling process's *children* time namespace
 /// (after unshare(CLONE_NEWTIME), before any process has entered it).
-pub fn write_time_offsets(offsets: &[TimeOffset]) -> Result<(), String> {
+pub fn write_time_offsets(offsets: &[TimeOffset]) -> Result<(), SysError> {
     if offsets.is_empty() {
         return Ok(());
     }
     let text = crate::plan::namespaces::time_offsets_text(offsets);
     crate::sys::write_file(Path::new("/proc/self/timens_offsets"), text.as_bytes())
-        .map_err(|e| format!("writing time offsets: {}", crate::sys::io_text(&e)))
+        .ctx("writing time offsets")
 }
 
 /// unshare(2) with a message.
-pub fn unshare(flags: u64) -> Result<(), String> {
+pub fn unshare(flags: u64) -> Result<(), SysError> {
     if flags == 0 {
         return Ok(());
     }
-    nix::sched::unshare(nix::sched::CloneFlags::from_bits_retain(flags as i32)).map_err(|e| {
-        format!(
-            "creating namespaces ({}): {}",
-            flag_names(flags),
-            errno_text(e)
-        )
-    })
+    nix::sched::unshare(nix::sched::CloneFlags::from_bits_retain(flags as i32))
+        .with_ctx(|| format!("creating namespaces ({})", flag_names(flags)))
 }
 
 /// An fd of the caller's own namespace of a kind, to return to after a temporary setns.

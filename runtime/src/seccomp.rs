@@ -9,7 +9,32 @@ use libseccomp::{
 };
 use writ_spec::{Seccomp, SeccompAction, SeccompFlag, SeccompOperator};
 
-use crate::sys::{errno_text, Errno};
+use crate::sys::{Context, Errno, SysError};
+
+/// Why a seccomp profile could not be compiled or loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SeccompError {
+    /// libseccomp refused a part of the profile.
+    #[error("seccomp: {what}: {source}")]
+    Compile {
+        /// The part of the profile.
+        what: String,
+        /// libseccomp's error.
+        source: libseccomp::error::SeccompError,
+    },
+    /// An action writ does not support (refused at plan time already).
+    #[error("seccomp: {0} is not supported")]
+    Unsupported(&'static str),
+    /// A system call failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+}
+
+impl From<SeccompError> for String {
+    fn from(e: SeccompError) -> String {
+        e.to_string()
+    }
+}
 
 /// A compiled filter: raw `struct sock_filter` array and the seccomp(2) flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +47,7 @@ const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
 const SECCOMP_FILTER_FLAG_LOG: u32 = 1 << 1;
 const SECCOMP_FILTER_FLAG_SPEC_ALLOW: u32 = 1 << 2;
 
-fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, String> {
+fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, SeccompError> {
     Ok(match a {
         SeccompAction::ScmpActKill | SeccompAction::ScmpActKillThread => ScmpAction::KillThread,
         SeccompAction::ScmpActKillProcess => ScmpAction::KillProcess,
@@ -35,7 +60,7 @@ fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, String> {
         }
         SeccompAction::ScmpActAllow => ScmpAction::Allow,
         SeccompAction::ScmpActLog => ScmpAction::Log,
-        SeccompAction::ScmpActNotify => return Err("SCMP_ACT_NOTIFY is not supported".into()),
+        SeccompAction::ScmpActNotify => return Err(SeccompError::Unsupported("SCMP_ACT_NOTIFY")),
     })
 }
 
@@ -47,8 +72,11 @@ fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, String> {
     "config_linux.seccomp.syscalls.action.required",
     "config_linux.seccomp.args.op.required"
 )]
-pub fn compile(s: &Seccomp) -> Result<Program, String> {
-    let e = |what: &str, err: libseccomp::error::SeccompError| format!("seccomp: {what}: {err}");
+pub fn compile(s: &Seccomp) -> Result<Program, SeccompError> {
+    let e = |what: &str, source: libseccomp::error::SeccompError| SeccompError::Compile {
+        what: what.to_string(),
+        source,
+    };
     let default = action(s.default_action, s.default_errno_ret)?;
     let mut ctx = ScmpFilterContext::new(default).map_err(|x| e("creating the filter", x))?;
     // noNewPrivileges is the config's business, not libseccomp's.
@@ -105,18 +133,11 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
             | SeccompFlag::SeccompFilterFlagWaitKillableRecv => {}
         }
     }
-    let memfd =
-        rustix::fs::memfd_create("writ-seccomp", rustix::fs::MemfdFlags::CLOEXEC).map_err(|x| {
-            format!(
-                "seccomp: memfd: {}",
-                errno_text(Errno::from_raw(x.raw_os_error()))
-            )
-        })?;
+    let memfd = rustix::fs::memfd_create("writ-seccomp", rustix::fs::MemfdFlags::CLOEXEC)
+        .ctx("seccomp: memfd")?;
     ctx.export_bpf(&memfd)
         .map_err(|x| e("exporting the program", x))?;
-    let size = rustix::fs::fstat(&memfd)
-        .map_err(|x| format!("seccomp: {}", errno_text(Errno::from_raw(x.raw_os_error()))))?
-        .st_size as usize;
+    let size = rustix::fs::fstat(&memfd).ctx("seccomp: stat")?.st_size as usize;
     let mut bpf = vec![0u8; size];
     let mut off = 0;
     while off < size {
@@ -124,12 +145,7 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
             Ok(0) => break,
             Ok(n) => off += n,
             Err(rustix::io::Errno::INTR) => {}
-            Err(x) => {
-                return Err(format!(
-                    "seccomp: reading the program: {}",
-                    errno_text(Errno::from_raw(x.raw_os_error()))
-                ))
-            }
+            Err(x) => return Err(SysError::new("seccomp: reading the program", x).into()),
         }
     }
     bpf.truncate(off);
@@ -137,7 +153,7 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
 }
 
 /// Installs the program on the calling process (seccomp(SECCOMP_SET_MODE_FILTER)).
-pub fn load(p: &Program) -> Result<(), String> {
+pub fn load(p: &Program) -> Result<(), SysError> {
     #[repr(C)]
     struct SockFprog {
         len: libc::c_ushort,
@@ -157,10 +173,7 @@ pub fn load(p: &Program) -> Result<(), String> {
         )
     };
     if r < 0 {
-        return Err(format!(
-            "loading the seccomp filter: {}",
-            errno_text(Errno::last())
-        ));
+        return Err(SysError::new("loading the seccomp filter", Errno::last()));
     }
     Ok(())
 }

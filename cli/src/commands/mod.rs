@@ -19,8 +19,6 @@ pub mod validate;
 
 use std::path::PathBuf;
 
-use writ::Error;
-
 /// Options that runc accepts before the subcommand.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalOpts {
@@ -63,7 +61,7 @@ impl GlobalOpts {
 /// Turns a command's result into its exit code, reporting an error: to the log (in its
 /// format) and, when the log is a file, also as plain text on stderr, where engines that
 /// do not read the log (and people) see it.
-pub fn finish(cmd: &str, result: Result<i32, Error>) -> i32 {
+pub fn finish<E: std::fmt::Display>(cmd: &str, result: Result<i32, E>) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -3,7 +3,9 @@
 //! containerd's shim reads) and table is the host's `ps` output (default `ps -ef`),
 //! filtered to the container's processes.
 
-use writ::{Container, Error, Result};
+use writ::{Container, Error};
+
+use crate::output::PsError;
 
 use super::GlobalOpts;
 
@@ -23,7 +25,7 @@ pub fn run(global: &GlobalOpts, args: PsArgs) -> i32 {
     super::finish("ps", ps(global, &args).map(|()| 0))
 }
 
-fn ps(global: &GlobalOpts, args: &PsArgs) -> Result<()> {
+fn ps(global: &GlobalOpts, args: &PsArgs) -> Result<(), PsError> {
     let pids = Container::load(&global.root(), &args.id)?.pids()?;
     let out = if args.format == "json" {
         let mut s = serde_json::to_string(&pids).unwrap_or_else(|_| "[]".into());
@@ -40,13 +42,12 @@ fn ps(global: &GlobalOpts, args: &PsArgs) -> Result<()> {
             .output()
             .map_err(Error::io("running ps"))?;
         if !output.status.success() {
-            return Err(Error::Runtime(format!(
-                "ps {}: {}",
-                ps_args.join(" "),
-                String::from_utf8_lossy(&output.stderr).trim()
-            )));
+            return Err(PsError::Failed {
+                args: ps_args.join(" "),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            });
         }
         crate::output::filter_ps(&String::from_utf8_lossy(&output.stdout), &pids)?
     };
-    crate::output::print(&out, "the process list")
+    Ok(crate::output::print(&out, "the process list")?)
 }

@@ -66,15 +66,12 @@ pub(crate) fn bundle_path(bundle: &Path) -> Result<PathBuf> {
     } else {
         bundle
     };
-    let path = std::fs::canonicalize(given).map_err(|e| Error::Bundle {
+    let path = std::fs::canonicalize(given).map_err(|source| Error::Bundle {
         path: given.to_path_buf(),
-        reason: e.to_string().to_lowercase(),
+        source,
     })?;
     if !path.is_dir() {
-        return Err(Error::Bundle {
-            path,
-            reason: "not a directory".into(),
-        });
+        return Err(Error::BundleNotDir { path });
     }
     Ok(path)
 }
@@ -88,14 +85,12 @@ pub(crate) fn bundle_path(bundle: &Path) -> Result<PathBuf> {
 )]
 pub(crate) fn load_plan(bundle: &Path) -> Result<crate::plan::ContainerPlan> {
     let path = bundle.join("config.json");
-    let data = std::fs::read(&path).map_err(|e| Error::Config {
+    let data = std::fs::read(&path).map_err(|source| Error::ConfigRead {
         path: path.clone(),
-        reason: e.to_string().to_lowercase(),
+        source,
     })?;
-    crate::plan::from_config(&data, bundle, &crate::host::facts()).map_err(|e| Error::Config {
-        path,
-        reason: e.to_string(),
-    })
+    crate::plan::from_config(&data, bundle, &crate::host::facts())
+        .map_err(|source| Error::Config { path, source })
 }
 
 /// The whole `create` operation; returns the container's state directory, still locked
@@ -125,9 +120,7 @@ pub(crate) fn create_locked(
     crate::logging::debug(|| format!("create {id}: planned"));
     let here = plan.terminal && opts.console == Console::Keep;
     if plan.terminal && opts.console == Console::None {
-        return Err(Error::Runtime(
-            "process.terminal is true but no --console-socket was given".into(),
-        ));
+        return Err(Error::NoConsoleSocket);
     }
 
     let mut initial = ContainerState::new(id, &bundle);
@@ -174,7 +167,7 @@ pub(crate) fn create_locked(
         Ok(c) => c,
         Err(e) => {
             let _ = handle.remove();
-            return Err(Error::Runtime(e.to_string()));
+            return Err(e.into());
         }
     };
 
@@ -183,13 +176,7 @@ pub(crate) fn create_locked(
     handle.state.start_time = Some(created.start_time);
     handle.state.cgroup = match created.cgroup.as_ref().map(serde_json::to_value) {
         Some(Ok(v)) => Some(v),
-        Some(Err(e)) => {
-            return Err(abort(
-                handle,
-                &created,
-                Error::Runtime(format!("recording the cgroup: {e}")),
-            ))
-        }
+        Some(Err(e)) => return Err(abort(handle, &created, Error::RecordCgroup(e))),
         None => None,
     };
     if let Some(pid_file) = &opts.pid_file {

@@ -47,8 +47,10 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
                 super::kill::signal_process(pid, libc::SIGKILL);
             }
         }
-        cg.destroy().map_err(|e| {
-            Error::Runtime(format!("removing the cgroup of {:?}: {e}", handle.id()))
+        cg.destroy().map_err(|source| Error::Cgroup {
+            what: "removing the cgroup",
+            id: handle.id().to_string(),
+            source,
         })?;
     }
     let state = handle.state.clone();

@@ -194,8 +194,10 @@ impl Container {
     /// Host pids of the container's processes: its cgroup's, or else its process's.
     pub fn pids(&self) -> Result<Vec<i32>> {
         if let Some(cg) = cgroup_of(&self.record) {
-            let mut pids = cg.pids().map_err(|e| {
-                Error::Runtime(format!("listing the processes of {:?}: {e}", self.id()))
+            let mut pids = cg.pids().map_err(|source| Error::Cgroup {
+                what: "listing the processes",
+                id: self.id().to_string(),
+                source,
             })?;
             pids.sort_unstable();
             pids.dedup();
@@ -210,10 +212,7 @@ impl Container {
     /// [`wait_gone`](Container::wait_gone) waits without the code.
     pub fn wait(&self) -> Result<i32> {
         let Some(pid) = self.record.pid else {
-            return Err(Error::Runtime(format!(
-                "container {:?} has no process",
-                self.id()
-            )));
+            return Err(Error::NoProcess(self.id().to_string()));
         };
         kill::wait_child(pid).map_err(|e| Error::Io {
             what: format!("waiting for the process of container {:?}", self.id()),

@@ -30,7 +30,7 @@ pub(crate) fn start_container(handle: &Locked) -> Result<()> {
             hint: ": only a created container can be started",
         });
     }
-    crate::container::release(&handle.dir).map_err(|e| Error::Runtime(e.to_string()))?;
+    crate::container::release(&handle.dir)?;
     crate::logging::debug(|| format!("start {}: released", handle.id()));
     if handle.state.poststart.is_empty() {
         return Ok(());
@@ -44,9 +44,7 @@ pub(crate) fn start_container(handle: &Locked) -> Result<()> {
                 super::kill::wait_gone(pid, t);
             }
         }
-        return Err(Error::Runtime(format!(
-            "poststart {e}; the container was stopped"
-        )));
+        return Err(Error::Poststart(e));
     }
     Ok(())
 }

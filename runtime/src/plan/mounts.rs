@@ -319,7 +319,7 @@ pub fn plan_mount(
     uid_mappings: Vec<IdMap>,
     gid_mappings: Vec<IdMap>,
     bundle: &Path,
-) -> Result<MountPlan, String> {
+) -> Result<MountPlan, &'static str> {
     // Old configs may give a relative destination: it is taken from the container's "/".
     let destination = if destination.starts_with('/') {
         destination.to_string()
@@ -337,14 +337,14 @@ pub fn plan_mount(
         None => None,
     };
     if bind && source.is_none() {
-        return Err("a bind mount needs a source".into());
+        return Err("a bind mount needs a source");
     }
     let idmap = if p.idmap || !uid_mappings.is_empty() || !gid_mappings.is_empty() {
         if !bind {
-            return Err("idmapped mounts are supported for bind mounts only".into());
+            return Err("idmapped mounts are supported for bind mounts only");
         }
         if uid_mappings.is_empty() != gid_mappings.is_empty() {
-            return Err("uidMappings and gidMappings must be given together".into());
+            return Err("uidMappings and gidMappings must be given together");
         }
         Some(IdmapPlan {
             recursive: p.ridmap,
