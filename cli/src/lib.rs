@@ -4,6 +4,10 @@
 //! `features`, `demo`, and the build-time trace of `#[requirement]` / `#[verifies]` uses
 //! that they read).
 
+// Not a library API (the package is not published): its items are documented where a
+// reader needs it, and the clap arguments by their help texts.
+#![allow(missing_docs)]
+
 pub mod commands;
 pub mod foreground;
 pub mod output;

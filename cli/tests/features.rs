@@ -1,5 +1,6 @@
 //! `writ features`: the map is sound, the document follows the coverage table exactly,
 //! and it is a valid features document.
+#![allow(clippy::expect_used)]
 
 use std::collections::HashSet;
 

@@ -1,4 +1,5 @@
 //! `writ spec` and `writ validate` as a user runs them.
+#![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -6,7 +6,7 @@ use std::os::fd::AsFd;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-pub use crate::plan::devices::{default_devices, with_defaults, DevicePlan};
+pub use crate::plan::devices::{with_defaults, DevicePlan};
 use crate::rootfs::Root;
 use crate::sys::{fd_path, Context, SysError};
 

@@ -30,24 +30,42 @@ const OUTPUT_LIMIT: usize = 16 * 1024;
 /// A hook that could not run or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
+    /// The hook's program cannot be started.
     #[error("hook {}: cannot run it: {source}", path.display())]
-    Spawn { path: PathBuf, source: io::Error },
+    Spawn {
+        /// The hook's path.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The hook ended with a failure.
     #[error("hook {}: {status}{}", path.display(), quote_output(output))]
     Failed {
+        /// The hook's path.
         path: PathBuf,
+        /// How it ended ("exited with status 3", "killed by signal 9").
         status: String,
+        /// What it printed (stdout and stderr together).
         output: String,
     },
+    /// The hook ran past its timeout and was killed.
     #[error("hook {}: timed out after {timeout} s and was killed{}", path.display(), quote_output(output))]
     Timeout {
+        /// The hook's path.
         path: PathBuf,
+        /// Its timeout, seconds.
         timeout: u32,
+        /// What it printed until then.
         output: String,
     },
+    /// Talking to the hook failed.
     #[error("hook {}: {what}: {source}", path.display())]
     Io {
+        /// The hook's path.
         path: PathBuf,
+        /// The step.
         what: &'static str,
+        /// Why.
         source: io::Error,
     },
 }

@@ -559,18 +559,7 @@ fn setup_terminal(a: &mut InitArgs) -> Result<(), String> {
     };
     let pty = crate::console::open_pty().map_err(|e| e.to_string())?;
     if let Some((rows, cols)) = a.plan.process.console_size {
-        let ws = rustix::termios::Winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        rustix::termios::tcsetwinsize(&pty.master, ws).map_err(|e| {
-            format!(
-                "setting the console size: {}",
-                errno_text(Errno::from_raw(e.raw_os_error()))
-            )
-        })?;
+        crate::console::set_size(pty.master.as_fd(), rows, cols).map_err(|e| e.to_string())?;
     }
     // /dev/console is the pty too (it exists as a placeholder made before pivot_root).
     if let Ok(root) = Root::open(std::path::Path::new("/")) {

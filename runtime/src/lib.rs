@@ -50,27 +50,32 @@
 //! # }
 //! ```
 
-pub mod cgroups;
-pub mod console;
-pub mod container;
-pub mod devices;
+mod cgroups;
+mod console;
+mod container;
+mod devices;
 pub mod error;
-pub mod hooks;
+mod hooks;
 pub mod host;
-pub mod init;
+mod init;
 pub mod lifecycle;
 pub mod logging;
-pub mod mounts;
-pub mod namespaces;
-pub mod netdev;
+mod mounts;
+mod namespaces;
+mod netdev;
 pub mod plan;
-pub mod process;
-pub mod rootfs;
-pub mod seccomp;
+mod process;
+mod rootfs;
+mod seccomp;
 pub mod state;
 pub mod sync;
-pub mod sys;
+mod sys;
 
+pub use cgroups::CgroupError;
+pub use console::ConsoleError;
+pub use container::ContainerError;
 pub use error::{Error, Result};
+pub use hooks::HookError;
 pub use lifecycle::{parse_signal, Console, Container, CreateOptions, State};
 pub use state::{Status, OCI_VERSION};
+pub use sys::SysError;

@@ -16,9 +16,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Severity of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// An operation failed.
     Error,
+    /// Something is off but the operation goes on.
     Warn,
+    /// For information.
     Info,
+    /// Written only with `--debug`.
     Debug,
 }
 
@@ -37,7 +41,9 @@ impl Level {
 /// Output format of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// logrus-like text lines.
     Text,
+    /// One JSON object per line (`level`, `msg`, `time`), as containerd reads.
     Json,
 }
 

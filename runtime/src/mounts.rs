@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use nix::mount::MsFlags;
 
-pub use crate::plan::mounts::{bind_attr, parse_options, IdmapPlan, MountAttrs, MountPlan};
+pub use crate::plan::mounts::{bind_attr, MountAttrs, MountPlan};
 use crate::plan::IdMap;
 use crate::rootfs::{Leaf, Root};
 use crate::sys::{self, fd_path, Context, Errno, MountAttr, SysError};

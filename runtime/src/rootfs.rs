@@ -54,10 +54,7 @@ impl Root {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
+    /// The root directory's O_PATH fd.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -75,17 +72,6 @@ impl Root {
             .map_err(to_errno);
         }
         self.resolve_flags(&comps.join("/"), OFlags::PATH | OFlags::CLOEXEC)
-    }
-
-    /// Opens a path inside the root with the given flags (resolved inside the root).
-    pub fn open_in(&self, rel: &str, flags: OFlags) -> Result<OwnedFd, Errno> {
-        let comps = components(rel);
-        let p = if comps.is_empty() {
-            ".".to_string()
-        } else {
-            comps.join("/")
-        };
-        self.resolve_flags(&p, flags | OFlags::CLOEXEC)
     }
 
     fn resolve_flags(&self, rel: &str, flags: OFlags) -> Result<OwnedFd, Errno> {

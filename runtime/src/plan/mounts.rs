@@ -27,9 +27,11 @@ impl MountAttrs {
 /// An idmapped mount request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdmapPlan {
+    /// `ridmap`: the whole tree, not only the top mount.
     pub recursive: bool,
     /// Empty: use the container's user namespace mappings.
     pub uid: Vec<IdMap>,
+    /// Empty: use the container's user namespace mappings.
     pub gid: Vec<IdMap>,
 }
 
@@ -38,6 +40,7 @@ pub struct IdmapPlan {
 pub struct MountPlan {
     /// Absolute path inside the container.
     pub destination: String,
+    /// The filesystem type (`type`).
     pub fstype: Option<String>,
     /// For bind mounts an absolute host path; otherwise passed to mount(2) as is.
     pub source: Option<String>,
@@ -51,15 +54,20 @@ pub struct MountPlan {
     pub propagation: Vec<u64>,
     /// The recursive `r*` options, applied with mount_setattr(AT_RECURSIVE).
     pub rec_attr: Option<MountAttrs>,
+    /// A bind mount (`bind`, `rbind` or type `bind`).
     pub bind: bool,
+    /// `rbind`: the whole tree under the source.
     pub recursive_bind: bool,
+    /// podman's `tmpcopyup`: a tmpfs gets the contents of the directory it covers.
     pub tmpcopyup: bool,
+    /// An idmapped mount.
     pub idmap: Option<IdmapPlan>,
     /// The config's options, for messages.
     pub options: Vec<String>,
 }
 
 impl MountPlan {
+    /// A mount of type `cgroup` or `cgroup2` (the container's own cgroups).
     pub fn is_cgroup(&self) -> bool {
         matches!(self.fstype.as_deref(), Some("cgroup") | Some("cgroup2"))
     }
@@ -68,16 +76,27 @@ impl MountPlan {
 /// The parsed form of a mount's `options`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ParsedOptions {
+    /// MS_* flags to set.
     pub flags: u64,
+    /// MS_* flags the options clear (`rw`, `suid`, ...).
     pub clear: u64,
+    /// Filesystem data, options that are not in the table.
     pub data: Vec<String>,
+    /// Propagation flags, in order.
     pub propagation: Vec<u64>,
+    /// MOUNT_ATTR_* bits of the recursive options to set.
     pub rec_set: u64,
+    /// MOUNT_ATTR_* bits of the recursive options to clear.
     pub rec_clr: u64,
+    /// `bind` or `rbind`.
     pub bind: bool,
+    /// `rbind`.
     pub recursive_bind: bool,
+    /// `tmpcopyup`.
     pub tmpcopyup: bool,
+    /// `idmap` or `ridmap`.
     pub idmap: bool,
+    /// `ridmap`.
     pub ridmap: bool,
 }
 

@@ -136,8 +136,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
     #[writ_macros::verifies("config_linux.device_allowlist.order")]
+    #[test]
     fn device_rules_keep_order_and_allow_given_devices() {
         let r: writ_spec::LinuxResources = serde_json::from_value(json!({"devices": [
             {"allow": false, "access": "rwm"},

@@ -62,8 +62,8 @@ fn minimal_config_builds() {
     assert!(!p.terminal);
 }
 
-#[test]
 #[writ_macros::verifies("config_linux.devices.major_minor.required")]
+#[test]
 fn podman_device_file_mode_with_type_bits_is_accepted() {
     let mut v = base();
     v["linux"]["devices"] =
@@ -76,7 +76,6 @@ fn podman_device_file_mode_with_type_bits_is_accepted() {
     assert!(err_of(v).contains("/linux/devices/0/major"));
 }
 
-#[test]
 #[writ_macros::verifies(
     "config.process.cwd.absolute",
     "config.process.args.non_empty",
@@ -89,6 +88,7 @@ fn podman_device_file_mode_with_type_bits_is_accepted() {
     "config.mount_options.idmap.no_userns_error",
     "config.process.io_priority.priority.required"
 )]
+#[test]
 fn bad_input_is_rejected_with_its_pointer() {
     let cases: Vec<(Edit, &str)> = vec![
         (
@@ -186,11 +186,11 @@ fn bad_input_is_rejected_with_its_pointer() {
     }
 }
 
-#[test]
 #[writ_macros::verifies(
     "config.process.capabilities.unknown_warn",
     "config.process.capabilities.ungrantable_ok"
 )]
+#[test]
 fn unknown_capabilities_are_warnings() {
     let mut v = base();
     v["process"]["capabilities"] = json!({
@@ -243,12 +243,12 @@ fn namespaces_hooks_and_resources_are_planned() {
     assert!(p.terminal);
 }
 
-#[test]
 #[writ_macros::verifies(
     "config_linux.seccomp.default_errno.unsupported",
     "config_linux.seccomp.syscalls.errno.unsupported",
     "config_linux.seccomp.syscalls.names.non_empty"
 )]
+#[test]
 fn bad_seccomp_profiles_are_rejected() {
     let bad = [
         (
@@ -326,8 +326,8 @@ fn mounts_are_planned_in_order_with_bind_sources_at_the_bundle() {
     assert_eq!(p.mounts[2].flags, libc::MS_RDONLY | libc::MS_NOSUID);
 }
 
-#[test]
 #[writ_macros::verifies("config.mount_options.idmap.userns_fallback")]
+#[test]
 fn an_idmapped_mount_uses_the_user_namespace_mappings_when_it_has_none() {
     let idmapped = json!([{"destination": "/x", "source": "/y", "options": ["rbind", "ridmap"]}]);
     let mut v = base();
