@@ -39,6 +39,9 @@
 //!
 //! let mut c = Container::create(root.path(), &id, &CreateOptions::new(bundle.path()))?;
 //! assert_eq!(c.status(), Status::Created);
+//! // The container keeps the config as create read it.
+//! std::fs::write(bundle.path().join("config.json"), b"{}")?;
+//! assert_eq!(c.config()?.process, config.process);
 //! c.start()?;
 //! assert_eq!(c.wait()?, 0); // the exit code of `true`
 //! c.refresh()?;

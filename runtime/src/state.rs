@@ -37,6 +37,8 @@ pub const OCI_VERSION: &str = "1.3.0";
 /// Name of the recorded state in a container's state directory.
 pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = ".state.json.tmp";
+/// Name of the container's config in its state dir, as create read it.
+pub const FROZEN_CONFIG: &str = "config.json";
 /// Name of the fifo in the state dir that holds the container process until `start`.
 /// It exists exactly while the container is `created`.
 pub const EXEC_FIFO: &str = "exec.fifo";

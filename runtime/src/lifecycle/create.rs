@@ -9,6 +9,7 @@
 
 use std::io::Write;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -77,20 +78,37 @@ pub(crate) fn bundle_path(bundle: &Path) -> Result<PathBuf> {
 }
 
 /// Reads `<bundle>/config.json` and makes the plan of it (every check happens there,
-/// before anything is touched).
+/// before anything is touched). Returns the config's bytes too: they are frozen in the
+/// state directory.
 #[writ_macros::requirement(
     "bundle.config.required",
     "bundle.config.at_root",
     "bundle.config.name"
 )]
-pub(crate) fn load_plan(bundle: &Path) -> Result<crate::plan::ContainerPlan> {
+pub(crate) fn load_plan(bundle: &Path) -> Result<(crate::plan::ContainerPlan, Vec<u8>)> {
     let path = bundle.join("config.json");
     let data = std::fs::read(&path).map_err(|source| Error::ConfigRead {
         path: path.clone(),
         source,
     })?;
-    crate::plan::from_config(&data, bundle, &crate::host::facts())
-        .map_err(|source| Error::Config { path, source })
+    let plan = crate::plan::from_config(&data, bundle, &crate::host::facts())
+        .map_err(|source| Error::Config { path, source })?;
+    Ok((plan, data))
+}
+
+/// Keeps the config as create read it in the state directory (mode 0600: it may hold
+/// secrets in process.env), for the operations after create that need it (exec,
+/// update, events): a later change of the bundle's config.json does not reach the
+/// container.
+fn freeze_config(handle: &Locked, data: &[u8]) -> Result<()> {
+    let path = handle.dir.join(crate::state::FROZEN_CONFIG);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| f.write_all(data))
+        .map_err(Error::io(format!("writing {}", path.display())))
 }
 
 /// The whole `create` operation; returns the container's state directory, still locked
@@ -116,7 +134,7 @@ pub(crate) fn create_locked(
         return Err(crate::state::StateError::AlreadyExists(id.to_string()).into());
     }
     let bundle = bundle_path(&opts.bundle)?;
-    let plan = load_plan(&bundle)?;
+    let (plan, config) = load_plan(&bundle)?;
     crate::logging::debug(|| format!("create {id}: planned"));
     let here = plan.terminal && opts.console == Console::Keep;
     if plan.terminal && opts.console == Console::None {
@@ -130,6 +148,10 @@ pub(crate) fn create_locked(
     initial.poststop = plan.hooks.poststop.iter().map(StoredHook::from).collect();
     initial.systemd_cgroup = opts.systemd_cgroup;
     let mut handle = store.reserve(&initial)?;
+    if let Err(e) = freeze_config(&handle, &config) {
+        let _ = handle.remove();
+        return Err(e);
+    }
     crate::logging::debug(|| format!("create {id}: state directory reserved"));
     // A socket path must fit in sun_path (108 bytes).
     let mut own_socket = handle.dir.join("console.sock");

@@ -154,6 +154,33 @@ impl Container {
         &self.record
     }
 
+    /// The path and bytes of the frozen config.
+    fn frozen_config(&self) -> Result<(PathBuf, Vec<u8>)> {
+        let path = self.state_dir().join(crate::state::FROZEN_CONFIG);
+        match std::fs::read(&path) {
+            Ok(data) => Ok((path, data)),
+            Err(source) => Err(Error::ConfigRead { path, source }),
+        }
+    }
+
+    /// The config as create read it (a later change of the bundle's config.json does not
+    /// reach the container).
+    pub fn config(&self) -> Result<writ_spec::Spec> {
+        let (path, data) = self.frozen_config()?;
+        writ_spec::parse_config(&data).map_err(|e| Error::Config {
+            path,
+            source: e.into(),
+        })
+    }
+
+    /// The plan of the config as create read it, on this host now: what exec, update and
+    /// events act on.
+    pub fn plan(&self) -> Result<crate::plan::ContainerPlan> {
+        let (path, data) = self.frozen_config()?;
+        crate::plan::from_config(&data, self.bundle(), &crate::host::facts())
+            .map_err(|source| Error::Config { path, source })
+    }
+
     /// The state as `writ state` prints it (runtime.md#query-state).
     #[writ_macros::requirement("runtime.state_op.returns_state", "runtime.state.extra_properties")]
     pub fn state(&self) -> State {
