@@ -28,7 +28,9 @@ use std::path::{Path, PathBuf};
 pub use devices::DevicePlan;
 pub use hooks::{HookPlan, HooksPlan};
 pub use mounts::{IdmapPlan, MountAttrs, MountPlan};
-pub use namespaces::{id_map_text, IdMap, NamespaceKind, NamespacePlan, TimeOffset};
+pub use namespaces::{
+    id_map_text, IdMap, NamespaceKind, NamespacePlan, NamespaceSteps, TimeOffset,
+};
 pub use netdev::NetDevicePlan;
 pub use process::{cap_number, parse_cpu_list, rlimit_number};
 pub use process::{CapsPlan, ProcessPlan, RlimitPlan, SchedPlan};

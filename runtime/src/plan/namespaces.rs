@@ -147,6 +147,76 @@ pub fn time_offsets_text(offsets: &[TimeOffset]) -> String {
     text
 }
 
+/// How the container's init gets its namespaces, decided from the plan alone.
+///
+/// The fast path is one clone with the new user and pid namespaces, the other new ones
+/// unshared by the child (creating them, a network namespace costs milliseconds,
+/// overlaps with create joining the cgroup). When a user namespace is joined, or a new
+/// one must be created after joining others, the child instead joins and unshares in
+/// stages (and forks again for a new pid namespace). The pid and time namespaces to join
+/// are joined by create itself (they apply to children); a new time namespace is
+/// unshared by create too; a new cgroup namespace is unshared by the child once it is in
+/// its cgroup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NamespaceSteps {
+    /// CLONE_NEW* flags of the clone.
+    pub clone_flags: u64,
+    /// CLONE_NEW* flags the child unshares after its joins.
+    pub child_unshare: u64,
+    /// The child joins and unshares in stages.
+    pub staged: bool,
+    /// The user namespace is new.
+    pub new_userns: bool,
+}
+
+impl NamespaceSteps {
+    /// Whether the clone itself makes the new user namespace (create then writes its id
+    /// maps before letting the child go on).
+    pub fn cloned_userns(&self) -> bool {
+        self.clone_flags & NamespaceKind::User.clone_flag() != 0
+    }
+
+    /// Whether `kind` is joined by create rather than by the child.
+    pub fn joined_by_create(kind: NamespaceKind) -> bool {
+        matches!(kind, NamespaceKind::Pid | NamespaceKind::Time)
+    }
+
+    /// The steps for these namespaces.
+    pub fn of(namespaces: &[NamespacePlan]) -> NamespaceSteps {
+        let get = |k: NamespaceKind| namespaces.iter().find(|n| n.kind == k);
+        let new = |k: NamespaceKind| get(k).is_some_and(|n| n.path.is_none());
+        let new_userns = new(NamespaceKind::User);
+        let user_joined = get(NamespaceKind::User).is_some_and(|n| n.path.is_some());
+        let others_joined = namespaces.iter().any(|n| {
+            n.path.is_some() && n.kind != NamespaceKind::User && !Self::joined_by_create(n.kind)
+        });
+        let new_flags = [
+            NamespaceKind::User,
+            NamespaceKind::Mount,
+            NamespaceKind::Pid,
+            NamespaceKind::Network,
+            NamespaceKind::Ipc,
+            NamespaceKind::Uts,
+        ]
+        .into_iter()
+        .filter(|k| new(*k))
+        .fold(0, |flags, k| flags | k.clone_flag());
+        let staged = user_joined || (new_userns && others_joined);
+        let (clone_flags, child_unshare) = if staged {
+            (0, new_flags)
+        } else {
+            let in_clone = NamespaceKind::Pid.clone_flag() | NamespaceKind::User.clone_flag();
+            (new_flags & in_clone, new_flags & !in_clone)
+        };
+        NamespaceSteps {
+            clone_flags,
+            child_unshare,
+            staged,
+            new_userns,
+        }
+    }
+}
+
 pub(super) fn id_maps(v: &Option<Vec<writ_spec::IdMapping>>) -> Vec<IdMap> {
     v.iter()
         .flatten()
@@ -305,6 +375,46 @@ mod tests {
         }
         assert_eq!(NamespaceKind::from_config("nope"), None);
         assert_eq!(flag_names(seen), names.join(","));
+    }
+
+    fn ns(list: &[(NamespaceKind, bool)]) -> Vec<NamespacePlan> {
+        list.iter()
+            .map(|&(kind, joined)| NamespacePlan {
+                kind,
+                path: joined.then(|| PathBuf::from("/proc/1/ns/x")),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn namespaces_come_with_the_clone_or_in_stages() {
+        use NamespaceKind::*;
+        let flag = |ks: &[NamespaceKind]| ks.iter().fold(0, |f, k| f | k.clone_flag());
+        // New user and pid namespaces come with the clone, the others are unshared.
+        let s = NamespaceSteps::of(&ns(&[
+            (User, false),
+            (Mount, false),
+            (Pid, false),
+            (Network, false),
+            (Cgroup, false),
+        ]));
+        assert!(!s.staged && s.new_userns && s.cloned_userns());
+        assert_eq!(s.clone_flags, flag(&[User, Pid]));
+        assert_eq!(s.child_unshare, flag(&[Mount, Network]));
+        // A joined user namespace: everything in stages, nothing in the clone.
+        let s = NamespaceSteps::of(&ns(&[(User, true), (Mount, false), (Pid, false)]));
+        assert!(s.staged && !s.new_userns && !s.cloned_userns());
+        assert_eq!((s.clone_flags, s.child_unshare), (0, flag(&[Mount, Pid])));
+        // A new user namespace after joining a network namespace: in stages.
+        let s = NamespaceSteps::of(&ns(&[(User, false), (Network, true), (Mount, false)]));
+        assert!(s.staged && s.new_userns);
+        assert_eq!(s.child_unshare, flag(&[User, Mount]));
+        // Joining a pid namespace is create's job: no stages for it.
+        let s = NamespaceSteps::of(&ns(&[(User, false), (Pid, true), (Mount, false)]));
+        assert!(!s.staged);
+        assert_eq!(s.clone_flags, flag(&[User]));
+        assert!(NamespaceSteps::joined_by_create(Time));
+        assert!(!NamespaceSteps::joined_by_create(Network));
     }
 
     #[test]
