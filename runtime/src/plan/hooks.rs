@@ -9,7 +9,7 @@ use super::{invalid, PlanError};
 pub struct HookPlan {
     /// Absolute path of the program.
     pub path: PathBuf,
-    /// Its argv (`args[0]` is argv[0]).
+    /// Its argv (`args[0]` is `argv[0]`).
     pub args: Vec<String>,
     /// Exactly its environment, `KEY=value` entries.
     pub env: Vec<String>,
