@@ -153,3 +153,70 @@ pub fn create_links(root: &Root, ptmx: bool) -> Result<(), SysError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+
+    fn fifo(path: &str, mode: u32) -> DevicePlan {
+        DevicePlan {
+            path: path.into(),
+            kind: libc::S_IFIFO,
+            major: 0,
+            minor: 0,
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    #[test]
+    #[writ_macros::verifies("config_linux.devices.path.anywhere")]
+    fn a_node_is_made_inside_the_root_with_its_mode_and_parents() {
+        let d = tempfile::tempdir().unwrap();
+        let root = Root::open(d.path()).unwrap();
+        create_device(&root, &fifo("/dev/sub/f", 0o640), false).unwrap();
+        let md = std::fs::symlink_metadata(d.path().join("dev/sub/f")).unwrap();
+        assert!(md.file_type().is_fifo());
+        assert_eq!(md.mode() & 0o777, 0o640);
+        // The same node again is fine (an existing entry must already be it).
+        create_device(&root, &fifo("/dev/sub/f", 0o640), false).unwrap();
+    }
+
+    #[test]
+    #[writ_macros::verifies("config_linux.devices.path.conflict")]
+    fn a_different_file_at_the_path_is_refused_and_never_followed() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("dev")).unwrap();
+        std::fs::write(d.path().join("dev/taken"), b"data").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x"), d.path().join("dev/link")).unwrap();
+        let root = Root::open(d.path()).unwrap();
+        let e = create_device(&root, &fifo("/dev/taken", 0o600), false).unwrap_err();
+        assert!(matches!(&e, DeviceError::Conflict { path } if path == "/dev/taken"));
+        assert_eq!(
+            e.to_string(),
+            "creating device /dev/taken: a different file already exists at that path"
+        );
+        assert!(create_device(&root, &fifo("/dev/link", 0o600), false).is_err());
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    #[writ_macros::verifies("runtime_linux.dev_symlinks")]
+    fn dev_links_point_at_proc_and_ptmx_at_pts() {
+        let d = tempfile::tempdir().unwrap();
+        let root = Root::open(d.path()).unwrap();
+        std::fs::create_dir(d.path().join("dev")).unwrap();
+        std::fs::write(d.path().join("dev/ptmx"), b"").unwrap();
+        create_links(&root, true).unwrap();
+        let link = |n: &str| std::fs::read_link(d.path().join("dev").join(n)).unwrap();
+        assert_eq!(link("fd"), std::path::Path::new("/proc/self/fd"));
+        assert_eq!(link("stdin"), std::path::Path::new("/proc/self/fd/0"));
+        assert_eq!(link("stderr"), std::path::Path::new("/proc/self/fd/2"));
+        assert_eq!(link("ptmx"), std::path::Path::new("pts/ptmx"));
+        // Twice is fine.
+        create_links(&root, true).unwrap();
+    }
+}

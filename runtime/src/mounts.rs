@@ -535,3 +535,56 @@ pub fn prepare_idmapped(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+    use std::path::Path;
+
+    fn opath(p: &std::path::Path) -> OwnedFd {
+        rustix::fs::open(
+            p,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    #[writ_macros::verifies("config.mount_options.tmpcopyup")]
+    fn tmpcopyup_copies_files_dirs_links_and_nodes_with_their_modes() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(src.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
+        std::fs::create_dir(src.path().join("d")).unwrap();
+        std::fs::write(src.path().join("d/f"), vec![7u8; 100_000]).unwrap();
+        std::fs::set_permissions(
+            src.path().join("d/f"),
+            std::fs::Permissions::from_mode(0o604),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("d/f", src.path().join("l")).unwrap();
+        nix::unistd::mkfifo(
+            &src.path().join("p"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
+        copy_dir(opath(src.path()).as_fd(), opath(dst.path()).as_fd()).unwrap();
+        let d = dst.path();
+        assert_eq!(std::fs::metadata(d).unwrap().mode() & 0o7777, 0o750);
+        assert_eq!(std::fs::read(d.join("d/f")).unwrap(), vec![7u8; 100_000]);
+        assert_eq!(
+            std::fs::metadata(d.join("d/f")).unwrap().mode() & 0o7777,
+            0o604
+        );
+        assert_eq!(std::fs::read_link(d.join("l")).unwrap(), Path::new("d/f"));
+        assert!(std::fs::symlink_metadata(d.join("p"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        // A name that already exists in the target is an error, not an overwrite.
+        let e = copy_dir(opath(src.path()).as_fd(), opath(dst.path()).as_fd()).unwrap_err();
+        assert_eq!(e.errno(), Errno::EEXIST, "{e}");
+    }
+}
