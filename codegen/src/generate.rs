@@ -52,6 +52,22 @@ pub fn lock_path(root: &Path) -> PathBuf {
     root.join("spec").join("schema.lock")
 }
 
+/// The lock of the workspace at `root`.
+pub fn pinned_lock(root: &Path) -> Result<SchemaLock, schema::SchemaError> {
+    SchemaLock::read(&lock_path(root))
+}
+
+/// Where the schemas of release `tag` are kept beside the workspace:
+/// `<root>/../shared/oci-runtime-spec/<tag>/schema` (prepared by `writ-codegen bump`).
+pub fn default_schema_dir(root: &Path, tag: &str) -> PathBuf {
+    shared_spec_dir(root).join(tag).join("schema")
+}
+
+/// `<root>/../shared/oci-runtime-spec`: one directory per release tag.
+pub fn shared_spec_dir(root: &Path) -> PathBuf {
+    root.join("..").join("shared").join("oci-runtime-spec")
+}
+
 /// Directory of the generated modules inside the workspace.
 pub fn generated_dir(root: &Path) -> PathBuf {
     root.join("spec").join("src").join("generated")
@@ -88,6 +104,25 @@ fn render(items: Vec<syn::Item>) -> String {
         attrs: Vec::new(),
         items,
     })
+}
+
+/// The version constants of `mod.rs`, from the tag pinned in `spec/schema.lock` (the only
+/// place the spec version is written by hand).
+fn version_consts(lock: &SchemaLock) -> String {
+    format!(
+        "\n/// The runtime-spec release the schemas and the requirements list are pinned to (the tag\n\
+         /// in `spec/schema.lock`).\n\
+         pub const SPEC_TAG: &str = {:?};\n\n\
+         /// The spec version these types implement, as `ociVersion` writes it.\n\
+         pub const OCI_VERSION: &str = {:?};\n",
+        lock.tag,
+        oci_version(&lock.tag)
+    )
+}
+
+/// `ociVersion` of a release tag: the tag without its leading `v` (`v1.3.0` -> `1.3.0`).
+pub fn oci_version(tag: &str) -> &str {
+    tag.strip_prefix('v').unwrap_or(tag)
 }
 
 const MOD_BODY: &str = r#"
@@ -164,7 +199,11 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     let mut files = Vec::new();
     files.push(GeneratedFile {
         path: dir.join("mod.rs"),
-        contents: format!("{}{MOD_BODY}", header(&set, &lock, "module root")),
+        contents: format!(
+            "{}{MOD_BODY}{}",
+            header(&set, &lock, "module root"),
+            version_consts(&lock)
+        ),
     });
     for (module, items) in typed.modules {
         let imports = match module.as_str() {
@@ -195,7 +234,7 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     });
     let validate_time = t.elapsed();
     let t = Instant::now();
-    let table = crate::requirements::render_table(&opts.workspace_root)
+    let table = crate::requirements::render_table(&opts.workspace_root, &lock.tag)
         .map_err(GenerateError::Requirements)?;
     let requirements_time = t.elapsed();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;

@@ -80,8 +80,16 @@ fn main() -> ExitCode {
         eprintln!("writ-codegen: cannot find the workspace root (a directory with spec/Cargo.toml); pass --workspace DIR");
         return ExitCode::from(2);
     };
-    let schema_dir =
-        schema_dir.unwrap_or_else(|| root.join("../shared/oci-runtime-spec/v1.3.0/schema"));
+    let schema_dir = match schema_dir {
+        Some(d) => d,
+        None => match generate::pinned_lock(&root) {
+            Ok(lock) => generate::default_schema_dir(&root, &lock.tag),
+            Err(e) => {
+                eprintln!("writ-codegen: {e}; pass --schema-dir DIR");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let opts = Options {
         workspace_root: root.clone(),
         schema_dir,

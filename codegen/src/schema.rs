@@ -775,11 +775,9 @@ mod tests {
 
     #[test]
     fn the_pinned_schemas_normalise_with_every_location_named() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/oci-runtime-spec/v1.3.0/schema");
-        let lock =
-            SchemaLock::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/schema.lock"))
-                .unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let lock = crate::generate::pinned_lock(&root).unwrap();
+        let dir = crate::generate::default_schema_dir(&root, &lock.tag);
         let set = load(&dir, Some(&lock)).unwrap();
         assert_eq!(set.applied_errata.len(), 2);
         let model = normalise(&set).unwrap();

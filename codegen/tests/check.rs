@@ -12,7 +12,8 @@ fn workspace() -> PathBuf {
 }
 
 fn schema_dir() -> PathBuf {
-    workspace().join("../shared/oci-runtime-spec/v1.3.0/schema")
+    let tag = writ_codegen::generate::pinned_lock(&workspace()).unwrap().tag;
+    writ_codegen::generate::default_schema_dir(&workspace(), &tag)
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -22,7 +22,10 @@ fn list_dir() -> PathBuf {
 /// `WRIT_BLESS=1` rewrites it instead.
 #[test]
 fn generated_table_matches_list() {
-    let expected = render_table(&root()).expect("list loads");
+    let tag = writ_codegen::generate::pinned_lock(&root())
+        .expect("schema lock")
+        .tag;
+    let expected = render_table(&root(), &tag).expect("list loads");
     let path = root().join(req::TABLE_PATH);
     if std::env::var_os("WRIT_BLESS").is_some() {
         std::fs::write(&path, &expected).expect("write table");

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::HookPlan;
 
 /// The runtime-spec version writ implements, reported in `ociVersion`.
-pub const OCI_VERSION: &str = "1.3.0";
+pub const OCI_VERSION: &str = writ_spec::OCI_VERSION;
 /// Name of the recorded state in a container's state directory.
 pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = ".state.json.tmp";
@@ -632,7 +632,7 @@ mod tests {
             &ann,
         ))
         .unwrap();
-        assert_eq!(v["ociVersion"], "1.3.0");
+        assert_eq!(v["ociVersion"], OCI_VERSION);
         assert_eq!(v["id"], "c1");
         assert_eq!(v["status"], "created");
         assert_eq!(v["pid"], 42);

@@ -135,7 +135,7 @@ fn real_document_is_a_valid_features_document() {
         "keys outside the schema: {:?}",
         parsed.extra
     );
-    assert_eq!(parsed.oci_version_max, "1.3.0");
+    assert_eq!(parsed.oci_version_max, writ_spec::OCI_VERSION);
     assert_eq!(parsed.oci_version_min, "1.0.0");
     if let Some(linux) = &parsed.linux {
         assert!(
