@@ -130,6 +130,7 @@ const MOD_BODY: &str = r#"
 
 pub mod config;
 pub mod features;
+pub mod schema_ids;
 pub mod state;
 pub mod validate;
 
@@ -157,6 +158,26 @@ impl From<String> for ConversionError {
     }
 }
 "#;
+
+/// Every check point of the generated validation, one line each: `<document> <pointer>
+/// <kind>` (what `schema` selectors in the requirements list name).
+pub fn list_checks(opts: &Options) -> Result<String, GenerateError> {
+    let lock = SchemaLock::read(&lock_path(&opts.workspace_root))?;
+    let set = schema::load(&opts.schema_dir, Some(&lock))?;
+    let model = schema::normalise(&set)?;
+    let mut out = String::new();
+    for doc in crate::schema_ids::Document::ALL {
+        for cp in crate::schema_ids::check_points(&model, doc).map_err(GenerateError::Types)? {
+            out.push_str(&format!(
+                "{} {} {}\n",
+                doc.variant().to_lowercase(),
+                crate::schema_ids::render_pointer(&cp.pointer),
+                cp.kind.as_str()
+            ));
+        }
+    }
+    Ok(out)
+}
 
 /// Run the whole generation in memory.
 pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
@@ -234,8 +255,23 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     });
     let validate_time = t.elapsed();
     let t = Instant::now();
-    let table = crate::requirements::render_table(&opts.workspace_root, &lock.tag)
-        .map_err(GenerateError::Requirements)?;
+    let list = crate::requirements::load(&opts.workspace_root.join(crate::requirements::LIST_DIR))
+        .map_err(|e| GenerateError::Requirements(e.to_string()))?;
+    let table = crate::requirements::render_entries(&list, &lock.tag);
+    let ids = crate::schema_ids::resolve(&model, &list).map_err(GenerateError::Requirements)?;
+    for (id, sel) in &ids.unmatched {
+        notes.push(format!(
+            "warning: {id}: schema selector {sel:?} matches no generated check; the entry counts as missing"
+        ));
+    }
+    files.push(GeneratedFile {
+        path: dir.join("schema_ids.rs"),
+        contents: format!(
+            "{}{}",
+            header(&set, &lock, "which requirement each schema check enforces"),
+            crate::schema_ids::render(&ids)
+        ),
+    });
     let requirements_time = t.elapsed();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     notes.push(format!(

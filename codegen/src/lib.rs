@@ -20,7 +20,8 @@
 //! 4. [`validate_gen`] writes one check function per named type that walks a raw
 //!    `serde_json::Value` and reports every violation with its JSON pointer.
 //! 5. [`requirements::render_table`] renders the requirement table from
-//!    `spec/requirements/*.toml`.
+//!    `spec/requirements/*.toml`, and [`schema_ids`] resolves the entries' `schema` selectors
+//!    into the table of which requirement each generated check enforces.
 //!
 //! # What typify 0.8 could not express, and what we do instead
 //!
@@ -50,5 +51,6 @@ pub mod generate;
 pub mod names;
 pub mod requirements;
 pub mod schema;
+pub mod schema_ids;
 pub mod types;
 pub mod validate_gen;

@@ -46,11 +46,13 @@ fn main() -> ExitCode {
     let mut workspace: Option<PathBuf> = None;
     let mut check = false;
     let mut update_lock = false;
+    let mut list_checks = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--check" => check = true,
             "--update-lock" => update_lock = true,
+            "--list-checks" => list_checks = true,
             "--schema-dir" | "--workspace" => {
                 let Some(v) = it.next() else {
                     eprintln!("writ-codegen: {a} needs a value\n{USAGE}");
@@ -95,6 +97,18 @@ fn main() -> ExitCode {
         schema_dir,
         update_lock,
     };
+    if list_checks {
+        return match generate::list_checks(&opts) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("writ-codegen: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let out = match generate::generate(&opts) {
         Ok(o) => o,
         Err(e) => {

@@ -235,6 +235,10 @@ pub struct Requirement {
     /// keywords has two entries with the same fingerprint.
     #[serde(default = "default_occurrence")]
     pub occurrence: u32,
+    /// The generated schema checks that enforce this requirement, as
+    /// `"<JSON pointer pattern> <kind>"` (see [`crate::schema_ids`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -413,6 +417,9 @@ fn check_entry(r: &Requirement, info: &DocInfo) -> Result<(), String> {
                 return Err(format!("{name} must not be empty when present"));
             }
         }
+    }
+    for sel in &r.schema {
+        crate::schema_ids::parse_selector(sel)?;
     }
     if let Some(code) = &r.specerror {
         if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -595,6 +602,7 @@ fn placeholder(info: &DocInfo, s: &Statement, used: &HashSet<String>) -> Require
         specerror: None,
         fingerprint: s.fingerprint.clone(),
         occurrence: s.occurrence,
+        schema: Vec::new(),
         waived: None,
         deviation: None,
         review: Some("new upstream statement: write id, summary, check and platforms".into()),

@@ -12,7 +12,9 @@ fn workspace() -> PathBuf {
 }
 
 fn schema_dir() -> PathBuf {
-    let tag = writ_codegen::generate::pinned_lock(&workspace()).unwrap().tag;
+    let tag = writ_codegen::generate::pinned_lock(&workspace())
+        .unwrap()
+        .tag;
     writ_codegen::generate::default_schema_dir(&workspace(), &tag)
 }
 

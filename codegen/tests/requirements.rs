@@ -444,3 +444,51 @@ fn repeated_sentence_keeps_its_section() {
     assert_eq!(out[1].id, entries[2].id);
     assert_eq!(d.retired, vec![0]);
 }
+
+/// Every `schema` selector of the committed list names a check the generated validation
+/// makes, and each document has its default.
+#[test]
+fn schema_selectors_resolve_against_the_pinned_schemas() {
+    use writ_codegen::{generate, schema, schema_ids};
+    let lock = generate::pinned_lock(&root()).unwrap();
+    let dir = generate::default_schema_dir(&root(), &lock.tag);
+    let set = schema::load(&dir, Some(&lock)).unwrap();
+    let model = schema::normalise(&set).unwrap();
+    let list = load(&list_dir()).unwrap();
+    let res = schema_ids::resolve(&model, &list).unwrap();
+    assert!(res.unmatched.is_empty(), "{:?}", res.unmatched);
+    assert_eq!(res.defaults.len(), 3);
+    // Entries that claim the schema enforces them and name no check are exactly those the
+    // coverage reports as missing.
+    let claimed: Vec<&str> = list
+        .iter()
+        .filter(|r| r.check == Check::Schema && !res.enforced.contains(&r.id))
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(claimed, ["features.document.optional_fields"]);
+
+    // A selector that matches nothing is reported, not silently dropped.
+    let mut bad = list.clone();
+    let e = bad
+        .iter_mut()
+        .find(|r| r.id == "config.root.path.required")
+        .unwrap();
+    e.schema = vec!["/root/pathh required".into()];
+    let res = schema_ids::resolve(&model, &bad).unwrap();
+    assert_eq!(
+        res.unmatched,
+        [(
+            "config.root.path.required".to_owned(),
+            "/root/pathh required".to_owned()
+        )]
+    );
+    assert!(!res.enforced.contains("config.root.path.required"));
+    // Without a default for a document, generation refuses.
+    let mut nodefault = list.clone();
+    for r in &mut nodefault {
+        r.schema.retain(|s| s != "** any");
+    }
+    assert!(schema_ids::resolve(&model, &nodefault).is_err());
+    assert!(schema_ids::parse_selector("/x sideways").is_err());
+    assert!(schema_ids::parse_selector("x type").is_err());
+}

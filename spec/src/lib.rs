@@ -140,25 +140,41 @@ pub fn parse_features(bytes: &[u8]) -> Result<Features, ParseError> {
     from_value(bytes, value, schema_violations_features)
 }
 
-fn run(check: fn(&Value, &mut validation::Ctx), v: &Value) -> Vec<Violation> {
-    let mut cx = validation::Ctx::new();
+fn run(
+    document: validation::Document,
+    check: fn(&Value, &mut validation::Ctx),
+    v: &Value,
+) -> Vec<Violation> {
+    let mut cx = validation::Ctx::new(document);
     check(v, &mut cx);
     cx.finish()
 }
 
 /// Schema violations of a config document (raw JSON).
 pub fn schema_violations_config(v: &Value) -> Vec<Violation> {
-    run(generated::validate::check_spec, v)
+    run(
+        validation::Document::Config,
+        generated::validate::check_spec,
+        v,
+    )
 }
 
 /// Schema violations of a state document (raw JSON).
 pub fn schema_violations_state(v: &Value) -> Vec<Violation> {
-    run(generated::validate::check_state, v)
+    run(
+        validation::Document::State,
+        generated::validate::check_state,
+        v,
+    )
 }
 
 /// Schema violations of a features document (raw JSON).
 pub fn schema_violations_features(v: &Value) -> Vec<Violation> {
-    run(generated::validate::check_features, v)
+    run(
+        validation::Document::Features,
+        generated::validate::check_features,
+        v,
+    )
 }
 
 /// Every violation of a config document given as raw JSON: all schema rules, then the

@@ -53,6 +53,10 @@ pub fn render_file(info: &DocInfo, entries: &[Requirement]) -> String {
         if r.occurrence != 1 {
             let _ = writeln!(out, "occurrence = {}", r.occurrence);
         }
+        if !r.schema.is_empty() {
+            let sels: Vec<String> = r.schema.iter().map(|s| quote(s)).collect();
+            let _ = writeln!(out, "schema = [{}]", sels.join(", "));
+        }
         for (k, v) in [
             ("waived", &r.waived),
             ("deviation", &r.deviation),

@@ -26,6 +26,7 @@
 
 pub mod config;
 pub mod features;
+pub mod schema_ids;
 pub mod state;
 pub mod validate;
 
