@@ -619,8 +619,8 @@ mod tests {
         st
     }
 
-    #[test]
     #[writ_macros::verifies("runtime.state.pid.required", "runtime.state.annotations.empty")]
+    #[test]
     fn oci_state_has_the_spec_fields() {
         let mut ann = BTreeMap::new();
         ann.insert("k".to_string(), "v".to_string());
@@ -651,8 +651,8 @@ mod tests {
         assert_eq!(v["status"], "stopped");
     }
 
-    #[test]
     #[writ_macros::verifies("runtime.create.id_invalid.error")]
+    #[test]
     fn ids_are_validated() {
         for ok in ["a", "abc-1.2_3+x", "A", ".x", "..."] {
             assert!(validate_id(ok).is_ok(), "{ok}");
@@ -686,8 +686,8 @@ mod tests {
         assert!(!process_alive(me, t + 1));
     }
 
-    #[test]
     #[writ_macros::verifies("runtime.state.id.unique")]
+    #[test]
     fn reserve_lock_save_read_remove_round_trip() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(&tmp.path().join("root"));

@@ -23,6 +23,7 @@ const fn req(
         level,
         doc,
         anchor: "sec",
+        line: 0,
         platforms,
         summary: "a fixture requirement",
         check,

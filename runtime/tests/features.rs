@@ -100,7 +100,6 @@ fn map_claims_each_thing_once() {
     }
 }
 
-#[test]
 #[verifies(
     "features.hooks.supported",
     "features.mount_options.recognised",
@@ -112,17 +111,18 @@ fn map_claims_each_thing_once() {
     "features_linux.seccomp.known_flags.recognised",
     "features_linux.seccomp.supported_flags.supported"
 )]
+#[test]
 fn real_document_follows_the_coverage_table() {
     assert_follows_coverage(&coverage::coverage(), &map());
 }
 
-#[test]
 #[verifies(
     "features.document.provided",
     "features.document.known_fields_only",
     "features.document.null_not_empty",
     "features.oci_version_max.not_below_min"
 )]
+#[test]
 fn real_document_is_a_valid_features_document() {
     let doc = features_document(&coverage::coverage(), &map());
     assert_eq!(check_document(&doc), Ok(()));
@@ -146,8 +146,8 @@ fn real_document_is_a_valid_features_document() {
     }
 }
 
-#[test]
 #[verifies("features.mount_options.no_fs_specific")]
+#[test]
 fn mount_options_are_only_table_options() {
     let doc = features_document(&coverage::coverage(), &map());
     let opts = doc["mountOptions"].as_array().expect("mountOptions listed");
@@ -183,6 +183,7 @@ fn fixture(handled: impl Fn(&str) -> bool) -> (Vec<Requirement>, Vec<Use>) {
             level: Level::Must,
             doc: "config.md",
             anchor: "x",
+            line: 0,
             platforms: &[Platform::Linux],
             summary: "fixture",
             check: Check::Runtime,

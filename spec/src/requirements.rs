@@ -129,6 +129,8 @@ pub struct Requirement {
     pub doc: &'static str,
     /// Section anchor in that document (GitHub's heading slug).
     pub anchor: &'static str,
+    /// Line of the sentence in the document at [`SPEC_VERSION`] (0: not recorded).
+    pub line: u32,
     pub platforms: &'static [Platform],
     /// One line, in our words.
     pub summary: &'static str,
@@ -161,6 +163,18 @@ impl Requirement {
         format!(
             "https://github.com/opencontainers/runtime-spec/blob/{SPEC_VERSION}/{}#{}",
             self.doc, self.anchor
+        )
+    }
+
+    /// Link to the line of the sentence upstream, at the pinned release (the section when
+    /// the line is not recorded). The sentence itself is identified by [`Self::fingerprint`].
+    pub fn sentence_url(&self) -> String {
+        if self.line == 0 {
+            return self.url();
+        }
+        format!(
+            "https://github.com/opencontainers/runtime-spec/blob/{SPEC_VERSION}/{}?plain=1#L{}",
+            self.doc, self.line
         )
     }
 }
@@ -216,6 +230,8 @@ mod tests {
             );
             assert!(!r.platforms.is_empty(), "{} has no platform", r.id);
             assert!(r.url().ends_with(&format!("#{}", r.anchor)));
+            assert!(r.line > 0, "{} has no line", r.id);
+            assert!(r.sentence_url().ends_with(&format!("?plain=1#L{}", r.line)));
         }
     }
 }

@@ -85,11 +85,11 @@ fn the_most_specific_rule_wins() {
     );
 }
 
-#[test]
 #[verifies(
     "config.hooks.prestart.timeout.positive",
     "config.hooks.create_runtime.timeout.positive"
 )]
+#[test]
 fn a_hook_timeout_of_zero_is_rejected() {
     for (kind, id) in [
         ("prestart", "config.hooks.prestart.timeout.positive"),
@@ -119,11 +119,11 @@ fn a_hook_timeout_of_zero_is_rejected() {
     }
 }
 
-#[test]
 #[verifies(
     "config_linux.seccomp.default_action.required",
     "config_linux.seccomp.syscalls.action.required"
 )]
+#[test]
 fn a_seccomp_profile_without_its_actions_is_rejected() {
     let mut doc = base();
     doc["linux"]["seccomp"] =

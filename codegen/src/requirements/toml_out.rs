@@ -42,6 +42,9 @@ pub fn render_file(info: &DocInfo, entries: &[Requirement]) -> String {
         let _ = writeln!(out, "level = {}", quote(r.level.as_str()));
         let _ = writeln!(out, "doc = {}", quote(&r.doc));
         let _ = writeln!(out, "anchor = {}", quote(&r.anchor));
+        if r.line != 0 {
+            let _ = writeln!(out, "line = {}", r.line);
+        }
         let platforms: Vec<String> = r.platforms.iter().map(|p| quote(p.as_str())).collect();
         let _ = writeln!(out, "platforms = [{}]", platforms.join(", "));
         let _ = writeln!(out, "summary = {}", quote(&r.summary));
