@@ -30,10 +30,12 @@
 //! coverage` reads those records: a requirement is *verified* only when a tagged test ran
 //! and passed in the last recorded run.
 //!
-//! `writ coverage` finds the uses by reading the sources, so write the attribute as
-//! `#[requirement(..)]`, `#[verifies(..)]` or with the full path
+//! `writ coverage` finds the uses by reading the sources (`cli/build.rs`), so write the
+//! attribute as `#[requirement(..)]`, `#[verifies(..)]` or with the full path
 //! `#[writ_macros::requirement(..)]`; a renamed import (`use ... as`) or a
-//! `#[cfg_attr(.., requirement(..))]` is compiled but not counted.
+//! `#[cfg_attr(.., requirement(..))]` is compiled but not counted. Source trees scanned:
+//! `spec/src`, `spec/tests`, `runtime/src`, `cli/src`, `runtime/tests`, `cli/tests`,
+//! `conformance/src`, `conformance/tests`, `codegen/src`.
 //!
 //! For the macros' own tests the list directory can be replaced by setting
 //! `WRIT_REQUIREMENTS_DIR` in the environment of the compiler.
