@@ -120,7 +120,7 @@ fn version_consts(lock: &SchemaLock) -> String {
     )
 }
 
-/// `ociVersion` of a release tag: the tag without its leading `v` (`v1.3.0` -> `1.3.0`).
+/// `ociVersion` of a release tag: the tag without its leading `v` (`vX.Y.Z` -> `X.Y.Z`).
 pub fn oci_version(tag: &str) -> &str {
     tag.strip_prefix('v').unwrap_or(tag)
 }

@@ -69,3 +69,26 @@ pub fn ls_tree(repo: &Path, rev: &str, dir: &str) -> Result<Vec<String>, String>
 pub fn show(repo: &Path, rev: &str, path: &str) -> Result<Vec<u8>, String> {
     git(repo, &["show", &format!("{rev}:{path}")])
 }
+
+/// The entries of directory `dir` of the tree at `rev`: (is a directory, name).
+pub fn ls_tree_entries(repo: &Path, rev: &str, dir: &str) -> Result<Vec<(bool, String)>, String> {
+    Ok(git_text(repo, &["ls-tree", &format!("{rev}:{dir}")])?
+        .lines()
+        .filter_map(|l| {
+            let (meta, name) = l.split_once('\t')?;
+            Some((
+                meta.split_whitespace().nth(1) == Some("tree"),
+                name.to_owned(),
+            ))
+        })
+        .collect())
+}
+
+/// The tags that contain `commit` (`None` when the checkout does not have the commit).
+pub fn tags_containing(repo: &Path, commit: &str) -> Option<Vec<String>> {
+    if object_type(repo, commit).ok()?.as_str() != "commit" {
+        return None;
+    }
+    let out = git_text(repo, &["tag", "--contains", commit]).ok()?;
+    Some(out.lines().map(str::to_owned).collect())
+}

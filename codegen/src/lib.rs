@@ -47,6 +47,7 @@
 //! - Property order follows schemars' sorted map: restored to the schema's order.
 //! - Prose-only rules (absolute paths, ioPriority 0-7, ...) are not in the schema at all:
 //!   those are hand-written in `writ_spec::rules` and carry requirement ids.
+pub mod bump;
 pub mod generate;
 pub mod git;
 pub mod names;

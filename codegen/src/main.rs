@@ -3,6 +3,7 @@
 //! ```text
 //! writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock]
 //! writ-codegen requirements ...   (the requirements list tool; see `requirements --help`)
+//! writ-codegen bump CHECKOUT ...   (move to another runtime-spec release; see `bump --help`)
 //! ```
 //! Default: write every generated file under `spec/src/generated/`. `--check` regenerates in
 //! memory and exits 1 naming each file that differs. `--update-lock` accepts the schema files
@@ -14,8 +15,9 @@ use std::process::ExitCode;
 
 use writ_codegen::generate::{self, Options};
 
-const USAGE: &str =
-    "usage: writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock]";
+const USAGE: &str = "usage: writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock] [--list-checks]
+       writ-codegen requirements --help
+       writ-codegen bump --help";
 
 fn find_workspace_root() -> Option<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -40,6 +42,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("requirements") {
         let code = writ_codegen::requirements::main(&args[1..]);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    if args.first().map(String::as_str) == Some("bump") {
+        let code = writ_codegen::bump::main(&args[1..], find_workspace_root());
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
     let mut schema_dir: Option<PathBuf> = None;
