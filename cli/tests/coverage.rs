@@ -690,3 +690,13 @@ fn real_output_is_deterministic() {
         assert_eq!(a, b, "{format:?} differs between two runs");
     }
 }
+
+#[test]
+fn levels_parse_as_written() {
+    use writ_cli::commands::coverage::parse_level;
+    assert_eq!(parse_level("must"), Ok(Level::Must));
+    assert_eq!(parse_level("must-not"), Ok(Level::MustNot));
+    assert_eq!(parse_level("MUST NOT"), Ok(Level::MustNot));
+    assert_eq!(parse_level("not_recommended"), Ok(Level::NotRecommended));
+    assert!(parse_level("sometimes").unwrap_err().contains("MUST NOT"));
+}

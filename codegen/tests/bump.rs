@@ -10,12 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod common;
+use common::{codegen, copy_dir, copy_workspace, text, workspace};
 
 fn pinned() -> writ_codegen::schema::SchemaLock {
     writ_codegen::generate::pinned_lock(&workspace()).unwrap()
@@ -44,19 +40,6 @@ fn git(repo: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_DATE", "2030-01-02T03:04:05+02:00")
         .env("GIT_AUTHOR_DATE", "2030-01-02T03:04:05+02:00"));
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
 }
 
 /// A runtime-spec-like repository: the pinned schemas at `v1.3.0`, then `v1.3.1` with
@@ -101,35 +84,8 @@ fn checkout(dir: &Path) -> PathBuf {
 /// A copy of what generation reads and writes: `<dir>/ws`, beside `<dir>/shared`.
 fn temp_workspace(dir: &Path) -> PathBuf {
     let ws = dir.join("ws");
-    let real = workspace();
-    std::fs::create_dir_all(ws.join("spec/src")).unwrap();
-    std::fs::copy(real.join("Cargo.toml"), ws.join("Cargo.toml")).unwrap();
-    std::fs::copy(real.join("spec/Cargo.toml"), ws.join("spec/Cargo.toml")).unwrap();
-    std::fs::copy(real.join("spec/schema.lock"), ws.join("spec/schema.lock")).unwrap();
-    copy_dir(
-        &real.join("spec/src/generated"),
-        &ws.join("spec/src/generated"),
-    );
-    copy_dir(
-        &real.join("spec/requirements"),
-        &ws.join("spec/requirements"),
-    );
+    copy_workspace(&ws);
     ws
-}
-
-fn codegen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_writ-codegen"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]
@@ -143,17 +99,12 @@ fn a_bump_to_another_tag_is_one_command() {
         ws.to_str().unwrap(),
         shared.to_str().unwrap(),
     );
-    let o = codegen(&[
-        "bump",
-        r,
-        "--tag",
-        "v1.3.1",
-        "--workspace",
-        w,
-        "--shared",
-        s,
-        "--no-requirements",
-    ]);
+    let bump = |tag: &str, extra: &[&str]| {
+        let mut args = vec!["bump", r, "--tag", tag, "--workspace", w, "--shared", s];
+        args.extend(extra);
+        codegen(&args)
+    };
+    let o = bump("v1.3.1", &["--no-requirements"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("v1.3.1: prepared"), "{}", text(&o));
 
@@ -223,17 +174,7 @@ fn a_bump_to_another_tag_is_one_command() {
     assert_eq!(check.status.code(), Some(0), "{}", text(&check));
 
     // Again: nothing to do, the release directory is left as it is.
-    let again = codegen(&[
-        "bump",
-        r,
-        "--tag",
-        "v1.3.1",
-        "--workspace",
-        w,
-        "--shared",
-        s,
-        "--no-requirements",
-    ]);
+    let again = bump("v1.3.1", &["--no-requirements"]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert!(
         text(&again).contains("already there, identical"),
@@ -244,16 +185,7 @@ fn a_bump_to_another_tag_is_one_command() {
 
     // A release directory that differs is never overwritten.
     std::fs::write(release.join("schema/defs.json"), "{}").unwrap();
-    let refused = codegen(&[
-        "bump",
-        r,
-        "--tag",
-        "v1.3.1",
-        "--workspace",
-        w,
-        "--shared",
-        s,
-    ]);
+    let refused = bump("v1.3.1", &[]);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
         text(&refused).contains("schema/defs.json"),
@@ -266,16 +198,7 @@ fn a_bump_to_another_tag_is_one_command() {
     );
 
     // An unknown tag is an error that says so.
-    let o = codegen(&[
-        "bump",
-        r,
-        "--tag",
-        "v9.9.9",
-        "--workspace",
-        w,
-        "--shared",
-        s,
-    ]);
+    let o = bump("v9.9.9", &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("no tag \"v9.9.9\""), "{}", text(&o));
 }

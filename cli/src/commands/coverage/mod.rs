@@ -41,32 +41,16 @@ pub enum Format {
     Html,
 }
 
-/// A level as written on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LevelArg {
-    Must,
-    MustNot,
-    Required,
-    Should,
-    ShouldNot,
-    Recommended,
-    NotRecommended,
-    May,
-}
-
-impl LevelArg {
-    pub fn level(self) -> Level {
-        match self {
-            LevelArg::Must => Level::Must,
-            LevelArg::MustNot => Level::MustNot,
-            LevelArg::Required => Level::Required,
-            LevelArg::Should => Level::Should,
-            LevelArg::ShouldNot => Level::ShouldNot,
-            LevelArg::Recommended => Level::Recommended,
-            LevelArg::NotRecommended => Level::NotRecommended,
-            LevelArg::May => Level::May,
-        }
-    }
+/// A level as written on the command line: `MUST`, `must-not`, `"MUST NOT"`, ...
+pub fn parse_level(s: &str) -> Result<Level, String> {
+    let want = s.trim().to_ascii_uppercase().replace(['-', '_'], " ");
+    Level::ALL
+        .into_iter()
+        .find(|l| l.as_str() == want)
+        .ok_or_else(|| {
+            let all: Vec<&str> = Level::ALL.iter().map(|l| l.as_str()).collect();
+            format!("unknown level {s:?} (one of {})", all.join(", "))
+        })
 }
 
 #[derive(Debug, clap::Args)]
@@ -87,9 +71,9 @@ pub struct CoverageArgs {
     /// Only requirements of this document (`config-linux.md` or `config-linux`; repeatable).
     #[arg(long, value_name = "DOC")]
     pub doc: Vec<String>,
-    /// Only requirements of this level (repeatable).
-    #[arg(long, value_enum)]
-    pub level: Vec<LevelArg>,
+    /// Only requirements of this level (`must`, `must-not`, `required`, ...; repeatable).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    pub level: Vec<Level>,
     /// Only requirements with this status (repeatable).
     #[arg(long, value_enum)]
     pub status: Vec<Status>,
@@ -409,16 +393,19 @@ impl<'a> Coverage<'a> {
         }
     }
 
+    /// Counts of the rows `keep` selects.
+    fn count(&self, keep: impl Fn(&Row) -> bool) -> Counts {
+        let mut c = Counts::default();
+        for r in self.rows.iter().filter(|r| keep(r)) {
+            c.add(r.status);
+        }
+        c
+    }
+
     /// Totals per document, in the list's document order.
     pub fn by_doc(&self) -> Vec<(&'static str, Counts)> {
         DOCS.iter()
-            .map(|d| {
-                let mut c = Counts::default();
-                for r in self.rows.iter().filter(|r| r.req.doc == *d) {
-                    c.add(r.status);
-                }
-                (*d, c)
-            })
+            .map(|d| (*d, self.count(|r| r.req.doc == *d)))
             .collect()
     }
 
@@ -426,23 +413,13 @@ impl<'a> Coverage<'a> {
     pub fn by_level(&self) -> Vec<(Level, Counts)> {
         Level::ALL
             .iter()
-            .map(|l| {
-                let mut c = Counts::default();
-                for r in self.rows.iter().filter(|r| r.req.level == *l) {
-                    c.add(r.status);
-                }
-                (*l, c)
-            })
+            .map(|l| (*l, self.count(|r| r.req.level == *l)))
             .collect()
     }
 
     /// Totals over everything.
     pub fn totals(&self) -> Counts {
-        let mut c = Counts::default();
-        for r in &self.rows {
-            c.add(r.status);
-        }
-        c
+        self.count(|_| true)
     }
 
     /// The Linux MUST / MUST NOT / REQUIRED requirements.
@@ -596,7 +573,7 @@ pub fn run(args: CoverageArgs) -> i32 {
     let filter = Filter {
         id: args.id.clone(),
         docs: args.doc.clone(),
-        levels: args.level.iter().map(|l| l.level()).collect(),
+        levels: args.level.clone(),
         statuses: args.status.clone(),
     };
     let shown = if filter.is_empty() {
