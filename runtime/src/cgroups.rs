@@ -630,12 +630,12 @@ fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
 mod tests {
     use super::*;
 
-    #[test]
     #[writ_macros::verifies(
         "config_linux.cgroups_path.default",
         "config_linux.cgroups_path.absolute",
         "config_linux.cgroups_path.invalid.error"
     )]
+    #[test]
     fn default_and_configured_paths() {
         assert_eq!(relative_path(None, "abc", false).unwrap(), "/writ/abc");
         assert_eq!(

@@ -171,8 +171,8 @@ mod tests {
         }
     }
 
-    #[test]
     #[writ_macros::verifies("config_linux.devices.path.anywhere")]
+    #[test]
     fn a_node_is_made_inside_the_root_with_its_mode_and_parents() {
         let d = tempfile::tempdir().unwrap();
         let root = Root::open(d.path()).unwrap();
@@ -184,8 +184,8 @@ mod tests {
         create_device(&root, &fifo("/dev/sub/f", 0o640), false).unwrap();
     }
 
-    #[test]
     #[writ_macros::verifies("config_linux.devices.path.conflict")]
+    #[test]
     fn a_different_file_at_the_path_is_refused_and_never_followed() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir(d.path().join("dev")).unwrap();
@@ -203,8 +203,8 @@ mod tests {
         assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
     }
 
-    #[test]
     #[writ_macros::verifies("runtime_linux.dev_symlinks")]
+    #[test]
     fn dev_links_point_at_proc_and_ptmx_at_pts() {
         let d = tempfile::tempdir().unwrap();
         let root = Root::open(d.path()).unwrap();

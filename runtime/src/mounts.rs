@@ -551,8 +551,8 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
     #[writ_macros::verifies("config.mount_options.tmpcopyup")]
+    #[test]
     fn tmpcopyup_copies_files_dirs_links_and_nodes_with_their_modes() {
         let src = tempfile::tempdir().unwrap();
         let dst = tempfile::tempdir().unwrap();

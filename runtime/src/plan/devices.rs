@@ -99,8 +99,8 @@ pub(super) fn device_of(d: &writ_spec::LinuxDevice, i: usize) -> Result<DevicePl
 mod tests {
     use super::*;
 
-    #[test]
     #[writ_macros::verifies("config_linux.default_devices.supply")]
+    #[test]
     fn config_devices_override_defaults() {
         let custom = DevicePlan {
             path: "/dev/null".into(),

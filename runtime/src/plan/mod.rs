@@ -176,7 +176,7 @@ pub fn from_config(
     let value = writ_spec::parse_json(data)?;
     let broken: Vec<_> = writ_spec::rules::check(&value)
         .into_iter()
-        .filter(|v| v.requirement != Some("config.annotations.reserved_namespace"))
+        .filter(|v| v.requirement != "config.annotations.reserved_namespace")
         .collect();
     if !broken.is_empty() {
         return Err(PlanError::Rules(broken));
