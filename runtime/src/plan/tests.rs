@@ -17,7 +17,7 @@ fn host() -> HostFacts {
 
 fn base() -> serde_json::Value {
     json!({
-        "ociVersion": "1.3.0",
+        "ociVersion": writ_spec::OCI_VERSION,
         "root": {"path": "rootfs"},
         "process": {"cwd": "/", "args": ["sh"], "user": {"uid": 0, "gid": 0}},
         "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}]}
