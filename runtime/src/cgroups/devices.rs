@@ -1,6 +1,9 @@
 //! The devices controller (config-linux.md#allowed-device-list): the container's device
 //! rules, in order. On a v1 hierarchy they are lines written to `devices.allow` and
-//! `devices.deny`.
+//! `devices.deny`; on cgroup v2 a device filter program (device_filter.rs). On a hybrid
+//! host a mounted v1 devices hierarchy is used, as runc does (it attaches no program
+//! there): the kernel enforces it as it would the program; without a v1 devices
+//! hierarchy the program goes on the container's cgroup2 directory.
 
 use std::path::Path;
 
@@ -36,9 +39,10 @@ impl Controller for Devices {
         Ok(())
     }
 
-    fn apply_v2(&self, _dir: &Path, _r: &ResourcesPlan) -> Result<(), CgroupError> {
-        // As before this change: not yet written on cgroup v2 (the eBPF filter follows).
-        Ok(())
+    /// cgroup v2 has no devices files: the rules become a device filter program attached
+    /// to the directory (device_filter.rs), replacing any attached before.
+    fn apply_v2(&self, dir: &Path, r: &ResourcesPlan) -> Result<(), CgroupError> {
+        Ok(super::device_filter::install(dir, &r.devices)?)
     }
 
     fn v2_subtree_control(&self) -> bool {

@@ -63,6 +63,9 @@ pub enum CgroupError {
     #[error("/linux/cgroupsPath {path:?}: {reason} [config_linux.cgroups_path.invalid.error]")]
     BadPath { path: String, reason: &'static str },
     /// No cgroup hierarchy is mounted where the host's cgroups are looked for.
+    /// The container's device rules could not be compiled or attached (cgroup v2).
+    #[error(transparent)]
+    DeviceFilter(#[from] super::device_filter::FilterError),
     #[error("no cgroup hierarchy is mounted under {} (read from {})", root.display(), mountinfo.display())]
     NoHierarchy { root: PathBuf, mountinfo: PathBuf },
 }

@@ -21,9 +21,11 @@
 //! written there, any other on the cgroup2 hierarchy. A resource whose controller the host
 //! does not offer is an error naming the field, the controller and the layout.
 
+pub mod bpf;
 pub mod controller;
 pub mod cpu;
 pub mod cpuset;
+pub mod device_filter;
 pub mod devices;
 mod error;
 mod fs;
