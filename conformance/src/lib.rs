@@ -85,7 +85,7 @@ fn workspace_target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// The writ binary: `$WRIT_BIN`, else `<target>/debug/writ` (`cargo build -p writ`).
+/// The writ binary: `$WRIT_BIN`, else `<target>/debug/writ` (`cargo build -p writ-cli`).
 pub fn writ_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("WRIT_BIN") {
         return PathBuf::from(bin);
@@ -138,16 +138,16 @@ fn staleness(bin: &Path) -> Option<String> {
         Ok(t) => t,
         Err(_) => {
             return Some(format!(
-                "{} is missing: run `cargo build -p writ` first",
+                "{} is missing: run `cargo build -p writ-cli` first",
                 bin.display()
             ))
         }
     };
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()?
-        .join("runtime")
-        .join("src");
-    let mut stack = vec![src];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let mut stack = vec![
+        root.join("runtime").join("src"),
+        root.join("cli").join("src"),
+    ];
     while let Some(dir) = stack.pop() {
         for e in fs::read_dir(&dir).ok()?.flatten() {
             let p = e.path();
@@ -159,7 +159,7 @@ fn staleness(bin: &Path) -> Option<String> {
                 .is_ok_and(|t| t > built)
             {
                 return Some(format!(
-                    "{} is older than {}: run `cargo build -p writ` to test the current sources",
+                    "{} is older than {}: run `cargo build -p writ-cli` to test the current sources",
                     bin.display(),
                     p.display()
                 ));
