@@ -69,3 +69,20 @@ pub enum CgroupError {
     #[error("no cgroup hierarchy is mounted under {} (read from {})", root.display(), mountinfo.display())]
     NoHierarchy { root: PathBuf, mountinfo: PathBuf },
 }
+
+impl CgroupError {
+    /// `field` asks for a controller the host does not offer (`reason` says why).
+    pub fn unavailable(
+        field: &'static str,
+        controller: &'static str,
+        layout: super::Layout,
+        reason: impl Into<String>,
+    ) -> CgroupError {
+        CgroupError::Unavailable {
+            field,
+            controller,
+            layout,
+            reason: reason.into(),
+        }
+    }
+}

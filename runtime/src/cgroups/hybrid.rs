@@ -9,7 +9,7 @@ use super::host::Layout;
 use super::manager::Manager;
 use super::record::CgroupState;
 use super::v1::apply_in_v1;
-use super::v2::{apply_in_v2, kill_in_v2};
+use super::v2::apply_in_v2;
 use super::CgroupError;
 use crate::plan::ResourcesPlan;
 
@@ -28,21 +28,7 @@ impl Manager for Hybrid {
         field: &'static str,
         r: &ResourcesPlan,
     ) -> Result<(), CgroupError> {
-        if let Some(done) = apply_in_v1(&self.0, c, r) {
-            return done;
-        }
-        match self.0.v2() {
-            Some(h) => apply_in_v2(h, Layout::Hybrid, c, field, r),
-            None => Err(CgroupError::Unavailable {
-                field,
-                controller: c.name(),
-                layout: Layout::Hybrid,
-                reason: "no v1 hierarchy has it and no cgroup2 hierarchy is recorded".into(),
-            }),
-        }
-    }
-
-    fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
-        kill_in_v2(self, signal)
+        apply_in_v1(&self.0, c, r)
+            .unwrap_or_else(|| apply_in_v2(self.0.v2(), Layout::Hybrid, c, field, r))
     }
 }

@@ -81,11 +81,21 @@ pub trait Manager: std::fmt::Debug {
     }
 
     /// Sends `signal` to every process of the cgroup (best effort: processes may exit
-    /// meanwhile). Returns the pids it found.
+    /// meanwhile). Returns the pids it found. SIGKILL goes through the cgroup2 directory's
+    /// `cgroup.kill` where there is one (kernel 5.14+; it also catches processes forked
+    /// meanwhile), anything else to one pid at a time.
     fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
         let pids = self.pids()?;
-        for &pid in &pids {
-            fs::signal(pid, signal);
+        let killed = signal == libc::SIGKILL
+            && !pids.is_empty()
+            && self
+                .state()
+                .v2()
+                .is_some_and(|h| fs::write("cgroup", "/", &h.path, "cgroup.kill", "1").is_ok());
+        if !killed {
+            for &pid in &pids {
+                fs::signal(pid, signal);
+            }
         }
         Ok(pids)
     }

@@ -10,7 +10,7 @@
 //!   on the cgroup filesystem of each layout (a systemd manager is the next one).
 //! - [`controller`]: the [`Controller`] interface, one file per controller ([`memory`],
 //!   [`cpu`], [`cpuset`], [`pids`], [`devices`]); each writes its v1 files and its v2
-//!   files with the conversions between them.
+//!   files with the conversions between them, and names the config field it serves.
 //!
 //! [`Cgroup`] is the handle the lifecycle uses: `plan` (nothing touched), `state` (to
 //! record), `create`, `apply`, `add`, `pids`, `kill_all`, `destroy`.
@@ -20,6 +20,14 @@
 //! parents' `cgroup.subtree_control` first; on a hybrid host a controller mounted on v1 is
 //! written there, any other on the cgroup2 hierarchy. A resource whose controller the host
 //! does not offer is an error naming the field, the controller and the layout.
+//!
+//! Device rules: `devices.allow`/`devices.deny` on a v1 devices hierarchy; on cgroup v2,
+//! which has no devices files, an eBPF program attached to the container's directory
+//! ([`device_filter`], over the bpf(2) calls of [`bpf`]). A hybrid host that mounts a v1
+//! devices hierarchy gets the v1 files and no program, as runc does (runc 1.1.5 on this
+//! project's hybrid machine: rules in the v1 `devices.list`, no program on the unified
+//! directory; crun refuses hybrid hosts); one without gets the program on its cgroup2
+//! directory, which the kernel enforces there too.
 
 pub mod bpf;
 pub mod controller;
@@ -322,6 +330,28 @@ pub(crate) mod tests {
         assert!(!t.path().join("pids/shared/c4").exists());
         // Destroying again is fine.
         cg.destroy().unwrap();
+    }
+
+    #[test]
+    fn kill_all_uses_cgroup_kill_on_cgroup2() {
+        // A pid above any pid_max: signalling it can reach no process.
+        const NOBODY: &str = "2147483646";
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["pids"], Some("unified"));
+        let cg = Cgroup::plan(&host, "/c6").unwrap();
+        let (v1, v2) = (t.path().join("pids/c6"), t.path().join("unified/c6"));
+        cgroup_dir(&v1, &["cgroup.procs"]);
+        cgroup_dir(&v2, &["cgroup.procs", "cgroup.kill"]);
+        std::fs::write(v2.join("cgroup.procs"), format!("{NOBODY}\n")).unwrap();
+        assert_eq!(cg.kill_all(libc::SIGKILL).unwrap(), [2147483646]);
+        assert_eq!(read_at(&v2, "cgroup.kill"), "1");
+        // Other signals, and v1 alone, go pid by pid.
+        std::fs::write(v2.join("cgroup.kill"), "").unwrap();
+        assert_eq!(cg.kill_all(libc::SIGTERM).unwrap(), [2147483646]);
+        assert_eq!(read_at(&v2, "cgroup.kill"), "");
+        let only_v1 = Cgroup::plan(&fake_host(t.path(), &["pids"], None), "/c6").unwrap();
+        std::fs::write(v1.join("cgroup.procs"), format!("{NOBODY}\n")).unwrap();
+        assert_eq!(only_v1.kill_all(libc::SIGKILL).unwrap(), [2147483646]);
     }
 
     #[test]

@@ -33,12 +33,8 @@ impl Manager for V1 {
         r: &ResourcesPlan,
     ) -> Result<(), CgroupError> {
         apply_in_v1(&self.0, c, r).unwrap_or_else(|| {
-            Err(CgroupError::Unavailable {
-                field,
-                controller: c.name(),
-                layout: Layout::V1,
-                reason: "no mounted v1 hierarchy has it".into(),
-            })
+            let why = "no mounted v1 hierarchy has it";
+            Err(CgroupError::unavailable(field, c.name(), Layout::V1, why))
         })
     }
 }

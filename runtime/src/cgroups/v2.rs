@@ -1,6 +1,6 @@
 //! The manager of a cgroup2-only host: one hierarchy; a controller is enabled for the
 //! container through its parents' `cgroup.subtree_control` and then written with the v2
-//! file names and value conversions; `kill_all` with SIGKILL uses `cgroup.kill`.
+//! file names and value conversions.
 
 use super::controller::Controller;
 use super::host::Layout;
@@ -17,17 +17,15 @@ pub struct V2(pub CgroupState);
 /// parent may have it already, or refuse), checks that the cgroup then offers it, and
 /// applies it.
 pub(super) fn apply_in_v2(
-    h: &Hierarchy,
+    h: Option<&Hierarchy>,
     layout: Layout,
     c: &dyn Controller,
     field: &'static str,
     r: &ResourcesPlan,
 ) -> Result<(), CgroupError> {
-    let unavailable = |reason: String| CgroupError::Unavailable {
-        field,
-        controller: c.name(),
-        layout,
-        reason,
+    let unavailable = |why: String| CgroupError::unavailable(field, c.name(), layout, why);
+    let Some(h) = h else {
+        return Err(unavailable("no cgroup2 hierarchy is recorded".into()));
     };
     let Some(name) = c.v2_name() else {
         return Err(unavailable("cgroup v2 has no such controller".into()));
@@ -61,23 +59,6 @@ pub(super) fn apply_in_v2(
     c.apply_v2(&h.path, r)
 }
 
-/// SIGKILL through `cgroup.kill` (kernel 5.14+; it also catches processes forked
-/// meanwhile), other signals one pid at a time.
-pub(super) fn kill_in_v2(m: &impl Manager, signal: i32) -> Result<Vec<i32>, CgroupError> {
-    let pids = m.pids()?;
-    let killed = signal == libc::SIGKILL
-        && !pids.is_empty()
-        && m.state()
-            .v2()
-            .is_some_and(|h| fs::write("cgroup", "/", &h.path, "cgroup.kill", "1").is_ok());
-    if !killed {
-        for &pid in &pids {
-            fs::signal(pid, signal);
-        }
-    }
-    Ok(pids)
-}
-
 impl Manager for V2 {
     fn state(&self) -> &CgroupState {
         &self.0
@@ -89,18 +70,6 @@ impl Manager for V2 {
         field: &'static str,
         r: &ResourcesPlan,
     ) -> Result<(), CgroupError> {
-        match self.0.v2() {
-            Some(h) => apply_in_v2(h, Layout::V2, c, field, r),
-            None => Err(CgroupError::Unavailable {
-                field,
-                controller: c.name(),
-                layout: Layout::V2,
-                reason: "no cgroup2 hierarchy is recorded".into(),
-            }),
-        }
-    }
-
-    fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
-        kill_in_v2(self, signal)
+        apply_in_v2(self.0.v2(), Layout::V2, c, field, r)
     }
 }
