@@ -360,7 +360,11 @@ pub fn explain(cov: &Coverage, map: &FeaturesMap) -> String {
                 None => c.path.clone(),
             };
             let reasons: Vec<String> = ids.iter().map(|i| format!("{i} ({})", status(i))).collect();
-            let note = c.note.as_deref().map(|n| format!(" [{n}]")).unwrap_or_default();
+            let note = c
+                .note
+                .as_deref()
+                .map(|n| format!(" [{n}]"))
+                .unwrap_or_default();
             let _ = writeln!(out, "{mark}  {what}: {}{note}", reasons.join(", "));
         }
     }
