@@ -37,6 +37,11 @@
 //! and JIT, it cannot load into the kernel (it is used by the tests, to run the programs
 //! compiled here). What is needed is a dozen instruction encodings and four bpf(2)
 //! commands (bpf.rs), as runc (via cilium/ebpf's assembler) and crun (by hand) do.
+//! Measured on this project's machine (kernel 6.18, 2026-12-01): the release binary grows by
+//! 13 KB (3,825,768 to 3,839,144 bytes); for the 47 instructions of a podman-like config
+//! (deny all, the default devices) compiling takes 5 µs and load, query and attach 0.23 ms
+//! (median; a replace about the same), paid only where the program is used. The kernel
+//! has no `BPF_PROG_TEST_RUN` for this program type (ENOTSUPP), hence rbpf in the tests.
 //!
 //! # Replacing
 //!
