@@ -39,7 +39,7 @@ fn cgroup2_mount() -> Option<(PathBuf, bool)> {
 }
 
 /// A block device node of our own in the bundle directory (b 7:minor; the device check
-/// comes before any driver is asked).
+/// comes before the driver is asked, so the loop driver need not be there).
 fn block_node(b: &Bundle, name: &str, minor: u64) -> PathBuf {
     let p = b.path().join(name);
     nix::sys::stat::mknod(
@@ -84,9 +84,11 @@ fn scenario(ctx: &Ctx) {
     out.ok();
     let kv = writ_conformance::kv_lines(&out.stdout);
     let got = |k: &str| kv.get(k).cloned().unwrap_or_default();
-    assert_eq!(
-        got("listed_r"),
-        "ok",
+    // The device check passes: the node opens, or the driver behind it says there is no
+    // such device (ENXIO: b 7:0 without the loop driver, as in the v2 VM).
+    let listed_r = got("listed_r");
+    assert!(
+        listed_r == "ok" || listed_r.contains("No such device or address"),
         "the listed device opens for reading: {out}"
     );
     assert!(
