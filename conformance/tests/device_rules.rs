@@ -102,8 +102,8 @@ fn scenario(ctx: &Ctx) {
     assert_eq!(got("null_rw"), "ok", "a default device opens: {out}");
 }
 
-#[test]
 #[verifies("config_linux.device_allowlist.order")]
+#[test]
 fn device_rules_are_enforced() {
     for_each_runtime("device-rules", scenario);
 }
@@ -125,8 +125,8 @@ fn v2_view_wrapper(dir: &Path, runtime: &Path, cgroup2: &Path) -> PathBuf {
     p
 }
 
-#[test]
 #[verifies("config_linux.device_allowlist.order")]
+#[test]
 fn device_rules_are_enforced_on_cgroup2() {
     for_each_runtime("device-rules-cgroup2", |ctx| {
         let Some((v2, only)) = cgroup2_mount() else {

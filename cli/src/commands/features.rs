@@ -379,7 +379,7 @@ pub fn run(args: FeaturesArgs) -> i32 {
             return 1;
         }
     };
-    let cov = coverage::coverage();
+    let cov = coverage::claimed();
     let text = if args.explain {
         explain(&cov, &map)
     } else {

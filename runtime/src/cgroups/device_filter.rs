@@ -488,8 +488,8 @@ mod tests {
         }
     }
 
-    #[test]
     #[writ_macros::verifies("config_linux.device_allowlist.order")]
+    #[test]
     fn the_program_follows_the_rules_in_order() {
         // What engines send: deny all, then the devices the container is given.
         let podman = vec![

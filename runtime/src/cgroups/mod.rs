@@ -276,8 +276,8 @@ pub(crate) mod tests {
         assert_eq!(cg.pids().unwrap(), [4242]);
     }
 
-    #[test]
     #[writ_macros::verifies("config_linux.cgroups.fitness_check.error")]
+    #[test]
     fn a_controller_the_host_lacks_is_an_error_naming_it() {
         let t = tempfile::tempdir().unwrap();
         // cgroup2 only, offering cpu and pids: memory is not there.

@@ -75,12 +75,12 @@ pub fn relative_path(
 mod tests {
     use super::*;
 
-    #[test]
     #[writ_macros::verifies(
         "config_linux.cgroups_path.default",
         "config_linux.cgroups_path.absolute",
         "config_linux.cgroups_path.invalid.error"
     )]
+    #[test]
     fn default_and_configured_paths() {
         assert_eq!(relative_path(None, "abc", false).unwrap(), "/writ/abc");
         assert_eq!(

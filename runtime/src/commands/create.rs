@@ -116,7 +116,7 @@ pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     // which `writ validate` reports (as runtime-tools does).
     let broken: Vec<_> = writ_spec::rules::check(&value)
         .into_iter()
-        .filter(|v| v.requirement != Some("config.annotations.reserved_namespace"))
+        .filter(|v| v.requirement != "config.annotations.reserved_namespace")
         .collect();
     if !broken.is_empty() {
         let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
