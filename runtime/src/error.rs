@@ -85,11 +85,8 @@ pub enum Error {
         /// The container.
         id: String,
         /// Why it failed.
-        source: CgroupError,
+        source: Box<CgroupError>,
     },
-    /// The cgroup cannot be recorded in the state.
-    #[error("recording the cgroup: {0}")]
-    RecordCgroup(#[source] serde_json::Error),
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

@@ -53,7 +53,7 @@
 //! # }
 //! ```
 
-mod cgroups;
+pub mod cgroups;
 mod console;
 mod container;
 mod devices;

@@ -96,15 +96,10 @@ fn signal_all(handle: &Locked, sig: i32) -> bool {
     let Some(cg) = super::cgroup_of(&handle.state) else {
         return false;
     };
-    match cg.pids() {
-        Ok(pids) => {
-            for &pid in &pids {
-                signal_process(pid, sig);
-            }
-            !pids.is_empty()
-        }
+    match cg.kill_all(sig) {
+        Ok(pids) => !pids.is_empty(),
         Err(e) => {
-            crate::logging::warn(&format!("listing the container's processes: {e}"));
+            crate::logging::warn(&format!("signalling the container's processes: {e}"));
             false
         }
     }

@@ -224,7 +224,7 @@ impl Container {
             let mut pids = cg.pids().map_err(|source| Error::Cgroup {
                 what: "listing the processes",
                 id: self.id().to_string(),
-                source,
+                source: Box::new(source),
             })?;
             pids.sort_unstable();
             pids.dedup();
@@ -258,12 +258,5 @@ impl Container {
 
 /// The container's cgroup as recorded at create.
 pub(crate) fn cgroup_of(state: &ContainerState) -> Option<crate::cgroups::Cgroup> {
-    let v = state.cgroup.clone()?;
-    match serde_json::from_value(v) {
-        Ok(cg) => Some(cg),
-        Err(e) => {
-            crate::logging::warn(&format!("recorded cgroup of {:?}: {e}", state.id));
-            None
-        }
-    }
+    state.cgroup.clone().map(crate::cgroups::Cgroup::from_state)
 }
