@@ -11,63 +11,97 @@ pub enum CgroupError {
     /// A resource value could not be written to its cgroup file.
     #[error("{field}: writing {value:?} to {} (controller {controller}): {}", file.display(), io_text(source))]
     Write {
+        /// The config field (JSON pointer) that asked for it.
         field: &'static str,
+        /// The controller.
         controller: &'static str,
+        /// The cgroup file.
         file: PathBuf,
+        /// The value written.
         value: String,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
     /// A cgroup file could not be read.
     #[error("reading {}: {}", file.display(), io_text(source))]
     Read {
+        /// The cgroup file.
         file: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
     /// The config asks for a controller the host does not offer to the container's cgroup.
     #[error("{field}: the {controller} controller is not available for the container's cgroup on this {layout} host ({reason}) [config_linux.cgroups.fitness_check.error]")]
     Unavailable {
+        /// The config field (JSON pointer) that asked for it.
         field: &'static str,
+        /// The controller.
         controller: &'static str,
+        /// The host's layout.
         layout: super::Layout,
+        /// Why it is not available.
         reason: String,
     },
     /// A value of the config that this controller cannot express.
     #[error("{field}: {reason} (controller {controller})")]
     Value {
+        /// The config field (JSON pointer).
         field: String,
+        /// The controller.
         controller: &'static str,
+        /// Why the value cannot be expressed.
         reason: String,
     },
+    /// A cgroup directory could not be made.
     #[error("creating cgroup {}: {}", dir.display(), io_text(source))]
     Mkdir {
+        /// The directory.
         dir: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// A cgroup directory could not be removed.
     #[error("removing cgroup {}: {}", dir.display(), io_text(source))]
     Remove {
+        /// The directory.
         dir: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// A process could not be moved into the cgroup.
     #[error("moving process {pid} into {}: {}", file.display(), io_text(source))]
     AddProcess {
+        /// The process.
         pid: i32,
+        /// The cgroup's procs file.
         file: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
     /// cgroupsPath cannot be used.
     #[error("/linux/cgroupsPath {path:?}: {reason} [config_linux.cgroups_path.invalid.error]")]
-    BadPath { path: String, reason: &'static str },
-    /// No cgroup hierarchy is mounted where the host's cgroups are looked for.
+    BadPath {
+        /// cgroupsPath as given.
+        path: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// The container's device rules could not be compiled or attached (cgroup v2).
     #[error(transparent)]
     DeviceFilter(#[from] super::device_filter::FilterError),
+    /// No cgroup hierarchy is mounted where the host's cgroups are looked for.
     #[error("no cgroup hierarchy is mounted under {} (read from {})", root.display(), mountinfo.display())]
-    NoHierarchy { root: PathBuf, mountinfo: PathBuf },
+    NoHierarchy {
+        /// Where hierarchies were looked for.
+        root: PathBuf,
+        /// The mountinfo read.
+        mountinfo: PathBuf,
+    },
 }
 
 impl CgroupError {
