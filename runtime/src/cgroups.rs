@@ -241,46 +241,57 @@ impl Cgroup {
         "config_linux.cgroups_path.extra_controllers"
     )]
     pub fn create(relative: &str, res: &ResourcesPlan) -> Result<Cgroup, CgroupError> {
-        let hosts = host_hierarchies()?;
+        let mut cg = Cgroup::plan(relative)?;
+        cg.make(res)?;
+        Ok(cg)
+    }
+
+    /// Where the container's cgroup goes in every mounted hierarchy, without making
+    /// anything (so that create can record it before it exists).
+    pub fn plan(relative: &str) -> Result<Cgroup, CgroupError> {
         let mut cg = Cgroup {
             relative: relative.to_string(),
             hierarchies: Vec::new(),
             created: Vec::new(),
         };
-        let result = cg.make_dirs(&hosts).and_then(|_| cg.apply(res));
-        if let Err(e) = result {
-            let _ = cg.destroy();
-            return Err(e);
-        }
-        Ok(cg)
-    }
-
-    fn make_dirs(&mut self, hosts: &[HostHierarchy]) -> Result<(), CgroupError> {
-        for h in hosts {
+        for h in &host_hierarchies()? {
             // An absolute cgroupsPath is relative to the hierarchy's root; a relative one to
             // the caller's own cgroup.
-            let within = if self.relative.starts_with('/') {
-                self.relative.clone()
+            let within = if relative.starts_with('/') {
+                relative.to_string()
             } else {
-                format!("{}/{}", own_cgroup(h).trim_end_matches('/'), self.relative)
+                format!("{}/{}", own_cgroup(h).trim_end_matches('/'), relative)
             };
             // Inside a cgroup namespace the mount root is not "/": strip it.
             let within = match within.strip_prefix(h.root.trim_end_matches('/')) {
                 Some(rest) if h.root != "/" => rest.to_string(),
                 _ => within,
             };
-            let path = h.mount.join(within.trim_start_matches('/'));
-            self.mkdir_p(
-                &h.mount,
-                &path,
-                !h.v2 && h.controllers.iter().any(|c| c == "cpuset"),
-            )?;
-            self.hierarchies.push(Hierarchy {
+            cg.hierarchies.push(Hierarchy {
                 name: h.name.clone(),
                 controllers: h.controllers.clone(),
                 v2: h.v2,
-                path,
+                path: h.mount.join(within.trim_start_matches('/')),
             });
+        }
+        Ok(cg)
+    }
+
+    /// Makes (or reuses) the planned directories and applies the limits; on failure
+    /// removes what it made.
+    pub fn make(&mut self, res: &ResourcesPlan) -> Result<(), CgroupError> {
+        let result = self.make_dirs().and_then(|_| self.apply(res));
+        if let Err(e) = result {
+            let _ = self.destroy();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn make_dirs(&mut self) -> Result<(), CgroupError> {
+        for h in self.hierarchies.clone() {
+            let cpuset = !h.v2 && h.controllers.iter().any(|c| c == "cpuset");
+            self.mkdir_p(&self.v2_mount(&h), &h.path, cpuset)?;
         }
         Ok(())
     }
@@ -347,6 +358,7 @@ impl Cgroup {
         }
     }
 
+    /// The mount point of a hierarchy (`/sys/fs/cgroup/<name>`).
     fn v2_mount(&self, h: &Hierarchy) -> PathBuf {
         Path::new(CGROUP_ROOT).join(&h.name)
     }

@@ -15,8 +15,8 @@
 //!   live creator by failing to take a shared lock).
 //! - The status is derived from the live process, not stored: stopped when the process
 //!   is gone, a zombie, or a different process with the same pid (its start time in
-//!   `/proc/<pid>/stat` differs from the recorded one); `created` while the exec fifo
-//!   exists; otherwise `running`.
+//!   `/proc/<pid>/stat` differs from the recorded one); `created` while the exec
+//!   socket exists; otherwise `running`.
 //! - `delete` renames the directory away before removing it; a command that was waiting
 //!   for the lock notices that the directory it locked is no longer `<root>/<id>`.
 
@@ -343,7 +343,7 @@ pub fn derive_status(
         }
         Phase::Created => match (st.pid, st.start_time) {
             (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if dir.join(crate::container::EXEC_FIFO).exists() {
+                if dir.join(crate::sync::EXEC_SOCKET).exists() {
                     Status::Created
                 } else {
                     Status::Running
@@ -719,14 +719,14 @@ mod tests {
             timeout: Some(3),
         });
         h.save().unwrap();
-        fs::write(h.dir.join(crate::container::EXEC_FIFO), b"").unwrap();
+        fs::write(h.dir.join(crate::sync::EXEC_SOCKET), b"").unwrap();
         assert_eq!(h.status(), Status::Created);
         let saved = h.state.clone();
         drop(h);
         let (read, status) = store.read("c1").unwrap();
         assert_eq!(read, saved);
         assert_eq!(status, Status::Created);
-        fs::remove_file(store.dir("c1").join(crate::container::EXEC_FIFO)).unwrap();
+        fs::remove_file(store.dir("c1").join(crate::sync::EXEC_SOCKET)).unwrap();
         assert_eq!(store.read("c1").unwrap().1, Status::Running);
         assert_eq!(store.ids().unwrap(), vec!["c1".to_string()]);
 
