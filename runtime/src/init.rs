@@ -54,6 +54,9 @@ pub struct InitArgs<'a> {
     pub no_new_keyring: bool,
     pub cgroups: CgroupView,
     pub idmapped: Vec<(usize, OwnedFd)>,
+    /// The mount fd of create's read-only overlay view of the writ binary (`exeseal`),
+    /// closed here once create has dropped its copy (its release is slow).
+    pub seal_mount: Option<OwnedFd>,
     /// The compiled seccomp filter, loaded just before exec.
     pub seccomp: Option<crate::seccomp::Program>,
     /// Set once create reports the child is in the container's cgroup.
@@ -77,6 +80,11 @@ pub fn run(mut a: InitArgs) -> ! {
     unsafe { libc::_exit(1) }
 }
 
+/// A debug line for a step of the init (to create's log, through the channel).
+fn step(what: &str) {
+    crate::logging::debug(|| format!("init: {what}"));
+}
+
 /// Closes every fd of the child except those create handed it (see the module doc).
 fn close_foreign_fds(a: &InitArgs) -> Result<(), String> {
     let mut keep = vec![
@@ -89,6 +97,7 @@ fn close_foreign_fds(a: &InitArgs) -> Result<(), String> {
     keep.extend(a.console.iter().map(|c| c.as_raw_fd()));
     keep.extend(a.joins.iter().map(|j| j.fd.as_raw_fd()));
     keep.extend(a.idmapped.iter().map(|(_, fd)| fd.as_raw_fd()));
+    keep.extend(a.seal_mount.iter().map(|fd| fd.as_raw_fd()));
     sys::close_fds_except(&keep, 3, a.preserve_fds)
         .map_err(|e| format!("init: closing inherited fds: {}", errno_text(e)))
 }
@@ -179,9 +188,12 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     let plan = a.plan;
     reset_signals();
     expect_go(a)?;
+    // Create has dropped its copy: this is the last one.
+    a.seal_mount = None;
 
     namespaces_phase(a)?;
     a.joins.clear();
+    step("namespaces set up");
     if !a.no_new_keyring {
         // A fresh session keyring, like runc; kernels or namespaces without keyrings are fine.
         // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
@@ -209,8 +221,9 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
         }
     }
     // Root filesystem, still seeing the host's / and /proc.
-    let root = prepare_rootfs(a)?;
+    let (root, console) = prepare_rootfs(a)?;
     a.idmapped.clear();
+    step("rootfs prepared");
 
     // prestart/createRuntime hooks (run by create), then createContainer hooks here.
     let hooks = &plan.hooks;
@@ -251,9 +264,10 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     }
     enter_root(&root, a.no_pivot, plan.rootfs_propagation)?;
     drop(root);
+    step("root entered");
 
-    if plan.terminal {
-        setup_terminal(a)?;
+    if let Some(console) = console {
+        setup_terminal(a, console)?;
     }
     if let Some(per) = plan.personality {
         crate::process::set_personality(per)?;
@@ -266,6 +280,7 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
         crate::process::set_io_priority(class, level)?;
     }
     enter_cwd(&p.cwd)?;
+    step("process attributes set");
     let exe = crate::process::resolve_executable(p)?;
     let exec = crate::process::ExecArgs::new(exe, p)?;
     sys::cloexec_from(3 + a.preserve_fds)
@@ -435,9 +450,10 @@ fn open_host_devnull() -> Result<OwnedFd, String> {
     Ok(fd)
 }
 
-/// Propagation, the rootfs bind, the config's mounts, devices and /dev links.
+/// Propagation, the rootfs bind, the config's mounts, devices and /dev links; with a
+/// terminal also the /dev/console placeholder (returned).
 #[writ_macros::requirement("config.mounts.order", "config.root.path.exists")]
-fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
+fn prepare_rootfs(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), String> {
     let plan = a.plan;
     let prop = plan
         .rootfs_propagation
@@ -498,25 +514,61 @@ fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
         .iter()
         .any(|m| m.destination.trim_end_matches('/') == "/dev/pts");
     crate::devices::create_links(&root, has_pts)?;
-    if plan.terminal {
-        let (dir, name) = root.parent_of("/dev/console")?;
-        match rustix::fs::openat(
-            &dir,
-            name.as_str(),
-            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        ) {
-            Ok(_) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => {
-                return Err(format!(
-                    "creating /dev/console: {}",
-                    errno_text(Errno::from_raw(e.raw_os_error()))
-                ))
-            }
-        }
-    }
+    let console = match plan.terminal {
+        true => Some(console_placeholder(&root)?),
+        false => None,
+    };
     root.mkdir_all(&plan.process.cwd, Leaf::Dir)?;
-    Ok(root)
+    Ok((root, console))
+}
+
+/// The file the pty is bound onto as /dev/console: made by us, never a path that
+/// something in the rootfs chose (CVE-2025-52565). A symlink (or other entry) the image
+/// put there is removed first; a regular file or a character device is used as it is.
+/// Returns an O_PATH fd of it, opened without following a symlink.
+#[writ_macros::requirement("config_linux.default_devices.supply")]
+fn console_placeholder(root: &Root) -> Result<OwnedFd, String> {
+    let (dir, name) = root.parent_of("/dev/console")?;
+    let err = |what: &str, e: rustix::io::Errno| {
+        format!(
+            "{what} /dev/console: {}",
+            errno_text(Errno::from_raw(e.raw_os_error()))
+        )
+    };
+    let usable = |mode: u32| {
+        matches!(
+            rustix::fs::FileType::from_raw_mode(mode),
+            rustix::fs::FileType::RegularFile | rustix::fs::FileType::CharacterDevice
+        )
+    };
+    match rustix::fs::statat(&dir, name.as_str(), rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if usable(st.st_mode) => {}
+        Ok(_) => rustix::fs::unlinkat(&dir, name.as_str(), rustix::fs::AtFlags::empty())
+            .map_err(|e| err("replacing", e))?,
+        Err(rustix::io::Errno::NOENT) => {}
+        Err(e) => return Err(err("inspecting", e)),
+    }
+    match rustix::fs::openat(
+        &dir,
+        name.as_str(),
+        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    ) {
+        Ok(_) | Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => return Err(err("creating", e)),
+    }
+    let fd = rustix::fs::openat(
+        &dir,
+        name.as_str(),
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| err("opening", e))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| err("inspecting", e))?;
+    if !usable(st.st_mode) {
+        return Err("/dev/console: something other than a file appeared there".into());
+    }
+    Ok(fd)
 }
 
 /// pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot).
@@ -591,9 +643,10 @@ fn enter_root(root: &Root, no_pivot: bool, propagation: Option<u64>) -> Result<(
     Ok(())
 }
 
-/// Opens the pty inside the container, sends the master to the console socket and makes
-/// the slave our controlling terminal and stdio.
-fn setup_terminal(a: &mut InitArgs) -> Result<(), String> {
+/// Opens the pty inside the container, binds it onto /dev/console (`console`, the
+/// placeholder), sends the master to the console socket and makes the slave our
+/// controlling terminal and stdio.
+fn setup_terminal(a: &mut InitArgs, console: OwnedFd) -> Result<(), String> {
     let Some(sock) = a.console.take() else {
         return Err("process.terminal is true but no --console-socket was given".into());
     };
@@ -612,18 +665,12 @@ fn setup_terminal(a: &mut InitArgs) -> Result<(), String> {
             )
         })?;
     }
-    // /dev/console is the pty too (it exists as a placeholder made before pivot_root).
-    if let Ok(root) = Root::open(std::path::Path::new("/")) {
-        if let Ok(console) = root.resolve("/dev/console") {
-            let _ = nix::mount::mount(
-                Some(pty.name.as_str()),
-                sys::fd_path(console.as_fd()).as_str(),
-                None::<&str>,
-                nix::mount::MsFlags::MS_BIND,
-                None::<&str>,
-            );
-        }
-    }
+    // /dev/console is the pty too: a bind of the slave we hold onto the placeholder we
+    // made, both by fd (no path that something in the container could redirect).
+    let tree = sys::open_tree_clone_fd(pty.slave.as_fd())
+        .map_err(|e| format!("binding the pty to /dev/console: {}", errno_text(e)))?;
+    sys::move_mount_fd(tree.as_fd(), console.as_fd())
+        .map_err(|e| format!("binding the pty to /dev/console: {}", errno_text(e)))?;
     crate::console::send_master(&sock, pty.master.as_fd(), &pty.name).map_err(|e| e.to_string())?;
     drop(sock);
     drop(pty.master);

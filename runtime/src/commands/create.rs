@@ -42,6 +42,10 @@ pub struct CreateArgs {
 /// The id is a required argument (clap rejects a call without it).
 #[writ_macros::requirement("runtime.create.args_required")]
 pub fn run(global: &GlobalOpts, args: CreateArgs) -> i32 {
+    if let Err(e) = crate::exeseal::ensure(global.store().root()) {
+        super::report("create", &e);
+        return 1;
+    }
     super::finish(
         "create",
         create_container(global, &args, Console::Socket).map(|_| 0),
