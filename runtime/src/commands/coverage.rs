@@ -342,6 +342,12 @@ fn loc(u: &Use) -> String {
     format!("{}:{}", u.file, u.line)
 }
 
+/// A test's location and name (the name says what it proves, e.g. the CVE it guards).
+fn test_loc(u: &Use) -> String {
+    let name = u.item.rsplit("::").next().unwrap_or(u.item);
+    format!("{}:{} {name}", u.file, u.line)
+}
+
 fn section(req: &Requirement) -> String {
     format!("{}#{}", req.doc, req.anchor)
 }
@@ -373,7 +379,7 @@ pub fn render_table(cov: &Coverage, summary: bool, only: &[Status]) -> String {
                 r.req.id.into(),
                 section(r.req),
                 join_or_dash(r.handlers.iter().map(|u| loc(u))),
-                join_or_dash(r.tests.iter().map(|u| loc(u))),
+                join_or_dash(r.tests.iter().map(|u| test_loc(u))),
             ]);
         }
         let mut w = [0usize; 5];
@@ -525,7 +531,11 @@ pub fn render_markdown(cov: &Coverage, summary: bool, only: &[Status]) -> String
     out.push_str("| --- | --- | --- | --- | --- | --- |\n");
     for r in filtered(cov, only) {
         let hs: Vec<String> = r.handlers.iter().map(|u| format!("`{}`", loc(u))).collect();
-        let ts: Vec<String> = r.tests.iter().map(|u| format!("`{}`", loc(u))).collect();
+        let ts: Vec<String> = r
+            .tests
+            .iter()
+            .map(|u| format!("`{}`", test_loc(u)))
+            .collect();
         let status = match (r.status, r.req.waived) {
             (Status::Waived, Some(why)) => format!("waived: {}", md_escape(why)),
             (s, _) => s.as_str().to_string(),
