@@ -171,7 +171,8 @@ impl Drop for NsRestore {
     "config.hooks.prestart.runtime_ns_timing",
     "config.hooks.create_runtime.path.runtime_ns_timing",
     "config.hooks.create_runtime.runtime_ns_timing",
-    "config.process.oom_score_adj.unset"
+    "config.process.oom_score_adj.unset",
+    "runtime.warnings.continue"
 )]
 pub fn create(
     req: &CreateRequest,
@@ -232,6 +233,14 @@ pub fn create(
         Some(s) => Some(crate::seccomp::compile(s).map_err(setup_err)?),
         None => None,
     };
+    // Like runc, go on without the rules of syscalls libseccomp does not know (newer
+    // profiles name syscalls of newer kernels), but say which.
+    for name in seccomp.iter().flat_map(|p| &p.unknown) {
+        crate::logging::warn(&format!(
+            "seccomp: syscall {name:?} is unknown to libseccomp {}; its rule is skipped",
+            crate::seccomp::libseccomp_version()
+        ));
+    }
     let idmapped =
         crate::mounts::prepare_idmapped(&plan.mounts, &plan.uid_mappings, &plan.gid_mappings)
             .map_err(setup_err)?;
