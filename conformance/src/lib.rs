@@ -30,8 +30,29 @@ use serde_json::{json, Value};
 
 pub use serde_json;
 
-/// How long a single runtime command may take before the harness kills it.
+/// How long a single runtime command may take before the harness kills it (times
+/// [`time_scale`]).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The factor applied to every timeout of the harness: `$WRIT_CONFORMANCE_TIME_SCALE`
+/// (a positive integer), default 1. The pure cgroup v2 lane (`conformance/vm/`) runs under
+/// an emulated CPU, 10-30x slower than the host, and sets it.
+pub fn time_scale() -> u32 {
+    static SCALE: OnceLock<u32> = OnceLock::new();
+    *SCALE.get_or_init(|| {
+        std::env::var("WRIT_CONFORMANCE_TIME_SCALE")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(1)
+    })
+}
+
+/// `d` times [`time_scale`]: for a scenario's own deadlines (the harness's waits and command
+/// timeouts are scaled already).
+pub fn scaled(d: Duration) -> Duration {
+    d * time_scale()
+}
 
 /// Which implementation a runtime binary is; decides the known deviations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +106,7 @@ fn workspace_target_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("target"))
 }
 
-/// The writ binary: `$WRIT_BIN`, else `<target>/debug/writ` (`cargo build -p writ`).
+/// The writ binary: `$WRIT_BIN`, else `<target>/debug/writ` (`cargo build -p writ-cli`).
 pub fn writ_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("WRIT_BIN") {
         return PathBuf::from(bin);
@@ -138,16 +159,16 @@ fn staleness(bin: &Path) -> Option<String> {
         Ok(t) => t,
         Err(_) => {
             return Some(format!(
-                "{} is missing: run `cargo build -p writ` first",
+                "{} is missing: run `cargo build -p writ-cli` first",
                 bin.display()
             ))
         }
     };
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()?
-        .join("runtime")
-        .join("src");
-    let mut stack = vec![src];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let mut stack = vec![
+        root.join("runtime").join("src"),
+        root.join("cli").join("src"),
+    ];
     while let Some(dir) = stack.pop() {
         for e in fs::read_dir(&dir).ok()?.flatten() {
             let p = e.path();
@@ -159,7 +180,7 @@ fn staleness(bin: &Path) -> Option<String> {
                 .is_ok_and(|t| t > built)
             {
                 return Some(format!(
-                    "{} is older than {}: run `cargo build -p writ` to test the current sources",
+                    "{} is older than {}: run `cargo build -p writ-cli` to test the current sources",
                     bin.display(),
                     p.display()
                 ));
@@ -597,7 +618,7 @@ pub fn invoke(bin: &Path, args: &[&OsStr], opts: Invoke<'_>) -> Out {
             }
         }
     };
-    let timeout = opts.timeout.unwrap_or(COMMAND_TIMEOUT);
+    let timeout = scaled(opts.timeout.unwrap_or(COMMAND_TIMEOUT));
     let mut timed_out = false;
     let status: Option<ExitStatus> = loop {
         match child.try_wait() {
@@ -680,6 +701,17 @@ impl Ctx {
     /// runtime is not installed). Never for a missing writ feature.
     pub fn skip(&self, reason: &str) -> ! {
         std::panic::resume_unwind(Box::new(SkipScenario(reason.to_owned())))
+    }
+
+    /// The cgroup2 mount of a pure cgroup v2 host; ends the scenario as skipped on a hybrid
+    /// or v1 host (such scenarios run in the cgroup2 lane, `conformance/vm/lane`).
+    pub fn require_pure_cgroup2(&self) -> PathBuf {
+        pure_cgroup2_root().unwrap_or_else(|| {
+            self.skip(
+                "needs a pure cgroup v2 host (this one has cgroup v1 hierarchies); \
+                 run by the cgroup2 lane, conformance/vm/lane",
+            )
+        })
     }
 
     pub fn deviations(&self) -> Vec<String> {
@@ -1023,6 +1055,7 @@ impl<'a> Container<'a> {
     /// Poll `state` until status is `want` (or timeout).
     #[track_caller]
     pub fn wait_status(&self, want: &str, timeout: Duration) {
+        let timeout = scaled(timeout);
         let start = Instant::now();
         loop {
             let st = self.status();
@@ -1042,6 +1075,7 @@ impl<'a> Container<'a> {
 /// Wait for `pid` to exit: waitpid when it is our child, else poll /proc.
 pub fn wait_pid(pid: i32, timeout: Duration) -> Result<Option<i32>, String> {
     use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let timeout = scaled(timeout);
     let start = Instant::now();
     let np = nix::unistd::Pid::from_raw(pid);
     loop {
@@ -1115,7 +1149,9 @@ pub fn remove_cgroups_named(id: &str) {
         let Some(mnt) = line.split(' ').nth(4).map(unescape_mountinfo) else {
             continue;
         };
-        let mut candidates = vec![mnt.join(id)];
+        // Directly under the mount (runc, crun, an absolute cgroupsPath), under writ's
+        // default parent, or under our own cgroup.
+        let mut candidates = vec![mnt.join(id), mnt.join("writ").join(id)];
         for l in own.lines() {
             if let Some(path) = l.splitn(3, ':').nth(2) {
                 candidates.push(mnt.join(path.trim_start_matches('/')).join(id));
@@ -1127,6 +1163,36 @@ pub fn remove_cgroups_named(id: &str) {
             }
         }
     }
+}
+
+/// The cgroup2 mount when the host is pure cgroup v2 (a cgroup2 mount at /sys/fs/cgroup and
+/// no cgroup v1 hierarchy), else None (a hybrid or v1 host).
+pub fn pure_cgroup2_root() -> Option<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mut root = None;
+    for line in info.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        match post.split(' ').next() {
+            Some("cgroup") => return None,
+            Some("cgroup2") => {
+                let mnt = pre.split(' ').nth(4).map(unescape_mountinfo);
+                if mnt.as_deref() == Some(Path::new("/sys/fs/cgroup")) {
+                    root = mnt;
+                }
+            }
+            _ => {}
+        }
+    }
+    root
+}
+
+/// The cgroup2 directory of a process (its `0::` line of /proc/PID/cgroup under `root`).
+pub fn cgroup2_dir_of(root: &Path, pid: i32) -> Option<PathBuf> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    Some(root.join(path.trim().trim_start_matches('/')))
 }
 
 fn remove_cgroup_tree(dir: &Path) {
@@ -1187,7 +1253,7 @@ impl ConsoleSocket {
         }
     }
 
-    /// Wait for the runtime's message (the accept thread gives up after 30 s).
+    /// Wait for the runtime's message (the accept thread gives up after 30 s, scaled).
     pub fn receive(mut self) -> Result<ConsoleReceived, String> {
         match self.handle.take() {
             Some(h) => h
@@ -1206,7 +1272,7 @@ fn receive_console(listener: UnixListener) -> Result<ConsoleReceived, String> {
         match listener.accept() {
             Ok((s, _)) => break s,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if start.elapsed() > COMMAND_TIMEOUT {
+                if start.elapsed() > scaled(COMMAND_TIMEOUT) {
                     return Err("no connection to the console socket".into());
                 }
                 std::thread::sleep(Duration::from_millis(2));
@@ -1216,7 +1282,7 @@ fn receive_console(listener: UnixListener) -> Result<ConsoleReceived, String> {
     };
     stream.set_nonblocking(false).map_err(|e| e.to_string())?;
     stream
-        .set_read_timeout(Some(COMMAND_TIMEOUT))
+        .set_read_timeout(Some(scaled(COMMAND_TIMEOUT)))
         .map_err(|e| e.to_string())?;
     let mut received = ConsoleReceived {
         payload: Vec::new(),
@@ -1292,6 +1358,10 @@ fn report_line(scenario: &str, rt: &str, outcome: &Outcome) {
         }
         Outcome::Skipped(r) => ("SKIP", r.clone()),
     };
+    let scenario = match lane() {
+        Some(lane) => format!("{scenario}@{lane}"),
+        None => scenario.to_owned(),
+    };
     // Written to the stderr handle directly (not eprintln!) so that libtest's output capture
     // does not hide it: the run shows which runtime ran each scenario.
     let line = format!("[conformance] {scenario:<28} runtime={rt:<40} {res} {detail}\n");
@@ -1305,9 +1375,21 @@ fn report_line(scenario: &str, rt: &str, outcome: &Outcome) {
     }
 }
 
-/// Where scenario results are appended (`<target>/conformance-report.txt`).
+/// Where scenario results are appended: `$WRIT_CONFORMANCE_REPORT`, else
+/// `<target>/conformance-report.txt`.
 pub fn report_path() -> PathBuf {
-    workspace_target_dir().join("conformance-report.txt")
+    match std::env::var_os("WRIT_CONFORMANCE_REPORT") {
+        Some(p) => PathBuf::from(p),
+        None => workspace_target_dir().join("conformance-report.txt"),
+    }
+}
+
+/// The lane the scenarios run in (`$WRIT_CONFORMANCE_LANE`, e.g. `cgroup2` in the pure
+/// cgroup v2 VM): reported as `scenario@lane`, so that the matrix keeps both hosts apart.
+pub fn lane() -> Option<String> {
+    std::env::var("WRIT_CONFORMANCE_LANE")
+        .ok()
+        .filter(|l| !l.trim().is_empty())
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {

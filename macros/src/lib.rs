@@ -12,7 +12,7 @@
 //!
 //! The macros leave the item unchanged apart from one added doc line per id
 //! ("Fulfils requirement `id` (MUST): summary" / "Verifies requirement ..."). The uses
-//! are collected for the coverage table by `runtime/build.rs`, which scans the workspace
+//! are collected for the coverage table by `cli/build.rs`, which scans the workspace
 //! sources for these attributes.
 //!
 //! ```text
@@ -26,11 +26,11 @@
 //! fn relative_destination_is_rejected() { /* ... */ }
 //! ```
 //!
-//! `writ coverage` finds the uses by reading the sources (`runtime/build.rs`), so write
+//! `writ coverage` finds the uses by reading the sources (`cli/build.rs`), so write
 //! the attribute as `#[requirement(..)]`, `#[verifies(..)]` or with the full path
 //! `#[writ_macros::requirement(..)]`; a renamed import (`use ... as`) or a
 //! `#[cfg_attr(.., requirement(..))]` is compiled but not counted. Source trees scanned:
-//! `spec/src`, `runtime/src`, `runtime/tests`, `conformance/src`, `conformance/tests`,
+//! `spec/src`, `runtime/src`, `cli/src`, `runtime/tests`, `cli/tests`, `conformance/src`, `conformance/tests`,
 //! `codegen/src`.
 //!
 //! For the macros' own tests the list directory can be replaced by setting

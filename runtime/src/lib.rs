@@ -1,4 +1,4 @@
-//! writ: the runtime library. The `writ` binary (src/main.rs) is a thin CLI over it.
+//! writ: the runtime library. The `writ` binary (package writ-cli, cli/) is a thin CLI over it.
 //!
 //! Modules are named after the runtime-spec's sections; each handler carries the
 //! requirement ids it fulfils (`#[requirement(...)]`).
@@ -23,4 +23,3 @@ pub mod seccomp;
 pub mod state;
 pub mod sync;
 pub mod sys;
-pub mod trace;

@@ -4,7 +4,7 @@
 //! and writ/runc.
 //!
 //! Usage: writ-bench [-n N] [--writ PATH] [--hide-cgroup2]   (run as root; a release build
-//! of writ is recommended: `cargo build --release -p writ`)
+//! of writ is recommended: `cargo build --release -p writ-cli`)
 //!
 //! crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount). With
 //! `--hide-cgroup2` the benchmark first moves itself into a private mount namespace and

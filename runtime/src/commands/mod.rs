@@ -1,22 +1,17 @@
-//! The `writ` subcommands. Each module defines its clap `Args` and a `run` that returns
+//! The `writ` lifecycle subcommands. Each module defines its clap `Args` and a `run` that returns
 //! the process exit code (diagnostics go to stderr / the log).
 //!
-//! Lifecycle commands take the global options too: `run(global: &GlobalOpts, args) -> i32`.
-//! Other commands: `run(args) -> i32`.
+//! They take the global options too: `run(global: &GlobalOpts, args) -> i32`. The other
+//! commands are in the writ-cli package.
 
-pub mod coverage;
 pub mod create;
 pub mod delete;
-pub mod demo;
-pub mod features;
 pub mod kill;
 pub mod list;
 pub mod ps;
 pub mod run;
-pub mod spec;
 pub mod start;
 pub mod state;
-pub mod validate;
 
 use crate::error::Error;
 

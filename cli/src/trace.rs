@@ -1,6 +1,6 @@
 //! Where each requirement is fulfilled and verified: every use of `#[requirement(..)]`
 //! (a handler) and `#[verifies(..)]` (a test) in the workspace's sources, collected at
-//! build time by `runtime/build.rs`.
+//! build time by `cli/build.rs`.
 
 /// Whether a use marks code that fulfils a requirement or a test that proves it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

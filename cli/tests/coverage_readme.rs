@@ -2,7 +2,7 @@
 //! `<!-- coverage:end -->`) is the current output of
 //! `writ coverage --format markdown --summary`.
 
-use writ::commands::coverage;
+use writ_cli::commands::coverage;
 
 #[test]
 fn readme_summary_is_current() {
@@ -15,7 +15,7 @@ fn readme_summary_is_current() {
     if section != want {
         panic!(
             "the coverage summary in {} is out of date; refresh it with\n    \
-             cargo run -p writ -- coverage --update-readme README.md\n\
+             cargo run -p writ-cli -- coverage --update-readme README.md\n\
              --- README has ---\n{section}\n--- current output ---\n{want}",
             path.display()
         );

@@ -2,7 +2,7 @@
 //! requirements recorded in spec/ratchet.toml may only go up, and every waived
 //! requirement says why.
 
-use writ::commands::coverage::{self, Status};
+use writ_cli::commands::coverage::{self, Status};
 use writ_spec::requirements::REQUIREMENTS;
 
 #[test]
@@ -39,7 +39,7 @@ fn verified_mandatory_count_does_not_go_down() {
         eprintln!(
             "coverage ratchet: {now} verified Linux MUST/MUST NOT/REQUIRED requirements, \
              {} records {recorded}; record the gain with \
-             `cargo run -p writ -- coverage --update-ratchet`",
+             `cargo run -p writ-cli -- coverage --update-ratchet`",
             path.display()
         );
     }

@@ -299,8 +299,8 @@ pub fn render_ratchet(count: usize) -> String {
     format!(
         "# The coverage ratchet: how many Linux MUST / MUST NOT / REQUIRED requirements of the\n\
          # list are verified (a handler with #[requirement] and a test with #[verifies]).\n\
-         # CI (runtime/tests/coverage_ratchet.rs) fails when the current count is lower.\n\
-         # When it goes up, record it: `cargo run -p writ -- coverage --update-ratchet`.\n\
+         # CI (cli/tests/coverage_ratchet.rs) fails when the current count is lower.\n\
+         # When it goes up, record it: `cargo run -p writ-cli -- coverage --update-ratchet`.\n\
          {RATCHET_KEY} = {count}\n"
     )
 }

@@ -4,11 +4,11 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
-use writ::commands::coverage::{self, compute, Status};
-use writ::commands::features::{
+use writ_cli::commands::coverage::{self, compute, Status};
+use writ_cli::commands::features::{
     all_handled, check_document, explain, features_document, FeaturesMap,
 };
-use writ::trace::{Use, UseKind};
+use writ_cli::trace::{Use, UseKind};
 use writ_macros::verifies;
 use writ_spec::requirements::{Check, Level, Platform, Requirement, REQUIREMENTS};
 

@@ -1,8 +1,8 @@
 //! `writ coverage`: the status rules, the totals, the renderings, the build-time scan of
 //! `#[requirement]` / `#[verifies]`, and the consistency of the real table.
 
-use writ::commands::coverage::{self, compute, status_of, Format, Status};
-use writ::trace::{Use, UseKind, USES};
+use writ_cli::commands::coverage::{self, compute, status_of, Format, Status};
+use writ_cli::trace::{Use, UseKind, USES};
 use writ_spec::requirements::{Check, Level, Platform, Requirement, REQUIREMENTS};
 
 // The build script's scanner, compiled here so it can be run on a fixture workspace.

@@ -1,6 +1,7 @@
 //! The `writ` binary: a thin, runc-compatible CLI over the `writ` library.
 use clap::{Parser, Subcommand};
 use writ::commands::{self, GlobalOpts};
+use writ_cli::commands as tools;
 
 #[derive(Parser)]
 #[command(
@@ -29,11 +30,11 @@ enum Command {
     Run(commands::run::RunArgs),
     List(commands::list::ListArgs),
     Ps(commands::ps::PsArgs),
-    Spec(commands::spec::SpecArgs),
-    Validate(commands::validate::ValidateArgs),
-    Coverage(commands::coverage::CoverageArgs),
-    Features(commands::features::FeaturesArgs),
-    Demo(commands::demo::DemoArgs),
+    Spec(tools::spec::SpecArgs),
+    Validate(tools::validate::ValidateArgs),
+    Coverage(tools::coverage::CoverageArgs),
+    Features(tools::features::FeaturesArgs),
+    Demo(tools::demo::DemoArgs),
 }
 
 fn main() {
@@ -76,11 +77,11 @@ fn main() {
         Command::Run(a) => commands::run::run(g, a),
         Command::List(a) => commands::list::run(g, a),
         Command::Ps(a) => commands::ps::run(g, a),
-        Command::Spec(a) => commands::spec::run(a),
-        Command::Validate(a) => commands::validate::run(a),
-        Command::Coverage(a) => commands::coverage::run(a),
-        Command::Features(a) => commands::features::run(a),
-        Command::Demo(a) => commands::demo::run(a),
+        Command::Spec(a) => tools::spec::run(a),
+        Command::Validate(a) => tools::validate::run(a),
+        Command::Coverage(a) => tools::coverage::run(a),
+        Command::Features(a) => tools::features::run(a),
+        Command::Demo(a) => tools::demo::run(a),
     };
     std::process::exit(code);
 }
