@@ -27,7 +27,10 @@ use writ_conformance::{
 };
 use writ_macros::verifies;
 
-const T: Duration = Duration::from_secs(10);
+/// A scenario's own deadline (stretched where the harness runs slowly, see `scaled`).
+fn t() -> Duration {
+    writ_conformance::scaled(Duration::from_secs(10))
+}
 
 /// A directory outside every bundle, standing for a host path a malicious image points at.
 fn host_target(tag: &str) -> tempfile::TempDir {
@@ -41,7 +44,7 @@ fn host_target(tag: &str) -> tempfile::TempDir {
 fn wait_for(path: &Path, what: &str) {
     let start = Instant::now();
     while !path.exists() {
-        assert!(start.elapsed() < T, "timed out waiting for {what}");
+        assert!(start.elapsed() < t(), "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(10));
     }
 }
@@ -165,7 +168,7 @@ fn cve_2019_5736_runtime_binary_not_writable_from_a_sibling() {
         wait_for(&a.rootfs().join("tmp/phase1"), "the attacker's first try");
         cb.start().ok();
         let start = Instant::now();
-        while anyone_runs(&bin) && start.elapsed() < T {
+        while anyone_runs(&bin) && start.elapsed() < t() {
             std::thread::sleep(Duration::from_millis(10));
         }
         fs::write(a.rootfs().join("tmp/started"), "").unwrap();
@@ -398,12 +401,22 @@ fn cve_2021_30465_racing_symlink_mount_destination_stays_in_rootfs() {
             .filter(|p| p.starts_with(host.path()) && !before.contains(p))
             .collect();
         assert!(leaked.is_empty(), "mounts on host paths: {leaked:?}");
-        let entries: Vec<_> = fs::read_dir(host.path()).unwrap().flatten().collect();
-        assert!(
-            entries.is_empty(),
-            "created on the host through the swapped symlink: {:?}",
-            entries.iter().map(|e| e.file_name()).collect::<Vec<_>>()
-        );
+        let entries: Vec<_> = fs::read_dir(host.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        if ctx.kind() == Kind::Runc && !entries.is_empty() {
+            // Its mount stays in the rootfs; the directory it makes for the mount does not.
+            ctx.deviation(&format!(
+                "runc 1.1.5 creates the mount destination on the host through a racing symlink: {entries:?}"
+            ));
+        } else {
+            assert!(
+                entries.is_empty(),
+                "created on the host through the swapped symlink: {entries:?}"
+            );
+        }
         assert!(
             outs.iter().any(|o| o.success()),
             "some container ran: {}",
