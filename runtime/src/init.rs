@@ -6,20 +6,31 @@
 //! What the init holds of the host (audited; see also `sys::close_fds_except`):
 //! - From its first instruction: non-dumpable (inherited from create, which sets it
 //!   before the clone) until the exec of the user program, so no process without
-//!   CAP_SYS_PTRACE over the host's user namespace can open its `/proc/<pid>` entries
-//!   (exe, fd, fdinfo, root, cwd, environ, mem, map_files, ns), whatever pid namespace it
-//!   shares. Its `/proc/<pid>/exe` is a read-only view of the writ binary (`exeseal`).
+//!   CAP_SYS_PTRACE over the host's user namespace can follow its `/proc/<pid>` links or
+//!   read its private entries (exe, fd/N, fdinfo, root, cwd, environ, mem, maps,
+//!   map_files, ns), whatever pid namespace it shares; such a process can list the fd
+//!   numbers and read cmdline, stat and status, which say nothing it could use
+//!   (cmdline is create's: the state root, the bundle path and the id).
+//! - Its `/proc/<pid>/exe` is a read-only view of the writ binary (`exeseal`); its
+//!   environ is create's environment.
 //! - Its first act closes every fd it was not handed: the state directory's lock, the
 //!   log file, create's own namespace fds, the console listener of a foreground `run`.
 //!   It keeps stdio, the `--preserve-fds` fds, the channel to create, the console
-//!   socket, the exec socket listener, the namespace fds it joins (closed once joined)
-//!   and the idmapped-mount trees (closed once mounted). It opens no fd of the host's
+//!   socket, the exec socket listener, the namespace fds it joins (closed once joined),
+//!   the idmapped-mount trees (closed once mounted) and the mount of the binary's
+//!   read-only view (closed as soon as create says `Go`). It opens no fd of the host's
 //!   /proc or of any host directory that outlives `pivot_root` (the rootfs fd, the old
-//!   root and the host's /dev/null are closed before it).
+//!   root and the host's /dev/null are closed before it; the /dev/console placeholder
+//!   and the pty are the container's).
 //! - While `created` (waiting in accept), it holds: fds 0-2 and the preserved fds (the
 //!   container's, given by the caller), the exec socket listener (a socket: it cannot be
 //!   opened through /proc, and leads to no path), nothing else. Its root and cwd are the
-//!   container's, its mount namespace has no mount of the host's root.
+//!   container's, its mount namespace has no mount of the host's root. It has the
+//!   container's user and capabilities already, and, without noNewPrivileges, its
+//!   seccomp filter (the start handshake then needs accept4, recvfrom, sendto, close).
+//! - What it cannot close off: before `pivot_root` it runs with the host's root as its
+//!   root; a process with CAP_SYS_PTRACE over the host's user namespace that shares its
+//!   pid namespace could ptrace it then (true of every runtime's init).
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
