@@ -104,7 +104,14 @@ pub fn ensure(root: &Path) -> Result<(), SealError> {
     }
     match overlay_view(root) {
         Ok((view, mnt)) => {
-            // The mount fd crosses the exec (see the module doc).
+            // The mount fd crosses the exec (see the module doc), never as stdio (a caller
+            // may have left 0-2 closed; create fills them with /dev/null later).
+            let mnt = if mnt.as_raw_fd() < 3 {
+                rustix::io::fcntl_dupfd_cloexec(&mnt, 3)
+                    .map_err(io_err("moving the overlay's mount fd"))?
+            } else {
+                mnt
+            };
             rustix::io::fcntl_setfd(&mnt, rustix::io::FdFlags::empty())
                 .map_err(io_err("keeping the overlay's mount fd"))?;
             let tag = format!("overlay:{}", mnt.as_raw_fd());
@@ -121,6 +128,9 @@ pub fn ensure(root: &Path) -> Result<(), SealError> {
 
 /// Takes over the inherited overlay mount fd `fd` if it is one (an overlay's root).
 fn adopt_mount(fd: RawFd) {
+    if fd < 3 {
+        return;
+    }
     // SAFETY: F_SETFD on a number that may or may not be open; nothing is dereferenced.
     let open = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == 0;
     if !open {
