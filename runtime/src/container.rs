@@ -324,7 +324,6 @@ pub fn create(
     sys::prctl(libc::PR_SET_DUMPABLE, 0, 0)
         .map_err(|e| setup_err(format!("making create non-dumpable: {}", errno_text(e))))?;
 
-    let seal_mount = crate::exeseal::take_mount();
     let (chan, child_chan) =
         crate::sync::pair().map_err(|e| setup_err(format!("socketpair: {}", errno_text(e))))?;
     let forked = sys::fork_with_flags(clone_flags).map_err(|e| {
@@ -353,7 +352,6 @@ pub fn create(
                 no_new_keyring: req.no_new_keyring,
                 cgroups: view,
                 idmapped,
-                seal_mount,
                 seccomp,
                 cgroup_joined: std::cell::Cell::new(false),
                 cgroupns_done: std::cell::Cell::new(false),
@@ -361,8 +359,6 @@ pub fn create(
         }
         sys::Forked::Parent(pid) => pid,
     };
-    // Before `Go`: the init then holds the last reference and pays for its release.
-    drop(seal_mount);
     drop(restore);
     drop(child_chan);
     drop(console);

@@ -15,33 +15,37 @@
 //! processes without CAP_SYS_PTRACE over the host's user namespace only; a container
 //! granted CAP_SYS_PTRACE still gets there.
 //!
-//! # The choice: run `create` from a read-only overlayfs view of the binary
+//! # The choice: run `create` from a detached read-only bind mount of the binary
 //! `create` and `run` (the commands that fork a container's init) re-exec themselves once,
 //! first thing, through a view of the binary that cannot be written, so every init they
 //! fork has that view as its exe:
 //!
-//! 1. overlayfs, as runc 1.2 does: a private overlay (fsopen, never attached to any mount
-//!    namespace, so no mount event and nothing in mountinfo) whose two lower layers are
-//!    the binary's directory and an empty directory (made in the state root and removed
-//!    at once: the layer is held by fd), with no upper layer, mounted read-only. A lower-only overlay refuses every write at the superblock (EROFS), so
-//!    re-opening the link for writing fails. A plain read-only bind mount can be
-//!    "unwrapped" (clone the mount with `open_tree`, clear the flag on the clone); this
-//!    mount is detached as soon as create holds the file (cloning it fails), and a clone
-//!    would still have the read-only superblock. It costs no copy and no memory: about
-//!    0.2 ms plus one exec. The layers are given as fds (`lowerdir+`, Linux 6.8+).
-//!    Releasing the overlay's mount fd costs an RCU grace period (milliseconds on a busy
-//!    host), so it is not closed on the way: it crosses the exec and is handed to the
-//!    container's init, which closes it once create has dropped its copy (`take_mount`),
-//!    while create moves the init into its cgroup.
-//! 2. Otherwise (an older kernel, no overlayfs, not privileged to mount): a sealed memfd
-//!    copy (F_SEAL_WRITE | SHRINK | GROW | SEAL), as runc does for rootless containers;
-//!    it costs a copy of the binary per create.
+//! 1. A read-only bind mount of the binary file that is never attached anywhere:
+//!    `open_tree(OPEN_TREE_CLONE)` of the binary, `mount_setattr(MOUNT_ATTR_RDONLY)`,
+//!    `execveat` of that fd, which is close-on-exec: the exec closes it, and with it the
+//!    mount's anonymous namespace, so from the first instruction of the re-exec'd process
+//!    the view is a mount in no namespace. Every writable open through it fails with
+//!    EROFS (ETXTBSY first while a process runs the file). It cannot be made writable:
+//!    cloning it (`open_tree`), clearing its flag (`mount_setattr`, `MS_REMOUNT|MS_BIND`),
+//!    binding or moving it elsewhere all fail with EINVAL on a mount in no namespace
+//!    (checked here; the unit tests do it again). It costs about 0.1 ms (the namespace's
+//!    release takes an RCU grace period, during the exec) plus one exec; nothing is
+//!    copied, nothing is mounted in any namespace (no mount event, nothing in
+//!    mountinfo).
+//! 2. Otherwise (a kernel without open_tree/mount_setattr, Linux < 5.12, or a caller not
+//!    privileged to make mounts): a sealed memfd copy (F_SEAL_WRITE | SHRINK | GROW |
+//!    SEAL), as runc does for rootless containers; it costs a copy of the binary.
 //!
-//! Rejected: an unconditional memfd copy (youki; a copy of a multi-megabyte binary on
-//! every call, 2.5× crun's start cost), a read-only bind mount (can be unwrapped by anyone
-//! with CAP_SYS_ADMIN in its mount namespace, and mounts in the host namespace made runc
-//! slow on busy hosts), relying on ETXTBSY (gone once the last writ process exits) or on
-//! non-dumpability alone (not against CAP_SYS_PTRACE).
+//! Rejected: an unconditional memfd copy (youki; a copy of the binary on every call, 2.5×
+//! crun's start cost); the lower-only overlayfs view runc 1.2 uses (its read-only
+//! superblock is a second barrier, but releasing a private overlay costs two synchronous
+//! RCU grace periods, 2-10 ms each on this busy 2-core host, one of them when the
+//! container's process execs, measured 7 ms between `start` returning and the process
+//! running; the bind mount above is just as impossible to write once detached); an
+//! attached read-only bind mount (a mount event in the host's namespace per create, and
+//! anyone with CAP_SYS_ADMIN in that namespace could remount it); relying on ETXTBSY (gone
+//! once the last writ process exits) or on non-dumpability alone (not against
+//! CAP_SYS_PTRACE).
 //!
 //! The re-exec is guarded by an environment variable; the re-exec'd process checks that
 //! its exe really is such a view and fails otherwise (it never loops). `start`, `state`,
@@ -51,22 +55,14 @@
 //! ptrace access; a container with those can reach the host without writ anyway.
 
 use std::ffi::{CString, OsString};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
 
 use rustix::fs::{Mode, OFlags};
-use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
-use std::os::unix::fs::DirBuilderExt;
 
-/// Set in the environment of the re-exec'd process (and removed from it there): `memfd`,
-/// or `overlay:<fd>` with the number of the overlay's mount fd it inherits.
+/// Set in the environment of the re-exec'd process (and removed from it there).
 const SEALED_ENV: &str = "_WRIT_EXESEAL";
-const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
-
-/// The overlay's mount fd inherited across the re-exec, until [`take_mount`].
-static MOUNT_FD: AtomicI32 = AtomicI32::new(-1);
 
 /// Why the binary could not be protected.
 #[derive(Debug, thiserror::Error)]
@@ -88,76 +84,25 @@ fn io_err(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> SealError {
 }
 
 /// Makes sure this process runs from a read-only view of the writ binary: returns when it
-/// does (after checking), else re-execs itself through one and never returns. `root` is
-/// the state root (where the empty layer is made and removed).
-pub fn ensure(root: &Path) -> Result<(), SealError> {
-    if let Some(v) = std::env::var_os(SEALED_ENV) {
+/// does (after checking), else re-execs itself through one and never returns.
+pub fn ensure() -> Result<(), SealError> {
+    if std::env::var_os(SEALED_ENV).is_some() {
         // Single-threaded: nothing reads the environment concurrently.
         std::env::remove_var(SEALED_ENV);
-        check_self()?;
-        if let Some(fd) = v.to_str().and_then(|v| v.strip_prefix("overlay:")) {
-            if let Ok(fd) = fd.parse::<RawFd>() {
-                adopt_mount(fd);
-            }
-        }
-        return Ok(());
+        return check_self();
     }
-    match overlay_view(root) {
-        Ok((view, mnt)) => {
-            // The mount fd crosses the exec (see the module doc), never as stdio (a caller
-            // may have left 0-2 closed; create fills them with /dev/null later).
-            let mnt = if mnt.as_raw_fd() < 3 {
-                rustix::io::fcntl_dupfd_cloexec(&mnt, 3)
-                    .map_err(io_err("moving the overlay's mount fd"))?
-            } else {
-                mnt
-            };
-            rustix::io::fcntl_setfd(&mnt, rustix::io::FdFlags::empty())
-                .map_err(io_err("keeping the overlay's mount fd"))?;
-            let tag = format!("overlay:{}", mnt.as_raw_fd());
-            reexec(&view, &tag)
-        }
+    match read_only_view(Path::new("/proc/self/exe")) {
+        Ok(view) => reexec(&view),
         Err(e) => {
             crate::logging::debug(|| {
-                format!("exeseal: no overlayfs view ({e}); sealed memfd copy")
+                format!("exeseal: no read-only bind mount ({e}); sealed memfd copy")
             });
-            reexec(&memfd_copy()?, "memfd")
+            reexec(&memfd_copy()?)
         }
     }
 }
 
-/// Takes over the inherited overlay mount fd `fd` if it is one (an overlay's root).
-fn adopt_mount(fd: RawFd) {
-    if fd < 3 {
-        return;
-    }
-    // SAFETY: F_SETFD on a number that may or may not be open; nothing is dereferenced.
-    let open = unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } == 0;
-    if !open {
-        return;
-    }
-    // SAFETY: the fd is open; it is borrowed only for the duration of the check.
-    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let is_overlay_root = rustix::fs::fstatfs(borrowed)
-        .is_ok_and(|st| st.f_type == OVERLAYFS_SUPER_MAGIC)
-        && rustix::fs::fstat(borrowed).is_ok_and(|st| {
-            rustix::fs::FileType::from_raw_mode(st.st_mode) == rustix::fs::FileType::Directory
-        });
-    if is_overlay_root {
-        MOUNT_FD.store(fd, Ordering::Relaxed);
-    }
-}
-
-/// The overlay's mount fd this process inherited, if any: whoever takes it closes it
-/// (create hands it to the container's init, see the module doc).
-pub fn take_mount() -> Option<OwnedFd> {
-    let fd = MOUNT_FD.swap(-1, Ordering::Relaxed);
-    // SAFETY: `adopt_mount` checked the fd, which this process received across its own
-    // re-exec and which nothing else owns; the swap hands it out once.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// The kind of view /proc/self/exe is, or why it is not one.
+/// Whether /proc/self/exe is such a view; an error says what it is instead.
 fn check_self() -> Result<(), SealError> {
     let exe = rustix::fs::open(
         "/proc/self/exe",
@@ -170,110 +115,45 @@ fn check_self() -> Result<(), SealError> {
     } else {
         let st = rustix::fs::fstatfs(&exe).map_err(io_err("statfs /proc/self/exe"))?;
         Err(SealError::NotSealed(format!(
-            "filesystem type {:#x}, flags {:#x}",
+            "filesystem type {:#x}, mount flags {:#x}",
             st.f_type, st.f_flags
         )))
     }
 }
 
-/// Whether `fd` is a read-only overlayfs file or a write-sealed memfd.
-pub fn is_sealed(fd: std::os::fd::BorrowedFd) -> bool {
+/// Whether `fd` is a write-sealed memfd, or a file on a read-only mount that is in no
+/// mount namespace (so that it cannot be made writable: cloning it fails).
+pub fn is_sealed(fd: BorrowedFd) -> bool {
     if let Ok(seals) = rustix::fs::fcntl_get_seals(fd) {
         use rustix::fs::SealFlags;
         let need = SealFlags::WRITE | SealFlags::GROW | SealFlags::SHRINK | SealFlags::SEAL;
         return seals.contains(need);
     }
-    rustix::fs::fstatfs(fd).is_ok_and(|st| {
-        st.f_type == OVERLAYFS_SUPER_MAGIC && st.f_flags as u64 & libc::ST_RDONLY != 0
-    })
+    let read_only =
+        rustix::fs::fstatfs(fd).is_ok_and(|st| st.f_flags as u64 & libc::ST_RDONLY != 0);
+    read_only && crate::sys::open_tree_clone_fd(fd).err() == Some(crate::sys::Errno::EINVAL)
 }
 
-/// An O_PATH fd of the binary seen through a private, read-only, lower-only overlayfs, and
-/// the overlay's mount fd.
-fn overlay_view(root: &Path) -> Result<(OwnedFd, OwnedFd), SealError> {
-    let path = std::fs::read_link("/proc/self/exe").map_err(|source| SealError::Io {
-        what: "reading /proc/self/exe",
-        source,
+/// An fd (close-on-exec) of `path` seen through a read-only bind mount of it that is
+/// attached nowhere: once this fd is closed, the mount is in no namespace.
+fn read_only_view(path: &Path) -> Result<OwnedFd, SealError> {
+    let target = rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .map_err(io_err("opening the binary"))?;
+    let view = crate::sys::open_tree_clone_fd(target.as_fd()).map_err(|e| SealError::Io {
+        what: "open_tree of the binary",
+        source: std::io::Error::from_raw_os_error(e as i32),
     })?;
-    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-        return Err(SealError::NotSealed(format!(
-            "{} has no directory",
-            path.display()
-        )));
+    let attr = crate::sys::MountAttr {
+        attr_set: crate::sys::MOUNT_ATTR_RDONLY
+            | crate::sys::MOUNT_ATTR_NOSUID
+            | crate::sys::MOUNT_ATTR_NODEV,
+        ..Default::default()
     };
-    let dirfd = rustix::fs::open(
-        dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(io_err("opening the binary's directory"))?;
-    let empty = empty_dir(root)?;
-    let ctx = rustix::mount::fsopen("overlay", FsOpenFlags::FSOPEN_CLOEXEC)
-        .map_err(io_err("fsopen overlay"))?;
-    // The binary's directory on top, so that nothing in the empty layer can shadow it.
-    rustix::mount::fsconfig_set_fd(&ctx, "lowerdir+", &dirfd)
-        .map_err(io_err("overlay lowerdir+ (the binary's directory)"))?;
-    rustix::mount::fsconfig_set_fd(&ctx, "lowerdir+", &empty)
-        .map_err(io_err("overlay lowerdir+ (an empty directory)"))?;
-    // xino only matters for inode numbers; off keeps the kernel log quiet.
-    let _ = rustix::mount::fsconfig_set_string(&ctx, "xino", "off");
-    rustix::mount::fsconfig_create(&ctx).map_err(io_err("creating the overlay"))?;
-    let mnt = rustix::mount::fsmount(
-        &ctx,
-        FsMountFlags::FSMOUNT_CLOEXEC,
-        MountAttrFlags::MOUNT_ATTR_RDONLY
-            | MountAttrFlags::MOUNT_ATTR_NODEV
-            | MountAttrFlags::MOUNT_ATTR_NOSUID,
-    )
-    .map_err(io_err("fsmount overlay"))?;
-    let view = rustix::fs::openat(
-        &mnt,
-        name,
-        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(io_err("opening the binary in the overlay"))?;
-    // Still the binary we run (not replaced in between): same size and modification time.
-    let (a, b) = (
-        rustix::fs::fstat(&view).map_err(io_err("stat of the overlay view"))?,
-        rustix::fs::stat("/proc/self/exe").map_err(io_err("stat /proc/self/exe"))?,
-    );
-    if (a.st_size, a.st_mtime, a.st_mtime_nsec) != (b.st_size, b.st_mtime, b.st_mtime_nsec) {
-        return Err(SealError::NotSealed(format!(
-            "{} changed while it was being sealed",
-            path.display()
-        )));
-    }
-    Ok((view, mnt))
-}
-
-/// An fd of an empty directory that no path leads to any more: made in the state root
-/// (under a name that is no container id) and removed at once.
-fn empty_dir(root: &Path) -> Result<OwnedFd, SealError> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o711)
-        .create(root)
-        .map_err(|source| SealError::Io {
-            what: "creating the state root",
-            source,
-        })?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let dir = root.join(format!("~exeseal-{}-{nanos}", std::process::id()));
-    rustix::fs::mkdir(&dir, Mode::from_raw_mode(0o700))
-        .map_err(io_err("making an empty directory"))?;
-    let fd = rustix::fs::open(
-        &dir,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    );
-    let removed = rustix::fs::rmdir(&dir);
-    let fd = fd.map_err(io_err("opening the empty directory"))?;
-    removed.map_err(io_err("removing the empty directory"))?;
-    Ok(fd)
+    crate::sys::mount_setattr(view.as_fd(), false, &attr).map_err(|e| SealError::Io {
+        what: "making the view read-only",
+        source: std::io::Error::from_raw_os_error(e as i32),
+    })?;
+    Ok(view)
 }
 
 /// A sealed memfd holding a copy of the binary.
@@ -302,8 +182,8 @@ fn memfd_copy() -> Result<OwnedFd, SealError> {
     Ok(memfd)
 }
 
-/// execveat(view, "", argv, envp + SEALED_ENV=tag, AT_EMPTY_PATH); returns only on failure.
-fn reexec(view: &OwnedFd, tag: &str) -> Result<(), SealError> {
+/// execveat(view, "", argv, envp + SEALED_ENV, AT_EMPTY_PATH); returns only on failure.
+fn reexec(view: &OwnedFd) -> Result<(), SealError> {
     let cstr = |s: OsString| CString::new(s.as_bytes()).ok();
     let argv: Vec<CString> = std::env::args_os().filter_map(cstr).collect();
     let mut envp: Vec<CString> = std::env::vars_os()
@@ -314,7 +194,7 @@ fn reexec(view: &OwnedFd, tag: &str) -> Result<(), SealError> {
             cstr(kv)
         })
         .collect();
-    envp.push(CString::new(format!("{SEALED_ENV}={tag}")).unwrap_or_default());
+    envp.push(CString::new(format!("{SEALED_ENV}=1")).unwrap_or_default());
     let ptrs = |v: &[CString]| {
         v.iter()
             .map(|s| s.as_ptr())
@@ -335,9 +215,19 @@ fn reexec(view: &OwnedFd, tag: &str) -> Result<(), SealError> {
         );
     }
     Err(SealError::Io {
-        what: "re-executing through the sealed view",
+        what: "re-executing through the read-only view",
         source: std::io::Error::last_os_error(),
     })
+}
+
+/// Reopens an fd through /proc/self/fd with `flags`.
+#[cfg(test)]
+fn reopen(fd: std::os::fd::RawFd, flags: OFlags) -> rustix::io::Result<OwnedFd> {
+    rustix::fs::open(
+        format!("/proc/self/fd/{fd}"),
+        flags | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
 }
 
 #[cfg(test)]
@@ -345,49 +235,68 @@ mod tests {
     use super::*;
 
     #[test]
-    fn overlay_view_is_read_only_and_cannot_be_unwrapped() {
+    fn detached_read_only_view_cannot_be_written_or_unwrapped() {
         if !rustix::process::geteuid().is_root() {
             return;
         }
-        let root = tempfile::tempdir().unwrap();
-        let (view, mnt) = overlay_view(root.path()).expect("an overlayfs view of the test binary");
-        assert_eq!(
-            std::fs::read_dir(root.path()).unwrap().count(),
-            0,
-            "no empty layer left"
-        );
-        drop(mnt);
+        // A copy nobody runs (a running binary refuses writes with ETXTBSY first).
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::write(&bin, b"\x7fELF not really").unwrap();
+        let view = read_only_view(&bin).unwrap();
+        // What an attacker holds: the file, after the view's own fd is gone.
+        let held = reopen(view.as_raw_fd(), OFlags::PATH).unwrap();
+        drop(view);
         assert!(is_sealed(
-            rustix::fs::open(
-                format!("/proc/self/fd/{}", view.as_raw_fd()),
-                OFlags::RDONLY | OFlags::CLOEXEC,
-                Mode::empty()
-            )
-            .unwrap()
-            .as_fd()
+            reopen(held.as_raw_fd(), OFlags::RDONLY).unwrap().as_fd()
         ));
-        let reopen = |fd: &OwnedFd| {
-            rustix::fs::open(
-                format!("/proc/self/fd/{}", fd.as_raw_fd()),
-                OFlags::WRONLY | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
+        assert_eq!(
+            reopen(held.as_raw_fd(), OFlags::WRONLY).err(),
+            Some(rustix::io::Errno::ROFS)
+        );
+        // The ways to a writable mount of it all fail on a mount in no namespace.
+        assert_eq!(
+            crate::sys::open_tree_clone_fd(held.as_fd()).err(),
+            Some(crate::sys::Errno::EINVAL)
+        );
+        let rw = crate::sys::MountAttr {
+            attr_clr: crate::sys::MOUNT_ATTR_RDONLY,
+            ..Default::default()
         };
-        assert_eq!(reopen(&view).err(), Some(rustix::io::Errno::ROFS));
-        // Its mount is detached: it cannot be cloned (to clear the read-only flag on the
-        // clone, which is how a read-only bind mount is unwrapped); were it cloned, the
-        // superblock would still refuse writes.
-        match crate::sys::open_tree_clone_fd(view.as_fd()) {
-            Err(e) => assert_eq!(e, crate::sys::Errno::EINVAL),
-            Ok(clone) => {
-                let attr = crate::sys::MountAttr {
-                    attr_clr: crate::sys::MOUNT_ATTR_RDONLY,
-                    ..Default::default()
-                };
-                let _ = crate::sys::mount_setattr(clone.as_fd(), false, &attr);
-                assert_eq!(reopen(&clone).err(), Some(rustix::io::Errno::ROFS));
-            }
-        }
+        assert_eq!(
+            crate::sys::mount_setattr(held.as_fd(), false, &rw).err(),
+            Some(crate::sys::Errno::EINVAL)
+        );
+        let p = format!("/proc/self/fd/{}", held.as_raw_fd());
+        assert_eq!(
+            nix::mount::mount(
+                None::<&str>,
+                p.as_str(),
+                None::<&str>,
+                nix::mount::MsFlags::MS_REMOUNT | nix::mount::MsFlags::MS_BIND,
+                None::<&str>
+            )
+            .err(),
+            Some(nix::errno::Errno::EINVAL)
+        );
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, b"").unwrap();
+        assert_eq!(
+            nix::mount::mount(
+                Some(p.as_str()),
+                &elsewhere,
+                None::<&str>,
+                nix::mount::MsFlags::MS_BIND,
+                None::<&str>
+            )
+            .err(),
+            Some(nix::errno::Errno::EINVAL)
+        );
+        assert_eq!(
+            reopen(held.as_raw_fd(), OFlags::WRONLY).err(),
+            Some(rustix::io::Errno::ROFS)
+        );
+        assert_eq!(std::fs::read(&bin).unwrap(), b"\x7fELF not really");
     }
 
     #[test]
@@ -403,7 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn the_test_binary_itself_is_not_sealed() {
+    fn a_plain_binary_is_not_sealed() {
         let exe = rustix::fs::open(
             "/proc/self/exe",
             OFlags::RDONLY | OFlags::CLOEXEC,

@@ -16,9 +16,8 @@
 //! - Its first act closes every fd it was not handed: the state directory's lock, the
 //!   log file, create's own namespace fds, the console listener of a foreground `run`.
 //!   It keeps stdio, the `--preserve-fds` fds, the channel to create, the console
-//!   socket, the exec socket listener, the namespace fds it joins (closed once joined),
-//!   the idmapped-mount trees (closed once mounted) and the mount of the binary's
-//!   read-only view (closed as soon as create says `Go`). It opens no fd of the host's
+//!   socket, the exec socket listener, the namespace fds it joins (closed once joined)
+//!   and the idmapped-mount trees (closed once mounted). It opens no fd of the host's
 //!   /proc or of any host directory that outlives `pivot_root` (the rootfs fd, the old
 //!   root and the host's /dev/null are closed before it; the /dev/console placeholder
 //!   and the pty are the container's).
@@ -65,9 +64,6 @@ pub struct InitArgs<'a> {
     pub no_new_keyring: bool,
     pub cgroups: CgroupView,
     pub idmapped: Vec<(usize, OwnedFd)>,
-    /// The mount fd of create's read-only overlay view of the writ binary (`exeseal`),
-    /// closed here once create has dropped its copy (its release is slow).
-    pub seal_mount: Option<OwnedFd>,
     /// The compiled seccomp filter, loaded just before exec.
     pub seccomp: Option<crate::seccomp::Program>,
     /// Set once create reports the child is in the container's cgroup.
@@ -108,7 +104,6 @@ fn close_foreign_fds(a: &InitArgs) -> Result<(), String> {
     keep.extend(a.console.iter().map(|c| c.as_raw_fd()));
     keep.extend(a.joins.iter().map(|j| j.fd.as_raw_fd()));
     keep.extend(a.idmapped.iter().map(|(_, fd)| fd.as_raw_fd()));
-    keep.extend(a.seal_mount.iter().map(|fd| fd.as_raw_fd()));
     sys::close_fds_except(&keep, 3, a.preserve_fds)
         .map_err(|e| format!("init: closing inherited fds: {}", errno_text(e)))
 }
@@ -199,8 +194,6 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     let plan = a.plan;
     reset_signals();
     expect_go(a)?;
-    // Create has dropped its copy: this is the last one.
-    a.seal_mount = None;
 
     namespaces_phase(a)?;
     a.joins.clear();

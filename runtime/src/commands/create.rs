@@ -42,7 +42,7 @@ pub struct CreateArgs {
 /// The id is a required argument (clap rejects a call without it).
 #[writ_macros::requirement("runtime.create.args_required")]
 pub fn run(global: &GlobalOpts, args: CreateArgs) -> i32 {
-    if let Err(e) = crate::exeseal::ensure(global.store().root()) {
+    if let Err(e) = crate::exeseal::ensure() {
         super::report("create", &e);
         return 1;
     }

@@ -29,7 +29,7 @@ pub struct RunArgs {
 }
 
 pub fn run(global: &GlobalOpts, args: RunArgs) -> i32 {
-    if let Err(e) = crate::exeseal::ensure(global.store().root()) {
+    if let Err(e) = crate::exeseal::ensure() {
         super::report("run", &e);
         return 1;
     }
