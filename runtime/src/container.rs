@@ -1,7 +1,8 @@
 //! Creating a container: the runtime side of `create`, and the release done by `start`.
 //!
 //! Crash safety: `create` records in the state what it is about to make before making it
-//! (the cgroup's paths before the cgroup, the init's pid right after the clone), and the
+//! (the init's pid and the cgroup's paths, in one save right after the clone and before
+//! the cgroup is made; the init waits for create's `Go` until then), and the
 //! init dies with create (PDEATHSIG, and EOF on their channel) until create has saved the
 //! finished state and tells it so ([`Created::detach`]). So whenever create is killed,
 //! `delete --force` finds in the state everything it left.
@@ -202,20 +203,17 @@ pub fn create(
     };
 
     let rel = cgroups::relative_path(plan.cgroups_path.as_deref(), req.id, req.systemd_cgroup)?;
-    // Recorded before it exists: a killed create leaves nothing delete cannot find.
-    let mut cg = Cgroup::plan(&rel)?;
+    // Where the cgroup goes; it is recorded (with the init's pid, in one save right after
+    // the clone) before it is made, so a killed create leaves nothing delete cannot find.
+    let cg = Cgroup::plan(&rel)?;
     handle.state.cgroup = Some(
         serde_json::to_value(&cg).map_err(|e| setup_err(format!("recording the cgroup: {e}")))?,
     );
-    save(handle)?;
-    step("cgroup recorded");
-    cg.make(&plan.resources)?;
     let new_cgroupns = plan
         .namespace(NamespaceKind::Cgroup)
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
     cleanup.cgroup = Some(cg);
-    step("cgroup created");
 
     let exec_listener = crate::sync::listen_exec(&handle.dir).map_err(|e| {
         setup_err(format!(
@@ -366,7 +364,12 @@ pub fn create(
     drop(exec_listener);
     cleanup.pid = Some(pid);
     record_pid(handle, pid)?;
-    step(&format!("init cloned, pid {pid} recorded"));
+    step(&format!("init cloned, pid {pid} and the cgroup recorded"));
+    // The init waits for `Go`: it is not in the cgroup before the cgroup is there.
+    if let Some(cg) = cleanup.cgroup.as_mut() {
+        cg.make(&plan.resources)?;
+    }
+    step("cgroup created");
 
     if new_userns && !staged {
         namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)
