@@ -177,12 +177,12 @@ fn leftovers(ctx: &Ctx, bundle: &Bundle, id: &str) -> Vec<String> {
     left
 }
 
-#[test]
 #[verifies(
     "runtime.errors.no_side_effects",
     "runtime.delete.resources",
     "runtime.lifecycle.destroy"
 )]
+#[test]
 fn killed_create_leaves_nothing_after_delete_force() {
     let ctx = Ctx::new(writ(), "fault-create");
     let bundle = ctx.bundle();

@@ -138,12 +138,12 @@ touch /tmp/phase2
 sleep 30
 "#;
 
-#[test]
 #[verifies(
     "config_linux.namespaces.path.join",
     "runtime.start.run_program",
     "runtime.lifecycle.run_program"
 )]
+#[test]
 fn cve_2019_5736_runtime_binary_not_writable_from_a_sibling() {
     for_each_runtime("cve-2019-5736-exe", |ctx| {
         let (_bin_dir, pctx) = private_runtime(ctx);
@@ -225,8 +225,8 @@ sleep 30
     )
 }
 
-#[test]
 #[verifies("config_linux.namespaces.path.join", "runtime_linux.fds.extra")]
+#[test]
 fn cve_2024_21626_no_host_fd_reachable_from_a_sibling() {
     for_each_runtime("cve-2024-21626-fds", |ctx| {
         let host = host_target("fds");
@@ -297,11 +297,11 @@ fn cve_2024_21626_no_host_fd_reachable_from_a_sibling() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.create.apply_failure.error",
     "runtime.create.apply_failure.nothing_created"
 )]
+#[test]
 fn cve_2024_21626_cwd_in_proc_self_fd_stays_in_the_container() {
     for_each_runtime("cve-2024-21626-cwd", |ctx| {
         let host = host_target("cwd");
@@ -342,8 +342,8 @@ fn cve_2024_21626_cwd_in_proc_self_fd_stays_in_the_container() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config", "config.mounts.order")]
+#[test]
 fn cve_2021_30465_racing_symlink_mount_destination_stays_in_rootfs() {
     for_each_runtime("cve-2021-30465-race", |ctx| {
         let host = host_target("race");
@@ -425,8 +425,8 @@ fn cve_2021_30465_racing_symlink_mount_destination_stays_in_rootfs() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config", "config.mounts.order")]
+#[test]
 fn cve_2021_30465_symlink_mount_destination_stays_in_rootfs() {
     for_each_runtime("cve-2021-30465-mount", |ctx| {
         let host = host_target("mnt");
@@ -464,8 +464,8 @@ fn cve_2021_30465_symlink_mount_destination_stays_in_rootfs() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config")]
+#[test]
 fn cve_2021_30465_symlink_bind_mount_file_stays_in_rootfs() {
     for_each_runtime("cve-2021-30465-bind", |ctx| {
         let host = host_target("bind");
@@ -506,8 +506,8 @@ fn cve_2021_30465_symlink_bind_mount_file_stays_in_rootfs() {
     });
 }
 
-#[test]
 #[verifies("config_linux.devices.available", "config_linux.devices.path.anywhere")]
+#[test]
 fn cve_2021_30465_symlink_device_path_stays_in_rootfs() {
     for_each_runtime("cve-2021-30465-device", |ctx| {
         let host = host_target("dev");
@@ -566,8 +566,8 @@ fn cve_2021_30465_symlink_device_path_stays_in_rootfs() {
     });
 }
 
-#[test]
 #[verifies("config_linux.masked_paths.absolute", "runtime.create.apply_config")]
+#[test]
 fn cve_2025_31133_symlink_masked_path_stays_in_rootfs() {
     for_each_runtime("cve-2025-31133-symlink", |ctx| {
         let host = host_target("mask");
@@ -609,12 +609,12 @@ fn cve_2025_31133_symlink_masked_path_stays_in_rootfs() {
     });
 }
 
-#[test]
 #[verifies(
     "config_linux.default_devices.supply",
     "config_linux.devices.path.conflict",
     "runtime.create.apply_config"
 )]
+#[test]
 fn cve_2025_31133_masked_file_gets_the_real_null_device() {
     for_each_runtime("cve-2025-31133-null", |ctx| {
         // Three ways the container's /dev/null is not the null device when masking
@@ -678,8 +678,8 @@ fn cve_2025_31133_masked_file_gets_the_real_null_device() {
     });
 }
 
-#[test]
 #[verifies("config_linux.default_devices.supply")]
+#[test]
 fn cve_2025_52565_dev_console_symlink_is_not_followed() {
     for_each_runtime("cve-2025-52565-console", |ctx| {
         let b = ctx.bundle();
@@ -763,8 +763,8 @@ fn sysctl_in_netns_of(pid: i32, key: &str) -> String {
     .unwrap()
 }
 
-#[test]
 #[verifies("runtime.create.apply_config", "runtime.lifecycle.create_env")]
+#[test]
 fn cve_2025_52881_sysctl_not_redirected_by_a_mount() {
     for_each_runtime("cve-2025-52881-sysctl", |ctx| {
         let b = ctx.bundle();
@@ -820,8 +820,8 @@ fn cap_sets(b: &writ_conformance::Bundle, ctx: &Ctx) -> std::collections::BTreeM
         .collect()
 }
 
-#[test]
 #[verifies("runtime.create.process_props", "runtime.start.run_program")]
+#[test]
 fn cve_2022_29162_no_inheritable_capabilities_beyond_the_config() {
     for_each_runtime("cve-2022-29162-caps", |ctx| {
         // The base config asks for ambient capabilities but no inheritable ones: the

@@ -203,12 +203,11 @@ pub fn create(
     };
 
     let rel = cgroups::relative_path(plan.cgroups_path.as_deref(), req.id, req.systemd_cgroup)?;
-    // Where the cgroup goes; it is recorded (with the init's pid, in one save right after
-    // the clone) before it is made, so a killed create leaves nothing delete cannot find.
-    let cg = Cgroup::plan(&rel)?;
-    handle.state.cgroup = Some(
-        serde_json::to_value(&cg).map_err(|e| setup_err(format!("recording the cgroup: {e}")))?,
-    );
+    // Where the cgroup goes (every directory create may make): recorded, with the init's
+    // pid, in one save right after the clone and before anything is made, so a killed
+    // create leaves nothing delete cannot find.
+    let cg = Cgroup::plan(&cgroups::Host::probe()?, &rel)?;
+    handle.state.cgroup = Some(cg.state().clone());
     let new_cgroupns = plan
         .namespace(NamespaceKind::Cgroup)
         .is_some_and(|n| n.path.is_none());
@@ -366,8 +365,9 @@ pub fn create(
     record_pid(handle, pid)?;
     step(&format!("init cloned, pid {pid} and the cgroup recorded"));
     // The init waits for `Go`: it is not in the cgroup before the cgroup is there.
-    if let Some(cg) = cleanup.cgroup.as_mut() {
-        cg.make(&plan.resources)?;
+    if let Some(cg) = &cleanup.cgroup {
+        cg.create()?;
+        cg.apply(&plan.resources)?;
     }
     step("cgroup created");
 

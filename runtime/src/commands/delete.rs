@@ -85,11 +85,7 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
     if let Some(cg) = super::kill::cgroup_of(&handle.state) {
         // Processes the container left behind (e.g. when it shares the host pid
         // namespace) would keep the cgroup busy.
-        if let Ok(pids) = cg.pids() {
-            for pid in pids {
-                super::kill::signal_process(pid, libc::SIGKILL);
-            }
-        }
+        let _ = cg.kill_all(libc::SIGKILL);
         cg.destroy().map_err(|e| {
             Error::Runtime(format!("removing the cgroup of {:?}: {e}", handle.id()))
         })?;
@@ -129,13 +125,18 @@ fn remove_unfinished(handle: Locked) -> Result<()> {
         if others > 0 {
             removed.push(format!("{others} more process(es) in its cgroup"));
         }
-        let existed = cg.hierarchies.iter().filter(|h| h.path.exists()).count();
+        let existed = cg
+            .state()
+            .hierarchies
+            .iter()
+            .filter(|h| h.path.exists())
+            .count();
         cg.destroy()
             .map_err(|e| Error::Runtime(format!("removing the cgroup of {id:?}: {e}")))?;
         if existed > 0 {
             removed.push(format!(
                 "its cgroup {} (in {existed} hierarchies)",
-                cg.relative
+                cg.state().relative
             ));
         }
     }
@@ -155,7 +156,7 @@ fn kill_members(cg: &crate::cgroups::Cgroup, known: Option<i32>) -> usize {
     let mut killed = std::collections::BTreeSet::new();
     for _ in 0..100 {
         let mut pids = Vec::new();
-        for h in &cg.hierarchies {
+        for h in &cg.state().hierarchies {
             procs_under(&h.path, &mut pids);
         }
         if pids.is_empty() {
@@ -188,11 +189,7 @@ fn procs_under(dir: &std::path::Path, out: &mut Vec<i32>) {
 /// Kills the container process and whatever else is in its cgroup, and waits for it.
 fn stop(handle: &Locked) {
     if let Some(cg) = super::kill::cgroup_of(&handle.state) {
-        if let Ok(pids) = cg.pids() {
-            for pid in pids {
-                super::kill::signal_process(pid, libc::SIGKILL);
-            }
-        }
+        let _ = cg.kill_all(libc::SIGKILL);
     }
     if let (Some(pid), Some(t)) = (handle.state.pid, handle.state.start_time) {
         if crate::state::process_alive(pid, t) {
