@@ -142,8 +142,8 @@ fn cgroups_of(id: &str) -> Vec<PathBuf> {
 fn leftovers(ctx: &Ctx, bundle: &Bundle, id: &str) -> Vec<String> {
     let mut left = Vec::new();
     // A process killed by PDEATHSIG or exiting on EOF of its channel may still be on its
-    // way out; one that survives this long is left behind.
-    let deadline = Instant::now() + Duration::from_millis(500);
+    // way out (slowly on a loaded host); one that survives this long is left behind.
+    let deadline = Instant::now() + writ_conformance::scaled(Duration::from_secs(2));
     let procs = loop {
         let p = processes_of(id);
         if p.is_empty() || Instant::now() > deadline {
