@@ -58,6 +58,7 @@ mod console;
 mod container;
 mod devices;
 pub mod error;
+pub mod exeseal;
 mod hooks;
 pub mod host;
 mod init;

@@ -56,6 +56,11 @@ impl CreateArgs {
 /// The id is a required argument (clap rejects a call without it).
 #[writ_macros::requirement("runtime.create.args_required")]
 pub fn run(global: &GlobalOpts, args: CreateArgs) -> i32 {
+    // Every init this process forks runs from a read-only view of the binary.
+    if let Err(e) = writ::exeseal::ensure() {
+        super::report("create", &e);
+        return 1;
+    }
     let opts = args.options(global, false);
     let created = Container::create(&global.root(), &args.id, &opts);
     super::finish("create", created.map(|_| 0))

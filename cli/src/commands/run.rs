@@ -23,6 +23,10 @@ pub struct RunArgs {
 }
 
 pub fn run(global: &GlobalOpts, args: RunArgs) -> i32 {
+    if let Err(e) = writ::exeseal::ensure() {
+        super::report("run", &e);
+        return 1;
+    }
     super::finish("run", run_container(global, &args))
 }
 

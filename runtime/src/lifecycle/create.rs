@@ -178,14 +178,13 @@ pub(crate) fn create_locked(
     let req = crate::container::CreateRequest {
         id,
         bundle: &bundle,
-        state_dir: &handle.dir,
         console_socket,
         preserve_fds: opts.preserve_fds,
         no_pivot: opts.no_pivot,
         no_new_keyring: opts.no_new_keyring,
         systemd_cgroup: opts.systemd_cgroup,
     };
-    let created = match crate::container::create(&req, &plan) {
+    let created = match crate::container::create(&req, &plan, &mut handle) {
         Ok(c) => c,
         Err(e) => {
             let _ = handle.remove();
@@ -205,15 +204,40 @@ pub(crate) fn create_locked(
     if let Err(e) = handle.save() {
         return Err(abort(handle, &created, e.into()));
     }
+    crate::logging::debug(|| format!("create {id}: state saved"));
+    let (pid, start_time) = (created.pid, created.start_time);
+    let cgroup = handle
+        .state
+        .cgroup
+        .clone()
+        .map(crate::cgroups::Cgroup::from_state);
+    if let Err(e) = created.detach() {
+        return Err(abort_pid(
+            handle,
+            pid,
+            start_time,
+            cgroup.as_ref(),
+            e.into(),
+        ));
+    }
+    crate::logging::debug(|| format!("create {id}: init detached"));
     let master = match &listener {
         Some((l, _)) => match crate::console::recv_master(l) {
             Ok(fd) => Some(fd),
-            Err(e) => return Err(abort(handle, &created, e.into())),
+            Err(e) => {
+                return Err(abort_pid(
+                    handle,
+                    pid,
+                    start_time,
+                    cgroup.as_ref(),
+                    e.into(),
+                ))
+            }
         },
         None => None,
     };
     drop(listener);
-    crate::logging::debug(|| format!("create {id}: created, pid {}", created.pid));
+    crate::logging::debug(|| format!("create {id}: created, pid {pid}"));
     Ok((handle, master))
 }
 
@@ -229,9 +253,25 @@ impl Drop for RemoveOnDrop {
 /// Undoes a created container after a later step failed: kills its process, removes
 /// its cgroup and its state directory. Returns the original error.
 fn abort(handle: Locked, created: &crate::container::Created, err: Error) -> Error {
-    super::kill::signal_process(created.pid, libc::SIGKILL);
-    super::kill::wait_gone(created.pid, created.start_time);
-    if let Some(cg) = &created.cgroup {
+    abort_pid(
+        handle,
+        created.pid,
+        created.start_time,
+        created.cgroup.as_ref(),
+        err,
+    )
+}
+
+fn abort_pid(
+    handle: Locked,
+    pid: i32,
+    start_time: u64,
+    cgroup: Option<&crate::cgroups::Cgroup>,
+    err: Error,
+) -> Error {
+    super::kill::signal_process(pid, libc::SIGKILL);
+    super::kill::wait_gone(pid, start_time);
+    if let Some(cg) = cgroup {
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("removing cgroup: {e}"));
         }

@@ -83,6 +83,13 @@ impl Container {
         Ok(out)
     }
 
+    /// Removes the temporary state directories that a `create` or `delete` killed half-way
+    /// left under `root` (those whose process is gone and that nobody holds locked);
+    /// returns what it removed.
+    pub fn remove_stale(root: &Path) -> Vec<PathBuf> {
+        Store::new(root).remove_stale()
+    }
+
     /// Creates the container `id` from a bundle (runtime.md#create): its process is left
     /// waiting for [`start`](Container::start). On any failure nothing is left behind.
     pub fn create(root: &Path, id: &str, opts: &CreateOptions) -> Result<Container> {
