@@ -11,7 +11,7 @@ use crate::rootfs::Root;
 use crate::sys::{fd_path, Context, SysError};
 
 /// Why a device node or a link in /dev could not be made.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum DeviceError {
     /// A system call failed.
     #[error(transparent)]
@@ -22,12 +22,6 @@ pub enum DeviceError {
         /// The device's path in the container.
         path: String,
     },
-}
-
-impl From<DeviceError> for String {
-    fn from(e: DeviceError) -> String {
-        e.to_string()
-    }
 }
 
 /// Creates one device node. `bind` forces a bind mount of the host's node of the same path.

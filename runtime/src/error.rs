@@ -6,9 +6,9 @@ use std::path::PathBuf;
 
 use crate::cgroups::CgroupError;
 use crate::console::ConsoleError;
-use crate::container::ContainerError;
 use crate::hooks::HookError;
 use crate::plan::PlanError;
+use crate::spawn::ContainerError;
 use crate::state::{StateError, Status};
 
 /// An error of a container operation.

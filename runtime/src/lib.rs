@@ -55,13 +55,13 @@
 
 pub mod cgroups;
 mod console;
-mod container;
 mod devices;
 pub mod error;
 pub mod exeseal;
 mod hooks;
 pub mod host;
 mod init;
+mod init_error;
 pub mod lifecycle;
 pub mod logging;
 mod mounts;
@@ -71,15 +71,17 @@ pub mod plan;
 mod process;
 mod rootfs;
 mod seccomp;
+mod spawn;
 pub mod state;
 pub mod sync;
 mod sys;
 
 pub use cgroups::CgroupError;
 pub use console::ConsoleError;
-pub use container::ContainerError;
 pub use error::{Error, Result};
 pub use hooks::HookError;
+pub use init_error::InitError;
 pub use lifecycle::{parse_signal, Console, Container, CreateOptions, State};
+pub use spawn::ContainerError;
 pub use state::{Status, OCI_VERSION};
 pub use sys::SysError;

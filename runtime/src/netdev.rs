@@ -10,7 +10,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use crate::sys::{Context, Errno, SysError};
 
 /// Why an interface could not be moved into the container.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum NetdevError {
     /// A system call or netlink request failed.
     #[error(transparent)]
@@ -21,12 +21,6 @@ pub enum NetdevError {
     /// The container already has an interface of the new name.
     #[error("linux.netDevices: an interface named {0:?} already exists in the container")]
     NameTaken(String),
-}
-
-impl From<NetdevError> for String {
-    fn from(e: NetdevError) -> String {
-        e.to_string()
-    }
 }
 
 const NLM_F_REQUEST: u16 = 0x1;

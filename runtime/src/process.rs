@@ -10,7 +10,7 @@ use crate::plan::{CapsPlan, ProcessPlan, RlimitPlan};
 use crate::sys::{self, Context, Errno, SysError};
 
 /// Why the process's attributes could not be set, or its program not found.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum ProcessError {
     /// A system call failed.
     #[error(transparent)]
@@ -24,12 +24,6 @@ pub enum ProcessError {
     /// An argument, environment entry or path cannot be passed to execve.
     #[error("{0:?} contains NUL")]
     Nul(String),
-}
-
-impl From<ProcessError> for String {
-    fn from(e: ProcessError) -> String {
-        e.to_string()
-    }
 }
 
 /// Sets every rlimit of the config; a failure names the limit.

@@ -30,12 +30,6 @@ pub enum SeccompError {
     Sys(#[from] SysError),
 }
 
-impl From<SeccompError> for String {
-    fn from(e: SeccompError) -> String {
-        e.to_string()
-    }
-}
-
 /// A compiled filter: raw `struct sock_filter` array and the seccomp(2) flags.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Program {

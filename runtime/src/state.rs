@@ -37,6 +37,9 @@ pub const OCI_VERSION: &str = writ_spec::OCI_VERSION;
 /// Name of the recorded state in a container's state directory.
 pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = ".state.json.tmp";
+/// Name of the socket in the state dir that `start` connects to (`crate::sync`). It
+/// exists exactly while the container is `created`.
+pub const EXEC_SOCKET: &str = "exec.sock";
 /// Name of the container's config in its state dir, as create read it.
 pub const FROZEN_CONFIG: &str = "config.json";
 
@@ -345,7 +348,7 @@ pub fn derive_status(
         }
         Phase::Created => match (st.pid, st.start_time) {
             (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if dir.join(crate::sync::EXEC_SOCKET).exists() {
+                if dir.join(EXEC_SOCKET).exists() {
                     Status::Created
                 } else {
                     Status::Running
@@ -756,14 +759,14 @@ mod tests {
             timeout: Some(3),
         });
         h.save().unwrap();
-        fs::write(h.dir.join(crate::sync::EXEC_SOCKET), b"").unwrap();
+        fs::write(h.dir.join(EXEC_SOCKET), b"").unwrap();
         assert_eq!(h.status(), Status::Created);
         let saved = h.state.clone();
         drop(h);
         let (read, status) = store.read("c1").unwrap();
         assert_eq!(read, saved);
         assert_eq!(status, Status::Created);
-        fs::remove_file(store.dir("c1").join(crate::sync::EXEC_SOCKET)).unwrap();
+        fs::remove_file(store.dir("c1").join(EXEC_SOCKET)).unwrap();
         assert_eq!(store.read("c1").unwrap().1, Status::Running);
         assert_eq!(store.ids().unwrap(), vec!["c1".to_string()]);
 

@@ -69,14 +69,6 @@ impl SysError {
     }
 }
 
-/// The text of a [`SysError`], for the callers (the init's phases, create) whose errors
-/// are still text.
-impl From<SysError> for String {
-    fn from(e: SysError) -> String {
-        e.to_string()
-    }
-}
-
 /// The errno of an error of one of the syscall crates (EIO for an `io::Error` that has
 /// none).
 pub trait AsErrno {

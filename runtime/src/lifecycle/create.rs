@@ -175,7 +175,7 @@ pub(crate) fn create_locked(
         _ => None,
     };
 
-    let req = crate::container::CreateRequest {
+    let req = crate::spawn::CreateRequest {
         id,
         bundle: &bundle,
         console_socket,
@@ -184,7 +184,7 @@ pub(crate) fn create_locked(
         no_new_keyring: opts.no_new_keyring,
         systemd_cgroup: opts.systemd_cgroup,
     };
-    let created = match crate::container::create(&req, &plan, &mut handle) {
+    let created = match crate::spawn::create(&req, &plan, &mut handle) {
         Ok(c) => c,
         Err(e) => {
             let _ = handle.remove();
@@ -252,7 +252,7 @@ impl Drop for RemoveOnDrop {
 
 /// Undoes a created container after a later step failed: kills its process, removes
 /// its cgroup and its state directory. Returns the original error.
-fn abort(handle: Locked, created: &crate::container::Created, err: Error) -> Error {
+fn abort(handle: Locked, created: &crate::spawn::Created, err: Error) -> Error {
     abort_pid(
         handle,
         created.pid,

@@ -30,7 +30,7 @@ pub(crate) fn start_container(handle: &Locked) -> Result<()> {
             hint: ": only a created container can be started",
         });
     }
-    crate::container::release(&handle.dir)?;
+    crate::spawn::release(&handle.dir)?;
     crate::logging::debug(|| format!("start {}: released", handle.id()));
     if handle.state.poststart.is_empty() {
         return Ok(());
