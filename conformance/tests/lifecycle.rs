@@ -446,7 +446,7 @@ fn missing_executable_fails_at_create() {
             let before: usize = leftover_processes(&b);
             let out = c.create();
             out.fails();
-            let cgroups = cgroup_dirs_named(&c.id);
+            let cgroups = writ_conformance::cgroup_dirs_named(&c.id);
             assert!(cgroups.is_empty(), "failed create left cgroups {cgroups:?}");
             let mounts: Vec<_> = writ_conformance::host_mount_points()
                 .into_iter()
@@ -643,22 +643,6 @@ fn start_without_process_fails() {
         b.set_args(&["true"]);
         ctx.run(&b).ok();
     });
-}
-
-/// cgroup directories named `id` directly under any cgroup mount.
-fn cgroup_dirs_named(id: &str) -> Vec<std::path::PathBuf> {
-    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    info.lines()
-        .filter_map(|l| {
-            let (pre, post) = l.split_once(" - ")?;
-            let fs = post.split(' ').next()?;
-            if fs != "cgroup" && fs != "cgroup2" {
-                return None;
-            }
-            Some(std::path::PathBuf::from(pre.split(' ').nth(4)?).join(id))
-        })
-        .filter(|p| p.exists())
-        .collect()
 }
 
 /// Processes whose working directory or root lies in the bundle (a container init left behind).

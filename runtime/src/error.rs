@@ -96,6 +96,14 @@ pub enum Error {
         /// Why it failed.
         source: Box<CgroupError>,
     },
+    /// The operation acts on the container's cgroup, and it has none recorded.
+    #[error("cannot {op} container {id:?}: it has no cgroup")]
+    NoCgroup {
+        /// The operation.
+        op: &'static str,
+        /// The container.
+        id: String,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

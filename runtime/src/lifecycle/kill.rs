@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 use crate::state::{Locked, Status};
 
 /// Sends `sig` to a locked container's process, or with `all` to every process of its
-/// cgroup. The container must be `created` or `running`, except that `all` on a
+/// cgroup. The container must be `created`, `running` or `paused` (a paused one is
+/// thawed after SIGKILL, so that it dies, as runc's is), except that `all` on a
 /// `stopped` container succeeds, as runc's does: it signals the processes left in its
 /// cgroup (one that shares the host's pid namespace; podman stops such containers with
 /// `kill --all`), and there may be none (containerd's shim sends `kill --all ID 9` after
@@ -30,7 +31,7 @@ pub(crate) fn kill(handle: &Locked, sig: i32, all: bool) -> Result<()> {
         id: handle.id().to_string(),
     };
     match status {
-        Status::Created | Status::Running => {}
+        Status::Created | Status::Running | Status::Paused => {}
         Status::Stopped if all => {
             signal_all(handle, sig);
             return Ok(());
@@ -48,7 +49,13 @@ pub(crate) fn kill(handle: &Locked, sig: i32, all: bool) -> Result<()> {
     if all {
         signal_all(handle, sig);
     }
-    match send(handle, sig) {
+    let sent = send(handle, sig);
+    if status == Status::Paused && sig == libc::SIGKILL {
+        // Frozen, it would die only once thawed (runc thaws it the same way); other
+        // signals stay pending until `resume`.
+        thaw(handle);
+    }
+    match sent {
         Ok(()) => Ok(()),
         // Gone between the status check and the signal (or already signalled by --all).
         Err(nix::errno::Errno::ESRCH) if all => Ok(()),
@@ -95,6 +102,15 @@ fn pidfd_send_signal(pidfd: &impl AsFd, sig: i32) -> std::result::Result<(), nix
         Ok(())
     } else {
         Err(nix::errno::Errno::last())
+    }
+}
+
+/// Thaws the container's cgroup (best effort: a failure is logged as a warning).
+fn thaw(handle: &Locked) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
+        if let Err(e) = cg.freeze(false) {
+            crate::logging::warn(&format!("thawing the container's processes: {e}"));
+        }
     }
 }
 
