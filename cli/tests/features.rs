@@ -129,7 +129,9 @@ fn real_document_is_a_valid_features_document() {
     let violations = writ_spec::schema_violations_features(&doc);
     assert!(violations.is_empty(), "{violations:?}\n{doc:#}");
     let text = serde_json::to_vec(&doc).unwrap();
-    let parsed = writ_spec::parse_features(&text).expect("parses as writ_spec::Features");
+    let parsed = writ_spec::parse_features(&text)
+        .expect("parses as writ_spec::Features")
+        .value;
     assert!(
         parsed.extra.is_empty(),
         "keys outside the schema: {:?}",

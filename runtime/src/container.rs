@@ -135,7 +135,7 @@ impl Drop for NsRestore {
 )]
 pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, ContainerError> {
     for w in &plan.warnings {
-        eprintln!("writ: warning: {w}");
+        crate::logging::warn(w);
     }
     ensure_stdio();
     let mut cleanup = Cleanup {

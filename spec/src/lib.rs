@@ -13,9 +13,12 @@
 
 #[rustfmt::skip]
 #[allow(missing_docs)]
-pub mod generated;
+mod generated;
+mod accepted;
 pub mod example;
 pub mod locate;
+mod parse;
+pub mod report;
 pub mod requirements;
 pub mod rules;
 pub mod validation;
@@ -26,119 +29,16 @@ pub mod interop;
 pub use generated::config::*;
 pub use generated::features::*;
 pub use generated::state::*;
-pub use generated::ConversionError;
-pub use validation::{Violation, ViolationKind};
+pub use generated::{ConversionError, OCI_VERSION, SPEC_TAG};
+pub use parse::{
+    load, parse_config, parse_features, parse_json, parse_state, save, to_json_pretty, Invalid,
+    LoadError, ParseError, Parsed, SaveError,
+};
+pub use report::{Diagnostic, Report};
+pub use requirements::{Check, Level, Platform, Requirement};
+pub use validation::{Severity, Violation, ViolationKind};
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-/// The spec version these types implement (generated from the tag in `spec/schema.lock`).
-pub use generated::OCI_VERSION;
-
-/// Why a document could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseError {
-    /// Not JSON at all (or truncated).
-    #[error("invalid JSON at line {line}, column {column}: {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// JSON, but a value the types cannot hold.
-    #[error(
-        "{} (line {line}, column {column}): {message}",
-        display_pointer(pointer)
-    )]
-    Shape {
-        pointer: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-}
-
-fn display_pointer(p: &str) -> &str {
-    if p.is_empty() {
-        "(root)"
-    } else {
-        p
-    }
-}
-
-impl ParseError {
-    /// The JSON pointer of the offending value, when known.
-    pub fn pointer(&self) -> Option<&str> {
-        match self {
-            Self::Syntax { .. } => None,
-            Self::Shape { pointer, .. } => Some(pointer),
-        }
-    }
-}
-
-/// Parse bytes as JSON, reporting syntax errors with line and column.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, ParseError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let full = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let bare = full.strip_suffix(&suffix).unwrap_or(&full);
-        let message = if e.is_eof() {
-            format!("{bare} (the document is truncated)")
-        } else {
-            bare.to_owned()
-        };
-        ParseError::Syntax {
-            line: e.line(),
-            column: e.column(),
-            message,
-        }
-    })
-}
-
-fn from_value<T: DeserializeOwned>(
-    bytes: &[u8],
-    value: Value,
-    check: fn(&Value) -> Vec<Violation>,
-) -> Result<T, ParseError> {
-    match T::deserialize(&value) {
-        Ok(t) => Ok(t),
-        Err(e) => {
-            let violations = check(&value);
-            let first = violations.iter().find(|v| v.kind.breaks_parsing());
-            let (pointer, message) = match first {
-                Some(v) => (v.pointer.clone(), v.message.clone()),
-                None => (String::new(), e.to_string()),
-            };
-            let (line, column) = locate::line_column(bytes, locate::locate(bytes, &pointer));
-            Err(ParseError::Shape {
-                pointer,
-                line,
-                column,
-                message,
-            })
-        }
-    }
-}
-
-/// Parse a `config.json`. Members the spec does not define are no error: they are kept in
-/// the `extra` map of the struct they appear in.
-#[writ_macros::requirement("config.extensibility.ignore_unknown")]
-pub fn parse_config(bytes: &[u8]) -> Result<Spec, ParseError> {
-    let value = parse_json(bytes)?;
-    from_value(bytes, value, schema_violations_config)
-}
-
-/// Parse a state document.
-pub fn parse_state(bytes: &[u8]) -> Result<State, ParseError> {
-    let value = parse_json(bytes)?;
-    from_value(bytes, value, schema_violations_state)
-}
-
-/// Parse a features document.
-pub fn parse_features(bytes: &[u8]) -> Result<Features, ParseError> {
-    let value = parse_json(bytes)?;
-    from_value(bytes, value, schema_violations_features)
-}
 
 fn run(
     document: validation::Document,
@@ -177,11 +77,20 @@ pub fn schema_violations_features(v: &Value) -> Vec<Violation> {
     )
 }
 
-/// Every violation of a config document given as raw JSON: all schema rules, then the
-/// spec's mandatory prose rules ([`rules::check`]), which carry a requirement id.
+/// Every finding about a config document given as raw JSON: the rule set `writ validate`
+/// reports and `writ create` enforces. In order: the schema checks (types, required
+/// members, ranges, patterns, closed sets; members the spec does not define, as warnings),
+/// then the spec's prose rules ([`rules::all`]; recommendations as warnings). Values the
+/// spec rules out but runtimes accept because engines send them (podman's device
+/// `fileMode` with file-type bits, runc's `rshared` propagation) are warnings with a
+/// [`note`](Violation::note) naming the requirement that records the deviation. Every
+/// finding carries a requirement id; the config is valid when none is an
+/// [error](Severity::Error).
 pub fn validate_config_value(v: &Value) -> Vec<Violation> {
     let mut out = schema_violations_config(v);
-    out.extend(rules::check(v));
+    out.extend(rules::all(v));
+    accepted::apply(v, &mut out);
+    validation::link_misspellings(v, &mut out);
     out
 }
 
@@ -192,7 +101,11 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 }
 
 impl Spec {
-    /// Every violation of this config.
+    /// Every finding about this config ([`validate_config_value`] of its JSON).
+    ///
+    /// This sees the value as it is: a required member that parsing filled in with its zero
+    /// value (an absent `root.path` read as `""`) looks present here. The findings of a
+    /// parsed document, those included, are in [`Parsed::violations`].
     pub fn validate(&self) -> Vec<Violation> {
         validate_config_value(&to_value(self))
     }
@@ -207,14 +120,14 @@ impl Spec {
 }
 
 impl State {
-    /// Every violation of this state document.
+    /// Every finding about this state document (the schema's checks).
     pub fn validate(&self) -> Vec<Violation> {
         schema_violations_state(&to_value(self))
     }
 }
 
 impl Features {
-    /// Every violation of this features document.
+    /// Every finding about this features document (the schema's checks).
     pub fn validate(&self) -> Vec<Violation> {
         schema_violations_features(&to_value(self))
     }

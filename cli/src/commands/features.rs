@@ -277,7 +277,8 @@ pub fn check_document(doc: &Value) -> Result<(), String> {
     let text = serde_json::to_vec(doc).map_err(|e| e.to_string())?;
     match writ_spec::parse_features(&text) {
         Err(e) => problems.push(format!("does not parse as a features document: {e}")),
-        Ok(f) => {
+        Ok(parsed) => {
+            let f = &parsed.value;
             let mut unknown = Vec::new();
             unknown_keys(&f.extra, "/", &mut unknown);
             if let Some(l) = &f.linux {
