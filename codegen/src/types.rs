@@ -453,6 +453,9 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
                 e.attrs.retain(|a| !a.path().is_ident("doc"));
                 let mut attrs = doc_attrs(&type_doc(def));
                 attrs.append(&mut e.attrs);
+                // A later release of the spec may add values: code outside the crate
+                // matches with a `_` arm, so that a bump does not break it.
+                attrs.push(syn::parse_quote!(#[non_exhaustive]));
                 e.attrs = attrs;
             }
         }

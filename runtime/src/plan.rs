@@ -228,6 +228,18 @@ pub enum PlanError {
     Invalid { pointer: String, message: String },
 }
 
+/// A value of a spec enum this writ does not implement (one a later release of the spec
+/// added; the enums are `#[non_exhaustive]`).
+fn unsupported(pointer: impl Into<String>, value: impl std::fmt::Display) -> PlanError {
+    invalid(
+        pointer,
+        format!(
+            "{value:?} is not supported by this writ",
+            value = value.to_string()
+        ),
+    )
+}
+
 pub(crate) fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> PlanError {
     PlanError::Invalid {
         pointer: pointer.into(),
@@ -427,6 +439,7 @@ fn process_of(
                 IoPriorityClass::IoprioClassRt => 1,
                 IoPriorityClass::IoprioClassBe => 2,
                 IoPriorityClass::IoprioClassIdle => 3,
+                other => return Err(unsupported("/process/ioPriority/class", other)),
             };
             let prio = io.priority.unwrap_or(0);
             if !(0..=7).contains(&prio) {
@@ -449,6 +462,7 @@ fn process_of(
                 SchedulerPolicy::SchedIso => 4,
                 SchedulerPolicy::SchedIdle => 5,
                 SchedulerPolicy::SchedDeadline => 6,
+                other => return Err(unsupported("/process/scheduler/policy", other)),
             };
             let mut flags = 0u64;
             for f in s.flags.iter().flatten() {
@@ -460,6 +474,7 @@ fn process_of(
                     SchedulerFlag::SchedFlagKeepParams => 0x10,
                     SchedulerFlag::SchedFlagUtilClampMin => 0x20,
                     SchedulerFlag::SchedFlagUtilClampMax => 0x40,
+                    other => return Err(unsupported("/process/scheduler/flags", other)),
                 };
             }
             let nice = s.nice.unwrap_or(0);
@@ -681,6 +696,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             T::User => NamespaceKind::User,
             T::Cgroup => NamespaceKind::Cgroup,
             T::Time => NamespaceKind::Time,
+            other => return Err(unsupported(format!("/linux/namespaces/{i}/type"), other)),
         };
         let ptr = format!("/linux/namespaces/{i}");
         if namespaces.iter().any(|n| n.kind == kind) {
@@ -816,19 +832,23 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
     for (i, p) in readonly_paths.iter().enumerate() {
         check_container_path(p, format!("/linux/readonlyPaths/{i}"))?;
     }
-    let rootfs_propagation = linux.rootfs_propagation.map(|p| {
-        libc::MS_REC
-            | match p {
-                // The r* values are runc's (outside the schema; containerd's CRI writes
-                // "rshared" and "rslave"): the same propagation, applied recursively.
-                RootfsPropagation::Private | RootfsPropagation::Rprivate => libc::MS_PRIVATE,
-                RootfsPropagation::Shared | RootfsPropagation::Rshared => libc::MS_SHARED,
-                RootfsPropagation::Slave | RootfsPropagation::Rslave => libc::MS_SLAVE,
-                RootfsPropagation::Unbindable | RootfsPropagation::Runbindable => {
-                    libc::MS_UNBINDABLE
-                }
-            }
-    });
+    let rootfs_propagation = match linux.rootfs_propagation {
+        None => None,
+        Some(p) => Some(
+            libc::MS_REC
+                | match p {
+                    // The r* values are runc's (outside the schema; containerd's CRI writes
+                    // "rshared" and "rslave"): the same propagation, applied recursively.
+                    RootfsPropagation::Private | RootfsPropagation::Rprivate => libc::MS_PRIVATE,
+                    RootfsPropagation::Shared | RootfsPropagation::Rshared => libc::MS_SHARED,
+                    RootfsPropagation::Slave | RootfsPropagation::Rslave => libc::MS_SLAVE,
+                    RootfsPropagation::Unbindable | RootfsPropagation::Runbindable => {
+                        libc::MS_UNBINDABLE
+                    }
+                    other => return Err(unsupported("/linux/rootfsPropagation", other)),
+                },
+        ),
+    };
     let personality = match &linux.personality {
         None => None,
         Some(p) => {

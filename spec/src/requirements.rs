@@ -9,6 +9,7 @@ use std::fmt;
 
 /// RFC 2119 level of a requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Level {
     Must,
     MustNot,
@@ -61,6 +62,7 @@ impl fmt::Display for Level {
 
 /// Platform a requirement applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Platform {
     /// Every platform.
     All,
@@ -94,6 +96,7 @@ impl fmt::Display for Platform {
 
 /// How a requirement is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Check {
     /// The JSON schema (and so the generated types and validation) enforces it.
     Schema,

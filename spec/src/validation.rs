@@ -142,6 +142,7 @@ pub struct Violation {
 
 /// The document a validation walks (decides which requirement a schema violation names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Document {
     /// `config.json`.
     Config,
@@ -153,6 +154,7 @@ pub enum Document {
 
 /// The kind of check a generated schema check makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum SchemaCheck {
     Type,
     Required,

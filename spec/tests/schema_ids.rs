@@ -227,6 +227,7 @@ fn every_schema_finding_names_a_requirement() {
                 Document::Config => schema_violations_config(&m),
                 Document::State => schema_violations_state(&m),
                 Document::Features => schema_violations_features(&m),
+                other => panic!("no document {other:?} in this test"),
             };
             for f in found {
                 let req = requirements::find(f.requirement)

@@ -151,6 +151,7 @@ pub struct FreeBsdJailAllow {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum FreeBsdSharing {
     #[serde(rename = "disable")]
     Disable,
@@ -204,6 +205,7 @@ impl ::std::convert::TryFrom<String> for FreeBsdSharing {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum FreeBsdSharingNoDisable {
     #[serde(rename = "new")]
     New,
@@ -340,6 +342,7 @@ pub struct IoPriority {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum IoPriorityClass {
     #[serde(rename = "IOPRIO_CLASS_RT")]
     IoprioClassRt,
@@ -643,6 +646,7 @@ pub struct LinuxNamespace {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum LinuxNamespaceType {
     #[serde(rename = "mount")]
     Mount,
@@ -834,6 +838,7 @@ pub struct MemoryPolicy {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum MemoryPolicyFlag {
     #[serde(rename = "MPOL_F_NUMA_BALANCING")]
     MpolFNumaBalancing,
@@ -887,6 +892,7 @@ impl ::std::convert::TryFrom<String> for MemoryPolicyFlag {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum MemoryPolicyMode {
     #[serde(rename = "MPOL_DEFAULT")]
     MpolDefault,
@@ -988,6 +994,7 @@ pub struct Personality {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum PersonalityDomain {
     #[serde(rename = "LINUX")]
     Linux,
@@ -1119,6 +1126,7 @@ pub struct Root {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum RootfsPropagation {
     #[serde(rename = "private")]
     Private,
@@ -1213,6 +1221,7 @@ pub struct Scheduler {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SchedulerFlag {
     #[serde(rename = "SCHED_FLAG_RESET_ON_FORK")]
     SchedFlagResetOnFork,
@@ -1282,6 +1291,7 @@ impl ::std::convert::TryFrom<String> for SchedulerFlag {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SchedulerPolicy {
     #[serde(rename = "SCHED_OTHER")]
     SchedOther,
@@ -1381,6 +1391,7 @@ pub struct Seccomp {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompAction {
     #[serde(rename = "SCMP_ACT_KILL")]
     ScmpActKill,
@@ -1458,6 +1469,7 @@ impl ::std::convert::TryFrom<String> for SeccompAction {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompArch {
     #[serde(rename = "SCMP_ARCH_X86")]
     ScmpArchX86,
@@ -1591,6 +1603,7 @@ impl ::std::convert::TryFrom<String> for SeccompArch {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompFlag {
     #[serde(rename = "SECCOMP_FILTER_FLAG_TSYNC")]
     SeccompFilterFlagTsync,
@@ -1654,6 +1667,7 @@ impl ::std::convert::TryFrom<String> for SeccompFlag {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompOperator {
     #[serde(rename = "SCMP_CMP_NE")]
     ScmpCmpNe,
@@ -1982,6 +1996,7 @@ pub struct VmImage {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum VmImageFormat {
     #[serde(rename = "raw")]
     Raw,
@@ -2143,6 +2158,7 @@ pub struct WindowsDevice {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum WindowsDeviceIdType {
     #[serde(rename = "class")]
     Class,
@@ -2290,6 +2306,7 @@ pub struct ZosNamespace {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum ZosNamespaceType {
     #[serde(rename = "mount")]
     Mount,

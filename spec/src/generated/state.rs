@@ -39,6 +39,7 @@ use super::config::*;
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum ContainerStatus {
     #[serde(rename = "creating")]
     Creating,
