@@ -4,13 +4,10 @@
 use std::path::PathBuf;
 
 mod common;
-use common::{codegen, copy_dir, copy_workspace, text, workspace};
+use common::{codegen, copy_dir, copy_workspace, text};
 
 fn schema_dir() -> PathBuf {
-    let tag = writ_codegen::generate::pinned_lock(&workspace())
-        .unwrap()
-        .tag;
-    writ_codegen::generate::default_schema_dir(&workspace(), &tag)
+    common::pinned_schemas()
 }
 
 /// A workspace copy holding what generation reads and writes.

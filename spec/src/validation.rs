@@ -126,6 +126,7 @@ pub struct Violation {
     pub pointer: String,
     /// What is wrong, for a person.
     pub message: String,
+    /// What kind of rule it is about.
     pub kind: ViolationKind,
     /// The requirement id (`spec/requirements/*.toml`) the finding is about. Every finding
     /// has one: prose rules name theirs, schema violations the one codegen recorded for the
@@ -156,12 +157,19 @@ pub enum Document {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum SchemaCheck {
+    /// The JSON type.
     Type,
+    /// A required member is present.
     Required,
+    /// A string is one of a closed set.
     Enum,
+    /// A number is at least the minimum.
     Minimum,
+    /// A number is at most the maximum.
     Maximum,
+    /// A string matches a pattern.
     Pattern,
+    /// An array has enough items.
     MinItems,
 }
 
@@ -169,9 +177,13 @@ pub enum SchemaCheck {
 /// `*` for any index or key) in `document` break requirement `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SchemaRule {
+    /// The document the check is in.
     pub document: Document,
+    /// Where the check is.
     pub pointer: &'static str,
+    /// What it checks.
     pub check: SchemaCheck,
+    /// The requirement its findings name.
     pub id: &'static str,
 }
 
@@ -271,6 +283,7 @@ pub fn push_token(pointer: &mut String, token: &str) {
 /// The walk state of a validation: the document, the current pointer and the violations
 /// found so far.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct Ctx {
     document: Document,
     pointer: String,
@@ -279,6 +292,7 @@ pub struct Ctx {
 
 /// A saved pointer length, restored by [`Ctx::leave`].
 #[derive(Debug, Clone, Copy)]
+#[doc(hidden)]
 pub struct Mark(usize);
 
 fn describe(v: &Value) -> String {
@@ -386,12 +400,14 @@ impl Ctx {
         self.violations
     }
 
+    /// Descends into member `key`.
     pub fn enter_key(&mut self, key: &str) -> Mark {
         let m = Mark(self.pointer.len());
         push_token(&mut self.pointer, key);
         m
     }
 
+    /// Descends into item `index`.
     pub fn enter_index(&mut self, index: usize) -> Mark {
         let m = Mark(self.pointer.len());
         self.pointer.push('/');
@@ -399,6 +415,7 @@ impl Ctx {
         m
     }
 
+    /// Goes back up to where `mark` was taken.
     pub fn leave(&mut self, mark: Mark) {
         self.pointer.truncate(mark.0);
     }
@@ -421,6 +438,7 @@ impl Ctx {
         self.report_check(kind, check, message);
     }
 
+    /// Reports that `v` is not of the `expected` JSON type.
     pub fn wrong_type(&mut self, v: &Value, expected: &str) {
         self.report(
             ViolationKind::Type,
@@ -428,12 +446,14 @@ impl Ctx {
         );
     }
 
+    /// Checks that `v` is a boolean.
     pub fn boolean(&mut self, v: &Value) {
         if !v.is_boolean() {
             self.wrong_type(v, "a boolean");
         }
     }
 
+    /// Checks that `v` is a number.
     pub fn number(&mut self, v: &Value) {
         if !v.is_number() {
             self.wrong_type(v, "a number");
@@ -511,6 +531,7 @@ impl Ctx {
         }
     }
 
+    /// Reports that `s` is not one of `allowed`.
     pub fn not_in_enum(&mut self, s: &str, allowed: &[&str]) {
         self.report(
             ViolationKind::Enum,
@@ -525,6 +546,7 @@ impl Ctx {
         }
     }
 
+    /// Reports an array of `len` items where `min` are required.
     pub fn too_few_items(&mut self, len: usize, min: usize) {
         self.report(
             ViolationKind::MinItems,
@@ -537,7 +559,7 @@ impl Ctx {
     /// a zero value that parsing fills in when it is absent). Reports every required member
     /// that is absent and, in a config, every member the schema does not define (a warning
     /// naming the closest absent known member: `arsg` -> `args`; see also
-    /// [`link_misspellings`]).
+    /// `link_misspellings`).
     pub fn members(&mut self, o: &Map<String, Value>, known: &[(&str, Option<bool>)]) {
         let unknown: Vec<&str> = if self.document == Document::Config {
             o.keys()
