@@ -172,9 +172,9 @@ pub struct ContainerState {
     pub created: String,
     /// uid of whoever created the container.
     pub owner: u32,
-    /// The container's cgroup (the runtime's serialised `cgroups::Cgroup`).
+    /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<serde_json::Value>,
+    pub cgroup: Option<crate::cgroups::CgroupState>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<StoredHook>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -711,7 +711,11 @@ mod tests {
         h.state.phase = Phase::Created;
         h.state.pid = Some(me);
         h.state.start_time = process_start_time(me);
-        h.state.cgroup = Some(serde_json::json!({"path": "/x"}));
+        h.state.cgroup = Some(crate::cgroups::CgroupState {
+            driver: crate::cgroups::Driver::Cgroupfs,
+            relative: "/x".into(),
+            hierarchies: vec![],
+        });
         h.state.poststop.push(StoredHook {
             path: "/bin/true".into(),
             args: vec!["true".into()],

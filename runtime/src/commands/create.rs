@@ -242,17 +242,7 @@ pub(crate) fn create_container(
     handle.state.phase = Phase::Created;
     handle.state.pid = Some(created.pid);
     handle.state.start_time = Some(created.start_time);
-    handle.state.cgroup = match created.cgroup.as_ref().map(serde_json::to_value) {
-        Some(Ok(v)) => Some(v),
-        Some(Err(e)) => {
-            return Err(abort(
-                handle,
-                &created,
-                Error::Runtime(format!("recording the cgroup: {e}")),
-            ))
-        }
-        None => None,
-    };
+    handle.state.cgroup = created.cgroup.as_ref().map(|cg| cg.state().clone());
     if let Some(pid_file) = &args.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));
