@@ -83,7 +83,7 @@ pub fn missing_schemas(dir: &Path, tag: &str) -> String {
         "the OCI runtime-spec {tag} schemas are not in {}: writ-codegen (and its tests) read \
          them from ../shared/oci-runtime-spec/{tag}/schema beside the workspace. Get them from \
          a runtime-spec git checkout with `cargo run -p writ-codegen -- bump <checkout> --tag \
-         {tag}` (README, \"The schemas\"), or pass --schema-dir DIR",
+         {tag} --prepare-only` (README, \"The schemas\"), or pass --schema-dir DIR",
         dir.display()
     )
 }

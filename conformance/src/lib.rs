@@ -899,6 +899,8 @@ pub struct CreateOpts<'a> {
     /// The `--preserve-fds` value; defaults to `preserve_fds.len()`.
     pub preserve_count: Option<usize>,
     pub extra_args: Vec<String>,
+    /// Global options, given before `create` (`--log FILE --log-format json`).
+    pub globals: Vec<String>,
 }
 
 /// A container id on one runtime; on drop it is force-deleted, its process killed and
@@ -947,13 +949,14 @@ impl<'a> Container<'a> {
         let pid_file = opts.pid_file.unwrap_or(&default_pid).to_path_buf();
         let bundle = self.bundle.path().to_string_lossy().into_owned();
         let pid_s = pid_file.to_string_lossy().into_owned();
-        let mut args: Vec<String> = vec![
+        let mut args: Vec<String> = opts.globals;
+        args.extend([
             "create".into(),
             "--bundle".into(),
             bundle,
             "--pid-file".into(),
             pid_s,
-        ];
+        ]);
         if let Some(s) = opts.console_socket {
             args.push("--console-socket".into());
             args.push(s.to_string_lossy().into_owned());

@@ -105,7 +105,7 @@ fn create_builds_what_validate_passes_and_logs_its_warnings() {
     let log = b.path().join("writ-log.json");
     let mut c = ctx.container(&b);
     let out = c.create_with(CreateOpts {
-        extra_args: vec![
+        globals: vec![
             "--log".into(),
             log.to_str().unwrap().into(),
             "--log-format".into(),
