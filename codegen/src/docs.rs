@@ -29,7 +29,7 @@ use serde::Deserialize;
 
 use crate::requirements::Requirement;
 use crate::schema::{Kind, Model, Node};
-use crate::schema_ids::{parse_selector, Document, Seg, Selector};
+use crate::schema_ids::{parse_selector, selector_matches, Document, Seg, Selector};
 
 /// Where the field table is, relative to the workspace root.
 pub const FIELDS_FILE: &str = "spec/fields.toml";
@@ -142,17 +142,6 @@ fn occurrences(model: &Model) -> BTreeMap<String, Vec<(Document, Vec<Seg>)>> {
         }
     }
     out
-}
-
-/// Whether selector pointer `sel` names `at` (a literal key may stand for `*`).
-fn names(sel: &[Seg], at: &[Seg]) -> bool {
-    sel.len() == at.len()
-        && sel.iter().zip(at).all(|(s, a)| match (s, a) {
-            (Seg::Any, Seg::Any) => true,
-            (Seg::Any, Seg::Key(_)) => false,
-            (Seg::Key(_), Seg::Any) => true,
-            (Seg::Key(x), Seg::Key(y)) => x == y,
-        })
 }
 
 /// The pointers a member's own checks sit at: the member, and its items when it is an
@@ -330,7 +319,7 @@ impl Docs {
                 for (doc, at) in places.get(&def.name).into_iter().flatten() {
                     for p in member_pointers(at, key, node) {
                         for (sdoc, sel, id) in &selectors {
-                            if sdoc == doc && names(sel, &p) {
+                            if sdoc == doc && selector_matches(sel, &p) {
                                 from_schema
                                     .entry((def.name.clone(), key.clone()))
                                     .or_default()

@@ -155,25 +155,14 @@ fn serde_rename(attr: &syn::Attribute) -> Option<String> {
     name
 }
 
+/// The JSON name of a field: its serde `rename`, else its Rust name.
 fn serde_name_of(field: &syn::Field) -> Option<String> {
-    let mut name = field
-        .ident
-        .as_ref()
-        .map(|i| i.to_string().trim_start_matches("r#").to_owned());
-    for attr in &field.attrs {
-        if attr.path().is_ident("serde") {
-            let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("rename") {
-                    let s: syn::LitStr = meta.value()?.parse()?;
-                    name = Some(s.value());
-                } else if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-        }
-    }
-    name
+    field.attrs.iter().rev().find_map(serde_rename).or_else(|| {
+        field
+            .ident
+            .as_ref()
+            .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+    })
 }
 
 /// Rewrites each field's serde attribute. Arrays and maps that typify made "empty means absent"
