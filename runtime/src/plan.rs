@@ -153,21 +153,21 @@ impl DeviceRule {
     }
 }
 
-/// Memory, pids and cpu limits applied at create.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// linux.resources as create (and update) applies it: the device rules resolved (a
+/// default deny first, the config's rules in order, then the devices the container is
+/// given), every other field as the config gives it. Each controller of `crate::cgroups`
+/// reads its own fields and either writes them or says why it cannot.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourcesPlan {
-    /// Device cgroup rules in config order, then allowances for the devices the container
-    /// is given (cgroup v1 only).
     pub devices: Vec<DeviceRule>,
-    pub memory_limit: Option<i64>,
-    pub memory_reservation: Option<i64>,
-    pub memory_swap: Option<i64>,
+    pub memory: writ_spec::LinuxMemory,
+    pub cpu: writ_spec::LinuxCpu,
     pub pids_limit: Option<i64>,
-    pub cpu_shares: Option<u64>,
-    pub cpu_quota: Option<i64>,
-    pub cpu_period: Option<u64>,
-    pub cpu_cpus: Option<String>,
-    pub cpu_mems: Option<String>,
+    pub block_io: writ_spec::LinuxBlockIo,
+    pub hugepage_limits: Vec<writ_spec::LinuxHugepageLimit>,
+    pub network: writ_spec::LinuxNetwork,
+    pub rdma: BTreeMap<String, writ_spec::LinuxRdma>,
+    pub unified: BTreeMap<String, String>,
 }
 
 /// A timeOffsets entry: clock name ("monotonic" or "boottime"), seconds, nanoseconds.
@@ -627,8 +627,6 @@ fn device_of(d: &writ_spec::LinuxDevice, i: usize) -> Result<DevicePlan, PlanErr
 }
 
 fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
-    let mem = r.memory.clone().unwrap_or_default();
-    let cpu = r.cpu.clone().unwrap_or_default();
     let devices = r
         .devices
         .iter()
@@ -647,16 +645,46 @@ fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
         .collect();
     ResourcesPlan {
         devices,
-        memory_limit: mem.limit,
-        memory_reservation: mem.reservation,
-        memory_swap: mem.swap,
+        memory: r.memory.clone().unwrap_or_default(),
+        cpu: r.cpu.clone().unwrap_or_default(),
         pids_limit: r.pids.as_ref().map(|p| p.limit),
-        cpu_shares: cpu.shares,
-        cpu_quota: cpu.quota,
-        cpu_period: cpu.period,
-        cpu_cpus: cpu.cpus.filter(|s| !s.is_empty()),
-        cpu_mems: cpu.mems.filter(|s| !s.is_empty()),
+        block_io: r.block_io.clone().unwrap_or_default(),
+        hugepage_limits: r.hugepage_limits.clone().unwrap_or_default(),
+        network: r.network.clone().unwrap_or_default(),
+        rdma: r.rdma.clone().unwrap_or_default(),
+        unified: r.unified.clone().unwrap_or_default(),
     }
+}
+
+/// The resources, with the device rules complete: every device denied first (the
+/// container reaches only the devices it lists and the default ones, as runc), then the
+/// config's rules in order, then allowances for the devices the container is given and
+/// for ptys, which stay usable whatever the rules say.
+#[writ_macros::requirement("config_linux.devices.unlisted_access")]
+fn resources_plan(
+    resources: Option<&writ_spec::LinuxResources>,
+    devices: &[DevicePlan],
+) -> ResourcesPlan {
+    let mut plan = resources.map(resources_of).unwrap_or_default();
+    let rule = |allow, kind, major, minor| DeviceRule {
+        allow,
+        kind,
+        major,
+        minor,
+        access: "rwm".into(),
+    };
+    let given = crate::devices::with_defaults(devices);
+    let given = given.iter().filter(|d| d.kind != libc::S_IFIFO).map(|d| {
+        let kind = if d.kind == libc::S_IFBLK { 'b' } else { 'c' };
+        rule(true, kind, d.major as i64, d.minor as i64)
+    });
+    let ptys = [(5, 2), (136, -1), (5, 1)].map(|(major, minor)| rule(true, 'c', major, minor));
+    plan.devices = std::iter::once(rule(false, 'a', -1, -1))
+        .chain(std::mem::take(&mut plan.devices))
+        .chain(given)
+        .chain(ptys)
+        .collect();
+    plan
 }
 
 fn check_container_path(p: &str, ptr: String) -> Result<(), PlanError> {
@@ -928,36 +956,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             poststop: hooks_of(&h.poststop, "poststop")?,
         },
     };
-    let mut resources = linux
-        .resources
-        .as_ref()
-        .map(resources_of)
-        .unwrap_or_default();
-    if !resources.devices.is_empty() {
-        // The devices the container is given stay usable whatever the rules say (as runc),
-        // and so do ptys.
-        let mut extra: Vec<DeviceRule> = crate::devices::with_defaults(&devices)
-            .iter()
-            .filter(|d| d.kind != libc::S_IFIFO)
-            .map(|d| DeviceRule {
-                allow: true,
-                kind: if d.kind == libc::S_IFBLK { 'b' } else { 'c' },
-                major: d.major as i64,
-                minor: d.minor as i64,
-                access: "rwm".into(),
-            })
-            .collect();
-        for (major, minor) in [(5, 2), (136, -1), (5, 1)] {
-            extra.push(DeviceRule {
-                allow: true,
-                kind: 'c',
-                major,
-                minor,
-                access: "rwm".into(),
-            });
-        }
-        resources.devices.extend(extra);
-    }
+    let resources = resources_plan(linux.resources.as_ref(), &devices);
     Ok(ContainerPlan {
         oci_version: spec.oci_version.clone(),
         rootfs,
@@ -1270,7 +1269,7 @@ mod build_tests {
         assert_eq!(p.time_offsets[0].nanosecs, 7);
         assert_eq!(p.rootfs_propagation, Some(libc::MS_SLAVE | libc::MS_REC));
         assert_eq!(p.cgroups_path.as_deref(), Some("/a/b"));
-        assert_eq!(p.resources.memory_limit, Some(1000));
+        assert_eq!(p.resources.memory.limit, Some(1000));
         assert_eq!(p.resources.pids_limit, Some(0));
         assert_eq!(p.hooks.create_runtime[0].timeout, Some(3));
         assert_eq!(p.annotations.get("k").map(String::as_str), Some("v"));
@@ -1308,10 +1307,53 @@ mod device_rule_tests {
             .iter()
             .map(DeviceRule::v1_line)
             .collect();
-        assert_eq!(lines[0], "a");
-        assert!(!p.resources.devices[0].allow);
-        assert_eq!(lines[1], "c 10:* r");
-        assert!(lines.contains(&"c 1:3 rwm".to_string()), "{lines:?}");
-        assert!(lines.contains(&"c 136:* rwm".to_string()), "{lines:?}");
+        // The default deny, then the config's rules in order, then the given devices.
+        assert_eq!(lines[..3], ["a", "a", "c 10:* r"]);
+        assert!(!p.resources.devices[0].allow && !p.resources.devices[1].allow);
+        assert!(p.resources.devices[2].allow);
+        assert!(lines[3..].contains(&"c 1:3 rwm".to_string()), "{lines:?}");
+        assert!(lines[3..].contains(&"c 136:* rwm".to_string()), "{lines:?}");
+    }
+
+    #[writ_macros::verifies("config_linux.devices.unlisted_access")]
+    #[test]
+    fn without_device_rules_only_the_given_devices_are_allowed() {
+        let b = tempfile::tempdir().unwrap();
+        std::fs::create_dir(b.path().join("rootfs")).unwrap();
+        let v = json!({
+            "ociVersion": "1.3.0",
+            "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "args": ["sh"]},
+            "linux": {
+                "namespaces": [{"type": "mount"}],
+                "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+            }
+        });
+        let spec: writ_spec::Spec = serde_json::from_value(v).unwrap();
+        let p = build(&spec, b.path()).unwrap();
+        let rules = &p.resources.devices;
+        assert_eq!(
+            (rules[0].allow, rules[0].v1_line()),
+            (false, "a".to_string())
+        );
+        let allowed: Vec<String> = rules[1..]
+            .iter()
+            .inspect(|r| assert!(r.allow, "only allowances after the deny: {r:?}"))
+            .map(DeviceRule::v1_line)
+            .collect();
+        for want in [
+            "c 10:229 rwm",
+            "c 1:3 rwm",
+            "c 1:9 rwm",
+            "c 5:0 rwm",
+            "c 5:2 rwm",
+            "c 136:* rwm",
+        ] {
+            assert!(allowed.iter().any(|l| l == want), "{want} in {allowed:?}");
+        }
+        assert!(
+            !allowed.iter().any(|l| l.starts_with('b') || l == "a"),
+            "{allowed:?}"
+        );
     }
 }

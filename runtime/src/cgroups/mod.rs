@@ -29,6 +29,7 @@
 //! directory; crun refuses hybrid hosts); one without gets the program on its cgroup2
 //! directory, which the kernel enforces there too.
 
+pub mod blkio;
 pub mod bpf;
 pub mod controller;
 pub mod cpu;
@@ -38,12 +39,17 @@ pub mod devices;
 mod error;
 mod fs;
 pub mod host;
+pub mod hugetlb;
 pub mod hybrid;
 pub mod manager;
 pub mod memory;
+pub mod net_cls;
+pub mod net_prio;
 pub mod path;
 pub mod pids;
+pub mod rdma;
 pub mod record;
+pub mod unified;
 pub mod v1;
 pub mod v2;
 
@@ -228,9 +234,15 @@ pub(crate) mod tests {
 
     fn limits() -> ResourcesPlan {
         ResourcesPlan {
-            memory_limit: Some(64 << 20),
+            memory: writ_spec::LinuxMemory {
+                limit: Some(64 << 20),
+                ..Default::default()
+            },
             pids_limit: Some(64),
-            cpu_shares: Some(1024),
+            cpu: writ_spec::LinuxCpu {
+                shares: Some(1024),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
