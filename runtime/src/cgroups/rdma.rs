@@ -15,6 +15,7 @@ const RDMA: &str = "/linux/resources/rdma";
 pub struct Rdma;
 
 impl Rdma {
+    #[writ_macros::requirement("config_linux.rdma.handles_or_objects")]
     fn apply(dir: &Path, r: &ResourcesPlan) -> Result<(), CgroupError> {
         for (dev, l) in &r.rdma {
             let field = format!("{RDMA}/{}", super::unified::pointer_token(dev));
@@ -68,6 +69,7 @@ mod tests {
     use super::*;
     use crate::cgroups::tests::{files, read};
 
+    #[writ_macros::verifies("config_linux.rdma.handles_or_objects")]
     #[test]
     fn one_line_per_device_with_the_limits_set() {
         let d = files(&["rdma.max"]);
