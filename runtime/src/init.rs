@@ -242,6 +242,9 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     if let Some((class, level)) = p.io_priority {
         crate::process::set_io_priority(class, level)?;
     }
+    if let Some(mp) = &plan.memory_policy {
+        crate::mempolicy::apply(mp)?;
+    }
     nix::unistd::chdir(p.cwd.as_str())
         .map_err(|e| format!("chdir to cwd {:?}: {}", p.cwd, errno_text(e)))?;
     let exe = crate::process::resolve_executable(p)?;

@@ -12,6 +12,7 @@ pub mod error;
 pub mod hooks;
 pub mod init;
 pub mod logging;
+pub mod mempolicy;
 pub mod mounts;
 pub mod namespaces;
 pub mod netdev;
