@@ -344,3 +344,39 @@ fn unified_on_a_host_with_v1_hierarchies() {
         );
     });
 }
+
+#[verifies(
+    "config_linux.intel_rdt.no_resctrl",
+    "runtime.create.apply_failure.nothing_created"
+)]
+#[test]
+fn intel_rdt_without_resctrl_is_an_error() {
+    for_each_runtime("intel-rdt-no-resctrl", |ctx| {
+        let mounted = fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| {
+                l.split_once(" - ")
+                    .is_some_and(|(_, r)| r.starts_with("resctrl "))
+            });
+        if mounted {
+            ctx.skip(
+                "this host mounts resctrl (the rules are unit-tested in runtime/src/resctrl.rs)",
+            );
+        }
+        let b = ctx.bundle();
+        b.set_args(&["true"]);
+        b.edit(|c| c["linux"]["intelRdt"] = json!({"closID": "gold", "l3CacheSchema": "L3:0=f"}));
+        let mut c = ctx.container(&b);
+        let out = c.create();
+        out.fails();
+        if ctx.kind() == Kind::Writ {
+            assert!(
+                out.text_lower().contains("/linux/intelrdt")
+                    && out.text_lower().contains("resctrl"),
+                "names the field and resctrl: {out}"
+            );
+        }
+        c.state_out().fails();
+    });
+}

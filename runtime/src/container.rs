@@ -37,6 +37,8 @@ pub struct Created {
     /// /proc/<pid>/stat field 22.
     pub start_time: u64,
     pub cgroup: Option<Cgroup>,
+    /// The container's Intel RDT groups, when the config has intelRdt.
+    pub intel_rdt: Option<crate::resctrl::RdtState>,
 }
 
 /// Why create or start failed.
@@ -51,6 +53,8 @@ pub enum ContainerError {
     Hook(#[from] crate::hooks::HookError),
     #[error(transparent)]
     Console(#[from] crate::console::ConsoleError),
+    #[error(transparent)]
+    Rdt(#[from] crate::resctrl::RdtError),
 }
 
 fn setup_err(s: impl Into<String>) -> ContainerError {
@@ -62,13 +66,14 @@ struct Cleanup {
     pid: Option<i32>,
     cgroup: Option<Cgroup>,
     fifo: Option<PathBuf>,
+    rdt: Option<(crate::resctrl::Resctrl, crate::resctrl::RdtState)>,
 }
 
 impl Cleanup {
-    fn disarm(&mut self) -> Option<Cgroup> {
+    fn disarm(&mut self) -> (Option<Cgroup>, Option<crate::resctrl::RdtState>) {
         self.pid = None;
         self.fifo = None;
-        self.cgroup.take()
+        (self.cgroup.take(), self.rdt.take().map(|(_, s)| s))
     }
 }
 
@@ -84,6 +89,9 @@ impl Drop for Cleanup {
         }
         if let Some(cg) = self.cgroup.take() {
             let _ = cg.destroy();
+        }
+        if let Some((_, s)) = self.rdt.take() {
+            crate::resctrl::undo(&s);
         }
     }
 }
@@ -142,6 +150,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         pid: None,
         cgroup: None,
         fifo: None,
+        rdt: None,
     };
     let joins = namespaces::open_joins(&plan.namespaces).map_err(setup_err)?;
     let console = match (plan.terminal, req.console_socket) {
@@ -161,6 +170,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
     cleanup.cgroup = Some(cg);
+    cleanup.rdt = crate::resctrl::setup_for(plan.intel_rdt.as_ref(), None, req.id)?;
 
     let fifo_path = req.state_dir.join(EXEC_FIFO);
     nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622)).map_err(
@@ -340,6 +350,9 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     if let Some(cg) = &cleanup.cgroup {
         cg.add(pid)?;
     }
+    if let Some((r, s)) = &cleanup.rdt {
+        crate::resctrl::add(r, s, pid)?;
+    }
     send(&Msg::Cgroup)?;
     loop {
         let msg = chan.recv().map_err(|e| {
@@ -397,11 +410,12 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     }
     let start_time = crate::state::process_start_time(pid)
         .ok_or_else(|| setup_err(format!("the container process {pid} is gone")))?;
-    let cgroup = cleanup.disarm();
+    let (cgroup, intel_rdt) = cleanup.disarm();
     Ok(Created {
         pid,
         start_time,
         cgroup,
+        intel_rdt,
     })
 }
 

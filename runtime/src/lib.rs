@@ -18,6 +18,7 @@ pub mod namespaces;
 pub mod netdev;
 pub mod plan;
 pub mod process;
+pub mod resctrl;
 pub mod rootfs;
 pub mod seccomp;
 pub mod state;

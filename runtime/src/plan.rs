@@ -310,6 +310,8 @@ pub struct ContainerPlan {
     pub personality: Option<u64>,
     /// linux.memoryPolicy, set in the container process before the exec.
     pub memory_policy: Option<MemoryPolicyPlan>,
+    /// linux.intelRdt as the config gives it (checked by validate; applied by resctrl.rs).
+    pub intel_rdt: Option<writ_spec::IntelRdt>,
     /// Host interfaces to move into the container's network namespace.
     pub net_devices: Vec<crate::netdev::NetDevicePlan>,
     /// The seccomp profile, checked (compiled by create).
@@ -1090,6 +1092,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
         resources,
         personality,
         memory_policy,
+        intel_rdt: linux.intel_rdt.clone(),
         seccomp: linux.seccomp.clone(),
         net_devices,
         hooks,

@@ -239,7 +239,11 @@ fn version_triple(v: &str) -> Option<(u64, u64, u64)> {
 /// Fields that features-linux.md (v1.3.0) defines and its features-linux.json omits (a
 /// schema erratum): the document may hold them although the generated types keep them
 /// in `extra`.
-pub const PROSE_ONLY: &[&str] = &["/linux/memoryPolicy"];
+pub const PROSE_ONLY: &[&str] = &[
+    "/linux/memoryPolicy",
+    "/linux/intelRdt/schemata",
+    "/linux/intelRdt/monitoring",
+];
 
 fn unknown_keys(extra: &Map<String, Value>, at: &str, out: &mut Vec<String>) {
     out.extend(

@@ -70,12 +70,22 @@ pub fn weight_to_io_weight(w: u16) -> u64 {
     1 + (w - 10) * 9999 / 990
 }
 
-/// Every throttle entry: (pointer, v1 file, v2 key, "major:minor", rate).
-fn throttle_lines(
-    b: &writ_spec::LinuxBlockIo,
-) -> Result<Vec<(String, &'static str, &'static str, String, u64)>, CgroupError> {
+/// One throttle entry, ready to write.
+struct Throttle {
+    /// Its JSON pointer.
+    field: String,
+    v1_file: &'static str,
+    /// Its key in v2's io.max.
+    v2_key: &'static str,
+    /// "major:minor".
+    device: String,
+    rate: u64,
+}
+
+/// Every throttle entry, in config order.
+fn throttle_lines(b: &writ_spec::LinuxBlockIo) -> Result<Vec<Throttle>, CgroupError> {
     let mut out = Vec::new();
-    for ((name, file, key), list) in THROTTLES.iter().zip(throttles(b)) {
+    for ((name, v1_file, v2_key), list) in THROTTLES.iter().zip(throttles(b)) {
         for (i, d) in list.iter().enumerate() {
             let field = format!("{BLOCK_IO}/{name}/{i}");
             let Some(rate) = d.rate else {
@@ -87,7 +97,13 @@ fn throttle_lines(
                             .into(),
                 });
             };
-            out.push((field, *file, *key, format!("{}:{}", d.major, d.minor), rate));
+            out.push(Throttle {
+                field,
+                v1_file,
+                v2_key,
+                device: format!("{}:{}", d.major, d.minor),
+                rate,
+            });
         }
     }
     Ok(out)
@@ -145,8 +161,8 @@ impl Controller for Blkio {
                 w(&field, "blkio.leaf_weight_device", format!("{dev} {v}"))?;
             }
         }
-        for (field, file, _, dev, rate) in throttle_lines(b)? {
-            w(&field, file, format!("{dev} {rate}"))?;
+        for t in throttle_lines(b)? {
+            w(&t.field, t.v1_file, format!("{} {}", t.device, t.rate))?;
         }
         Ok(())
     }
@@ -190,8 +206,12 @@ impl Controller for Blkio {
                 w(&format!("{WEIGHT_DEVICE}/{i}/weight"), file, line)?;
             }
         }
-        for (field, _, key, dev, rate) in lines {
-            w(&field, "io.max", format!("{dev} {key}={rate}"))?;
+        for t in lines {
+            w(
+                &t.field,
+                "io.max",
+                format!("{} {}={}", t.device, t.v2_key, t.rate),
+            )?;
         }
         Ok(())
     }

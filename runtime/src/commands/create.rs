@@ -221,6 +221,7 @@ pub(crate) fn create_container(
     handle.state.pid = Some(created.pid);
     handle.state.start_time = Some(created.start_time);
     handle.state.cgroup = created.cgroup.as_ref().map(|cg| cg.state().clone());
+    handle.state.intel_rdt = created.intel_rdt.clone();
     if let Some(pid_file) = &args.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));
@@ -259,6 +260,9 @@ fn abort(handle: Locked, created: &crate::container::Created, err: Error) -> Err
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("removing cgroup: {e}"));
         }
+    }
+    if let Some(s) = &created.intel_rdt {
+        crate::resctrl::undo(s);
     }
     let _ = handle.remove();
     err

@@ -69,6 +69,14 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
             Error::Runtime(format!("removing the cgroup of {:?}: {e}", handle.id()))
         })?;
     }
+    if let Some(rdt) = &handle.state.intel_rdt {
+        crate::resctrl::remove(rdt).map_err(|e| {
+            Error::Runtime(format!(
+                "removing the Intel RDT groups of {:?}: {e}",
+                handle.id()
+            ))
+        })?;
+    }
     let state = handle.state.clone();
     handle.remove()?;
     crate::logging::debug(|| format!("delete {}: removed", state.id));
