@@ -236,9 +236,9 @@ fn version_triple(v: &str) -> Option<(u64, u64, u64)> {
     it.next().is_none().then_some(t)
 }
 
-/// Fields that features-linux.md (v1.3.0) defines and its features-linux.json omits (a
-/// schema erratum): the document may hold them although the generated types keep them
-/// in `extra`.
+/// Fields that features-linux.md of the pinned release defines and its
+/// features-linux.json omits (a schema erratum): the document may hold them although the
+/// generated types keep them in `extra`.
 pub const PROSE_ONLY: &[&str] = &[
     "/linux/memoryPolicy",
     "/linux/intelRdt/schemata",
