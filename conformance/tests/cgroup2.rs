@@ -19,6 +19,15 @@ fn read_trim(dir: &Path, file: &str) -> String {
         .unwrap_or_else(|e| format!("<{}: {e}>", p.display()))
 }
 
+/// The files of `dir` whose text is not the one wanted, as "file: want W, got G".
+fn wrong_files(dir: &Path, want: &[(&str, String)]) -> Vec<String> {
+    want.iter()
+        .map(|(f, w)| (f, w, read_trim(dir, f)))
+        .filter(|(_, w, got)| *w != got)
+        .map(|(f, w, got)| format!("{f}: want {w:?}, got {got:?}"))
+        .collect()
+}
+
 /// cpu.weight for v1 cpu.shares, by the conversion crun documents for cgroup v2
 /// (shares 2..262144 onto weight 1..10000).
 fn weight_of_shares(shares: u64) -> u64 {
@@ -64,13 +73,7 @@ fn v1_resource_fields_land_in_v2_files() {
             // v1 swap is memory+swap; v2 swap.max is the swap alone.
             ("memory.swap.max", (swap - limit).to_string()),
         ];
-        let got: Vec<(&str, String)> = want.iter().map(|(f, _)| (*f, read_trim(&dir, f))).collect();
-        let wrong: Vec<String> = want
-            .iter()
-            .zip(&got)
-            .filter(|((_, w), (_, g))| w != g)
-            .map(|((f, w), (_, g))| format!("{f}: want {w}, got {g}"))
-            .collect();
+        let wrong = wrong_files(&dir, &want);
         assert!(
             wrong.is_empty(),
             "in {}: {}",
@@ -196,11 +199,7 @@ fn every_v2_resource_lands_in_its_file() {
         if huge {
             want.push(("hugetlb.2MB.max", "4194304".into()));
         }
-        let mut wrong: Vec<String> = want
-            .iter()
-            .filter(|(f, w)| read_trim(&dir, f) != *w)
-            .map(|(f, w)| format!("{f}: want {w:?}, got {:?}", read_trim(&dir, f)))
-            .collect();
+        let mut wrong = wrong_files(&dir, &want);
         // Without a memory limit the memory controller is enabled all the same, so engines
         // find memory.current and memory.stat for their statistics.
         if !dir.join("memory.current").exists() {

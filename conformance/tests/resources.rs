@@ -258,52 +258,50 @@ fn fields_this_host_cannot_apply_are_refused() {
     for_each_runtime("resources-refused", |ctx| {
         require_v1(ctx);
         let blkio = dir_of("blkio", "").expect("a blkio hierarchy");
-        if !blkio.join("blkio.leaf_weight").exists() {
-            refused(
-                ctx,
+        let memory = dir_of("memory", "").expect("a memory hierarchy");
+        // (the host lacks it, resources, pointer, also named, what an oracle that runs it does)
+        let cases = [
+            (
+                !blkio.join("blkio.leaf_weight").exists(),
                 json!({"blockIO": {"leafWeight": 10}}),
                 "/linux/resources/blockIO/leafWeight",
                 "blkio.leaf_weight",
                 "runc 1.1 ignores blockIO.leafWeight where the kernel has no blkio.leaf_weight",
-            );
-        }
-        if !on_v1("net_cls") {
-            refused(
-                ctx,
+            ),
+            (
+                !on_v1("net_cls"),
                 json!({"network": {"classID": 1048577}}),
                 "/linux/resources/network/classID",
                 "net_cls",
                 "runc 1.1 ignores network.classID without a net_cls hierarchy",
-            );
-        }
-        if !on_v1("net_prio") {
-            refused(
-                ctx,
+            ),
+            (
+                !on_v1("net_prio"),
                 json!({"network": {"priorities": [{"name": "lo", "priority": 5}]}}),
                 "/linux/resources/network/priorities",
                 "net_prio",
                 "runc 1.1 ignores network.priorities without a net_prio hierarchy",
-            );
-        }
-        if !on_v1("rdma") {
-            refused(
-                ctx,
+            ),
+            (
+                !on_v1("rdma"),
                 json!({"rdma": {"mlx5_1": {"hcaHandles": 3}}}),
                 "/linux/resources/rdma",
                 "rdma",
                 "runc 1.1 ignores rdma without an rdma hierarchy",
-            );
-        }
-        let memory = dir_of("memory", "").expect("a memory hierarchy");
-        if memory.join("memory.kmem.limit_in_bytes").exists() {
-            // Linux 5.16+ accepts a write there and keeps no limit.
-            refused(
-                ctx,
+            ),
+            (
+                // Linux 5.16+ accepts a write there and keeps no limit.
+                memory.join("memory.kmem.limit_in_bytes").exists(),
                 json!({"memory": {"kernel": 67108864}}),
                 "/linux/resources/memory/kernel",
                 "memory.kmem.limit_in_bytes",
                 "runc 1.1 ignores memory.kernel",
-            );
+            ),
+        ];
+        for (lacks, resources, pointer, also, oracle_runs) in cases {
+            if lacks {
+                refused(ctx, resources, pointer, also, oracle_runs);
+            }
         }
     });
 }

@@ -1397,25 +1397,30 @@ mod device_rule_tests {
     use super::*;
     use serde_json::json;
 
-    #[writ_macros::verifies("config_linux.device_allowlist.order")]
-    #[test]
-    fn device_rules_keep_order_and_allow_given_devices() {
+    /// The plan of a minimal config with `linux` merged into its linux section.
+    fn plan_with_linux(linux: serde_json::Value) -> ContainerPlan {
         let b = tempfile::tempdir().unwrap();
         std::fs::create_dir(b.path().join("rootfs")).unwrap();
-        let v = json!({
+        let mut v = json!({
             "ociVersion": "1.3.0",
             "root": {"path": "rootfs"},
             "process": {"cwd": "/", "args": ["sh"]},
-            "linux": {
-                "namespaces": [{"type": "mount"}],
-                "resources": {"devices": [
-                    {"allow": false, "access": "rwm"},
-                    {"allow": true, "type": "c", "major": 10, "access": "r"}
-                ]}
-            }
+            "linux": {"namespaces": [{"type": "mount"}]}
         });
+        for (k, x) in linux.as_object().unwrap() {
+            v["linux"][k] = x.clone();
+        }
         let spec: writ_spec::Spec = serde_json::from_value(v).unwrap();
-        let p = build(&spec, b.path()).unwrap();
+        build(&spec, b.path()).unwrap()
+    }
+
+    #[writ_macros::verifies("config_linux.device_allowlist.order")]
+    #[test]
+    fn device_rules_keep_order_and_allow_given_devices() {
+        let p = plan_with_linux(json!({"resources": {"devices": [
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 10, "access": "r"}
+        ]}}));
         let lines: Vec<String> = p
             .resources
             .devices
@@ -1433,19 +1438,9 @@ mod device_rule_tests {
     #[writ_macros::verifies("config_linux.devices.unlisted_access")]
     #[test]
     fn without_device_rules_only_the_given_devices_are_allowed() {
-        let b = tempfile::tempdir().unwrap();
-        std::fs::create_dir(b.path().join("rootfs")).unwrap();
-        let v = json!({
-            "ociVersion": "1.3.0",
-            "root": {"path": "rootfs"},
-            "process": {"cwd": "/", "args": ["sh"]},
-            "linux": {
-                "namespaces": [{"type": "mount"}],
-                "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
-            }
-        });
-        let spec: writ_spec::Spec = serde_json::from_value(v).unwrap();
-        let p = build(&spec, b.path()).unwrap();
+        let p = plan_with_linux(json!({
+            "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+        }));
         let rules = &p.resources.devices;
         assert_eq!(
             (rules[0].allow, rules[0].v1_line()),

@@ -96,13 +96,8 @@ impl CgroupError {
         controller: &'static str,
         reason: impl Into<String>,
     ) -> CgroupError {
-        CgroupError::Unsupported {
-            field: field.into(),
-            controller,
-            layout: None,
-            reason: reason.into(),
-            requirement: "config_linux.unified.v1_conversion.error",
-        }
+        CgroupError::unsupported(field, controller, reason)
+            .for_requirement("config_linux.unified.v1_conversion.error")
     }
 
     /// `field` cannot be applied by this host's interface (`reason` says why).
