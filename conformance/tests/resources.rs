@@ -6,7 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use writ_conformance::{cgroup_mounts, for_each_runtime, Ctx, Kind};
+use writ_conformance::{cgroup_mounts, for_each_runtime, Bundle, Ctx, Kind};
 use writ_macros::verifies;
 
 /// The container's directory for `controller`: in the v1 hierarchy that has it, else in
@@ -31,6 +31,14 @@ fn read(dir: &std::path::Path, file: &str) -> String {
         .unwrap_or_else(|e| format!("<{}: {e}>", p.display()))
 }
 
+/// Sets the bundle's resources, at cgroupsPath `/<id>`.
+fn with_resources(b: &Bundle, id: &str, resources: Value) {
+    b.edit(|conf| {
+        conf["linux"]["cgroupsPath"] = json!(format!("/{id}"));
+        conf["linux"]["resources"] = resources;
+    });
+}
+
 /// Ends the scenario as skipped on a pure cgroup v2 host (cgroup2.rs covers it there).
 fn require_v1(ctx: &Ctx) {
     if writ_conformance::pure_cgroup2_root().is_some() {
@@ -51,10 +59,7 @@ fn applied(
     b.set_sh("sleep 30");
     let mut c = ctx.container(&b);
     let id = c.id.clone();
-    b.edit(|conf| {
-        conf["linux"]["cgroupsPath"] = json!(format!("/{id}"));
-        conf["linux"]["resources"] = resources;
-    });
+    with_resources(&b, &id, resources);
     let out = c.create();
     if let Some((_, _, why)) = oracle_misses
         .iter()
@@ -225,10 +230,7 @@ fn refused(ctx: &Ctx, resources: Value, pointer: &str, also: &str, oracle_runs: 
     b.set_args(&["true"]);
     let mut c = ctx.container(&b);
     let id = c.id.clone();
-    b.edit(|conf| {
-        conf["linux"]["cgroupsPath"] = json!(format!("/{id}"));
-        conf["linux"]["resources"] = resources;
-    });
+    with_resources(&b, &id, resources);
     let out = c.create();
     if ctx.kind() != Kind::Writ {
         if out.success() {
