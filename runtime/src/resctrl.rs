@@ -220,10 +220,11 @@ fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
         .write_all(text.as_bytes())
 }
 
-/// create's step: without `intelRdt` nothing at all (no resctrl is looked for or
-/// touched); with it, the resctrl mount (`probe`, or the `root` given) and [`setup`].
+/// create's first step: without `intelRdt` nothing at all (no resctrl is looked for or
+/// touched); with it, the resctrl mount (`probe`, or the `root` given) and the groups'
+/// [`plan`], which create records before anything is made.
 #[writ_macros::requirement("config_linux.intel_rdt.untouched")]
-pub fn setup_for(
+pub fn plan_for(
     rdt: Option<&writ_spec::IntelRdt>,
     root: Option<Resctrl>,
     id: &str,
@@ -235,27 +236,19 @@ pub fn setup_for(
         Some(r) => r,
         None => Resctrl::probe()?,
     };
-    let s = setup(&r, rdt, id)?;
+    let s = plan(&r, rdt, id)?;
     Ok(Some((r, s)))
 }
 
-/// Makes (or checks) the container's groups and writes the schemata; the container
-/// process is added later ([`add`]). On failure nothing it made is left.
+/// Where the container's groups go, nothing made: the CTRL_MON group (closID, `/`, or
+/// the container's own, which must not exist yet, so that delete never removes a group
+/// it did not make), whether delete removes it, and the MON group.
 #[writ_macros::requirement(
-    "config_linux.intel_rdt.rules",
     "config_linux.intel_rdt.clos_root",
-    "config_linux.intel_rdt.no_write",
     "config_linux.intel_rdt.default_clos",
-    "config_linux.intel_rdt.create_clos",
-    "config_linux.intel_rdt.compare_clos",
-    "config_linux.intel_rdt.preconfigured.check",
-    "config_linux.intel_rdt.preconfigured.assign",
-    "config_linux.intel_rdt.monitoring",
-    "config_linux.intel_rdt.monitoring.name",
-    "config_linux.intel_rdt.monitoring.error"
+    "config_linux.intel_rdt.monitoring.name"
 )]
-pub fn setup(r: &Resctrl, rdt: &writ_spec::IntelRdt, id: &str) -> Result<RdtState, RdtError> {
-    let lines = schema_lines(rdt);
+pub fn plan(r: &Resctrl, rdt: &writ_spec::IntelRdt, id: &str) -> Result<RdtState, RdtError> {
     let clos = rdt.clos_id.as_deref();
     let group = match clos {
         Some("/") => r.root.clone(),
@@ -265,14 +258,49 @@ pub fn setup(r: &Resctrl, rdt: &writ_spec::IntelRdt, id: &str) -> Result<RdtStat
         }
         None => r.root.join(id),
     };
-    let mut state = RdtState {
-        group: group.clone(),
+    let mon_group =
+        (rdt.enable_monitoring == Some(true)).then(|| group.join("mon_groups").join(id));
+    for own in std::iter::once(&group)
+        .filter(|_| clos.is_none())
+        .chain(&mon_group)
+    {
+        if own.exists() {
+            return Err(RdtError::Io {
+                field: AT,
+                what: "a group of the container's id exists already:",
+                path: own.clone(),
+                status: String::new(),
+                requirement: "config_linux.intel_rdt.default_clos",
+                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            });
+        }
+    }
+    Ok(RdtState {
+        group,
         made: false,
-        remove_at_delete: false,
-        mon_group: None,
-    };
-    let exists = group.is_dir();
-    match (clos, exists) {
+        remove_at_delete: clos.is_none(),
+        mon_group,
+    })
+}
+
+/// Makes (or checks) the planned groups and writes the schemata (`s.made` says whether
+/// the group was made here); the container process is added later ([`add`]). On
+/// failure nothing it made is left.
+#[writ_macros::requirement(
+    "config_linux.intel_rdt.rules",
+    "config_linux.intel_rdt.no_write",
+    "config_linux.intel_rdt.create_clos",
+    "config_linux.intel_rdt.compare_clos",
+    "config_linux.intel_rdt.preconfigured.check",
+    "config_linux.intel_rdt.preconfigured.assign",
+    "config_linux.intel_rdt.monitoring",
+    "config_linux.intel_rdt.monitoring.error"
+)]
+pub fn setup(r: &Resctrl, rdt: &writ_spec::IntelRdt, s: &mut RdtState) -> Result<(), RdtError> {
+    let lines = schema_lines(rdt);
+    let clos = rdt.clos_id.as_deref();
+    let group = s.group.clone();
+    match (clos, group.is_dir()) {
         (Some(_), false) if lines.is_empty() => {
             return Err(RdtError::NotPreconfigured { dir: group });
         }
@@ -308,30 +336,30 @@ pub fn setup(r: &Resctrl, rdt: &writ_spec::IntelRdt, id: &str) -> Result<RdtStat
                 requirement,
                 r,
             ))?;
-            state.made = true;
-            state.remove_at_delete = clos.is_none();
+            s.made = true;
             if let Err(e) = write_schemata(r, &group, &lines) {
-                undo(&state);
+                undo(s);
                 return Err(e);
             }
         }
     }
-    if rdt.enable_monitoring == Some(true) {
-        let mon = group.join("mon_groups").join(id);
-        if let Err(e) = std::fs::create_dir(&mon) {
+    if let Some(mon) = &s.mon_group {
+        if let Err(e) = std::fs::create_dir(mon) {
             let err = io_err(
                 "/linux/intelRdt/enableMonitoring",
                 "creating the MON group",
-                &mon,
+                mon,
                 "config_linux.intel_rdt.monitoring.error",
                 r,
             )(e);
-            undo(&state);
+            undo(&RdtState {
+                mon_group: None,
+                ..s.clone()
+            });
             return Err(err);
         }
-        state.mon_group = Some(mon);
     }
-    Ok(state)
+    Ok(())
 }
 
 /// Writes the schemata lines, all in one write, in their order; nothing without lines.
@@ -416,6 +444,13 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
+    /// plan, then setup, as create does.
+    fn make(r: &Resctrl, c: &writ_spec::IntelRdt, id: &str) -> Result<RdtState, RdtError> {
+        let mut s = plan(r, c, id)?;
+        setup(r, c, &mut s)?;
+        Ok(s)
+    }
+
     /// A resctrl root with a `schemata` and `tasks` file at the top, and `info/`.
     fn root() -> (tempfile::TempDir, Resctrl) {
         let t = tempfile::tempdir().unwrap();
@@ -483,7 +518,7 @@ mod tests {
             "memBwSchema": "MB:0=20;1=70",
             "schemata": ["L2:0=f;1=f", "MB:0=30"]
         }));
-        let s = setup(&r, &c, "c1").unwrap();
+        let s = make(&r, &c, "c1").unwrap();
         assert_eq!(s.group, r.root.join("c1"));
         assert!(s.made && s.remove_at_delete && s.mon_group.is_none());
         // l3CacheSchema first, memBwSchema next, the schemata lines last, in one write.
@@ -492,7 +527,7 @@ mod tests {
             "L3:0=7f0;1=1f\nMB:0=20;1=70\nL2:0=f;1=f\nMB:0=30\n"
         );
         // Only one of the two: that one.
-        let one = setup(&r, &rdt(json!({"memBwSchema": "MB:0=50"})), "c2").unwrap();
+        let one = make(&r, &rdt(json!({"memBwSchema": "MB:0=50"})), "c2").unwrap();
         assert_eq!(read(&one.group.join("schemata")), "MB:0=50\n");
     }
 
@@ -500,18 +535,18 @@ mod tests {
     #[test]
     fn no_schema_writes_no_schemata_and_clos_slash_is_the_root() {
         let (_t, r) = root();
-        let s = setup(&r, &rdt(json!({})), "c3").unwrap();
+        let s = make(&r, &rdt(json!({})), "c3").unwrap();
         assert!(s.group.is_dir());
         assert!(
             !s.group.join("schemata").exists(),
             "no schemata file written"
         );
         let before = read(&r.root.join("schemata"));
-        let s = setup(&r, &rdt(json!({"closID": "/"})), "c4").unwrap();
+        let s = make(&r, &rdt(json!({"closID": "/"})), "c4").unwrap();
         assert_eq!(s.group, r.root);
         assert!(!s.made && !s.remove_at_delete);
         // With schemas the root is compared, never written.
-        let s = setup(
+        let s = make(
             &r,
             &rdt(json!({"closID": "/", "l3CacheSchema": "L3:0=7FF"})),
             "c5",
@@ -531,7 +566,7 @@ mod tests {
     fn a_clos_id_group_is_made_when_missing_and_compared_when_present() {
         let (_t, r) = root();
         let c = rdt(json!({"closID": "gold", "l3CacheSchema": "L3:0=00f;1=f"}));
-        let s = setup(&r, &c, "c6").unwrap();
+        let s = make(&r, &c, "c6").unwrap();
         assert_eq!(s.group, r.root.join("gold"));
         assert!(
             s.made && !s.remove_at_delete,
@@ -541,7 +576,7 @@ mod tests {
         // Present (as the kernel prints it: padded names, no leading zeros): compared.
         group(&r, "silver", "    L3:0=f;1=f\n    MB:0=100;1=100\n");
         let same = rdt(json!({"closID": "silver", "l3CacheSchema": "L3:0=00F;1=f"}));
-        let s = setup(&r, &same, "c7").unwrap();
+        let s = make(&r, &same, "c7").unwrap();
         assert!(!s.made);
         assert_eq!(
             read(&s.group.join("schemata")),
@@ -549,7 +584,7 @@ mod tests {
             "not rewritten"
         );
         let other = rdt(json!({"closID": "silver", "memBwSchema": "MB:0=50"}));
-        let e = setup(&r, &other, "c8").unwrap_err().to_string();
+        let e = make(&r, &other, "c8").unwrap_err().to_string();
         assert!(
             e.contains("[config_linux.intel_rdt.compare_clos]") && e.contains("MB:0=50"),
             "{e}"
@@ -563,7 +598,7 @@ mod tests {
     #[test]
     fn a_clos_id_without_schemas_joins_the_preconfigured_group_or_fails() {
         let (_t, r) = root();
-        let e = setup(&r, &rdt(json!({"closID": "bronze"})), "c9")
+        let e = make(&r, &rdt(json!({"closID": "bronze"})), "c9")
             .unwrap_err()
             .to_string();
         assert!(
@@ -572,7 +607,7 @@ mod tests {
         );
         assert!(!r.root.join("bronze").exists(), "nothing made");
         let g = group(&r, "bronze", "L3:0=1\n");
-        let s = setup(&r, &rdt(json!({"closID": "bronze"})), "c9").unwrap();
+        let s = make(&r, &rdt(json!({"closID": "bronze"})), "c9").unwrap();
         assert_eq!(s.group, g);
         assert!(!s.made && !s.remove_at_delete);
         assert_eq!(read(&g.join("schemata")), "L3:0=1\n");
@@ -592,7 +627,7 @@ mod tests {
         // A new group of a temporary directory has no mon_groups/ (the kernel's has):
         // the MON group cannot be made, which is an error.
         let c = rdt(json!({"enableMonitoring": true}));
-        let e = setup(&r, &c, "c10").unwrap_err().to_string();
+        let e = make(&r, &c, "c10").unwrap_err().to_string();
         assert!(
             e.contains("[config_linux.intel_rdt.monitoring.error]"),
             "{e}"
@@ -603,7 +638,7 @@ mod tests {
         );
         // A group whose mon_groups exists (as the kernel makes it).
         let g = group(&r, "shared", "L3:0=1\n");
-        let s = setup(
+        let s = make(
             &r,
             &rdt(json!({"closID": "shared", "enableMonitoring": true})),
             "c11",
@@ -620,7 +655,7 @@ mod tests {
         assert!(g.is_dir(), "a closID group stays");
         // The container's own group is removed at delete (the kernel empties it; here
         // the test removes the files it made).
-        let own = setup(&r, &rdt(json!({})), "c12").unwrap();
+        let own = make(&r, &rdt(json!({})), "c12").unwrap();
         remove(&own).unwrap();
         assert!(!own.group.exists());
         remove(&own).unwrap();
@@ -635,7 +670,7 @@ mod tests {
             .flatten()
             .map(|e| e.path())
             .collect();
-        assert_eq!(setup_for(None, Some(r.clone()), "c14").unwrap(), None);
+        assert_eq!(plan_for(None, Some(r.clone()), "c14").unwrap(), None);
         let after: Vec<_> = std::fs::read_dir(t.path())
             .unwrap()
             .flatten()
@@ -643,15 +678,33 @@ mod tests {
             .collect();
         assert_eq!(before, after);
         assert_eq!(read(&r.root.join("tasks")), "");
-        let made = setup_for(Some(&rdt(json!({}))), Some(r), "c14").unwrap();
-        assert!(made.is_some_and(|(_, s)| s.group.ends_with("c14")));
+        let planned = plan_for(Some(&rdt(json!({}))), Some(r), "c14").unwrap();
+        assert!(planned.is_some_and(|(_, s)| s.group.ends_with("c14") && !s.group.exists()));
+    }
+
+    #[test]
+    fn a_group_of_the_containers_id_that_exists_already_is_refused_before_anything() {
+        let (_t, r) = root();
+        let g = group(&r, "c15", "L3:0=1\n");
+        let e = plan(&r, &rdt(json!({})), "c15").unwrap_err().to_string();
+        assert!(e.contains("exists already") && e.contains("c15"), "{e}");
+        assert!(g.is_dir(), "left as it was");
+        std::fs::create_dir_all(g.join("mon_groups/c16")).unwrap();
+        let e = plan(
+            &r,
+            &rdt(json!({"closID": "c15", "enableMonitoring": true})),
+            "c16",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mon_groups/c16"), "{e}");
     }
 
     #[test]
     fn a_clos_id_is_one_group_name() {
         let (_t, r) = root();
         for bad in ["../x", "a/b", "..", ".", "", "info", "mon_groups"] {
-            let e = setup(
+            let e = make(
                 &r,
                 &rdt(json!({"closID": bad, "l3CacheSchema": "L3:0=1"})),
                 "c13",
