@@ -1168,6 +1168,50 @@ pub fn remove_cgroups_named(id: &str) {
     }
 }
 
+/// The host's cgroup hierarchies: the mount point of each v1 controller, and the cgroup2
+/// mount (the first one).
+pub fn cgroup_mounts() -> (Vec<(String, PathBuf)>, Option<PathBuf>) {
+    const V1: &[&str] = &[
+        "memory",
+        "pids",
+        "cpu",
+        "cpuacct",
+        "devices",
+        "freezer",
+        "blkio",
+        "cpuset",
+        "hugetlb",
+        "net_cls",
+        "net_prio",
+        "rdma",
+        "perf_event",
+        "misc",
+    ];
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut v1 = Vec::new();
+    let mut v2 = None;
+    for line in info.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let Some(mnt) = pre.split(' ').nth(4).map(unescape_mountinfo) else {
+            continue;
+        };
+        let mut f = post.split(' ');
+        match f.next() {
+            Some("cgroup") => {
+                let opts = f.nth(1).unwrap_or("");
+                for o in opts.split(',').filter(|o| V1.contains(o)) {
+                    v1.push((o.to_owned(), mnt.clone()));
+                }
+            }
+            Some("cgroup2") if v2.is_none() => v2 = Some(mnt),
+            _ => {}
+        }
+    }
+    (v1, v2)
+}
+
 /// The cgroup2 mount when the host is pure cgroup v2 (a cgroup2 mount at /sys/fs/cgroup and
 /// no cgroup v1 hierarchy), else None (a hybrid or v1 host).
 pub fn pure_cgroup2_root() -> Option<PathBuf> {

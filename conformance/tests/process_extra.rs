@@ -2,7 +2,7 @@
 //! execCPUAffinity, seccomp, and a clear error for an LSM profile the host cannot apply.
 
 use serde_json::json;
-use writ_conformance::{for_each_runtime, kv_lines, Ctx, Kind, Out};
+use writ_conformance::{for_each_runtime, kv_lines, unique_id, Ctx, Invoke, Kind, Out};
 use writ_macros::verifies;
 
 /// runc 1.1 predates some settings and silently ignores them; the oracle records that.
@@ -163,6 +163,64 @@ fn seccomp_rule_applied() {
 }
 
 #[verifies(
+    "runtime.warnings.continue",
+    "config_linux.seccomp.syscalls.names.required"
+)]
+#[test]
+fn seccomp_unknown_syscall_is_skipped_with_a_warning() {
+    for_each_runtime("seccomp-unknown", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["linux"]["seccomp"] = json!({
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [
+                    {"names": ["no_such_syscall_writ", "mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
+                ]
+            })
+        });
+        b.set_sh("if mkdir /tmp/d 2>/dev/null; then echo mkdir=ok; else echo mkdir=denied; fi");
+        let log = b.path().join("runtime.log");
+        let (bundle, log_s) = (
+            b.path().to_string_lossy().into_owned(),
+            log.to_string_lossy().into_owned(),
+        );
+        let id = unique_id("seccomp-unknown");
+        // Foreground run: it deletes the container itself.
+        let args = [
+            "--log-format",
+            "json",
+            "--log",
+            &log_s,
+            "run",
+            "--bundle",
+            &bundle,
+            &id,
+        ];
+        let out = ctx.cmd_with(&args, Invoke::default());
+        out.ok();
+        assert_eq!(
+            kv_lines(&out.stdout).get("mkdir").map(String::as_str),
+            Some("denied"),
+            "the known syscalls' rule is applied: {out}"
+        );
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let warned = text.lines().any(|l| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| {
+                v["level"] == "warning"
+                    && v["msg"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("no_such_syscall_writ"))
+            })
+        });
+        if ctx.kind() == Kind::Runc && !warned {
+            ctx.deviation("runc 1.1.5 skips an unknown syscall name without a warning");
+            return;
+        }
+        assert!(warned, "a json warning names the unknown syscall: {text:?}");
+    });
+}
+
+#[verifies(
     "runtime.create.apply_failure.error",
     "runtime.create.apply_failure.nothing_created"
 )]
@@ -191,5 +249,38 @@ fn apparmor_profile_without_apparmor_fails() {
             "the error names AppArmor: {out}"
         );
         c.state_out().fails();
+    });
+}
+
+#[verifies("runtime.create.apply_config")]
+#[test]
+fn memory_policy_is_the_process_policy() {
+    for_each_runtime("memory-policy", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["memoryPolicy"] = json!({"mode": "MPOL_BIND", "nodes": "0"}));
+        // A mapping without a policy of its own shows the task's (numa_maps, NUMA kernels).
+        b.set_sh("head -n1 /proc/self/numa_maps");
+        let out = ctx.run(&b);
+        out.ok();
+        if runc_ignores(
+            ctx,
+            "linux.memoryPolicy",
+            out.stdout.contains(" bind:0 "),
+            &out,
+        ) {
+            return;
+        }
+        // A node the host does not have: create fails naming the field.
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["memoryPolicy"] = json!({"mode": "MPOL_BIND", "nodes": "1000"}));
+        b.set_args(&["true"]);
+        let out = ctx.run(&b);
+        out.fails();
+        if ctx.kind() == Kind::Writ {
+            assert!(
+                out.text_lower().contains("/linux/memorypolicy"),
+                "names the field: {out}"
+            );
+        }
     });
 }
