@@ -83,8 +83,17 @@ fn absent_schemas_are_explained() {
     let o = codegen(&["--workspace", &root, "--check"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let t = text(&o);
-    assert!(t.contains("the OCI runtime-spec v1.3.0 schemas are not in"), "{t}");
-    assert!(t.contains("bump <checkout> --tag v1.3.0 --prepare-only"), "{t}");
+    assert!(
+        t.contains("the OCI runtime-spec v1.3.0 schemas are not in"),
+        "{t}"
+    );
+    assert!(
+        t.contains("bump <checkout> --tag v1.3.0 --prepare-only"),
+        "{t}"
+    );
     let e = writ_codegen::generate::pinned_schema_dir(tmp.path()).unwrap_err();
-    assert!(e.contains("../shared/oci-runtime-spec/v1.3.0/schema"), "{e}");
+    assert!(
+        e.contains("../shared/oci-runtime-spec/v1.3.0/schema"),
+        "{e}"
+    );
 }
