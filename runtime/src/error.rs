@@ -104,6 +104,16 @@ pub enum Error {
         /// The container.
         id: String,
     },
+    /// The container's Intel RDT groups (linux.intelRdt).
+    #[error("{what} of {id:?}: {source}")]
+    Rdt {
+        /// What was being done.
+        what: &'static str,
+        /// The container.
+        id: String,
+        /// Why it failed.
+        source: Box<crate::resctrl::RdtError>,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

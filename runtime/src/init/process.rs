@@ -9,7 +9,7 @@ use std::os::unix::net::UnixStream;
 
 use rustix::fs::Mode;
 
-use crate::plan::ProcessPlan;
+use crate::plan::{MemoryPolicyPlan, ProcessPlan};
 use crate::process::ExecArgs;
 use crate::seccomp::Program;
 use crate::sys::{self, Context, SysError};
@@ -22,6 +22,8 @@ pub(crate) struct Finalise<'a> {
     pub process: &'a ProcessPlan,
     /// linux.personality.
     pub personality: Option<u64>,
+    /// linux.memoryPolicy.
+    pub memory_policy: Option<&'a MemoryPolicyPlan>,
     /// The compiled seccomp filter.
     pub seccomp: Option<&'a Program>,
     /// `--preserve-fds`: fds 3..3+N stay open across exec.
@@ -49,6 +51,9 @@ pub(crate) fn finalise(f: Finalise) -> Result<ExecArgs, InitError> {
     }
     if let Some((class, level)) = p.io_priority {
         crate::process::set_io_priority(class, level)?;
+    }
+    if let Some(mp) = f.memory_policy {
+        crate::mempolicy::apply(mp)?;
     }
     enter_cwd(&p.cwd)?;
     super::step("process attributes set");
