@@ -57,8 +57,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run a process in a running container (not in writ yet).
     Exec(NotYet),
-    /// Change the resource limits of a running container (not in writ yet).
-    Update(NotYet),
+    /// Change the resource limits of a container (see writ resources for what can change).
+    Update(commands::update::UpdateArgs),
     /// Show a container's events and resource usage (not in writ yet).
     Events(NotYet),
     /// Checkpoint a running container with criu (not in writ yet).
@@ -80,7 +80,6 @@ impl Command {
     fn not_yet(&self) -> Option<&'static str> {
         Some(match self {
             Command::Exec(_) => "exec",
-            Command::Update(_) => "update",
             Command::Events(_) => "events",
             Command::Checkpoint(_) => "checkpoint",
             Command::Restore(_) => "restore",
@@ -97,6 +96,7 @@ impl Command {
             Command::Delete(_) => "delete",
             Command::Pause(_) => "pause",
             Command::Resume(_) => "resume",
+            Command::Update(_) => "update",
             Command::Run(_) => "run",
             Command::Demo(_) => "demo",
             _ => return None,
@@ -138,7 +138,7 @@ fn main() {
     if let Some(name) = command.not_yet() {
         commands::report(
             name,
-            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, spec and features)",
+            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, update, spec and features)",
         );
         std::process::exit(1);
     }
@@ -162,17 +162,14 @@ fn main() {
         Command::Ps(a) => commands::ps::run(g, a),
         Command::Pause(a) => commands::pause::pause(g, a),
         Command::Resume(a) => commands::pause::resume(g, a),
+        Command::Update(a) => commands::update::run(g, a),
         Command::Spec(a) => commands::spec::run(a),
         Command::Validate(a) => commands::validate::run(a),
         Command::Coverage(a) => commands::coverage::run(a),
         Command::Features(a) => commands::features::run(a),
         Command::Demo(a) => commands::demo::run(a),
         // Answered above.
-        Command::Exec(_)
-        | Command::Update(_)
-        | Command::Events(_)
-        | Command::Checkpoint(_)
-        | Command::Restore(_) => 1,
+        Command::Exec(_) | Command::Events(_) | Command::Checkpoint(_) | Command::Restore(_) => 1,
     };
     std::process::exit(code);
 }

@@ -114,6 +114,14 @@ pub enum Error {
         /// Why it failed.
         source: Box<crate::resctrl::RdtError>,
     },
+    /// An update that was refused (nothing was changed): the field and why.
+    #[error("{pointer}: {reason}")]
+    Update {
+        /// JSON pointer of the field (in config.json).
+        pointer: String,
+        /// Why, with the requirement id where one applies.
+        reason: String,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

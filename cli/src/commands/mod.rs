@@ -16,6 +16,7 @@ pub mod run;
 pub mod spec;
 pub mod start;
 pub mod state;
+pub mod update;
 pub mod validate;
 
 use std::path::PathBuf;
