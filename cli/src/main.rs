@@ -45,6 +45,8 @@ enum Command {
     Pause(commands::pause::PauseArgs),
     /// Resume the processes of a paused container.
     Resume(commands::pause::PauseArgs),
+    /// The resource catalogue: each resource's cgroup files, and whether update changes it live.
+    Resources(commands::resources::ResourcesArgs),
     /// Write a starter config.json for a bundle.
     Spec(commands::spec::SpecArgs),
     /// Check a config.json against the spec: every error and warning, with its requirement id.
@@ -163,6 +165,7 @@ fn main() {
         Command::Pause(a) => commands::pause::pause(g, a),
         Command::Resume(a) => commands::pause::resume(g, a),
         Command::Update(a) => commands::update::run(g, a),
+        Command::Resources(a) => commands::resources::run(a),
         Command::Spec(a) => commands::spec::run(a),
         Command::Validate(a) => commands::validate::run(a),
         Command::Coverage(a) => commands::coverage::run(a),

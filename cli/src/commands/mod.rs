@@ -12,6 +12,7 @@ pub mod kill;
 pub mod list;
 pub mod pause;
 pub mod ps;
+pub mod resources;
 pub mod run;
 pub mod spec;
 pub mod start;
