@@ -42,16 +42,26 @@ pub struct Proof {
     /// The JSON an update gets: relative to `/linux/resources` for a field under it,
     /// else to `/linux`.
     pub patch: String,
-    /// For a live field: what the v1 file holds afterwards (any of these; empty: a v1
-    /// layout refuses the patch, naming the field).
+    /// For a live field: what a cgroup v1 layout shows afterwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub v1: Option<Vec<String>>,
+    pub v1: Option<Shows>,
     /// The same for cgroup v2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub v2: Option<Vec<String>>,
+    pub v2: Option<Shows>,
     /// The test that proves a field without a file of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scenario: Option<String>,
+}
+
+/// What a layout shows after the proof's patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shows {
+    /// The file that shows the value: the first of these the container's cgroup has.
+    pub files: Vec<String>,
+    /// What it holds afterwards: a line or a word equal to one of these. Empty: the
+    /// layout refuses the patch, naming the field.
+    pub reads: Vec<String>,
 }
 
 /// One field.

@@ -179,22 +179,32 @@ fn normalised(config: &Value) -> Result<Value> {
 fn changed_fields(before: &Value, after: &Value) -> Result<Vec<String>> {
     let fields = catalogue::fields().map_err(|e| refused("", e.to_string()))?;
     let mut changed = Vec::new();
+    let mut recreate: Vec<&catalogue::Field> = Vec::new();
     for f in &fields {
         let rel = f.pointer.trim_start_matches("/linux");
         if before.pointer(rel) == after.pointer(rel) {
             continue;
         }
-        if f.update == Update::Recreate {
-            return Err(refused(
-                &f.pointer,
-                format!(
-                    "cannot be changed on a running container, create a new one: {}{}",
-                    f.why,
-                    ids(&f.ids)
-                ),
-            ));
+        match f.update {
+            Update::Recreate => recreate.push(f),
+            Update::Live => changed.push(f.pointer.clone()),
         }
-        changed.push(f.pointer.clone());
+    }
+    if let Some((f, more)) = recreate.split_first() {
+        let also: Vec<&str> = more.iter().map(|m| m.pointer.as_str()).collect();
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!("; also needing a new container: {}", also.join(", "))
+        };
+        return Err(refused(
+            &f.pointer,
+            format!(
+                "cannot be changed on a running container, create a new one: {}{}{also}",
+                f.why,
+                ids(&f.ids)
+            ),
+        ));
     }
     for member in MEMBERS {
         let rel = format!("/{member}");
@@ -322,7 +332,7 @@ mod tests {
             "process": {"args": ["sh"], "cwd": "/"},
             "linux": {"resources": {
                 "memory": {"limit": 1048576},
-                "cpu": {"period": 50000},
+                "cpu": {"period": 30000},
                 "devices": [{"allow": false, "access": "rwm"}],
                 "unified": {"memory.high": "1000000"}
             }}
@@ -347,7 +357,7 @@ mod tests {
             r["unified"],
             json!({"memory.high": "1000000", "pids.max": "9"})
         );
-        assert_eq!(r["cpu"]["period"], 50000);
+        assert_eq!(r["cpu"]["period"], 30000);
     }
 
     #[test]
@@ -408,6 +418,39 @@ mod tests {
         assert!(e.contains("config_linux.cpu."), "{e}");
     }
 
+    /// The patch of a catalogue proof, at /linux.
+    fn at_linux(f: &catalogue::Field) -> Value {
+        let patch: Value = serde_json::from_str(&f.proof.patch).unwrap();
+        if f.pointer.starts_with("/linux/resources/") {
+            json!({ "resources": patch })
+        } else {
+            patch
+        }
+    }
+
+    #[test]
+    fn every_recreate_claim_of_the_catalogue_is_refused_with_its_reason() {
+        for f in catalogue::fields().unwrap() {
+            let r = changes(at_linux(&f));
+            if f.update == Update::Live {
+                let changed = r.unwrap_or_else(|e| panic!("{}: {e}", f.pointer));
+                assert!(changed.contains(&f.pointer), "{}: {changed:?}", f.pointer);
+                continue;
+            }
+            let e = r.expect_err(&f.pointer).to_string();
+            let first = e.starts_with(&format!("{}: ", f.pointer)) && e.contains(&f.why);
+            let also = e
+                .split("also needing a new container: ")
+                .nth(1)
+                .is_some_and(|l| l.split(", ").any(|p| p == f.pointer));
+            assert!(
+                e.contains("create a new one") && (first || also),
+                "{}: {e}",
+                f.pointer
+            );
+        }
+    }
+
     #[test]
     fn sizes_parse_like_runcs_flags() {
         for (s, n) in [
@@ -433,7 +476,7 @@ mod tests {
         let merged =
             merge_patch(&stored(), &json!({"resources": {"cpu": {"quota": 20000}}})).unwrap();
         let sub = live_subset(&merged, &["/linux/resources/cpu/quota".to_string()]);
-        assert_eq!(sub, json!({"cpu": {"quota": 20000, "period": 50000}}));
+        assert_eq!(sub, json!({"cpu": {"quota": 20000, "period": 30000}}));
         let sub = live_subset(&merged, &["/linux/resources/memory/swap".to_string()]);
         assert_eq!(sub, json!({"memory": {"limit": 1048576}}));
         let sub = live_subset(&merged, &["/linux/resources/unified".to_string()]);
