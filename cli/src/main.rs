@@ -61,8 +61,8 @@ enum Command {
     Exec(NotYet),
     /// Change the resource limits of a container (see writ resources for what can change).
     Update(commands::update::UpdateArgs),
-    /// Show a container's events and resource usage (not in writ yet).
-    Events(NotYet),
+    /// Show a container's resource usage and OOM events, as runc's JSON lines.
+    Events(commands::events::EventsArgs),
     /// Checkpoint a running container with criu (not in writ yet).
     Checkpoint(NotYet),
     /// Restore a container from a checkpoint (not in writ yet).
@@ -82,7 +82,6 @@ impl Command {
     fn not_yet(&self) -> Option<&'static str> {
         Some(match self {
             Command::Exec(_) => "exec",
-            Command::Events(_) => "events",
             Command::Checkpoint(_) => "checkpoint",
             Command::Restore(_) => "restore",
             _ => return None,
@@ -140,7 +139,7 @@ fn main() {
     if let Some(name) = command.not_yet() {
         commands::report(
             name,
-            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, update, spec and features)",
+            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, update, events, resources, spec and features)",
         );
         std::process::exit(1);
     }
@@ -165,6 +164,7 @@ fn main() {
         Command::Pause(a) => commands::pause::pause(g, a),
         Command::Resume(a) => commands::pause::resume(g, a),
         Command::Update(a) => commands::update::run(g, a),
+        Command::Events(a) => commands::events::run(g, a),
         Command::Resources(a) => commands::resources::run(a),
         Command::Spec(a) => commands::spec::run(a),
         Command::Validate(a) => commands::validate::run(a),
@@ -172,7 +172,7 @@ fn main() {
         Command::Features(a) => commands::features::run(a),
         Command::Demo(a) => commands::demo::run(a),
         // Answered above.
-        Command::Exec(_) | Command::Events(_) | Command::Checkpoint(_) | Command::Restore(_) => 1,
+        Command::Exec(_) | Command::Checkpoint(_) | Command::Restore(_) => 1,
     };
     std::process::exit(code);
 }

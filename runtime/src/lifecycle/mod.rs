@@ -10,6 +10,7 @@
 
 mod create;
 mod delete;
+mod events;
 mod kill;
 mod pause;
 mod start;
@@ -20,6 +21,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 pub use create::{Console, CreateOptions};
+pub use events::Event;
 pub use kill::parse_signal;
 pub use state::{user_name, State};
 pub use update::parse_bytes;
