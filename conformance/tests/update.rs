@@ -5,6 +5,8 @@
 //! every "recreate" field is refused, naming the field. runc's update silently ignores the
 //! fields it does not carry: recorded as its deviations.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
+
 use std::path::PathBuf;
 use std::time::Duration;
 

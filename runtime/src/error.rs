@@ -122,6 +122,14 @@ pub enum Error {
         /// Why, with the requirement id where one applies.
         reason: String,
     },
+    /// A byte count that is not one (runc's `update` flags).
+    #[error("invalid size {given:?}: {reason}")]
+    Size {
+        /// The text given.
+        given: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

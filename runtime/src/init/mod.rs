@@ -34,7 +34,7 @@
 //!   pid namespace could ptrace it then (true of every runtime's init).
 
 mod namespaces;
-mod process;
+pub(crate) mod process;
 mod rootfs;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};

@@ -16,6 +16,7 @@ mod pause;
 mod start;
 mod state;
 mod update;
+mod update_request;
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ pub use create::{Console, CreateOptions};
 pub use events::Event;
 pub use kill::parse_signal;
 pub use state::{user_name, State};
-pub use update::parse_bytes;
+pub use update_request::{parse_bytes, ResourcesUpdate};
 
 use crate::error::{Error, Result};
 use crate::state::{ContainerState, Locked, Status, Store};

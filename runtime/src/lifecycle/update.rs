@@ -284,42 +284,6 @@ fn store(path: &std::path::Path, config: &Value) -> Result<()> {
         .map_err(Error::io(what()))
 }
 
-/// A byte count as runc's `update` flags take it: a number with an optional binary unit
-/// (`k`, `m`, `g`, `t`, `p`, in any case, optionally followed by `i` and/or `b`:
-/// `64m`, `1.5GiB`, `4096`), or `-1` for no limit.
-pub fn parse_bytes(s: &str) -> std::result::Result<i64, String> {
-    let t = s.trim();
-    if t == "-1" {
-        return Ok(-1);
-    }
-    let lower = t.to_ascii_lowercase();
-    let digits = lower
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(lower.len());
-    let (num, unit) = lower.split_at(digits);
-    let unit = unit.trim_start();
-    let unit = unit.strip_suffix('b').unwrap_or(unit);
-    let unit = unit.strip_suffix('i').unwrap_or(unit);
-    let shift = match unit {
-        "" => 0,
-        "k" => 10,
-        "m" => 20,
-        "g" => 30,
-        "t" => 40,
-        "p" => 50,
-        _ => return Err(format!("{s:?}: unknown unit (use k, m, g, t or p)")),
-    };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size such as 4096, 64m or 1g"))?;
-    let bytes = n * 2f64.powi(shift);
-    if !(0.0..9.2e18).contains(&bytes) {
-        return Err(format!("{s:?} is out of range"));
-    }
-    // Whole bytes, as runc rounds.
-    Ok(bytes as i64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,26 +412,6 @@ mod tests {
                 "{}: {e}",
                 f.pointer
             );
-        }
-    }
-
-    #[test]
-    fn sizes_parse_like_runcs_flags() {
-        for (s, n) in [
-            ("4096", 4096),
-            ("64m", 64 << 20),
-            ("64M", 64 << 20),
-            ("1g", 1 << 30),
-            ("1GiB", 1 << 30),
-            ("2kb", 2048),
-            ("1.5k", 1536),
-            ("-1", -1),
-            ("1t", 1 << 40),
-        ] {
-            assert_eq!(parse_bytes(s), Ok(n), "{s}");
-        }
-        for bad in ["", "m", "12x", "-5", "1.2.3", "99999999p"] {
-            assert!(parse_bytes(bad).is_err(), "{bad}");
         }
     }
 

@@ -347,9 +347,10 @@ fn check_lsm(p: &ProcessPlan, host: &HostFacts) -> Result<(), PlanError> {
 }
 
 /// The plan of `process`. The rules writ-spec checks (cwd absolute, args non-empty,
-/// rlimit types unique, ioPriority's priority given) hold already.
+/// rlimit types unique, ioPriority's priority given) hold already: `exec` checks its
+/// process.json with them first.
 #[writ_macros::requirement("config.process.console_size.ignored")]
-pub(super) fn process_of(
+pub fn process_of(
     p: &writ_spec::Process,
     host: &HostFacts,
     warnings: &mut Vec<String>,

@@ -49,7 +49,8 @@ impl DeviceRule {
 /// reads its own fields and either writes them or says why it cannot.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourcesPlan {
-    /// The device cgroup rules, complete (see [`resources_plan`]).
+    /// The device cgroup rules, complete: a default deny, the config's rules in order,
+    /// then the devices the container is given and ptys.
     pub devices: Vec<DeviceRule>,
     /// linux.resources.memory.
     pub memory: writ_spec::LinuxMemory,

@@ -19,7 +19,7 @@ pub fn run(args: ResourcesArgs) -> i32 {
             let text = render(&f, &args.format);
             crate::output::print(&text, "the catalogue").map_err(|e| e.to_string())
         });
-    super::finish("resources", result.map(|()| 0))
+    crate::commands::finish("resources", result.map(|()| 0))
 }
 
 fn render(fields: &[Field], format: &str) -> String {
