@@ -244,3 +244,51 @@ fn containerd_missing_executable() {
         });
     });
 }
+
+/// Waits until `ctr task ls` shows the task with `status`.
+fn wait_task(c: &Containerd, id: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ls = c.ctr(&["task", "ls"]);
+        if ls
+            .stdout
+            .lines()
+            .any(|l| l.starts_with(id) && l.contains(status))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "task never {status}: {ls}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn containerd_pause_resume_and_metrics() {
+    for_each_runtime("containerd-pause-metrics", |ctx| {
+        with_containerd(ctx, |c, b| {
+            let id = writ_conformance::unique_id("ctrp");
+            let script = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+            c.run(&b.rootfs(), &["-d"], &id, &["/bin/sh", "-c", script])
+                .ok();
+            wait_task(c, &id, "RUNNING");
+            c.ctr(&["task", "pause", &id]).ok();
+            wait_task(c, &id, "PAUSED");
+            c.ctr(&["task", "resume", &id]).ok();
+            wait_task(c, &id, "RUNNING");
+            // The shim reads the container's cgroup for the metrics.
+            let m = c.ctr(&["task", "metrics", "--format", "json", &id]);
+            m.ok();
+            let v: serde_json::Value = serde_json::from_str(&m.stdout)
+                .unwrap_or_else(|e| panic!("metrics are not JSON ({e}): {m}"));
+            let text = v.to_string();
+            assert!(
+                text.contains("\"pids\"") && text.contains("\"memory\""),
+                "memory and pids metrics: {m}"
+            );
+            c.ctr(&["task", "kill", &id]).ok();
+            wait_task(c, &id, "STOPPED");
+            c.ctr(&["task", "rm", &id]).ok();
+            c.ctr(&["container", "rm", &id]).ok();
+        });
+    });
+}
