@@ -751,6 +751,18 @@ impl Ctx {
         }
     }
 
+    /// A container whose program (`true`) has run and exited 0: `stopped`.
+    #[track_caller]
+    pub fn stopped<'a>(&'a self, bundle: &'a Bundle) -> Container<'a> {
+        bundle.set_args(&["true"]);
+        let mut c = self.container(bundle);
+        c.create().ok();
+        c.start().ok();
+        let code = c.wait_exit(Duration::from_secs(10));
+        assert_eq!(code, Some(0), "`true` exited 0");
+        c
+    }
+
     /// `run` the bundle in the foreground under a fresh id; returns the runtime's
     /// output (which includes the container's stdout/stderr).
     pub fn run(&self, bundle: &Bundle) -> Out {

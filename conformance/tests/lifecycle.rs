@@ -313,11 +313,7 @@ fn error_start_not_created() {
 fn error_kill_stopped() {
     for_each_runtime("error-kill-stopped", |ctx| {
         let b = ctx.bundle();
-        b.set_args(&["true"]);
-        let mut c = ctx.container(&b);
-        c.create().ok();
-        c.start().ok();
-        assert_eq!(c.wait_exit(T), Some(0));
+        let c = ctx.stopped(&b);
         assert_eq!(c.status(), "stopped");
         let out = c.kill("TERM");
         out.fails();
@@ -339,11 +335,7 @@ fn error_kill_stopped() {
 fn kill_all_of_stopped_succeeds() {
     for_each_runtime("kill-all-stopped", |ctx| {
         let b = ctx.bundle();
-        b.set_args(&["true"]);
-        let mut c = ctx.container(&b);
-        c.create().ok();
-        c.start().ok();
-        assert_eq!(c.wait_exit(T), Some(0));
+        let c = ctx.stopped(&b);
         assert_eq!(c.status(), "stopped");
         for sig in ["9", "KILL", "TERM"] {
             ctx.cmd(&["kill", "--all", &c.id, sig]).ok();

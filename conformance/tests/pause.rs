@@ -112,11 +112,7 @@ fn pause_freezes_and_resume_thaws() {
 fn pause_of_a_stopped_container_fails() {
     for_each_runtime("pause-stopped", |ctx| {
         let b = ctx.bundle();
-        b.set_args(&["true"]);
-        let mut c = ctx.container(&b);
-        c.create().ok();
-        c.start().ok();
-        assert_eq!(c.wait_exit(T), Some(0));
+        let c = ctx.stopped(&b);
         let out = ctx.cmd(&["pause", &c.id]);
         out.fails();
         assert!(out.text_lower().contains("not running"), "{out}");

@@ -287,11 +287,7 @@ fn update_check_before_update_refuses_a_limit_below_usage() {
 fn update_of_a_stopped_container_fails() {
     for_each_runtime("update-stopped", |ctx| {
         let b = ctx.bundle();
-        b.set_args(&["true"]);
-        let mut c = ctx.container(&b);
-        c.create().ok();
-        c.start().ok();
-        assert_eq!(c.wait_exit(T), Some(0));
+        let c = ctx.stopped(&b);
         ctx.cmd(&["update", "--pids-limit", "10", &c.id]).fails();
         ctx.cmd(&["update", "--pids-limit", "10", "no-such-container-upd"])
             .fails();

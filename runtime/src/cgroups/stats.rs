@@ -536,37 +536,36 @@ mod tests {
             &["cpuacct", "cpu", "memory", "pids", "blkio"],
             true,
         );
-        let d = |c: &str| t.path().join(c).join("c");
-        put(&d("cpuacct"), "cpuacct.usage", "300\n");
-        put(&d("cpuacct"), "cpuacct.usage_percpu", "100 200 \n");
-        put(
-            &d("cpuacct"),
-            "cpuacct.usage_all",
-            "cpu user system\n0 60 40\n1 150 50\n",
-        );
-        put(&d("cpuacct"), "cpuacct.stat", "user 2\nsystem 1\n");
-        put(
-            &d("cpu"),
-            "cpu.stat",
-            "nr_periods 5\nnr_throttled 2\nthrottled_time 77\n",
-        );
-        put(&d("memory"), "memory.usage_in_bytes", "4096\n");
-        put(&d("memory"), "memory.limit_in_bytes", "8192\n");
-        put(&d("memory"), "memory.memsw.usage_in_bytes", "5000\n");
-        put(&d("memory"), "memory.stat", "cache 1024\nrss 2048\n");
-        put(&d("pids"), "pids.current", "3\n");
-        put(&d("pids"), "pids.max", "max\n");
-        put(
-            &d("blkio"),
-            "blkio.throttle.io_service_bytes_recursive",
-            "8:0 Read 512\n8:0 Write 0\nTotal 512\n",
-        );
-        put(
-            &t.path().join("unified/c"),
-            "hugetlb.2MB.current",
-            "2097152\n",
-        );
-        put(&t.path().join("unified/c"), "hugetlb.2MB.events", "max 1\n");
+        for (dir, file, text) in [
+            ("cpuacct", "cpuacct.usage", "300\n"),
+            ("cpuacct", "cpuacct.usage_percpu", "100 200 \n"),
+            (
+                "cpuacct",
+                "cpuacct.usage_all",
+                "cpu user system\n0 60 40\n1 150 50\n",
+            ),
+            ("cpuacct", "cpuacct.stat", "user 2\nsystem 1\n"),
+            (
+                "cpu",
+                "cpu.stat",
+                "nr_periods 5\nnr_throttled 2\nthrottled_time 77\n",
+            ),
+            ("memory", "memory.usage_in_bytes", "4096\n"),
+            ("memory", "memory.limit_in_bytes", "8192\n"),
+            ("memory", "memory.memsw.usage_in_bytes", "5000\n"),
+            ("memory", "memory.stat", "cache 1024\nrss 2048\n"),
+            ("pids", "pids.current", "3\n"),
+            ("pids", "pids.max", "max\n"),
+            (
+                "blkio",
+                "blkio.throttle.io_service_bytes_recursive",
+                "8:0 Read 512\n8:0 Write 0\nTotal 512\n",
+            ),
+            ("unified", "hugetlb.2MB.current", "2097152\n"),
+            ("unified", "hugetlb.2MB.events", "max 1\n"),
+        ] {
+            put(&t.path().join(dir).join("c"), file, text);
+        }
         let st = read(&s).unwrap();
         let v = serde_json::to_value(&st).unwrap();
         assert_eq!(v["cpu"]["usage"]["total"], 300);
@@ -602,30 +601,28 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let s = state(t.path(), &[], true);
         let d = t.path().join("unified/c");
-        put(
-            &d,
-            "cpu.stat",
-            "usage_usec 7\nuser_usec 4\nsystem_usec 3\nnr_periods 1\n",
-        );
-        put(&d, "memory.current", "1000\n");
-        put(&d, "memory.max", "4000\n");
-        put(&d, "memory.swap.current", "10\n");
-        put(&d, "memory.swap.max", "max\n");
-        put(
-            &d,
-            "memory.events",
-            "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n",
-        );
-        put(&d, "memory.stat", "anon 600\nfile 400\n");
-        put(&d, "pids.current", "2\n");
-        put(&d, "pids.max", "64\n");
-        put(
-            &d,
-            "io.stat",
-            "8:16 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n",
-        );
-        put(&d, "cpuset.cpus.effective", "0-1\n");
-        put(&d, "cpuset.mems.effective", "0\n");
+        for (file, text) in [
+            (
+                "cpu.stat",
+                "usage_usec 7\nuser_usec 4\nsystem_usec 3\nnr_periods 1\n",
+            ),
+            ("memory.current", "1000\n"),
+            ("memory.max", "4000\n"),
+            ("memory.swap.current", "10\n"),
+            ("memory.swap.max", "max\n"),
+            ("memory.events", "low 0\nhigh 0\nmax 4\noom 1\noom_kill 1\n"),
+            ("memory.stat", "anon 600\nfile 400\n"),
+            ("pids.current", "2\n"),
+            ("pids.max", "64\n"),
+            (
+                "io.stat",
+                "8:16 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n",
+            ),
+            ("cpuset.cpus.effective", "0-1\n"),
+            ("cpuset.mems.effective", "0\n"),
+        ] {
+            put(&d, file, text);
+        }
         let v = serde_json::to_value(read(&s).unwrap()).unwrap();
         assert_eq!(v["cpu"]["usage"]["total"], 7000);
         assert_eq!(v["cpu"]["usage"]["user"], 4000);
