@@ -15,6 +15,17 @@ pub fn median(v: &[f64]) -> Option<f64> {
     })
 }
 
+/// The `q` quantile (0..=1, nearest rank) of a sample.
+pub fn quantile(v: &[f64], q: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let i = ((s.len() - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize;
+    Some(s[i])
+}
+
 /// The middle half of a sample (the samples between its quartiles, at least one): what a
 /// fit uses, so that a round disturbed by a neighbour does not bend the curve.
 pub fn middle_half(v: &[f64]) -> Vec<f64> {
@@ -137,6 +148,9 @@ mod tests {
         assert!(superlinear(&curve, "mounts").is_some());
         assert!((slope(&[(0.0, 1.0), (2.0, 5.0)]).unwrap() - 2.0).abs() < 1e-12);
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        let ten: Vec<f64> = (1..=11).map(f64::from).collect();
+        assert_eq!(quantile(&ten, 0.1), Some(2.0));
+        assert_eq!(quantile(&ten, 1.0), Some(11.0));
         assert_eq!(middle_half(&[9.0, 1.0, 2.0, 3.0]), vec![2.0, 3.0]);
     }
 }
