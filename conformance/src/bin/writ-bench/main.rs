@@ -42,7 +42,8 @@ use subject::Subject;
 
 const USAGE: &str = "usage: writ-bench [-n ROUNDS] [--writ PATH] [--hide-cgroup2] [--no-nice] \
 [--format human|markdown|json] [--sections LIST] [--exec-rounds N] [--scale-rounds N] \
-[--parallel N] [--parallel-rounds N] [--many N] [--many-rounds N] [--rss-rounds N]
+[--parallel N] [--parallel-rounds N] [--many N] [--many-rounds N] [--rss-rounds N] \
+[--also NAME=PATH]...
        writ-bench --check [--max-ratio R] [-n ROUNDS] [--writ PATH] [--no-nice]
 sections (default all): lifecycle,exec,parallel,mounts,config,many,binary";
 
@@ -77,6 +78,7 @@ pub struct Args {
     many_rounds: usize,
     rss_rounds: usize,
     no_nice: bool,
+    also: Vec<(String, PathBuf)>,
     check: bool,
     max_ratio: f64,
 }
@@ -104,6 +106,7 @@ fn parse_args() -> Result<Args, String> {
         many_rounds: 10,
         rss_rounds: 5,
         no_nice: false,
+        also: Vec::new(),
         check: false,
         max_ratio: 0.75,
     };
@@ -114,6 +117,16 @@ fn parse_args() -> Result<Args, String> {
             "--writ" => a.writ = Some(PathBuf::from(it.next().ok_or("--writ needs a path")?)),
             "--hide-cgroup2" => a.hide_cgroup2 = true,
             "--no-nice" => a.no_nice = true,
+            "--also" => {
+                let v = it.next().ok_or("--also needs NAME=PATH")?;
+                let (name, path) = v
+                    .split_once('=')
+                    .ok_or_else(|| format!("--also {v}: NAME=PATH"))?;
+                if ["writ", "crun", "runc"].contains(&name) {
+                    return Err(format!("--also {v}: {name} is taken"));
+                }
+                a.also.push((name.to_owned(), PathBuf::from(path)));
+            }
             "--format" => {
                 a.format = match it.next().as_deref() {
                     Some("human") => Format::Human,
@@ -376,11 +389,25 @@ fn main() {
     }
     become_subreaper();
     let mut notes = Vec::new();
-    let subjects = subjects(
+    let mut subjects = subjects(
         writ_binary(args.writ.clone()),
         &[Kind::Writ, Kind::Crun, Kind::Runc],
         &mut notes,
     );
+    // Variants of writ (--also NAME=PATH): extra columns, measured in the same rounds.
+    for (name, bin) in &args.also {
+        let rt = Runtime {
+            kind: Kind::Writ,
+            bin: bin.clone(),
+        };
+        match Subject::new(rt) {
+            Ok(mut s) => {
+                s.name = name.clone();
+                subjects.push(s);
+            }
+            Err(e) => notes.push(format!("{name}: not benchmarked: {e}")),
+        }
+    }
     let mut failures = Failures(vec![None; subjects.len()]);
     // Warm-up (page cache, binaries) and a check that every runtime works at all.
     for (i, s) in subjects.iter().enumerate() {
