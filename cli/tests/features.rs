@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use serde_json::Value;
-use writ_cli::commands::coverage::{self, compute, Status};
+use writ_cli::commands::coverage::{self, compute, Results, Status};
 use writ_cli::commands::features::{
     all_handled, check_document, explain, features_document, FeaturesMap,
 };
@@ -100,7 +100,6 @@ fn map_claims_each_thing_once() {
     }
 }
 
-#[test]
 #[verifies(
     "features.hooks.supported",
     "features.mount_options.recognised",
@@ -112,19 +111,20 @@ fn map_claims_each_thing_once() {
     "features_linux.seccomp.known_flags.recognised",
     "features_linux.seccomp.supported_flags.supported"
 )]
+#[test]
 fn real_document_follows_the_coverage_table() {
-    assert_follows_coverage(&coverage::coverage(), &map());
+    assert_follows_coverage(&coverage::claimed(), &map());
 }
 
-#[test]
 #[verifies(
     "features.document.provided",
     "features.document.known_fields_only",
     "features.document.null_not_empty",
     "features.oci_version_max.not_below_min"
 )]
+#[test]
 fn real_document_is_a_valid_features_document() {
-    let doc = features_document(&coverage::coverage(), &map());
+    let doc = features_document(&coverage::claimed(), &map());
     assert_eq!(check_document(&doc), Ok(()));
     let violations = writ_spec::schema_violations_features(&doc);
     assert!(violations.is_empty(), "{violations:?}\n{doc:#}");
@@ -135,7 +135,7 @@ fn real_document_is_a_valid_features_document() {
         "keys outside the schema: {:?}",
         parsed.extra
     );
-    assert_eq!(parsed.oci_version_max, "1.3.0");
+    assert_eq!(parsed.oci_version_max, writ_spec::OCI_VERSION);
     assert_eq!(parsed.oci_version_min, "1.0.0");
     if let Some(linux) = &parsed.linux {
         assert!(
@@ -146,10 +146,10 @@ fn real_document_is_a_valid_features_document() {
     }
 }
 
-#[test]
 #[verifies("features.mount_options.no_fs_specific")]
+#[test]
 fn mount_options_are_only_table_options() {
-    let doc = features_document(&coverage::coverage(), &map());
+    let doc = features_document(&coverage::claimed(), &map());
     let opts = doc["mountOptions"].as_array().expect("mountOptions listed");
     assert!(!opts.is_empty());
     let known: HashSet<&str> = REQUIREMENTS.iter().map(|r| r.id).collect();
@@ -183,6 +183,7 @@ fn fixture(handled: impl Fn(&str) -> bool) -> (Vec<Requirement>, Vec<Use>) {
             level: Level::Must,
             doc: "config.md",
             anchor: "x",
+            line: 0,
             platforms: &[Platform::Linux],
             summary: "fixture",
             check: Check::Runtime,
@@ -207,7 +208,7 @@ fn fixture(handled: impl Fn(&str) -> bool) -> (Vec<Requirement>, Vec<Use>) {
 #[test]
 fn nothing_handled_claims_nothing() {
     let (reqs, uses) = fixture(|_| false);
-    let cov = compute(&reqs, &uses);
+    let cov = compute(&reqs, &uses, &[], Results::Assumed);
     let doc = features_document(&cov, &map());
     assert_eq!(doc["hooks"], serde_json::json!([]));
     assert_eq!(doc["mountOptions"], serde_json::json!([]));
@@ -219,7 +220,7 @@ fn nothing_handled_claims_nothing() {
 #[test]
 fn everything_handled_claims_everything() {
     let (reqs, uses) = fixture(|_| true);
-    let cov = compute(&reqs, &uses);
+    let cov = compute(&reqs, &uses, &[], Results::Assumed);
     let doc = features_document(&cov, &map());
     assert!(doc["hooks"].as_array().unwrap().len() == 6, "{doc:#}");
     assert!(doc["linux"]["namespaces"]
@@ -245,7 +246,7 @@ fn everything_handled_claims_everything() {
 #[test]
 fn one_mount_option_follows_its_own_requirement() {
     let (reqs, uses) = fixture(|id| id == "config.mount_options.nosuid");
-    let cov = compute(&reqs, &uses);
+    let cov = compute(&reqs, &uses, &[], Results::Assumed);
     let doc = features_document(&cov, &map());
     assert_eq!(doc["mountOptions"], serde_json::json!(["nosuid"]));
     // A test alone (no handler) does not make a runtime requirement claimable.
@@ -257,7 +258,7 @@ fn one_mount_option_follows_its_own_requirement() {
         file: "t.rs",
         line: 1,
     }];
-    let cov = compute(&reqs, &test_only);
+    let cov = compute(&reqs, &test_only, &[], Results::Assumed);
     let row = cov
         .rows
         .iter()
@@ -273,7 +274,7 @@ fn one_mount_option_follows_its_own_requirement() {
 #[test]
 fn explain_lists_every_claim() {
     let (reqs, uses) = fixture(|id| id.starts_with("config.hooks."));
-    let cov = compute(&reqs, &uses);
+    let cov = compute(&reqs, &uses, &[], Results::Assumed);
     let text = explain(&cov, &map());
     assert!(
         text.contains("yes  hooks += prestart: config.hooks.prestart.timing (implemented)"),

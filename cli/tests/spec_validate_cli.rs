@@ -130,7 +130,9 @@ fn validate_rejects_the_invalid_corpus() {
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
-        let (file, pointer) = line.split_once('\t').unwrap();
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (file, pointer) = (cols[0], cols.get(1).copied().unwrap_or(""));
+        let id = cols.get(2).copied().unwrap_or("");
         let path = dir.join(file);
         let o = writ(&["validate", "-c", path.to_str().unwrap()], Path::new("/"));
         if pointer == "-" {
@@ -149,6 +151,10 @@ fn validate_rejects_the_invalid_corpus() {
                 pointer
             };
             assert!(first.starts_with(&format!("{shown}: ")), "{file}: {first}");
+            assert!(
+                first.contains(&format!(" [{id}] (line ")),
+                "{file}: {first}"
+            );
         }
     }
 }

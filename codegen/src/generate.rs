@@ -52,6 +52,22 @@ pub fn lock_path(root: &Path) -> PathBuf {
     root.join("spec").join("schema.lock")
 }
 
+/// The lock of the workspace at `root`.
+pub fn pinned_lock(root: &Path) -> Result<SchemaLock, schema::SchemaError> {
+    SchemaLock::read(&lock_path(root))
+}
+
+/// Where the schemas of release `tag` are kept beside the workspace:
+/// `<root>/../shared/oci-runtime-spec/<tag>/schema` (prepared by `writ-codegen bump`).
+pub fn default_schema_dir(root: &Path, tag: &str) -> PathBuf {
+    shared_spec_dir(root).join(tag).join("schema")
+}
+
+/// `<root>/../shared/oci-runtime-spec`: one directory per release tag.
+pub fn shared_spec_dir(root: &Path) -> PathBuf {
+    root.join("..").join("shared").join("oci-runtime-spec")
+}
+
 /// Directory of the generated modules inside the workspace.
 pub fn generated_dir(root: &Path) -> PathBuf {
     root.join("spec").join("src").join("generated")
@@ -90,11 +106,31 @@ fn render(items: Vec<syn::Item>) -> String {
     })
 }
 
+/// The version constants of `mod.rs`, from the tag pinned in `spec/schema.lock` (the only
+/// place the spec version is written by hand).
+fn version_consts(lock: &SchemaLock) -> String {
+    format!(
+        "\n/// The runtime-spec release the schemas and the requirements list are pinned to (the tag\n\
+         /// in `spec/schema.lock`).\n\
+         pub const SPEC_TAG: &str = {:?};\n\n\
+         /// The spec version these types implement, as `ociVersion` writes it.\n\
+         pub const OCI_VERSION: &str = {:?};\n",
+        lock.tag,
+        oci_version(&lock.tag)
+    )
+}
+
+/// `ociVersion` of a release tag: the tag without its leading `v` (`vX.Y.Z` -> `X.Y.Z`).
+pub fn oci_version(tag: &str) -> &str {
+    tag.strip_prefix('v').unwrap_or(tag)
+}
+
 const MOD_BODY: &str = r#"
 //! Types and validation generated from the OCI runtime-spec JSON schemas.
 
 pub mod config;
 pub mod features;
+pub mod schema_ids;
 pub mod state;
 pub mod validate;
 
@@ -122,6 +158,26 @@ impl From<String> for ConversionError {
     }
 }
 "#;
+
+/// Every check point of the generated validation, one line each: `<document> <pointer>
+/// <kind>` (what `schema` selectors in the requirements list name).
+pub fn list_checks(opts: &Options) -> Result<String, GenerateError> {
+    let lock = SchemaLock::read(&lock_path(&opts.workspace_root))?;
+    let set = schema::load(&opts.schema_dir, Some(&lock))?;
+    let model = schema::normalise(&set)?;
+    let mut out = String::new();
+    for doc in crate::schema_ids::Document::ALL {
+        for cp in crate::schema_ids::check_points(&model, doc).map_err(GenerateError::Types)? {
+            out.push_str(&format!(
+                "{} {} {}\n",
+                doc.variant().to_lowercase(),
+                crate::schema_ids::render_pointer(&cp.pointer),
+                cp.kind.as_str()
+            ));
+        }
+    }
+    Ok(out)
+}
 
 /// Run the whole generation in memory.
 pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
@@ -164,7 +220,11 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     let mut files = Vec::new();
     files.push(GeneratedFile {
         path: dir.join("mod.rs"),
-        contents: format!("{}{MOD_BODY}", header(&set, &lock, "module root")),
+        contents: format!(
+            "{}{MOD_BODY}{}",
+            header(&set, &lock, "module root"),
+            version_consts(&lock)
+        ),
     });
     for (module, items) in typed.modules {
         let imports = match module.as_str() {
@@ -195,8 +255,23 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     });
     let validate_time = t.elapsed();
     let t = Instant::now();
-    let table = crate::requirements::render_table(&opts.workspace_root)
-        .map_err(GenerateError::Requirements)?;
+    let list = crate::requirements::load(&opts.workspace_root.join(crate::requirements::LIST_DIR))
+        .map_err(|e| GenerateError::Requirements(e.to_string()))?;
+    let table = crate::requirements::render_entries(&list, &lock.tag);
+    let ids = crate::schema_ids::resolve(&model, &list).map_err(GenerateError::Requirements)?;
+    for (id, sel) in &ids.unmatched {
+        notes.push(format!(
+            "warning: {id}: schema selector {sel:?} matches no generated check; the entry counts as missing"
+        ));
+    }
+    files.push(GeneratedFile {
+        path: dir.join("schema_ids.rs"),
+        contents: format!(
+            "{}{}",
+            header(&set, &lock, "which requirement each schema check enforces"),
+            crate::schema_ids::render(&ids)
+        ),
+    });
     let requirements_time = t.elapsed();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     notes.push(format!(

@@ -20,7 +20,8 @@
 //! 4. [`validate_gen`] writes one check function per named type that walks a raw
 //!    `serde_json::Value` and reports every violation with its JSON pointer.
 //! 5. [`requirements::render_table`] renders the requirement table from
-//!    `spec/requirements/*.toml`.
+//!    `spec/requirements/*.toml`, and [`schema_ids`] resolves the entries' `schema` selectors
+//!    into the table of which requirement each generated check enforces.
 //!
 //! # What typify 0.8 could not express, and what we do instead
 //!
@@ -46,9 +47,12 @@
 //! - Property order follows schemars' sorted map: restored to the schema's order.
 //! - Prose-only rules (absolute paths, ioPriority 0-7, ...) are not in the schema at all:
 //!   those are hand-written in `writ_spec::rules` and carry requirement ids.
+pub mod bump;
 pub mod generate;
+pub mod git;
 pub mod names;
 pub mod requirements;
 pub mod schema;
+pub mod schema_ids;
 pub mod types;
 pub mod validate_gen;

@@ -3,6 +3,7 @@
 //! ```text
 //! writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock]
 //! writ-codegen requirements ...   (the requirements list tool; see `requirements --help`)
+//! writ-codegen bump CHECKOUT ...   (move to another runtime-spec release; see `bump --help`)
 //! ```
 //! Default: write every generated file under `spec/src/generated/`. `--check` regenerates in
 //! memory and exits 1 naming each file that differs. `--update-lock` accepts the schema files
@@ -14,8 +15,9 @@ use std::process::ExitCode;
 
 use writ_codegen::generate::{self, Options};
 
-const USAGE: &str =
-    "usage: writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock]";
+const USAGE: &str = "usage: writ-codegen [--schema-dir DIR] [--workspace DIR] [--check] [--update-lock] [--list-checks]
+       writ-codegen requirements --help
+       writ-codegen bump --help";
 
 fn find_workspace_root() -> Option<PathBuf> {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -42,15 +44,21 @@ fn main() -> ExitCode {
         let code = writ_codegen::requirements::main(&args[1..]);
         return ExitCode::from(u8::try_from(code).unwrap_or(1));
     }
+    if args.first().map(String::as_str) == Some("bump") {
+        let code = writ_codegen::bump::main(&args[1..], find_workspace_root());
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let mut schema_dir: Option<PathBuf> = None;
     let mut workspace: Option<PathBuf> = None;
     let mut check = false;
     let mut update_lock = false;
+    let mut list_checks = false;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--check" => check = true,
             "--update-lock" => update_lock = true,
+            "--list-checks" => list_checks = true,
             "--schema-dir" | "--workspace" => {
                 let Some(v) = it.next() else {
                     eprintln!("writ-codegen: {a} needs a value\n{USAGE}");
@@ -80,13 +88,33 @@ fn main() -> ExitCode {
         eprintln!("writ-codegen: cannot find the workspace root (a directory with spec/Cargo.toml); pass --workspace DIR");
         return ExitCode::from(2);
     };
-    let schema_dir =
-        schema_dir.unwrap_or_else(|| root.join("../shared/oci-runtime-spec/v1.3.0/schema"));
+    let schema_dir = match schema_dir {
+        Some(d) => d,
+        None => match generate::pinned_lock(&root) {
+            Ok(lock) => generate::default_schema_dir(&root, &lock.tag),
+            Err(e) => {
+                eprintln!("writ-codegen: {e}; pass --schema-dir DIR");
+                return ExitCode::from(2);
+            }
+        },
+    };
     let opts = Options {
         workspace_root: root.clone(),
         schema_dir,
         update_lock,
     };
+    if list_checks {
+        return match generate::list_checks(&opts) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("writ-codegen: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let out = match generate::generate(&opts) {
         Ok(o) => o,
         Err(e) => {

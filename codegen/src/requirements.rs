@@ -10,15 +10,15 @@
 mod finder;
 mod toml_out;
 
-pub use finder::{find_statements, fingerprint, keyword_count, normalise, Statement};
+pub use finder::{
+    find_lower_case_keywords, find_statements, fingerprint, keyword_count, normalise,
+    LowerCaseKeyword, Statement,
+};
 
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// The runtime-spec release the committed list was made from.
-pub const SPEC_VERSION: &str = "v1.3.0";
 
 /// One upstream document covered by the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,6 +220,14 @@ fn default_occurrence() -> u32 {
     1
 }
 
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+fn line_u32(line: usize) -> u32 {
+    u32::try_from(line).unwrap_or(u32::MAX)
+}
+
 /// One entry of the list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -228,6 +236,9 @@ pub struct Requirement {
     pub level: Level,
     pub doc: String,
     pub anchor: String,
+    /// Line of the sentence in the document at the pinned release (0: not recorded).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub line: u32,
     pub platforms: Vec<Platform>,
     pub summary: String,
     pub check: Check,
@@ -238,6 +249,10 @@ pub struct Requirement {
     /// keywords has two entries with the same fingerprint.
     #[serde(default = "default_occurrence")]
     pub occurrence: u32,
+    /// The generated schema checks that enforce this requirement, as
+    /// `"<JSON pointer pattern> <kind>"` (see [`crate::schema_ids`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schema: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waived: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,6 +298,64 @@ pub enum Error {
     UnknownFile { path: PathBuf, expected: String },
 }
 
+/// The record of retired ids in the list directory.
+pub const RETIRED_FILE: &str = "retired.toml";
+
+/// An id the list dropped because the spec no longer has its sentence. Ids are never
+/// reused; `#[requirement]`/`#[verifies]` naming one say when it was retired.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retired {
+    pub id: String,
+    /// The first release whose documents no longer have the sentence.
+    pub retired_in: String,
+    pub doc: String,
+    /// The entry's summary when it was retired.
+    pub summary: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetiredFile {
+    #[serde(default)]
+    retired: Vec<Retired>,
+}
+
+/// The retired ids recorded in `dir` (none when the file does not exist).
+pub fn load_retired(dir: &Path) -> Result<Vec<Retired>, Error> {
+    let path = dir.join(RETIRED_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(Error::Read { path, source }),
+    };
+    let file: RetiredFile = toml::from_str(&text).map_err(|source| Error::Parse {
+        path: path.clone(),
+        source: Box::new(source),
+    })?;
+    Ok(file.retired)
+}
+
+/// The text of `retired.toml`.
+pub fn render_retired(retired: &[Retired]) -> String {
+    let mut out = String::from(
+        "# Requirement ids the list has dropped because a release of the spec no longer has their\n\
+         # sentence (written by `writ-codegen requirements --write`). An id here is never used\n\
+         # again; #[requirement]/#[verifies] naming one fail to compile, saying when it went.\n",
+    );
+    for r in retired {
+        out.push_str("\n[[retired]]\n");
+        out.push_str(&format!("id = {}\n", toml_out::quote(&r.id)));
+        out.push_str(&format!(
+            "retired_in = {}\n",
+            toml_out::quote(&r.retired_in)
+        ));
+        out.push_str(&format!("doc = {}\n", toml_out::quote(&r.doc)));
+        out.push_str(&format!("summary = {}\n", toml_out::quote(&r.summary)));
+    }
+    out
+}
+
 /// Reads and checks one list file.
 pub fn load_file(path: &Path, info: &DocInfo) -> Result<Vec<Requirement>, Error> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
@@ -318,13 +391,17 @@ pub fn load(dir: &Path) -> Result<Vec<Requirement>, Error> {
         })?;
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.ends_with(".toml") && !expected.contains(&name.as_ref()) {
+        if name.ends_with(".toml") && name != RETIRED_FILE && !expected.contains(&name.as_ref()) {
             return Err(Error::UnknownFile {
                 path: entry.path(),
                 expected: expected.join(", "),
             });
         }
     }
+    let retired: HashMap<String, String> = load_retired(dir)?
+        .into_iter()
+        .map(|r| (r.id, r.retired_in))
+        .collect();
     let mut all = Vec::new();
     let mut seen: HashMap<String, PathBuf> = HashMap::new();
     for info in DOCS {
@@ -338,6 +415,15 @@ pub fn load(dir: &Path) -> Result<Vec<Requirement>, Error> {
                     path,
                     id: r.id.clone(),
                     message: format!("duplicate id (first defined in {})", first.display()),
+                });
+            }
+            if let Some(release) = retired.get(&r.id) {
+                return Err(Error::Invalid {
+                    path,
+                    id: r.id.clone(),
+                    message: format!(
+                        "this id was retired in {release} ({RETIRED_FILE}); ids are never reused"
+                    ),
                 });
             }
             seen.insert(r.id.clone(), path.clone());
@@ -417,6 +503,9 @@ fn check_entry(r: &Requirement, info: &DocInfo) -> Result<(), String> {
             }
         }
     }
+    for sel in &r.schema {
+        crate::schema_ids::parse_selector(sel)?;
+    }
     if let Some(code) = &r.specerror {
         if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err("specerror must be a runtime-tools code name".to_string());
@@ -437,8 +526,8 @@ pub fn to_toml(info: &DocInfo, entries: &[Requirement]) -> String {
 /// What happened to one statement or entry between the list and the spec text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Same sentence (fingerprint and keyword); `moved` is set when the anchor or level
-    /// recorded in the list differs and will be rewritten.
+    /// Same sentence (fingerprint and keyword); `moved` is set when the anchor, level or
+    /// line recorded in the list differs and will be rewritten.
     Unchanged { entry: usize, moved: bool },
     /// A sentence whose text changed, matched to an old entry of the same section.
     Changed { entry: usize },
@@ -459,6 +548,8 @@ pub struct DocDiff {
     pub entries: Vec<Requirement>,
     /// Indices into `entries` of those no statement matches.
     pub retired: Vec<usize>,
+    /// Sentences with a lower-case must/should/shall: not statements, listed for review.
+    pub lower_case: Vec<LowerCaseKeyword>,
 }
 
 impl DocDiff {
@@ -499,12 +590,14 @@ impl DocDiff {
                     let mut e = self.entries[*entry].clone();
                     e.anchor = s.anchor.clone();
                     e.level = s.level;
+                    e.line = line_u32(s.line);
                     e
                 }
                 Change::Changed { entry } => {
                     let mut e = self.entries[*entry].clone();
                     e.anchor = s.anchor.clone();
                     e.level = s.level;
+                    e.line = line_u32(s.line);
                     e.fingerprint = s.fingerprint.clone();
                     e.occurrence = s.occurrence;
                     e.review = Some(format!(
@@ -587,6 +680,7 @@ fn placeholder(info: &DocInfo, s: &Statement, used: &HashSet<String>) -> Require
         level: s.level,
         doc: info.doc.to_string(),
         anchor: s.anchor.clone(),
+        line: line_u32(s.line),
         platforms: guess_platforms(info, &s.sentence),
         summary: format!(
             "REVIEW: new {} statement at {} line {}",
@@ -598,6 +692,7 @@ fn placeholder(info: &DocInfo, s: &Statement, used: &HashSet<String>) -> Require
         specerror: None,
         fingerprint: s.fingerprint.clone(),
         occurrence: s.occurrence,
+        schema: Vec::new(),
         waived: None,
         deviation: None,
         review: Some("new upstream statement: write id, summary, check and platforms".into()),
@@ -621,8 +716,40 @@ fn overlap(summary: &str, sentence: &str) -> f64 {
     a.intersection(&b).count() as f64 / a.len() as f64
 }
 
+/// Dice coefficient of two word sets (0..=1).
+fn dice(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 0.0;
+    }
+    2.0 * a.intersection(b).count() as f64 / (a.len() + b.len()) as f64
+}
+
+/// Least similarity for pairing a changed sentence with the old sentence of an entry.
+pub const MIN_SENTENCE_SIMILARITY: f64 = 0.5;
+/// Least share of an entry's summary words in a changed sentence, when the old sentence is
+/// not known.
+pub const MIN_SUMMARY_OVERLAP: f64 = 0.3;
+
 /// Compares one document's statements with its list entries.
 pub fn diff_doc(info: &'static DocInfo, markdown: &str, entries: Vec<Requirement>) -> DocDiff {
+    diff_doc_with(info, markdown, entries, None)
+}
+
+/// Compares one document's statements with its list entries; `old_markdown`, the document
+/// at the release the list was made from, gives each entry's old sentence (by fingerprint),
+/// so that changed sentences are paired with entries by what they say.
+///
+/// Statements are matched to entries by (fingerprint, occurrence) first. What is left is
+/// paired by content, best pair first over the whole section (not in document order): the
+/// similarity of the old and the new sentence when the old one is known, else the share of
+/// the entry's summary words the new sentence has. A level that stayed the same only breaks
+/// ties: a rewording may well change MUST into MUST NOT.
+pub fn diff_doc_with(
+    info: &'static DocInfo,
+    markdown: &str,
+    entries: Vec<Requirement>,
+    old_markdown: Option<&str>,
+) -> DocDiff {
     let statements = find_statements(info.doc, markdown);
     let keywords = keyword_count(markdown);
     let mut by_key: HashMap<(String, u32), Vec<usize>> = HashMap::new();
@@ -647,33 +774,58 @@ pub fn diff_doc(info: &'static DocInfo, markdown: &str, entries: Vec<Requirement
             let e = &entries[i];
             Some(Change::Unchanged {
                 entry: i,
-                moved: e.anchor != s.anchor || e.level != s.level,
+                moved: e.anchor != s.anchor || e.level != s.level || e.line != line_u32(s.line),
             })
         })
         .collect();
-    // Fuzzy pass: unmatched statements against unmatched entries of the same section.
+    // The old sentence of each entry, from the old document.
+    let old_sentences: HashMap<String, String> = old_markdown
+        .map(|md| {
+            find_statements(info.doc, md)
+                .into_iter()
+                .map(|s| (s.fingerprint, s.sentence))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Content pass: every left-over statement against every left-over entry of its
+    // section, best pair first.
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (si, s) in statements.iter().enumerate() {
         if changes[si].is_some() {
             continue;
         }
-        let mut best: Option<(f64, usize)> = None;
+        let new_words = words(&s.sentence);
         for (ei, e) in entries.iter().enumerate() {
             if used[ei] || e.anchor != s.anchor {
                 continue;
             }
-            let words = overlap(&e.summary, &s.sentence);
-            if e.level != s.level && words < 0.3 {
-                continue;
-            }
-            let score = if e.level == s.level { 2.0 } else { 0.0 } + words;
-            if best.is_none_or(|(b, _)| score > b) {
-                best = Some((score, ei));
-            }
+            let content = match old_sentences.get(&e.fingerprint) {
+                Some(old) => {
+                    let sim = dice(&words(old), &new_words);
+                    if sim < MIN_SENTENCE_SIMILARITY {
+                        continue;
+                    }
+                    sim
+                }
+                None => {
+                    let sim = overlap(&e.summary, &s.sentence);
+                    if sim < MIN_SUMMARY_OVERLAP {
+                        continue;
+                    }
+                    sim
+                }
+            };
+            let tie = if e.level == s.level { 0.001 } else { 0.0 };
+            pairs.push((content + tie, si, ei));
         }
-        if let Some((_, ei)) = best {
-            used[ei] = true;
-            changes[si] = Some(Change::Changed { entry: ei });
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    for (_, si, ei) in pairs {
+        if changes[si].is_some() || used[ei] {
+            continue;
         }
+        used[ei] = true;
+        changes[si] = Some(Change::Changed { entry: ei });
     }
     let changes = changes
         .into_iter()
@@ -687,35 +839,86 @@ pub fn diff_doc(info: &'static DocInfo, markdown: &str, entries: Vec<Requirement
         changes,
         entries,
         retired,
+        lower_case: find_lower_case_keywords(info.doc, markdown),
     }
 }
 
 /// Compares every document of a spec checkout with the list in `list_dir`.
 pub fn diff_all(spec_docs: &Path, list_dir: &Path) -> Result<Vec<DocDiff>, Error> {
+    diff_all_with(spec_docs, list_dir, None)
+}
+
+/// [`diff_all`], with the documents at the release the list was made from (`old_docs`:
+/// markdown by document name) for pairing changed sentences by content.
+pub fn diff_all_with(
+    spec_docs: &Path,
+    list_dir: &Path,
+    old_docs: Option<&BTreeMap<String, String>>,
+) -> Result<Vec<DocDiff>, Error> {
     let all = load(list_dir)?;
     let mut out = Vec::new();
     for info in DOCS {
         let path = spec_docs.join(info.doc);
-        let markdown = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let markdown =
+            std::fs::read_to_string(&path).map_err(|source| Error::Read { path, source })?;
+        let old = old_docs.and_then(|m| m.get(info.doc)).map(String::as_str);
         let entries: Vec<Requirement> = all.iter().filter(|r| r.doc == info.doc).cloned().collect();
-        out.push(diff_doc(info, &markdown, entries));
+        out.push(diff_doc_with(info, &markdown, entries, old));
     }
     Ok(out)
 }
 
-/// Writes the updated list file of each document that is not current.
-pub fn write_updates(diffs: &[DocDiff], list_dir: &Path) -> Result<usize, Error> {
+/// The documents of directory `dir`, by name.
+pub fn read_docs(dir: &Path) -> Result<BTreeMap<String, String>, Error> {
+    let mut out = BTreeMap::new();
+    for info in DOCS {
+        let path = dir.join(info.doc);
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read { path, source })?;
+        out.insert(info.doc.to_owned(), text);
+    }
+    Ok(out)
+}
+
+/// The documents at revision `rev` of the git checkout `repo`, by name.
+pub fn git_docs(repo: &Path, rev: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for info in DOCS {
+        let bytes = crate::git::show(repo, rev, info.doc)?;
+        out.insert(
+            info.doc.to_owned(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        );
+    }
+    Ok(out)
+}
+
+/// Writes the updated list file of each document that is not current, and records the
+/// ids that retire as retired in `release` (the release of the documents compared).
+pub fn write_updates(diffs: &[DocDiff], list_dir: &Path, release: &str) -> Result<usize, Error> {
     let mut written = 0;
+    let mut retired = load_retired(list_dir)?;
+    let before = retired.len();
     for d in diffs {
         if d.is_current() {
             continue;
         }
+        for i in &d.retired {
+            let e = &d.entries[*i];
+            if !retired.iter().any(|r| r.id == e.id) {
+                retired.push(Retired {
+                    id: e.id.clone(),
+                    retired_in: release.to_owned(),
+                    doc: e.doc.clone(),
+                    summary: e.summary.clone(),
+                });
+            }
+        }
         let text = to_toml(d.info, &d.updated_entries());
         write_atomic(&list_dir.join(d.info.file), &text)?;
         written += 1;
+    }
+    if retired.len() != before {
+        write_atomic(&list_dir.join(RETIRED_FILE), &render_retired(&retired))?;
     }
     Ok(written)
 }
@@ -769,14 +972,16 @@ pub fn report(diffs: &[DocDiff], verbose: bool) -> String {
                         let e = &d.entries[*entry];
                         let _ = writeln!(
                             out,
-                            "moved    {}:{} {} (anchor {} -> {}, level {} -> {})",
+                            "moved    {}:{} {} (anchor {} -> {}, level {} -> {}, line {} -> {})",
                             d.info.doc,
                             s.line,
                             e.id,
                             e.anchor,
                             s.anchor,
                             e.level.as_str(),
-                            s.level.as_str()
+                            s.level.as_str(),
+                            e.line,
+                            s.line
                         );
                     } else if verbose {
                         let _ = writeln!(
@@ -822,6 +1027,26 @@ pub fn report(diffs: &[DocDiff], verbose: bool) -> String {
             );
         }
     }
+    let lower: Vec<&LowerCaseKeyword> = diffs.iter().flat_map(|d| &d.lower_case).collect();
+    if !lower.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} sentence(s) use a keyword in lower case; RFC 2119 keywords count only in \
+             capitals, so these are no statements. Review whether each is meant as one:",
+            lower.len()
+        );
+        for l in lower {
+            let _ = writeln!(
+                out,
+                "review   {}:{} #{} lower-case \"{}\": {}",
+                l.doc,
+                l.line,
+                l.anchor,
+                l.words.join("\", \""),
+                l.sentence
+            );
+        }
+    }
     out
 }
 
@@ -842,21 +1067,21 @@ fn opt(v: &Option<String>) -> String {
 }
 
 /// The full text of `spec/src/generated/requirements.rs` for the list under
-/// `workspace_root`.
-pub fn render_table(workspace_root: &Path) -> Result<String, String> {
+/// `workspace_root`, made from the docs of release `tag` (the tag of `spec/schema.lock`).
+pub fn render_table(workspace_root: &Path, tag: &str) -> Result<String, String> {
     let list = load(&workspace_root.join(LIST_DIR)).map_err(|e| e.to_string())?;
-    Ok(render_entries(&list))
+    Ok(render_entries(&list, tag))
 }
 
 /// The table text for a loaded list.
-pub fn render_entries(list: &[Requirement]) -> String {
+pub fn render_entries(list: &[Requirement], tag: &str) -> String {
     let mut out = String::new();
     out.push_str(
         "// @generated by writ-codegen from spec/requirements/*.toml, the requirements list of\n",
     );
     let _ = writeln!(
         out,
-        "// OCI runtime-spec {SPEC_VERSION}. Do not edit: change the list and regenerate."
+        "// OCI runtime-spec {tag}. Do not edit: change the list and regenerate."
     );
     out.push('\n');
     let _ = writeln!(out, "/// Every requirement of the list, in document order.");
@@ -872,6 +1097,7 @@ pub fn render_entries(list: &[Requirement]) -> String {
         let _ = writeln!(out, "        level: Level::{},", r.level.variant());
         let _ = writeln!(out, "        doc: {:?},", r.doc);
         let _ = writeln!(out, "        anchor: {:?},", r.anchor);
+        let _ = writeln!(out, "        line: {},", r.line);
         let _ = writeln!(out, "        platforms: &[{}],", platforms.join(", "));
         let _ = writeln!(out, "        summary: {:?},", r.summary);
         let _ = writeln!(out, "        check: Check::{},", r.check.variant());
@@ -889,10 +1115,15 @@ pub fn render_entries(list: &[Requirement]) -> String {
 // Command line
 // ---------------------------------------------------------------------------------------
 
-const USAGE: &str = "usage: writ-codegen requirements --spec-docs DIR [--write] [--list] [--verbose] [--requirements DIR]
+const USAGE: &str = "usage: writ-codegen requirements --spec-docs DIR [--old-spec-docs DIR] [--tag TAG] [--write] [--list] [--verbose] [--requirements DIR]
   --spec-docs DIR      directory holding the runtime-spec markdown (bundle.md, config.md, ...)
+  --old-spec-docs DIR  the markdown of the release the list was made from: changed sentences
+                       are then paired with entries by comparing old and new sentence
+  --tag TAG            the release of --spec-docs (default: the git tag checked out there),
+                       recorded for ids that retire
   --write              update spec/requirements/*.toml: keep unchanged entries, mark changed
                        ones for review, add placeholders for new statements, drop retired ones
+                       (recorded in retired.toml)
   --list               print every normative statement found (doc, line, anchor, level, keyword
                        number, fingerprint, sentence) and exit
   --verbose            also list unchanged statements
@@ -913,20 +1144,23 @@ pub fn main(args: &[String]) -> i32 {
         args = &args[1..];
     }
     let mut spec_docs: Option<PathBuf> = None;
+    let mut old_docs: Option<PathBuf> = None;
     let mut list_dir: Option<PathBuf> = None;
+    let mut tag: Option<String> = None;
     let (mut write, mut list, mut verbose) = (false, false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--spec-docs" | "--requirements" => {
+            "--spec-docs" | "--old-spec-docs" | "--requirements" | "--tag" => {
                 let Some(v) = it.next() else {
-                    eprintln!("writ-codegen requirements: {a} needs a directory\n{USAGE}");
+                    eprintln!("writ-codegen requirements: {a} needs a value\n{USAGE}");
                     return 2;
                 };
-                if a == "--spec-docs" {
-                    spec_docs = Some(PathBuf::from(v));
-                } else {
-                    list_dir = Some(PathBuf::from(v));
+                match a.as_str() {
+                    "--spec-docs" => spec_docs = Some(PathBuf::from(v)),
+                    "--old-spec-docs" => old_docs = Some(PathBuf::from(v)),
+                    "--tag" => tag = Some(v.clone()),
+                    _ => list_dir = Some(PathBuf::from(v)),
                 }
             }
             "--write" => write = true,
@@ -950,7 +1184,26 @@ pub fn main(args: &[String]) -> i32 {
         return list_statements(&spec_docs);
     }
     let list_dir = list_dir.unwrap_or_else(|| workspace_root().join(LIST_DIR));
-    let diffs = match diff_all(&spec_docs, &list_dir) {
+    // The old sentences: from --old-spec-docs, else from the checkout at the pinned tag.
+    let old = match &old_docs {
+        Some(dir) => match read_docs(dir) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                eprintln!("writ-codegen requirements: {e}");
+                return 2;
+            }
+        },
+        None => crate::generate::pinned_lock(&workspace_root())
+            .ok()
+            .and_then(|lock| git_docs(&spec_docs, &lock.tag).ok()),
+    };
+    if old.is_none() {
+        println!(
+            "(no documents of the pinned release: changed sentences are paired by the entries' \
+             summaries; pass --old-spec-docs DIR to pair them by sentence)"
+        );
+    }
+    let diffs = match diff_all_with(&spec_docs, &list_dir, old.as_ref()) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("writ-codegen requirements: {e}");
@@ -969,7 +1222,10 @@ pub fn main(args: &[String]) -> i32 {
         );
         return 1;
     }
-    match write_updates(&diffs, &list_dir) {
+    let release = tag
+        .or_else(|| crate::git::exact_tag(&spec_docs))
+        .unwrap_or_else(|| "the release after the pinned one".to_owned());
+    match write_updates(&diffs, &list_dir, &release) {
         Ok(n) => {
             println!(
                 "updated {n} file(s) in {}; entries marked `review` need a person",

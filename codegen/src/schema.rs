@@ -26,7 +26,7 @@ pub enum SchemaError {
     },
     #[error("schema lock {path}: {message}")]
     Lock { path: PathBuf, message: String },
-    #[error("schema file {file} does not match spec/schema.lock: locked sha256 {locked}, found {found} (run `writ-codegen --update-lock` if the spec moved on purpose)")]
+    #[error("schema file {file} does not match spec/schema.lock: locked sha256 {locked}, found {found} (run `writ-codegen bump` if the spec moved on purpose)")]
     HashMismatch {
         file: String,
         locked: String,
@@ -34,7 +34,7 @@ pub enum SchemaError {
     },
     #[error("schema file {file} is listed in spec/schema.lock but missing from {dir}")]
     Missing { file: String, dir: PathBuf },
-    #[error("schema file {file} in {dir} is not listed in spec/schema.lock (run `writ-codegen --update-lock`)")]
+    #[error("schema file {file} in {dir} is not listed in spec/schema.lock (run `writ-codegen bump` if the spec moved on purpose)")]
     Unlisted { file: String, dir: PathBuf },
     #[error("{location}: {message}")]
     Schema { location: String, message: String },
@@ -65,8 +65,10 @@ impl SchemaLock {
 
     pub fn render(&self) -> String {
         let mut out = String::from(
-            "# Pinned OCI runtime-spec schemas: writ-codegen refuses schema files whose sha256\n\
-             # differs from these. After moving to a new spec tag run `writ-codegen --update-lock`.\n",
+            "# Pinned OCI runtime-spec schemas: the one place the spec version is written (codegen\n\
+             # generates the version constants and everything else from it). writ-codegen refuses\n\
+             # schema files whose sha256 differs from these. Move to another release with\n\
+             # `cargo run -p writ-codegen -- bump <runtime-spec checkout> --tag <tag>`.\n",
         );
         out.push_str(&format!(
             "tag = {:?}\ncommit = {:?}\n\n[files]\n",
@@ -188,28 +190,47 @@ pub fn load(dir: &Path, lock: Option<&SchemaLock>) -> Result<SchemaSet, SchemaEr
 }
 
 /// A known mistake in a released schema, fixed in code until a tag carries the upstream fix.
-struct Erratum {
-    file: &'static str,
+pub struct Erratum {
+    pub file: &'static str,
     /// What is wrong and which upstream commit fixes it.
-    summary: &'static str,
+    pub summary: &'static str,
+    /// The line of SOURCE.txt that records it (after the file name).
+    pub source_note: &'static str,
+    /// The upstream commit that fixes it.
+    pub fixed_by: &'static str,
     /// Returns true when it changed something (the broken form was present).
-    fix: fn(&mut Value) -> bool,
+    pub fix: fn(&mut Value) -> bool,
 }
 
-const ERRATA: &[Erratum] = &[
+/// The errata writ-codegen knows, applied when the broken form is present.
+pub static ERRATA: &[Erratum] = &[
     Erratum {
         file: "defs.json",
         summary: "ArrayOfUint32.items $ref \"#definitions/uint32\" lacks the '/' (fixed upstream by \
                   runtime-spec commit 04836b1e7ae1286ef9b56129a8748aa5e4e5bc36)",
+        source_note: "ArrayOfUint32.items \"$ref\": \"#definitions/uint32\" (missing \"/\"; main \
+                      04836b1e7ae1286ef9b56129a8748aa5e4e5bc36)",
+        fixed_by: "04836b1e7ae1286ef9b56129a8748aa5e4e5bc36",
         fix: fix_array_of_uint32_ref,
     },
     Erratum {
         file: "config-vm.json",
         summary: "vm.hwConfig.iomems uses the tuple form \"items\": [ {...} ] where one item schema is \
                   meant (fixed upstream by runtime-spec commit 4361740b602e412827646dbe53f671a0a8905edb)",
+        source_note: "vm.hwConfig.iomems \"items\": [ {...} ] (draft-04 tuple form; main \
+                      4361740b602e412827646dbe53f671a0a8905edb makes it \"items\": {...})",
+        fixed_by: "4361740b602e412827646dbe53f671a0a8905edb",
         fix: fix_iomems_items,
     },
 ];
+
+/// The errata present in the schema file `name` with contents `json`.
+pub fn errata_in(name: &str, json: &Value) -> Vec<&'static Erratum> {
+    ERRATA
+        .iter()
+        .filter(|e| e.file == name && (e.fix)(&mut json.clone()))
+        .collect()
+}
 
 // Upstream 04836b1e7ae1286ef9b56129a8748aa5e4e5bc36.
 fn fix_array_of_uint32_ref(v: &mut Value) -> bool {
@@ -775,11 +796,9 @@ mod tests {
 
     #[test]
     fn the_pinned_schemas_normalise_with_every_location_named() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/oci-runtime-spec/v1.3.0/schema");
-        let lock =
-            SchemaLock::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/schema.lock"))
-                .unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let lock = crate::generate::pinned_lock(&root).unwrap();
+        let dir = crate::generate::default_schema_dir(&root, &lock.tag);
         let set = load(&dir, Some(&lock)).unwrap();
         assert_eq!(set.applied_errata.len(), 2);
         let model = normalise(&set).unwrap();

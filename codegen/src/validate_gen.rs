@@ -34,7 +34,8 @@ pub fn check_fn(name: &str) -> syn::Ident {
     format_ident!("check_{}", snake(name))
 }
 
-fn rust_range(rust: &str) -> (i128, i128) {
+/// The range of the Rust integer type `rust`.
+pub fn rust_range(rust: &str) -> (i128, i128) {
     match rust {
         "i8" => (i8::MIN.into(), i8::MAX.into()),
         "i16" => (i16::MIN.into(), i16::MAX.into()),

@@ -1,68 +1,23 @@
 //! `writ-codegen --check` on a temporary copy of the workspace's generated files: passes when
 //! clean, fails naming the file after a hand edit; the schema lock rejects a changed schema.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+mod common;
+use common::{codegen, copy_dir, copy_workspace, text, workspace};
 
 fn schema_dir() -> PathBuf {
-    workspace().join("../shared/oci-runtime-spec/v1.3.0/schema")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
+    let tag = writ_codegen::generate::pinned_lock(&workspace())
+        .unwrap()
+        .tag;
+    writ_codegen::generate::default_schema_dir(&workspace(), &tag)
 }
 
 /// A workspace copy holding what generation reads and writes.
 fn temp_workspace() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path();
-    let ws = workspace();
-    std::fs::copy(ws.join("Cargo.toml"), root.join("Cargo.toml")).unwrap();
-    std::fs::create_dir_all(root.join("spec/src")).unwrap();
-    std::fs::copy(ws.join("spec/Cargo.toml"), root.join("spec/Cargo.toml")).unwrap();
-    std::fs::copy(ws.join("spec/schema.lock"), root.join("spec/schema.lock")).unwrap();
-    copy_dir(
-        &ws.join("spec/src/generated"),
-        &root.join("spec/src/generated"),
-    );
-    if ws.join("spec/requirements").is_dir() {
-        copy_dir(
-            &ws.join("spec/requirements"),
-            &root.join("spec/requirements"),
-        );
-    }
+    copy_workspace(tmp.path());
     tmp
-}
-
-fn codegen(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_writ-codegen"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 #[test]

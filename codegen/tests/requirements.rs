@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use writ_codegen::requirements::{
-    self as req, diff_doc, find_statements, fingerprint, keyword_count, load, render_table, Change,
-    Check, Level, Platform, Requirement, DOCS,
+    self as req, diff_doc, diff_doc_with, find_statements, fingerprint, keyword_count, load,
+    render_table, Change, Check, Level, Platform, Requirement, DOCS,
 };
 
 fn root() -> PathBuf {
@@ -22,7 +22,10 @@ fn list_dir() -> PathBuf {
 /// `WRIT_BLESS=1` rewrites it instead.
 #[test]
 fn generated_table_matches_list() {
-    let expected = render_table(&root()).expect("list loads");
+    let tag = writ_codegen::generate::pinned_lock(&root())
+        .expect("schema lock")
+        .tag;
+    let expected = render_table(&root(), &tag).expect("list loads");
     let path = root().join(req::TABLE_PATH);
     if std::env::var_os("WRIT_BLESS").is_some() {
         std::fs::write(&path, &expected).expect("write table");
@@ -253,7 +256,7 @@ fn diff_finds_unchanged_changed_new_and_retired() {
     // sentence arrives in T.
     let v2 =
         "## S\n\nA MUST be b.\nC SHOULD be d, mostly.\n\n## T\n\nG MUST be h.\nI MUST NOT be j.\n";
-    let d = diff_doc(info, v2, entries.clone());
+    let d = diff_doc_with(info, v2, entries.clone(), Some(v1));
     assert!(!d.is_current());
     assert_eq!(
         d.changes,
@@ -263,13 +266,19 @@ fn diff_finds_unchanged_changed_new_and_retired() {
                 moved: false
             },
             Change::Changed { entry: 1 },
+            // G's sentence moved up a line.
             Change::Unchanged {
                 entry: 3,
-                moved: false
+                moved: true
             },
             Change::New,
         ]
     );
+    // Without the old text there is nothing to say C's entry is the reworded sentence:
+    // it retires and the sentence is new (a person sees both).
+    let blind = diff_doc(info, v2, entries.clone());
+    assert_eq!(blind.changes[1], Change::New);
+    assert_eq!(blind.retired, vec![1, 2]);
     assert_eq!(d.retired, vec![2]);
     let out = d.updated_entries();
     assert_eq!(out.len(), 4);
@@ -279,7 +288,8 @@ fn diff_finds_unchanged_changed_new_and_retired() {
     assert_eq!(out[1].summary, entries[1].summary);
     assert_ne!(out[1].fingerprint, entries[1].fingerprint);
     assert!(out[1].review.is_some());
-    assert_eq!(out[2], entries[3]);
+    assert_eq!(out[2].id, entries[3].id);
+    assert_eq!(out[2].line, 8);
     // The new one is a placeholder marked for review.
     assert_eq!(out[3].level, Level::MustNot);
     assert!(out[3].id.starts_with("bundle.t.new_"));
@@ -312,11 +322,11 @@ fn write_round_trips_through_files() {
     std::fs::write(dir.join("bundle.toml"), req::to_toml(info, &entries)).unwrap();
     let diffs = req::diff_all(&docs, &dir).unwrap();
     assert!(diffs.iter().all(|d| d.is_current()));
-    assert_eq!(req::write_updates(&diffs, &dir).unwrap(), 0);
+    assert_eq!(req::write_updates(&diffs, &dir, "v0").unwrap(), 0);
 
     std::fs::write(docs.join("bundle.md"), format!("{v1}X SHOULD be y.\n")).unwrap();
     let diffs = req::diff_all(&docs, &dir).unwrap();
-    assert_eq!(req::write_updates(&diffs, &dir).unwrap(), 1);
+    assert_eq!(req::write_updates(&diffs, &dir, "v0").unwrap(), 1);
     let after = load(&dir).unwrap();
     assert_eq!(after.len(), 3);
     assert_eq!(after[..2], entries[..]);
@@ -422,7 +432,7 @@ fn repeated_sentence_keeps_its_section() {
     // The first section rewords its sentence: the other two keep their own entries (not
     // the first one of the same text), and the reworded one is matched as changed.
     let v2 = "## Start\n\nIt MUST fail when no id is given.\n\n## Kill\n\nIt MUST fail without an id.\n\n## Delete\n\nIt MUST fail without an id.\n";
-    let d = diff_doc(info, v2, entries.clone());
+    let d = diff_doc_with(info, v2, entries.clone(), Some(v1));
     let out = d.updated_entries();
     assert_eq!(out[1].id, entries[1].id);
     assert_eq!(out[2].id, entries[2].id);
@@ -440,4 +450,208 @@ fn repeated_sentence_keeps_its_section() {
     assert_eq!(out[0].id, entries[1].id);
     assert_eq!(out[1].id, entries[2].id);
     assert_eq!(d.retired, vec![0]);
+}
+
+/// Every `schema` selector of the committed list names a check the generated validation
+/// makes, and each document has its default.
+#[test]
+fn schema_selectors_resolve_against_the_pinned_schemas() {
+    use writ_codegen::{generate, schema, schema_ids};
+    let lock = generate::pinned_lock(&root()).unwrap();
+    let dir = generate::default_schema_dir(&root(), &lock.tag);
+    let set = schema::load(&dir, Some(&lock)).unwrap();
+    let model = schema::normalise(&set).unwrap();
+    let list = load(&list_dir()).unwrap();
+    let res = schema_ids::resolve(&model, &list).unwrap();
+    assert!(res.unmatched.is_empty(), "{:?}", res.unmatched);
+    assert_eq!(res.defaults.len(), 3);
+    // Entries that claim the schema enforces them and name no check are exactly those the
+    // coverage reports as missing.
+    let claimed: Vec<&str> = list
+        .iter()
+        .filter(|r| r.check == Check::Schema && !res.enforced.contains(&r.id))
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(claimed, ["features.document.optional_fields"]);
+
+    // A selector that matches nothing is reported, not silently dropped.
+    let mut bad = list.clone();
+    let e = bad
+        .iter_mut()
+        .find(|r| r.id == "config.root.path.required")
+        .unwrap();
+    e.schema = vec!["/root/pathh required".into()];
+    let res = schema_ids::resolve(&model, &bad).unwrap();
+    assert_eq!(
+        res.unmatched,
+        [(
+            "config.root.path.required".to_owned(),
+            "/root/pathh required".to_owned()
+        )]
+    );
+    assert!(!res.enforced.contains("config.root.path.required"));
+    // Without a default for a document, generation refuses.
+    let mut nodefault = list.clone();
+    for r in &mut nodefault {
+        r.schema.retain(|s| s != "** any");
+    }
+    assert!(schema_ids::resolve(&model, &nodefault).is_err());
+    assert!(schema_ids::parse_selector("/x sideways").is_err());
+    assert!(schema_ids::parse_selector("x type").is_err());
+}
+
+/// A section in the shape of config-linux.md's intelRdt rules between v1.2.1 and v1.3.0 (in
+/// our own words): three rules reworded, one dropped, sentences added before and between
+/// them. Pairing by section, level and document order matched the added sentences with the
+/// old rules; pairing by content matches each reworded rule with its own entry.
+const CACHE_OLD: &str = "## Cache
+
+* **`group`** (string, OPTIONAL) names the group.
+
+The rules below apply:
+
+* If both alpha and beta are given, runtimes MUST write the joined value to the table file in the group directory.
+
+* If alpha holds a line starting with `B:`, the value written to the table file MUST be the other lines of alpha and the line of beta.
+
+* If either alpha or beta is given, runtimes MUST write it to the table file in the group directory.
+
+* If neither alpha nor beta is given, runtimes MUST NOT write to table files anywhere.
+
+* If group is set and neither alpha nor beta is given, the runtime MUST check that the group directory exists.
+";
+
+const CACHE_NEW: &str = "## Cache
+
+* **`group`** (string, OPTIONAL) names the group.
+  As a special case, the value `/` MUST place the container in the default group.
+
+* **`gamma`** (array of strings, OPTIONAL) lines for the table file. The value MUST NOT contain newlines.
+
+The rules below apply:
+
+* If both alpha and beta are given, runtimes MUST write the values to the table file in the group directory. The runtimes MUST write alpha first and beta last.
+
+* If either alpha or beta is given, runtimes MUST write it to the table file in the group directory.
+
+* If gamma is given, runtimes MUST write it to the table file in the group directory.
+
+* If none of alpha, beta or gamma is given, runtimes MUST NOT write to table files anywhere.
+
+* If group is set and none of alpha, beta or gamma is given, the runtime MUST check that the group directory exists.
+";
+
+#[test]
+fn changed_sentences_pair_by_content_not_document_order() {
+    let info = req::doc_info("bundle.md").unwrap();
+    let old = entries_for(CACHE_OLD);
+    assert_eq!(old.len(), 5);
+    let d = req::diff_doc_with(info, CACHE_NEW, old.clone(), Some(CACHE_OLD));
+    let got: Vec<(String, Option<&str>)> = d
+        .statements
+        .iter()
+        .zip(&d.changes)
+        .map(|(s, c)| {
+            let id = match c {
+                Change::Unchanged { entry, .. } | Change::Changed { entry } => {
+                    Some(old[*entry].id.as_str())
+                }
+                Change::New => None,
+            };
+            (s.sentence.chars().take(24).collect(), id)
+        })
+        .collect();
+    let want: Vec<(String, Option<&str>)> = vec![
+        ("As a special case, the v".into(), None),
+        ("The value MUST NOT conta".into(), None),
+        ("If both alpha and beta a".into(), Some("bundle.s.rule0")),
+        ("The runtimes MUST write ".into(), None),
+        ("If either alpha or beta ".into(), Some("bundle.s.rule2")),
+        ("If gamma is given, runti".into(), None),
+        ("If none of alpha, beta o".into(), Some("bundle.s.rule3")),
+        ("If group is set and none".into(), Some("bundle.s.rule4")),
+    ];
+    assert_eq!(got, want);
+    assert_eq!(d.retired, vec![1], "the B: rule is gone");
+
+    // Rolling a list made at the new text back to the old one and forward again gives every
+    // sentence its own entry back.
+    let new = entries_for(CACHE_NEW);
+    let back = req::diff_doc_with(info, CACHE_OLD, new.clone(), Some(CACHE_NEW)).updated_entries();
+    let forward =
+        req::diff_doc_with(info, CACHE_NEW, back.clone(), Some(CACHE_OLD)).updated_entries();
+    for e in &new {
+        if let Some(f) = forward
+            .iter()
+            .find(|f| f.fingerprint == e.fingerprint && f.occurrence == e.occurrence)
+        {
+            if !f.id.contains(".new_") {
+                assert_eq!(f.id, e.id, "{}", f.summary);
+            }
+        }
+    }
+    // The three reworded rules keep their ids through the round trip.
+    let kept = |prefix: &str| {
+        forward
+            .iter()
+            .zip(find_statements("bundle.md", CACHE_NEW))
+            .find(|(_, s)| s.sentence.starts_with(prefix))
+            .map(|(f, _)| f.id.clone())
+    };
+    let orig = |prefix: &str| {
+        new.iter()
+            .zip(find_statements("bundle.md", CACHE_NEW))
+            .find(|(_, s)| s.sentence.starts_with(prefix))
+            .map(|(e, _)| e.id.clone())
+    };
+    for p in ["If both alpha", "If none of alpha", "If group is set"] {
+        assert_eq!(kept(p), orig(p), "{p}");
+    }
+}
+
+#[test]
+fn lower_case_keywords_are_listed_for_review() {
+    let md = "## S\n\nThe value MUST be set. If also x is set the value of y must be written last.\n\nHooks should not be run twice, which SHOULD be obvious.\n\n```\nit must not count in code\n```\n";
+    let found = req::find_lower_case_keywords("bundle.md", md);
+    let got: Vec<(usize, Vec<String>)> = found.iter().map(|l| (l.line, l.words.clone())).collect();
+    assert_eq!(
+        got,
+        [(3, vec!["must".to_owned()]), (5, vec!["should".to_owned()])]
+    );
+    // Not statements: the keyword count and the statements stay the upper-case ones.
+    assert_eq!(find_statements("bundle.md", md).len(), 2);
+    let info = req::doc_info("bundle.md").unwrap();
+    let report = req::report(&[diff_doc(info, md, Vec::new())], false);
+    assert!(
+        report.contains("review   bundle.md:3 #s lower-case \"must\": If also x is set"),
+        "{report}"
+    );
+}
+
+#[test]
+fn retired_ids_are_recorded_and_never_reused() {
+    let docs = tempdir("retire-docs");
+    let dir = tempdir("retire-list");
+    for info in DOCS {
+        std::fs::write(docs.join(info.doc), "# empty\n").unwrap();
+    }
+    let v1 = "## S\n\nA MUST be b.\nC MUST NOT be d.\n";
+    let entries = entries_for(v1);
+    let info = req::doc_info("bundle.md").unwrap();
+    std::fs::write(dir.join("bundle.toml"), req::to_toml(info, &entries)).unwrap();
+    std::fs::write(docs.join("bundle.md"), "## S\n\nA MUST be b.\n").unwrap();
+    let diffs = req::diff_all(&docs, &dir).unwrap();
+    req::write_updates(&diffs, &dir, "v9.0.0").unwrap();
+    let retired = req::load_retired(&dir).unwrap();
+    assert_eq!(retired.len(), 1);
+    assert_eq!(retired[0].id, entries[1].id);
+    assert_eq!(retired[0].retired_in, "v9.0.0");
+    assert_eq!(retired[0].summary, entries[1].summary);
+    assert_eq!(load(&dir).unwrap().len(), 1);
+    // Using the id again is refused.
+    std::fs::write(dir.join("bundle.toml"), req::to_toml(info, &entries)).unwrap();
+    let e = load(&dir).unwrap_err().to_string();
+    assert!(e.contains("retired in v9.0.0"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&docs).unwrap();
 }

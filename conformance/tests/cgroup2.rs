@@ -25,13 +25,13 @@ fn weight_of_shares(shares: u64) -> u64 {
     1 + ((shares - 2) * 9999) / 262142
 }
 
-#[test]
 #[verifies(
     "config_linux.unified.v1_conversion",
     "config_linux.cgroups_path.absolute",
     "runtime.lifecycle.create_resources",
     "runtime.delete.resources"
 )]
+#[test]
 fn v1_resource_fields_land_in_v2_files() {
     for_each_runtime("cgroup2-v1-conversion", |ctx| {
         let root = ctx.require_pure_cgroup2();
@@ -84,11 +84,11 @@ fn v1_resource_fields_land_in_v2_files() {
     });
 }
 
-#[test]
 #[verifies(
     "config_linux.namespaces.create",
     "config_linux.namespaces.types.supported"
 )]
+#[test]
 fn cgroup_namespace_and_mount_show_the_container_cgroup() {
     for_each_runtime("cgroup2-namespace-mount", |ctx| {
         ctx.require_pure_cgroup2();

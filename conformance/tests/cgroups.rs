@@ -45,12 +45,12 @@ fn read_trim(p: PathBuf) -> String {
         .unwrap_or_else(|e| format!("<{}: {e}>", p.display()))
 }
 
-#[test]
 #[verifies(
     "config_linux.cgroups_path.absolute",
     "runtime.lifecycle.create_resources",
     "runtime.delete.resources"
 )]
+#[test]
 fn cgroups_path_and_limits() {
     for_each_runtime("cgroups", |ctx| {
         let (v1, v2) = hierarchies();
@@ -121,8 +121,8 @@ fn cgroups_path_and_limits() {
     });
 }
 
-#[test]
 #[verifies("runtime.lifecycle.create_resources")]
+#[test]
 fn pids_limit_is_enforced() {
     for_each_runtime("cgroups-pids-limit", |ctx| {
         let b = ctx.bundle();
@@ -141,8 +141,8 @@ fn pids_limit_is_enforced() {
     });
 }
 
-#[test]
 #[verifies("config_linux.pids.zero_limit")]
+#[test]
 fn pids_limit_zero_is_a_limit() {
     for_each_runtime("cgroups-pids-zero", |ctx| {
         // The subshell needs a fork: with limit 0 it fails; the shell itself runs already.
@@ -181,8 +181,8 @@ fn pids_limit_zero_is_a_limit() {
     });
 }
 
-#[test]
 #[verifies("config_linux.cgroups_path.invalid")]
+#[test]
 fn cgroups_path_climbing_out_is_refused() {
     for_each_runtime("cgroups-path-dotdot", |ctx| {
         let b = ctx.bundle();
@@ -206,8 +206,8 @@ fn cgroups_path_climbing_out_is_refused() {
     });
 }
 
-#[test]
 #[verifies("config_linux.cgroups_path.stable")]
+#[test]
 fn same_cgroups_path_same_cgroup() {
     for_each_runtime("cgroups-path-stable", |ctx| {
         let path = format!("/{}", writ_conformance::unique_id("stable"));

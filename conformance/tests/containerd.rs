@@ -157,8 +157,8 @@ fn with_containerd(ctx: &Ctx, f: impl FnOnce(&Containerd, &Bundle)) {
     f(&c, &b);
 }
 
-#[test]
 #[verifies("runtime.lifecycle.run_program", "runtime.lifecycle.process_exit")]
+#[test]
 fn containerd_run_output_and_exit_code() {
     for_each_runtime("containerd-run", |ctx| {
         with_containerd(ctx, |c, b| {
@@ -179,12 +179,12 @@ fn containerd_run_output_and_exit_code() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.kill.signal",
     "runtime.delete.resources",
     "runtime.state_op.returns_state"
 )]
+#[test]
 fn containerd_detached_kill_delete() {
     for_each_runtime("containerd-kill", |ctx| {
         with_containerd(ctx, |c, b| {
@@ -225,8 +225,8 @@ fn containerd_detached_kill_delete() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_failure.error")]
+#[test]
 fn containerd_missing_executable() {
     for_each_runtime("containerd-missing-exe", |ctx| {
         with_containerd(ctx, |c, b| {

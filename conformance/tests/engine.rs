@@ -10,8 +10,8 @@ use writ_macros::verifies;
 
 const T: Duration = Duration::from_secs(10);
 
-#[test]
 #[verifies("runtime.create.new_container")]
+#[test]
 fn no_pivot_creates_a_working_container() {
     for_each_runtime("no-pivot", |ctx| {
         let b = ctx.bundle();
@@ -128,8 +128,8 @@ fn list_shows_containers() {
     });
 }
 
-#[test]
 #[verifies("runtime.kill.signal")]
+#[test]
 fn kill_all_reaches_every_process() {
     for_each_runtime("kill-all", |ctx| {
         let b = ctx.bundle();
@@ -182,8 +182,8 @@ fn run_detach() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config")]
+#[test]
 fn sysctl_applied() {
     for_each_runtime("sysctl", |ctx| {
         let b = ctx.bundle();
@@ -203,8 +203,8 @@ fn sysctl_applied() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config")]
+#[test]
 fn rootfs_propagation_shared() {
     for_each_runtime("rootfs-propagation", |ctx| {
         let b = ctx.bundle();
@@ -231,8 +231,8 @@ fn rootfs_propagation_shared() {
 
 /// runc's recursive values (containerd's CRI writes "rslave" for HostToContainer hostPath
 /// propagation): outside the schema's enum, but accepted, and / becomes a slave.
-#[test]
 #[verifies("runtime.create.apply_config")]
+#[test]
 fn rootfs_propagation_rslave() {
     for_each_runtime("rootfs-propagation-rslave", |ctx| {
         use nix::mount::{mount, MsFlags};

@@ -12,7 +12,6 @@ const T: Duration = Duration::from_secs(10);
 const WAIT_TERM: &str =
     "trap 'echo got-term; exit 3' TERM; echo ready; while :; do sleep 0.05; done";
 
-#[test]
 #[verifies(
     "runtime.operations.supported",
     "runtime.scope.same_entity",
@@ -29,6 +28,7 @@ const WAIT_TERM: &str =
     "runtime.lifecycle.destroy",
     "runtime.state.status.extra_new_only"
 )]
+#[test]
 fn lifecycle_create_start_kill_delete() {
     for_each_runtime("lifecycle", |ctx| {
         let b = ctx.bundle();
@@ -129,8 +129,8 @@ fn lifecycle_create_start_kill_delete() {
     });
 }
 
-#[test]
 #[verifies("runtime.kill.signal")]
+#[test]
 fn kill_signal_forms() {
     for_each_runtime("kill-signal-forms", |ctx| {
         for sig in ["TERM", "SIGTERM", "15"] {
@@ -174,8 +174,8 @@ fn kill_signal_forms() {
     });
 }
 
-#[test]
 #[verifies("runtime.lifecycle.run_program", "runtime.lifecycle.process_exit")]
+#[test]
 fn run_returns_exit_status_and_output() {
     for_each_runtime("run-exit-status", |ctx| {
         let b = ctx.bundle();
@@ -198,7 +198,6 @@ fn run_returns_exit_status_and_output() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.state_op.id_required",
     "runtime.start.id_required",
@@ -206,6 +205,7 @@ fn run_returns_exit_status_and_output() {
     "runtime.delete.id_required",
     "runtime.create.args_required"
 )]
+#[test]
 fn error_missing_id() {
     for_each_runtime("error-missing-id", |ctx| {
         let b = ctx.bundle();
@@ -223,8 +223,8 @@ fn error_missing_id() {
     });
 }
 
-#[test]
 #[verifies("runtime.state_op.unknown_id")]
+#[test]
 fn error_unknown_id() {
     for_each_runtime("error-unknown-id", |ctx| {
         // Control: a known id answers.
@@ -241,12 +241,12 @@ fn error_unknown_id() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.create.id_invalid.error",
     "runtime.create.id_invalid.nothing_created",
     "runtime.state.id.unique"
 )]
+#[test]
 fn error_duplicate_create() {
     for_each_runtime("error-duplicate-create", |ctx| {
         let b = ctx.bundle();
@@ -284,11 +284,11 @@ fn error_duplicate_create() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.start.not_created.error",
     "runtime.start.not_created.no_effect"
 )]
+#[test]
 fn error_start_not_created() {
     for_each_runtime("error-start-not-created", |ctx| {
         let b = ctx.bundle();
@@ -308,8 +308,8 @@ fn error_start_not_created() {
     });
 }
 
-#[test]
 #[verifies("runtime.kill.not_live.error", "runtime.kill.not_live.no_effect")]
+#[test]
 fn error_kill_stopped() {
     for_each_runtime("error-kill-stopped", |ctx| {
         let b = ctx.bundle();
@@ -324,11 +324,11 @@ fn error_kill_stopped() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.delete.not_stopped.error",
     "runtime.delete.not_stopped.no_effect"
 )]
+#[test]
 fn error_delete_created_without_force() {
     for_each_runtime("error-delete-created", |ctx| {
         let b = ctx.bundle();
@@ -353,11 +353,11 @@ fn error_delete_created_without_force() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.delete.not_stopped.error",
     "runtime.delete.not_stopped.no_effect"
 )]
+#[test]
 fn error_delete_running_without_force() {
     for_each_runtime("error-delete-running", |ctx| {
         let b = ctx.bundle();
@@ -378,8 +378,8 @@ fn error_delete_running_without_force() {
     });
 }
 
-#[test]
 #[verifies("runtime.state_op.unknown_id", "runtime.delete.resources")]
+#[test]
 fn error_state_of_deleted() {
     for_each_runtime("error-state-deleted", |ctx| {
         let b = ctx.bundle();
@@ -396,13 +396,13 @@ fn error_state_of_deleted() {
     });
 }
 
-#[test]
 #[verifies(
     "runtime.lifecycle.create_env.error",
     "runtime.create.apply_failure.error",
     "runtime.create.apply_failure.nothing_created",
     "runtime.errors.no_side_effects"
 )]
+#[test]
 fn missing_executable_fails_at_create() {
     for_each_runtime("missing-executable", |ctx| {
         for args in [&["/no/such/program"][..], &["no-such-program-in-path"][..]] {
@@ -446,8 +446,8 @@ fn missing_executable_fails_at_create() {
     });
 }
 
-#[test]
 #[verifies("runtime.state_op.returns_state")]
+#[test]
 fn state_reports_creating_during_create() {
     for_each_runtime("state-creating", |ctx| {
         let b = ctx.bundle();
@@ -498,8 +498,8 @@ fn state_reports_creating_during_create() {
     });
 }
 
-#[test]
 #[verifies("runtime.lifecycle.config_frozen")]
+#[test]
 fn config_changes_after_create_have_no_effect() {
     for_each_runtime("config-frozen", |ctx| {
         let b = ctx.bundle();
@@ -521,7 +521,6 @@ fn config_changes_after_create_have_no_effect() {
     });
 }
 
-#[test]
 #[verifies(
     "bundle.config.required",
     "config.root.path.exists",
@@ -530,6 +529,7 @@ fn config_changes_after_create_have_no_effect() {
     "bundle.config.at_root",
     "bundle.config.name"
 )]
+#[test]
 fn broken_bundles_fail_create() {
     for_each_runtime("broken-bundle", |ctx| {
         // Control: an intact bundle creates.
@@ -585,8 +585,8 @@ fn broken_bundles_fail_create() {
     });
 }
 
-#[test]
 #[verifies("config.process.required_at_start", "runtime.start.no_process")]
+#[test]
 fn start_without_process_fails() {
     for_each_runtime("no-process", |ctx| {
         let b = ctx.bundle();
@@ -646,12 +646,12 @@ fn leftover_processes(b: &writ_conformance::Bundle) -> usize {
         .count()
 }
 
-#[test]
 #[verifies(
     "config.extensibility.ignore_unknown",
     "config.annotations.unknown_keys",
     "runtime.state.annotations.empty"
 )]
+#[test]
 fn unknown_properties_and_annotations() {
     for_each_runtime("unknown-properties", |ctx| {
         // Without annotations the state omits them or gives an empty object.

@@ -28,8 +28,8 @@ fn without_pid_namespace(b: &Bundle) {
     });
 }
 
-#[test]
 #[verifies("runtime.lifecycle.process_exit")]
+#[test]
 fn stopped_however_the_process_ends() {
     for_each_runtime("process-exit-ways", |ctx| {
         // (how it ends, script, runtime kill signal, wait status)
@@ -80,8 +80,8 @@ fn stopped_however_the_process_ends() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.validate")]
+#[test]
 fn invalid_config_is_refused_before_anything_is_built() {
     for_each_runtime("create-validates-first", |ctx| {
         let with_hook = |marker: &std::path::Path| {
@@ -140,8 +140,8 @@ fn invalid_config_is_refused_before_anything_is_built() {
     });
 }
 
-#[test]
 #[verifies("runtime.state.extra_properties")]
+#[test]
 fn state_carries_runc_extra_properties() {
     for_each_runtime("state-extra-properties", |ctx| {
         let b = ctx.bundle();
@@ -173,11 +173,11 @@ fn state_carries_runc_extra_properties() {
     });
 }
 
-#[test]
 #[verifies(
     "features.oci_version_min.accepted",
     "features.oci_version_max.accepted"
 )]
+#[test]
 fn configs_at_the_features_version_bounds_run() {
     for_each_runtime("features-version-bounds", |ctx| {
         let out = ctx.cmd(&["features"]);

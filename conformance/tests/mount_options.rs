@@ -33,7 +33,6 @@ fn mountinfo_entry(text: &str, point: &str) -> Option<(Vec<String>, Vec<String>)
     })
 }
 
-#[test]
 #[verifies(
     "config.mount_options.noexec",
     "config.mount_options.exec",
@@ -45,6 +44,7 @@ fn mountinfo_entry(text: &str, point: &str) -> Option<(Vec<String>, Vec<String>)
     "config.mount_options.ro",
     "config.mount_options.must"
 )]
+#[test]
 fn per_mount_flags() {
     for_each_runtime("mount-options-flags", |ctx| {
         let b = ctx.bundle();
@@ -123,12 +123,12 @@ fn dir_with_submount(b: &writ_conformance::Bundle) -> std::path::PathBuf {
     top
 }
 
-#[test]
 #[verifies(
     "config.mount_options.rbind",
     "config.mount_options.rro",
     "config.mount_options.bind"
 )]
+#[test]
 fn recursive_bind_and_rro() {
     for_each_runtime("mount-options-rro", |ctx| {
         let b = ctx.bundle();
@@ -169,8 +169,8 @@ fn recursive_bind_and_rro() {
     });
 }
 
-#[test]
 #[verifies("config.mount_options.tmpcopyup")]
+#[test]
 fn tmpcopyup_seeds_the_tmpfs() {
     for_each_runtime("mount-options-tmpcopyup", |ctx| {
         let b = ctx.bundle();
@@ -200,8 +200,8 @@ fn tmpcopyup_seeds_the_tmpfs() {
     });
 }
 
-#[test]
 #[verifies("config.mount_options.shared", "config.mount_options.private")]
+#[test]
 fn propagation_flags() {
     for_each_runtime("mount-options-propagation", |ctx| {
         let b = ctx.bundle();
@@ -273,7 +273,6 @@ impl OptionChecks<'_> {
     }
 }
 
-#[test]
 #[verifies(
     "config.mount_options.async",
     "config.mount_options.sync",
@@ -295,6 +294,7 @@ impl OptionChecks<'_> {
     "config.mount_options.rshared",
     "config.mount_options.rprivate"
 )]
+#[test]
 fn option_table_later_options_win() {
     for_each_runtime("mount-options-table", |ctx| {
         // Each case: options of a tmpfs; a later option undoes an earlier one (mount(8)).
@@ -360,7 +360,6 @@ fn option_table_later_options_win() {
     });
 }
 
-#[test]
 #[verifies(
     "config.mount_options.rnoexec",
     "config.mount_options.rnodiratime",
@@ -373,6 +372,7 @@ fn option_table_later_options_win() {
     "config.mount_options.rsymfollow",
     "config.mount_options.should"
 )]
+#[test]
 fn recursive_attributes_reach_submounts() {
     for_each_runtime("mount-options-recursive", |ctx| {
         use nix::mount::{mount, MsFlags};
@@ -421,8 +421,8 @@ fn recursive_attributes_reach_submounts() {
     });
 }
 
-#[test]
 #[verifies("config.mount_options.defaults")]
+#[test]
 fn defaults_option() {
     for_each_runtime("mount-options-defaults", |ctx| {
         let b = ctx.bundle();
@@ -451,7 +451,6 @@ fn defaults_option() {
     });
 }
 
-#[test]
 #[verifies(
     "config.mount_options.silent",
     "config.mount_options.loud",
@@ -461,6 +460,7 @@ fn defaults_option() {
     "config.mount_options.nomand",
     "config.mount_options.may"
 )]
+#[test]
 fn flag_options_are_not_handed_to_the_filesystem() {
     for_each_runtime("mount-options-accepted", |ctx| {
         // tmpfs refuses parameters it does not know, so a container that starts proves each
@@ -494,8 +494,8 @@ fn flag_options_are_not_handed_to_the_filesystem() {
     });
 }
 
-#[test]
 #[verifies("config.mount_options.remount")]
+#[test]
 fn remount_changes_an_earlier_mount() {
     for_each_runtime("mount-options-remount", |ctx| {
         let b = ctx.bundle();
@@ -543,7 +543,6 @@ fn dir_with_flagged_submount(
     top
 }
 
-#[test]
 #[verifies(
     "config.mount_options.ratime",
     "config.mount_options.rstrictatime",
@@ -551,6 +550,7 @@ fn dir_with_flagged_submount(
     "config.mount_options.symfollow",
     "config.mount_options.slave"
 )]
+#[test]
 fn recursive_atime_symfollow_and_slave() {
     for_each_runtime("mount-options-atime-slave", |ctx| {
         use nix::mount::{mount, MsFlags};
@@ -627,8 +627,8 @@ fn recursive_atime_symfollow_and_slave() {
     });
 }
 
-#[test]
 #[verifies("config.mount_options.custom", "config.mount_options.custom.mount8")]
+#[test]
 fn filesystem_options_reach_the_filesystem() {
     for_each_runtime("mount-options-custom", |ctx| {
         let b = ctx.bundle();

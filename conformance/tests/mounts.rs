@@ -23,7 +23,6 @@ fn opts_of(fields: &[&str]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-#[test]
 #[verifies(
     "config.mount_options.bind",
     "config.mount_options.rbind",
@@ -36,6 +35,7 @@ fn opts_of(fields: &[&str]) -> Vec<String> {
     "runtime.create.apply_config",
     "runtime.lifecycle.create_env"
 )]
+#[test]
 fn tmpfs_bind_and_ro_mounts() {
     for_each_runtime("mounts", |ctx| {
         let b = ctx.bundle();
@@ -113,8 +113,8 @@ fn tmpfs_bind_and_ro_mounts() {
     });
 }
 
-#[test]
 #[verifies("config.root.readonly")]
+#[test]
 fn readonly_root() {
     for_each_runtime("readonly-root", |ctx| {
         let b = ctx.bundle();
@@ -145,8 +145,8 @@ fn readonly_root() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config")]
+#[test]
 fn masked_and_readonly_paths() {
     for_each_runtime("masked-readonly-paths", |ctx| {
         let b = ctx.bundle();
@@ -401,12 +401,12 @@ fn symlink_device_path_stays_in_rootfs() {
     });
 }
 
-#[test]
 #[verifies(
     "config_linux.default_filesystems.available",
     "config_linux.default_devices.supply",
     "runtime_linux.dev_symlinks"
 )]
+#[test]
 fn default_filesystems_and_devices() {
     for_each_runtime("default-fs-devices", |ctx| {
         let b = ctx.bundle();
@@ -453,12 +453,12 @@ fn default_filesystems_and_devices() {
     });
 }
 
-#[test]
 #[verifies(
     "config_linux.devices.available",
     "config_linux.devices.path.anywhere",
     "config_linux.devices.how"
 )]
+#[test]
 fn configured_devices() {
     for_each_runtime("devices", |ctx| {
         let b = ctx.bundle();
@@ -495,8 +495,8 @@ fn configured_devices() {
     });
 }
 
-#[test]
 #[verifies("config_linux.devices.path.conflict")]
+#[test]
 fn device_path_taken_by_a_file_fails() {
     for_each_runtime("device-path-conflict", |ctx| {
         let b = ctx.bundle();
@@ -523,7 +523,6 @@ fn device_path_taken_by_a_file_fails() {
     });
 }
 
-#[test]
 #[verifies(
     "config.mount_options.idmap",
     "config.mount_options.idmap.mapped",
@@ -531,6 +530,7 @@ fn device_path_taken_by_a_file_fails() {
     "config.mount_options.idmap.mount_setattr",
     "config.mount_options.idmap.not_passed"
 )]
+#[test]
 fn idmapped_bind_mount() {
     for_each_runtime("mount-idmap", |ctx| {
         let b = ctx.bundle();
@@ -575,11 +575,11 @@ fn idmapped_bind_mount() {
     });
 }
 
-#[test]
 #[verifies(
     "config.mounts.destination.relative_allowed",
     "config.mounts.destination.relative_to_root"
 )]
+#[test]
 fn relative_mount_destination() {
     for_each_runtime("mount-relative-destination", |ctx| {
         let b = ctx.bundle();
@@ -620,7 +620,6 @@ fn tree_with_submount(b: &writ_conformance::Bundle, name: &str) -> std::path::Pa
     top
 }
 
-#[test]
 #[verifies(
     "config.mount_options.idmap.mount_mappings",
     "config.mount_options.idmap.no_mapping_error",
@@ -634,6 +633,7 @@ fn tree_with_submount(b: &writ_conformance::Bundle, name: &str) -> std::path::Pa
     "config.mounts.uid_mappings.mount_setattr",
     "config.mounts.gid_mappings.mount_setattr"
 )]
+#[test]
 fn idmap_and_ridmap_with_mount_mappings() {
     for_each_runtime("mount-ridmap", |ctx| {
         // Without a user namespace: the mounts' own mappings (host 0 shows as 1234:4321).

@@ -21,12 +21,12 @@ fn ns_file(kind: &str) -> &str {
     }
 }
 
-#[test]
 #[verifies(
     "config_linux.namespaces.create",
     "config_linux.namespaces.inherit",
     "config_linux.namespaces.types.supported"
 )]
+#[test]
 fn new_namespaces_differ_from_host() {
     for_each_runtime("namespaces-new", |ctx| {
         // The base config asks for pid, network, ipc, uts, mount; add cgroup. user and time stay shared.
@@ -84,11 +84,11 @@ fn new_namespaces_differ_from_host() {
     });
 }
 
-#[test]
 #[verifies(
     "config_linux.namespaces.types.supported",
     "config_linux.namespaces.create"
 )]
+#[test]
 fn time_namespace_with_offsets() {
     for_each_runtime("namespace-time", |ctx| {
         let b = ctx.bundle();
@@ -147,11 +147,11 @@ fn time_namespace_with_offsets() {
     });
 }
 
-#[test]
 #[verifies(
     "config_linux.namespaces.types.supported",
     "config_linux.id_mappings.no_chown"
 )]
+#[test]
 fn user_namespace_with_mappings() {
     for_each_runtime("namespace-user", |ctx| {
         let b = ctx.bundle();
@@ -223,8 +223,8 @@ fn user_namespace_with_mappings() {
     });
 }
 
-#[test]
 #[verifies("config_linux.namespaces.path.join")]
+#[test]
 fn join_namespace_by_path() {
     for_each_runtime("namespace-join", |ctx| {
         // A first container holds net, ipc and uts namespaces; a second joins them by path.
@@ -269,8 +269,8 @@ fn join_namespace_by_path() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_config")]
+#[test]
 fn hostname_and_domainname() {
     for_each_runtime("hostname", |ctx| {
         let b = ctx.bundle();
@@ -301,8 +301,8 @@ fn hostname_and_domainname() {
     });
 }
 
-#[test]
 #[verifies("config_linux.namespaces.path.type_mismatch")]
+#[test]
 fn namespace_path_of_wrong_type_fails() {
     for_each_runtime("namespace-type-mismatch", |ctx| {
         let b1 = ctx.bundle();

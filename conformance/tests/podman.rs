@@ -115,8 +115,8 @@ fn with_podman(ctx: &Ctx, f: impl FnOnce(&Podman, &Bundle)) {
     f(&p, &b);
 }
 
-#[test]
 #[verifies("runtime.lifecycle.run_program", "runtime.lifecycle.process_exit")]
+#[test]
 fn podman_run_output_and_exit_code() {
     for_each_runtime("podman-run", |ctx| {
         with_podman(ctx, |p, b| {
@@ -135,8 +135,8 @@ fn podman_run_output_and_exit_code() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.apply_failure.error")]
+#[test]
 fn podman_missing_executable_is_127() {
     for_each_runtime("podman-missing-exe", |ctx| {
         with_podman(ctx, |p, b| {
@@ -168,8 +168,8 @@ fn podman_terminal() {
     });
 }
 
-#[test]
 #[verifies("runtime.kill.signal", "runtime.delete.resources")]
+#[test]
 fn podman_detached_stop_rm() {
     for_each_runtime("podman-stop", |ctx| {
         with_podman(ctx, |p, b| {

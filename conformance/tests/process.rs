@@ -30,8 +30,8 @@ fn hex(v: &str) -> u64 {
     u64::from_str_radix(v.trim(), 16).unwrap_or_else(|e| panic!("not hex {v:?}: {e}"))
 }
 
-#[test]
 #[verifies("runtime.create.process_props", "runtime.lifecycle.create_env")]
+#[test]
 fn user_uid_gid_additional_gids_umask() {
     for_each_runtime("user-groups", |ctx| {
         let b = ctx.bundle();
@@ -73,8 +73,8 @@ fn user_uid_gid_additional_gids_umask() {
     });
 }
 
-#[test]
 #[verifies("runtime.create.process_props")]
+#[test]
 fn capabilities_all_sets() {
     for_each_runtime("capabilities", |ctx| {
         // As root the kernel recomputes permitted/effective from the bounding set at exec;
@@ -138,13 +138,13 @@ fn capabilities_all_sets() {
     });
 }
 
-#[test]
 #[verifies(
     "config.process.rlimits.soft.applied",
     "config.process.rlimits.hard.applied",
     "config.process.rlimits.type.getrlimit",
     "runtime.create.process_props"
 )]
+#[test]
 fn rlimits_lowered() {
     for_each_runtime("rlimits", |ctx| {
         let b = ctx.bundle();
@@ -175,8 +175,8 @@ fn rlimits_lowered() {
     });
 }
 
-#[test]
 #[verifies("runtime.start.run_program", "runtime.create.process_props")]
+#[test]
 fn env_cwd_args_no_new_privileges() {
     for_each_runtime("env-cwd-nnp", |ctx| {
         let b = ctx.bundle();
@@ -233,8 +233,8 @@ fn memfd_with(text: &str) -> OwnedFd {
     OwnedFd::from(f)
 }
 
-#[test]
 #[verifies("runtime_linux.fds.extra")]
+#[test]
 fn preserve_fds_and_stray_fds_closed() {
     for_each_runtime("preserve-fds", |ctx| {
         let b = ctx.bundle();
@@ -331,8 +331,8 @@ fn stdio_is_the_callers() {
     });
 }
 
-#[test]
 #[verifies("runtime.state.pid.required")]
+#[test]
 fn pid_file_holds_host_pid() {
     for_each_runtime("pid-file", |ctx| {
         let b = ctx.bundle();
@@ -431,11 +431,11 @@ fn console_socket_receives_pty_master() {
     });
 }
 
-#[test]
 #[verifies(
     "config.process.capabilities.unknown_warn",
     "config.process.capabilities.ungrantable_ok"
 )]
+#[test]
 fn unknown_capability_is_not_fatal() {
     for_each_runtime("capability-unknown", |ctx| {
         let b = ctx.bundle();
@@ -466,11 +466,11 @@ fn unknown_capability_is_not_fatal() {
     });
 }
 
-#[test]
 #[verifies(
     "config.process.oom_score_adj.set",
     "config.process.oom_score_adj.unset"
 )]
+#[test]
 fn oom_score_adj() {
     for_each_runtime("oom-score-adj", |ctx| {
         let b = ctx.bundle();
@@ -494,8 +494,8 @@ fn oom_score_adj() {
     });
 }
 
-#[test]
 #[verifies("config.process.console_size.ignored")]
+#[test]
 fn console_size_without_terminal_is_ignored() {
     for_each_runtime("console-size-no-terminal", |ctx| {
         let b = ctx.bundle();

@@ -155,7 +155,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     };
 
     let rel = cgroups::relative_path(plan.cgroups_path.as_deref(), req.id, req.systemd_cgroup)?;
-    let cg = Cgroup::create(&rel, &plan.resources)?;
+    let cg = Cgroup::setup(&cgroups::Host::probe()?, &rel, &plan.resources)?;
     let new_cgroupns = plan
         .namespace(NamespaceKind::Cgroup)
         .is_some_and(|n| n.path.is_none());

@@ -174,8 +174,8 @@ pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    #[test]
     #[writ_macros::verifies("config_linux.default_devices.supply")]
+    #[test]
     fn config_devices_override_defaults() {
         let custom = DevicePlan {
             path: "/dev/null".into(),

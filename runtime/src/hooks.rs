@@ -343,8 +343,8 @@ mod tests {
         }
     }
 
-    #[test]
     #[writ_macros::verifies("config.hooks.order", "config.hooks.state_stdin")]
+    #[test]
     fn hook_gets_state_args_env_in_order() {
         let d = tempfile::tempdir().unwrap();
         let log = d.path().join("log");

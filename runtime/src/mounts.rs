@@ -894,7 +894,6 @@ mod tests {
         v.iter().map(|s| s.to_string()).collect()
     }
 
-    #[test]
     #[writ_macros::verifies(
         "config.mount_options.unknown_as_data",
         "config.mount_options.nosuid",
@@ -903,6 +902,7 @@ mod tests {
         "config.mount_options.rw",
         "config.mount_options.rslave"
     )]
+    #[test]
     fn flags_data_and_propagation_are_separated() {
         let p = parse_options(&opts(&[
             "nosuid",
@@ -921,7 +921,6 @@ mod tests {
         assert_eq!(p.clear & libc::MS_RDONLY, libc::MS_RDONLY);
     }
 
-    #[test]
     #[writ_macros::verifies(
         "config.mount_options.rro",
         "config.mount_options.rrw",
@@ -929,6 +928,7 @@ mod tests {
         "config.mount_options.rnoatime",
         "config.mount_options.rbind"
     )]
+    #[test]
     fn recursive_options_become_mount_attrs() {
         let p = parse_options(&opts(&["rbind", "rro", "rnosuid", "rnoatime"]));
         assert!(p.bind && p.recursive_bind);
@@ -950,11 +950,11 @@ mod tests {
         assert_eq!(p.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
     }
 
-    #[test]
     #[writ_macros::verifies(
         "config.mounts.destination.relative_to_root",
         "config.mounts.destination.relative_allowed"
     )]
+    #[test]
     fn bind_sources_are_anchored_at_the_bundle() {
         let m = plan_mount(
             "/data",

@@ -1088,8 +1088,8 @@ mod build_tests {
         assert!(!p.terminal);
     }
 
-    #[test]
     #[writ_macros::verifies("config_linux.devices.major_minor.required")]
+    #[test]
     fn podman_device_file_mode_with_type_bits_is_accepted() {
         let b = bundle();
         let mut v = base();
@@ -1102,7 +1102,6 @@ mod build_tests {
         assert!(err_of(v, b.path()).contains("/linux/devices/0/major"));
     }
 
-    #[test]
     #[writ_macros::verifies(
         "config.process.cwd.absolute",
         "config.process.args.non_empty",
@@ -1115,6 +1114,7 @@ mod build_tests {
         "config.mount_options.idmap.no_userns_error",
         "config.process.io_priority.priority.required"
     )]
+    #[test]
     fn bad_input_is_rejected_with_its_pointer() {
         let b = bundle();
         let cases: Vec<(Edit, &str)> = vec![
@@ -1217,11 +1217,11 @@ mod build_tests {
         }
     }
 
-    #[test]
     #[writ_macros::verifies(
         "config.process.capabilities.unknown_warn",
         "config.process.capabilities.ungrantable_ok"
     )]
+    #[test]
     fn unknown_capabilities_are_warnings() {
         let b = bundle();
         let mut v = base();
@@ -1283,8 +1283,8 @@ mod device_rule_tests {
     use super::*;
     use serde_json::json;
 
-    #[test]
     #[writ_macros::verifies("config_linux.device_allowlist.order")]
+    #[test]
     fn device_rules_keep_order_and_allow_given_devices() {
         let b = tempfile::tempdir().unwrap();
         std::fs::create_dir(b.path().join("rootfs")).unwrap();

@@ -235,12 +235,12 @@ mod tests {
         serde_json::from_value(v).unwrap()
     }
 
-    #[test]
     #[writ_macros::verifies(
         "config_linux.seccomp.default_errno.unsupported",
         "config_linux.seccomp.syscalls.errno.unsupported",
         "config_linux.seccomp.syscalls.names.non_empty"
     )]
+    #[test]
     fn bad_profiles_are_rejected() {
         let bad = [
             serde_json::json!({"defaultAction": "SCMP_ACT_ALLOW", "defaultErrnoRet": 1}),

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::HookPlan;
 
 /// The runtime-spec version writ implements, reported in `ociVersion`.
-pub const OCI_VERSION: &str = "1.3.0";
+pub const OCI_VERSION: &str = writ_spec::OCI_VERSION;
 /// Name of the recorded state in a container's state directory.
 pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = ".state.json.tmp";
@@ -172,9 +172,9 @@ pub struct ContainerState {
     pub created: String,
     /// uid of whoever created the container.
     pub owner: u32,
-    /// The container's cgroup (the runtime's serialised `cgroups::Cgroup`).
+    /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cgroup: Option<serde_json::Value>,
+    pub cgroup: Option<crate::cgroups::CgroupState>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<StoredHook>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -619,8 +619,8 @@ mod tests {
         st
     }
 
-    #[test]
     #[writ_macros::verifies("runtime.state.pid.required", "runtime.state.annotations.empty")]
+    #[test]
     fn oci_state_has_the_spec_fields() {
         let mut ann = BTreeMap::new();
         ann.insert("k".to_string(), "v".to_string());
@@ -632,7 +632,7 @@ mod tests {
             &ann,
         ))
         .unwrap();
-        assert_eq!(v["ociVersion"], "1.3.0");
+        assert_eq!(v["ociVersion"], OCI_VERSION);
         assert_eq!(v["id"], "c1");
         assert_eq!(v["status"], "created");
         assert_eq!(v["pid"], 42);
@@ -651,8 +651,8 @@ mod tests {
         assert_eq!(v["status"], "stopped");
     }
 
-    #[test]
     #[writ_macros::verifies("runtime.create.id_invalid.error")]
+    #[test]
     fn ids_are_validated() {
         for ok in ["a", "abc-1.2_3+x", "A", ".x", "..."] {
             assert!(validate_id(ok).is_ok(), "{ok}");
@@ -686,8 +686,8 @@ mod tests {
         assert!(!process_alive(me, t + 1));
     }
 
-    #[test]
     #[writ_macros::verifies("runtime.state.id.unique")]
+    #[test]
     fn reserve_lock_save_read_remove_round_trip() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(&tmp.path().join("root"));
@@ -711,7 +711,11 @@ mod tests {
         h.state.phase = Phase::Created;
         h.state.pid = Some(me);
         h.state.start_time = process_start_time(me);
-        h.state.cgroup = Some(serde_json::json!({"path": "/x"}));
+        h.state.cgroup = Some(crate::cgroups::CgroupState {
+            driver: crate::cgroups::Driver::Cgroupfs,
+            relative: "/x".into(),
+            hierarchies: vec![],
+        });
         h.state.poststop.push(StoredHook {
             path: "/bin/true".into(),
             args: vec!["true".into()],

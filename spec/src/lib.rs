@@ -1,6 +1,7 @@
-//! OCI runtime-spec v1.3.0 for Rust: the config (`Spec`), state (`State`) and features
+//! OCI runtime-spec for Rust: the config (`Spec`), state (`State`) and features
 //! (`Features`) types and their validation, generated from the upstream JSON schemas by
-//! `writ-codegen`, plus the requirement table.
+//! `writ-codegen`, plus the requirement table. The release is the one pinned in
+//! `spec/schema.lock` ([`OCI_VERSION`], [`requirements::SPEC_VERSION`]).
 //!
 //! Parsing ([`parse_config`]) only fails on what the Rust types cannot hold (wrong JSON types,
 //! unknown enum values, absent members without a zero value such as a namespace's `type`);
@@ -31,8 +32,8 @@ pub use validation::{Violation, ViolationKind};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-/// The spec version these types implement.
-pub const OCI_VERSION: &str = "1.3.0";
+/// The spec version these types implement (generated from the tag in `spec/schema.lock`).
+pub use generated::OCI_VERSION;
 
 /// Why a document could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -139,25 +140,41 @@ pub fn parse_features(bytes: &[u8]) -> Result<Features, ParseError> {
     from_value(bytes, value, schema_violations_features)
 }
 
-fn run(check: fn(&Value, &mut validation::Ctx), v: &Value) -> Vec<Violation> {
-    let mut cx = validation::Ctx::new();
+fn run(
+    document: validation::Document,
+    check: fn(&Value, &mut validation::Ctx),
+    v: &Value,
+) -> Vec<Violation> {
+    let mut cx = validation::Ctx::new(document);
     check(v, &mut cx);
     cx.finish()
 }
 
 /// Schema violations of a config document (raw JSON).
 pub fn schema_violations_config(v: &Value) -> Vec<Violation> {
-    run(generated::validate::check_spec, v)
+    run(
+        validation::Document::Config,
+        generated::validate::check_spec,
+        v,
+    )
 }
 
 /// Schema violations of a state document (raw JSON).
 pub fn schema_violations_state(v: &Value) -> Vec<Violation> {
-    run(generated::validate::check_state, v)
+    run(
+        validation::Document::State,
+        generated::validate::check_state,
+        v,
+    )
 }
 
 /// Schema violations of a features document (raw JSON).
 pub fn schema_violations_features(v: &Value) -> Vec<Violation> {
-    run(generated::validate::check_features, v)
+    run(
+        validation::Document::Features,
+        generated::validate::check_features,
+        v,
+    )
 }
 
 /// Every violation of a config document given as raw JSON: all schema rules, then the

@@ -1,4 +1,11 @@
 //! Violations and the helpers the generated checks (`generated/validate.rs`) call.
+//!
+//! Every violation names the requirement it breaks. The prose rules (`crate::rules`) name
+//! theirs; a schema violation takes its id from the table codegen resolves from the
+//! requirements list (`generated/schema_ids.rs`, see [`schema_requirement`]): the entry
+//! whose `schema` selector names the check that failed (`/root/path required` ->
+//! `config.root.path.required`), else the document's default (config: invalid values are an
+//! error; state: the state follows its schema; features: the features structure).
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -38,6 +45,22 @@ impl ViolationKind {
     }
 }
 
+impl ViolationKind {
+    /// The generated check behind a schema violation of this kind (`None` for a prose rule;
+    /// a range violation is a minimum or a maximum, see [`Ctx::integer`]).
+    fn schema_check(self) -> Option<SchemaCheck> {
+        match self {
+            Self::Type => Some(SchemaCheck::Type),
+            Self::Required | Self::RequiredDefaulted => Some(SchemaCheck::Required),
+            Self::Enum => Some(SchemaCheck::Enum),
+            Self::Range => Some(SchemaCheck::Minimum),
+            Self::Pattern => Some(SchemaCheck::Pattern),
+            Self::MinItems => Some(SchemaCheck::MinItems),
+            Self::Rule => None,
+        }
+    }
+}
+
 /// One broken rule, located by JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -46,9 +69,65 @@ pub struct Violation {
     /// What is wrong, for a person.
     pub message: String,
     pub kind: ViolationKind,
-    /// The requirement id (spec/requirements/*.toml) when the rule is one of the spec's
-    /// prose requirements; schema rules leave it `None`.
-    pub requirement: Option<&'static str>,
+    /// The requirement id (`spec/requirements/*.toml`) the violation breaks. Every violation
+    /// has one: prose rules name theirs, schema violations the one codegen recorded for the
+    /// check (see [`schema_requirement`]).
+    pub requirement: &'static str,
+}
+
+/// The document a validation walks (decides which requirement a schema violation names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Document {
+    /// `config.json`.
+    Config,
+    /// The state (`runtime.md#state`).
+    State,
+    /// The features structure (`features.md`).
+    Features,
+}
+
+/// The kind of check a generated schema check makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemaCheck {
+    Type,
+    Required,
+    Enum,
+    Minimum,
+    Maximum,
+    Pattern,
+    MinItems,
+}
+
+/// One entry of the generated table: findings of `check` at `pointer` (RFC 6901 tokens,
+/// `*` for any index or key) in `document` break requirement `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaRule {
+    pub document: Document,
+    pub pointer: &'static str,
+    pub check: SchemaCheck,
+    pub id: &'static str,
+}
+
+fn pointer_matches(pattern: &str, pointer: &str) -> bool {
+    let mut p = pattern.split('/');
+    let mut v = pointer.split('/');
+    loop {
+        match (p.next(), v.next()) {
+            (None, None) => return true,
+            (Some(a), Some(b)) if a == "*" || a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The requirement a schema violation of `check` at `pointer` in `document` breaks: the
+/// most specific rule of the generated table that matches, else the document's default.
+pub fn schema_requirement(document: Document, pointer: &str, check: SchemaCheck) -> &'static str {
+    use crate::generated::schema_ids::{schema_default, SCHEMA_RULES};
+    SCHEMA_RULES
+        .iter()
+        .find(|r| r.document == document && r.check == check && pointer_matches(r.pointer, pointer))
+        .map_or_else(|| schema_default(document), |r| r.id)
 }
 
 impl Violation {
@@ -64,11 +143,13 @@ impl Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.display_pointer(), self.message)?;
-        if let Some(id) = self.requirement {
-            write!(f, " [{id}]")?;
-        }
-        Ok(())
+        write!(
+            f,
+            "{}: {} [{}]",
+            self.display_pointer(),
+            self.message,
+            self.requirement
+        )
     }
 }
 
@@ -84,9 +165,11 @@ pub fn push_token(pointer: &mut String, token: &str) {
     }
 }
 
-/// The walk state of a validation: current pointer and the violations found so far.
-#[derive(Debug, Default)]
+/// The walk state of a validation: the document, the current pointer and the violations
+/// found so far.
+#[derive(Debug)]
 pub struct Ctx {
+    document: Document,
     pointer: String,
     violations: Vec<Violation>,
 }
@@ -132,8 +215,13 @@ fn matches(index: usize, s: &str) -> bool {
 }
 
 impl Ctx {
-    pub fn new() -> Self {
-        Self::default()
+    /// A validation of `document` from its root.
+    pub fn new(document: Document) -> Self {
+        Self {
+            document,
+            pointer: String::new(),
+            violations: Vec::new(),
+        }
     }
 
     /// The violations found, in document order.
@@ -158,13 +246,10 @@ impl Ctx {
         self.pointer.truncate(mark.0);
     }
 
-    /// Records a violation at the current pointer.
-    pub fn report(
-        &mut self,
-        kind: ViolationKind,
-        message: String,
-        requirement: Option<&'static str>,
-    ) {
+    /// Records a schema violation at the current pointer, naming the requirement the
+    /// generated table gives for `check` there.
+    fn report_check(&mut self, kind: ViolationKind, check: SchemaCheck, message: String) {
+        let requirement = schema_requirement(self.document, &self.pointer, check);
         self.violations.push(Violation {
             pointer: self.pointer.clone(),
             message,
@@ -173,11 +258,16 @@ impl Ctx {
         });
     }
 
+    /// Records a schema violation of `kind` at the current pointer.
+    pub fn report(&mut self, kind: ViolationKind, message: String) {
+        let check = kind.schema_check().unwrap_or(SchemaCheck::Type);
+        self.report_check(kind, check, message);
+    }
+
     pub fn wrong_type(&mut self, v: &Value, expected: &str) {
         self.report(
             ViolationKind::Type,
             format!("expected {expected}, found {}", describe(v)),
-            None,
         );
     }
 
@@ -214,15 +304,14 @@ impl Ctx {
             self.report(
                 ViolationKind::Type,
                 format!("{n} is out of range for this field (it must fit in {rust})"),
-                None,
             );
             return;
         }
         if let Some(min) = min.filter(|m| n < *m) {
-            self.report(
+            self.report_check(
                 ViolationKind::Range,
+                SchemaCheck::Minimum,
                 format!("{n} is below the minimum {min}"),
-                None,
             );
         }
         if let Some(max) = max.filter(|m| n > *m) {
@@ -231,10 +320,10 @@ impl Ctx {
             } else {
                 String::new()
             };
-            self.report(
+            self.report_check(
                 ViolationKind::Range,
+                SchemaCheck::Maximum,
                 format!("{n} is above the maximum {max}{octal}"),
-                None,
             );
         }
     }
@@ -251,7 +340,6 @@ impl Ctx {
                 self.report(
                     ViolationKind::Pattern,
                     format!("{s:?} does not match the pattern {p}"),
-                    None,
                 );
             }
         }
@@ -270,7 +358,6 @@ impl Ctx {
         self.report(
             ViolationKind::Enum,
             format!("{s:?} is not one of {}", allowed.join(", ")),
-            None,
         );
     }
 
@@ -285,7 +372,6 @@ impl Ctx {
         self.report(
             ViolationKind::MinItems,
             format!("has {len} items, at least {min} required"),
-            None,
         );
     }
 
@@ -298,7 +384,7 @@ impl Ctx {
         } else {
             ViolationKind::Required
         };
-        self.report(kind, format!("required property {key:?} is missing"), None);
+        self.report(kind, format!("required property {key:?} is missing"));
         self.leave(m);
     }
 

@@ -87,8 +87,8 @@ fn every_fixture_parses_validates_and_round_trips() {
     }
 }
 
-#[test]
 #[verifies("config.extensibility.ignore_unknown")]
+#[test]
 fn empty_arrays_and_unknown_members_survive() {
     let src =
         br#"{"ociVersion":"1.3.0","mounts":[],"process":{"cwd":"/","args":[],"x-vendor":{"a":1}},

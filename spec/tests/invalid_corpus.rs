@@ -8,14 +8,16 @@ use writ_spec::{
     ViolationKind,
 };
 
-fn corpus() -> Vec<(String, String)> {
+/// (file, pointer of the first violation, the requirement it names).
+fn corpus() -> Vec<(String, String, String)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
     let list = std::fs::read_to_string(dir.join("expected.txt")).unwrap();
     list.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
-            let (f, p) = l.split_once('\t').unwrap();
-            (f.to_owned(), p.to_owned())
+            let cols: Vec<&str> = l.split('\t').collect();
+            let col = |i: usize| cols.get(i).copied().unwrap_or("").to_owned();
+            (col(0), col(1), col(2))
         })
         .collect()
 }
@@ -32,7 +34,7 @@ fn read(file: &str) -> Vec<u8> {
 #[test]
 fn corpus_lists_every_file() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/invalid");
-    let listed: Vec<String> = corpus().into_iter().map(|(f, _)| f).collect();
+    let listed: Vec<String> = corpus().into_iter().map(|(f, _, _)| f).collect();
     assert!(listed.len() >= 30);
     for e in std::fs::read_dir(dir).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
@@ -44,7 +46,7 @@ fn corpus_lists_every_file() {
 
 #[test]
 fn every_invalid_config_is_rejected_at_the_right_path() {
-    for (file, pointer) in corpus() {
+    for (file, pointer, id) in corpus() {
         let bytes = read(&file);
         if pointer == "-" {
             match parse_json(&bytes) {
@@ -67,9 +69,10 @@ fn every_invalid_config_is_rejected_at_the_right_path() {
             .unwrap_or_else(|| panic!("{file}: no violation reported"));
         assert_eq!(first.pointer, pointer, "{file}: {violations:?}");
         assert!(!first.message.is_empty());
-        assert_eq!(
-            first.requirement, None,
-            "{file}: schema rules carry no requirement id"
+        assert_eq!(first.requirement, id, "{file}: {first}");
+        assert!(
+            writ_spec::requirements::find(first.requirement).is_some(),
+            "{file}: {first} names an unknown requirement"
         );
         match parse_config(&bytes) {
             Ok(spec) => {

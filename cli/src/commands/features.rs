@@ -58,6 +58,10 @@ pub struct Claim {
     /// `config.mount_options.{}`), required in addition to `requires`.
     #[serde(default)]
     pub requires_each: Option<String>,
+    /// What the claim means where it is not one mechanism (e.g. how each cgroup layout
+    /// enforces a resource); printed by `--explain`.
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// What is wrong with the map.
@@ -356,7 +360,12 @@ pub fn explain(cov: &Coverage, map: &FeaturesMap) -> String {
                 None => c.path.clone(),
             };
             let reasons: Vec<String> = ids.iter().map(|i| format!("{i} ({})", status(i))).collect();
-            let _ = writeln!(out, "{mark}  {what}: {}", reasons.join(", "));
+            let note = c
+                .note
+                .as_deref()
+                .map(|n| format!(" [{n}]"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "{mark}  {what}: {}{note}", reasons.join(", "));
         }
     }
     out
@@ -370,7 +379,7 @@ pub fn run(args: FeaturesArgs) -> i32 {
             return 1;
         }
     };
-    let cov = coverage::coverage();
+    let cov = coverage::claimed();
     let text = if args.explain {
         explain(&cov, &map)
     } else {

@@ -1,9 +1,9 @@
 //! `writ validate`: check a config against the schema and the spec's rules.
 //!
 //! Exit 0: valid. Exit 1: one line per violation on stdout, JSON pointer first
-//! (`/linux/devices/0/fileMode: ...`), with the requirement id in brackets when the rule is
-//! one of the spec's prose requirements. Exit 2: unreadable file or invalid JSON (with line
-//! and column).
+//! (`/linux/devices/0/fileMode: ...`), with the requirement id it breaks in brackets (every
+//! violation, schema or prose rule, names one). Exit 2: unreadable file or invalid JSON (with
+//! line and column).
 
 use std::path::PathBuf;
 
@@ -45,11 +45,11 @@ pub fn run(args: ValidateArgs) -> i32 {
     for v in &violations {
         let at = writ_spec::locate::locate(&bytes, &v.pointer);
         let (line, column) = writ_spec::locate::line_column(&bytes, at);
-        let id = v.requirement.map(|r| format!(" [{r}]")).unwrap_or_default();
         println!(
-            "{}: {}{id} (line {line}, column {column})",
+            "{}: {} [{}] (line {line}, column {column})",
             v.display_pointer(),
-            v.message
+            v.message,
+            v.requirement
         );
     }
     eprintln!(

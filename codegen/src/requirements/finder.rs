@@ -530,3 +530,46 @@ pub fn find_statements(doc: &str, markdown: &str) -> Vec<Statement> {
     }
     out
 }
+
+/// A sentence that uses a keyword word in lower case ("the value ... must be written last"):
+/// not a statement (RFC 2119 keywords count only in capitals), but possibly meant as one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowerCaseKeyword {
+    pub doc: String,
+    pub anchor: String,
+    pub line: usize,
+    /// The lower-case word(s) found, e.g. `must`.
+    pub words: Vec<String>,
+    /// The normalised sentence.
+    pub sentence: String,
+}
+
+/// Lower-case words that would be normative in capitals.
+pub const LOWER_CASE_KEYWORDS: [&str; 3] = ["must", "should", "shall"];
+
+/// Every sentence of a document with a lower-case `must`, `should` or `shall`.
+pub fn find_lower_case_keywords(doc: &str, markdown: &str) -> Vec<LowerCaseKeyword> {
+    let (blocks, refs) = blocks(markdown);
+    let mut out = Vec::new();
+    for b in blocks {
+        for (offset, raw) in split_sentences(&b.text) {
+            let sentence = normalise(&raw, &refs);
+            let mut words: Vec<String> = Vec::new();
+            for w in ascii_words(&sentence) {
+                if LOWER_CASE_KEYWORDS.contains(&w) && !words.iter().any(|x| x == w) {
+                    words.push(w.to_owned());
+                }
+            }
+            if !words.is_empty() {
+                out.push(LowerCaseKeyword {
+                    doc: doc.to_string(),
+                    anchor: b.anchor.clone(),
+                    line: b.line_at(offset),
+                    words,
+                    sentence,
+                });
+            }
+        }
+    }
+    out
+}

@@ -1,6 +1,6 @@
 //! The canonical text of a list file, as `--write` produces it.
 
-use super::{DocInfo, Requirement, SPEC_VERSION};
+use super::{DocInfo, Requirement};
 use std::fmt::Write as _;
 
 /// A TOML basic string.
@@ -29,13 +29,12 @@ pub fn render_file(info: &DocInfo, entries: &[Requirement]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "# Normative statements of OCI runtime-spec {SPEC_VERSION} {}: one entry per keyword.",
+        "# Normative statements of {} at the OCI runtime-spec release pinned in spec/schema.lock:",
         info.doc
     );
-    out.push_str("# Format: README.md. Fingerprint, level, anchor and occurrence are kept in step with the\n");
-    out.push_str(
-        "# spec text by `writ-codegen requirements --spec-docs DIR --write`; the rest is ours.\n",
-    );
+    out.push_str("# one entry per keyword. Format: README.md. Fingerprint, level, anchor and occurrence are\n");
+    out.push_str("# kept in step with the spec text by `writ-codegen requirements --spec-docs DIR --write`;\n");
+    out.push_str("# the rest is ours.\n");
     for r in entries {
         out.push('\n');
         out.push_str("[[requirement]]\n");
@@ -43,6 +42,9 @@ pub fn render_file(info: &DocInfo, entries: &[Requirement]) -> String {
         let _ = writeln!(out, "level = {}", quote(r.level.as_str()));
         let _ = writeln!(out, "doc = {}", quote(&r.doc));
         let _ = writeln!(out, "anchor = {}", quote(&r.anchor));
+        if r.line != 0 {
+            let _ = writeln!(out, "line = {}", r.line);
+        }
         let platforms: Vec<String> = r.platforms.iter().map(|p| quote(p.as_str())).collect();
         let _ = writeln!(out, "platforms = [{}]", platforms.join(", "));
         let _ = writeln!(out, "summary = {}", quote(&r.summary));
@@ -53,6 +55,10 @@ pub fn render_file(info: &DocInfo, entries: &[Requirement]) -> String {
         let _ = writeln!(out, "fingerprint = {}", quote(&r.fingerprint));
         if r.occurrence != 1 {
             let _ = writeln!(out, "occurrence = {}", r.occurrence);
+        }
+        if !r.schema.is_empty() {
+            let sels: Vec<String> = r.schema.iter().map(|s| quote(s)).collect();
+            let _ = writeln!(out, "schema = [{}]", sels.join(", "));
         }
         for (k, v) in [
             ("waived", &r.waived),

@@ -116,7 +116,7 @@ pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
     // which `writ validate` reports (as runtime-tools does).
     let broken: Vec<_> = writ_spec::rules::check(&value)
         .into_iter()
-        .filter(|v| v.requirement != Some("config.annotations.reserved_namespace"))
+        .filter(|v| v.requirement != "config.annotations.reserved_namespace")
         .collect();
     if !broken.is_empty() {
         let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
@@ -220,17 +220,7 @@ pub(crate) fn create_container(
     handle.state.phase = Phase::Created;
     handle.state.pid = Some(created.pid);
     handle.state.start_time = Some(created.start_time);
-    handle.state.cgroup = match created.cgroup.as_ref().map(serde_json::to_value) {
-        Some(Ok(v)) => Some(v),
-        Some(Err(e)) => {
-            return Err(abort(
-                handle,
-                &created,
-                Error::Runtime(format!("recording the cgroup: {e}")),
-            ))
-        }
-        None => None,
-    };
+    handle.state.cgroup = created.cgroup.as_ref().map(|cg| cg.state().clone());
     if let Some(pid_file) = &args.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));

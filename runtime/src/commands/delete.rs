@@ -64,11 +64,7 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
     if let Some(cg) = super::kill::cgroup_of(&handle.state) {
         // Processes the container left behind (e.g. when it shares the host pid
         // namespace) would keep the cgroup busy.
-        if let Ok(pids) = cg.pids() {
-            for pid in pids {
-                super::kill::signal_process(pid, libc::SIGKILL);
-            }
-        }
+        let _ = cg.kill_all(libc::SIGKILL);
         cg.destroy().map_err(|e| {
             Error::Runtime(format!("removing the cgroup of {:?}: {e}", handle.id()))
         })?;
@@ -93,11 +89,7 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
 /// Kills the container process and whatever else is in its cgroup, and waits for it.
 fn stop(handle: &Locked) {
     if let Some(cg) = super::kill::cgroup_of(&handle.state) {
-        if let Ok(pids) = cg.pids() {
-            for pid in pids {
-                super::kill::signal_process(pid, libc::SIGKILL);
-            }
-        }
+        let _ = cg.kill_all(libc::SIGKILL);
     }
     if let (Some(pid), Some(t)) = (handle.state.pid, handle.state.start_time) {
         if crate::state::process_alive(pid, t) {

@@ -115,15 +115,10 @@ fn signal_all(handle: &Locked, sig: i32) -> bool {
     let Some(cg) = cgroup_of(&handle.state) else {
         return false;
     };
-    match cg.pids() {
-        Ok(pids) => {
-            for &pid in &pids {
-                signal_process(pid, sig);
-            }
-            !pids.is_empty()
-        }
+    match cg.kill_all(sig) {
+        Ok(pids) => !pids.is_empty(),
         Err(e) => {
-            crate::logging::warn(&format!("listing the container's processes: {e}"));
+            crate::logging::warn(&format!("signalling the container's processes: {e}"));
             false
         }
     }
@@ -131,14 +126,7 @@ fn signal_all(handle: &Locked, sig: i32) -> bool {
 
 /// The container's cgroup as recorded at create.
 pub(crate) fn cgroup_of(state: &crate::state::ContainerState) -> Option<crate::cgroups::Cgroup> {
-    let v = state.cgroup.clone()?;
-    match serde_json::from_value(v) {
-        Ok(cg) => Some(cg),
-        Err(e) => {
-            crate::logging::warn(&format!("recorded cgroup of {:?}: {e}", state.id));
-            None
-        }
-    }
+    state.cgroup.clone().map(crate::cgroups::Cgroup::from_state)
 }
 
 /// kill(2), ignoring errors (the process may be gone).

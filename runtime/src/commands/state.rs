@@ -108,7 +108,7 @@ mod tests {
         assert_eq!(v["status"], "stopped");
         let v = serde_json::to_value(Shown::new(st, Status::Running)).unwrap();
         assert_eq!(v["pid"], 7);
-        assert_eq!(v["ociVersion"], "1.3.0");
+        assert_eq!(v["ociVersion"], writ_spec::OCI_VERSION);
         assert_eq!(v["bundle"], "/b");
         assert_eq!(v["owner"], "root");
     }

@@ -26,6 +26,7 @@
 
 pub mod config;
 pub mod features;
+pub mod schema_ids;
 pub mod state;
 pub mod validate;
 
@@ -52,3 +53,10 @@ impl From<String> for ConversionError {
         Self(value.into())
     }
 }
+
+/// The runtime-spec release the schemas and the requirements list are pinned to (the tag
+/// in `spec/schema.lock`).
+pub const SPEC_TAG: &str = "v1.3.0";
+
+/// The spec version these types implement, as `ociVersion` writes it.
+pub const OCI_VERSION: &str = "1.3.0";

@@ -59,7 +59,7 @@ impl Findings {
             pointer: at.0.clone(),
             message,
             kind: ViolationKind::Rule,
-            requirement: Some(id),
+            requirement: id,
         });
     }
 }
@@ -117,9 +117,7 @@ pub fn all(config: &Value) -> Vec<Violation> {
 
 /// Whether a finding breaks a mandatory rule (MUST, MUST NOT, REQUIRED).
 fn mandatory(v: &Violation) -> bool {
-    v.requirement
-        .and_then(requirements::find)
-        .is_some_and(|r| r.level.is_mandatory())
+    requirements::find(v.requirement).is_some_and(|r| r.level.is_mandatory())
 }
 
 /// The violations of mandatory prose rules (MUST, MUST NOT, REQUIRED) in a config.

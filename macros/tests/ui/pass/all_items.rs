@@ -47,13 +47,15 @@ mod state {
 }
 
 #[verifies("config.mounts.destination.absolute")]
+#[test]
 fn a_test() {
     assert!(check_destination("/proc"));
 }
 
-#[verifies("runtime.state.id")]
-mod tests {
-    pub fn inner() {}
+#[verifies("runtime.state.id", "config.mounts.source")]
+#[test]
+fn a_test_returning_a_result() -> Result<(), String> {
+    Ok(())
 }
 
 fn main() {
@@ -61,6 +63,4 @@ fn main() {
     let m = Mounts::new();
     assert_eq!(m.method() + m.konst() + m.t(), 24);
     assert_eq!(state::id(), "c1");
-    a_test();
-    tests::inner();
 }

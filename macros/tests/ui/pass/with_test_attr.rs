@@ -1,12 +1,12 @@
 use writ_macros::verifies;
 
 #[verifies("runtime.state.id")]
-#[cfg_attr(test, test)]
-fn under_test_harness() {}
-
 #[test]
-#[verifies("config.mounts.source")]
-fn test_first() {}
+fn tagged_test() {}
+
+#[writ_macros::verifies("config.mounts.source")]
+#[core::prelude::v1::test]
+fn tagged_by_path() {}
 
 async fn _later() {}
 
@@ -17,6 +17,5 @@ async fn async_handler() -> u8 {
 }
 
 fn main() {
-    under_test_harness();
     let _ = async_handler();
 }

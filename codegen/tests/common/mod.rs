@@ -1,0 +1,60 @@
+//! Helpers of the codegen integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The real workspace.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Copies into `root` what generation reads and writes: the manifests, the lock, the
+/// generated files and the requirements list.
+pub fn copy_workspace(root: &Path) {
+    let ws = workspace();
+    std::fs::create_dir_all(root.join("spec/src")).unwrap();
+    std::fs::copy(ws.join("Cargo.toml"), root.join("Cargo.toml")).unwrap();
+    std::fs::copy(ws.join("spec/Cargo.toml"), root.join("spec/Cargo.toml")).unwrap();
+    std::fs::copy(ws.join("spec/schema.lock"), root.join("spec/schema.lock")).unwrap();
+    copy_dir(
+        &ws.join("spec/src/generated"),
+        &root.join("spec/src/generated"),
+    );
+    copy_dir(
+        &ws.join("spec/requirements"),
+        &root.join("spec/requirements"),
+    );
+}
+
+/// Runs the writ-codegen binary.
+pub fn codegen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_writ-codegen"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// stdout and stderr of a run.
+pub fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -1,0 +1,122 @@
+//! File operations on cgroup directories, with errors that name the file.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use super::CgroupError;
+
+/// Writes `value` to `dir/file` for the config field `field` of `controller` (the file
+/// must exist: a cgroup file is never created, its absence is the error).
+pub(super) fn write(
+    controller: &'static str,
+    field: &'static str,
+    dir: &Path,
+    file: &str,
+    value: &str,
+) -> Result<(), CgroupError> {
+    let path = dir.join(file);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(value.as_bytes()))
+        .map_err(|source| CgroupError::Write {
+            field,
+            controller,
+            file: path,
+            value: value.to_string(),
+            source,
+        })
+}
+
+/// The text of `dir/file`.
+pub(super) fn read(dir: &Path, file: &str) -> Result<String, CgroupError> {
+    let path = dir.join(file);
+    std::fs::read_to_string(&path).map_err(|source| CgroupError::Read { file: path, source })
+}
+
+/// Makes `dir` and every missing parent down from `mount`; `made(parent, dir)` runs for
+/// each directory this call made.
+pub(super) fn mkdir_all(
+    mount: &Path,
+    dir: &Path,
+    mut made: impl FnMut(&Path, &Path) -> Result<(), CgroupError>,
+) -> Result<(), CgroupError> {
+    let rel = dir.strip_prefix(mount).unwrap_or(dir);
+    let mut cur = mount.to_path_buf();
+    for comp in rel.components() {
+        let parent = cur.clone();
+        cur.push(comp);
+        match std::fs::create_dir(&cur) {
+            Ok(()) => made(&parent, &cur)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(CgroupError::Mkdir { dir: cur, source }),
+        }
+    }
+    Ok(())
+}
+
+/// Every pid in `dir/cgroup.procs` and in its descendants'.
+pub(super) fn collect_pids(dir: &Path, out: &mut Vec<i32>) -> Result<(), CgroupError> {
+    match std::fs::read_to_string(dir.join("cgroup.procs")) {
+        Ok(t) => out.extend(t.lines().filter_map(|l| l.trim().parse::<i32>().ok())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(CgroupError::Read {
+                file: dir.join("cgroup.procs"),
+                source,
+            })
+        }
+    }
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_pids(&e.path(), out)?;
+        }
+    }
+    Ok(())
+}
+
+/// Removes `dir` and its descendants (children first). A directory already gone is
+/// fine; one that keeps processes is an error (freshly killed tasks may linger for a
+/// moment, so EBUSY is retried for about half a second).
+pub(super) fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_tree(&e.path())?;
+        }
+    }
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EBUSY) && tries < 1000 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_micros(500));
+            }
+            Err(source) => {
+                return Err(CgroupError::Remove {
+                    dir: dir.to_path_buf(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// Moves `pid` into the cgroup `dir`.
+pub(super) fn add_pid(dir: &Path, pid: i32) -> Result<(), CgroupError> {
+    let file = dir.join("cgroup.procs");
+    crate::sys::write_file(&file, pid.to_string().as_bytes())
+        .map_err(|source| CgroupError::AddProcess { pid, file, source })
+}
+
+/// kill(2), ignoring errors (the process may be gone).
+pub(super) fn signal(pid: i32, sig: i32) {
+    if pid > 0 {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+}

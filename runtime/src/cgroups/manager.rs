@@ -1,0 +1,119 @@
+//! The cgroup manager interface: what the lifecycle asks of the container's cgroup,
+//! whatever drives it. [`super::v1::V1`], [`super::v2::V2`] and [`super::hybrid::Hybrid`]
+//! write the cgroup filesystem of each layout; a systemd manager would make the same
+//! calls on a transient unit.
+//!
+//! The provided methods work on the directories recorded in [`CgroupState`] and suit any
+//! cgroupfs manager; an implementation overrides what its layout does differently.
+
+use super::controller::{Controller, CONTROLLERS};
+use super::record::CgroupState;
+use super::{fs, CgroupError};
+use crate::plan::ResourcesPlan;
+
+/// A driver of the container's cgroup.
+pub trait Manager: std::fmt::Debug {
+    /// What the state record keeps: complete before anything is made.
+    fn state(&self) -> &CgroupState;
+
+    /// Applies what `r` asks of one controller (`field` is the first field that asks),
+    /// or says why the controller is not available.
+    fn apply_controller(
+        &self,
+        c: &dyn Controller,
+        field: &'static str,
+        r: &ResourcesPlan,
+    ) -> Result<(), CgroupError>;
+
+    /// Makes the container's directory in every hierarchy, and the missing ones above it.
+    fn create(&self) -> Result<(), CgroupError> {
+        for h in &self.state().hierarchies {
+            fs::mkdir_all(&h.mount, &h.path, |parent, dir| {
+                for c in CONTROLLERS.iter().filter(|c| h.has(c.name())) {
+                    c.v1_made(parent, dir)?;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes every resource the config sets, controller by controller (at create, and
+    /// again at update).
+    #[writ_macros::requirement(
+        "config_linux.cgroups.fitness_check",
+        "config_linux.cgroups.fitness_check.error",
+        "config_linux.cgroups_path.extra_controllers"
+    )]
+    fn apply(&self, r: &ResourcesPlan) -> Result<(), CgroupError> {
+        for c in CONTROLLERS {
+            if let Some(field) = c.requested(r) {
+                self.apply_controller(*c, field, r)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves a process into the container's cgroup in every hierarchy.
+    fn add(&self, pid: i32) -> Result<(), CgroupError> {
+        for h in &self.state().hierarchies {
+            fs::add_pid(&h.path, pid)?;
+        }
+        Ok(())
+    }
+
+    /// Every process in the cgroup and its descendants, sorted: from the cgroup2
+    /// hierarchy (which holds every process), else the v1 pids hierarchy, else any.
+    fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        let s = self.state();
+        let Some(h) = s
+            .v2()
+            .or_else(|| s.v1_with("pids"))
+            .or_else(|| s.hierarchies.first())
+        else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        fs::collect_pids(&h.path, &mut out)?;
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Sends `signal` to every process of the cgroup (best effort: processes may exit
+    /// meanwhile). Returns the pids it found. SIGKILL goes through the cgroup2 directory's
+    /// `cgroup.kill` where there is one (kernel 5.14+; it also catches processes forked
+    /// meanwhile), anything else to one pid at a time.
+    fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
+        let pids = self.pids()?;
+        let killed = signal == libc::SIGKILL
+            && !pids.is_empty()
+            && self
+                .state()
+                .v2()
+                .is_some_and(|h| fs::write("cgroup", "/", &h.path, "cgroup.kill", "1").is_ok());
+        if !killed {
+            for &pid in &pids {
+                fs::signal(pid, signal);
+            }
+        }
+        Ok(pids)
+    }
+
+    /// Removes the container's directory in every hierarchy (its children first), then the
+    /// directories above it that create made, when empty. Directories already gone are
+    /// fine; a cgroup that keeps processes is an error (the first one is returned, after
+    /// every hierarchy was tried).
+    fn destroy(&self) -> Result<(), CgroupError> {
+        let mut first_err = None;
+        for h in &self.state().hierarchies {
+            if let Err(e) = fs::remove_tree(&h.path) {
+                first_err.get_or_insert(e);
+            }
+            for d in h.created.iter().rev().filter(|d| **d != h.path) {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+}

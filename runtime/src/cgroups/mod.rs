@@ -1,0 +1,380 @@
+//! Cgroups (config-linux.md#control-groups): the container's cgroup on cgroup v1, v2 and
+//! hybrid hosts.
+//!
+//! - [`host`]: the host's layout, read from mountinfo and /proc/self/cgroup given as
+//!   values ([`Host::parse`]), or from this host ([`Host::probe`]).
+//! - [`path`]: cgroupsPath, resolved to the path inside each hierarchy.
+//! - [`record`]: [`CgroupState`], what the container's state keeps (typed, serde),
+//!   complete before anything is made.
+//! - [`manager`]: the [`Manager`] interface; [`v1`], [`v2`] and [`hybrid`] implement it
+//!   on the cgroup filesystem of each layout (a systemd manager is the next one).
+//! - [`controller`]: the [`Controller`] interface, one file per controller ([`memory`],
+//!   [`cpu`], [`cpuset`], [`pids`], [`devices`]); each writes its v1 files and its v2
+//!   files with the conversions between them, and names the config field it serves.
+//!
+//! [`Cgroup`] is the handle the lifecycle uses: `plan` (nothing touched), `state` (to
+//! record), `create`, `apply`, `add`, `pids`, `kill_all`, `destroy`.
+//!
+//! What each layout does with a resource: on a v1 host each controller is written in the
+//! hierarchy that has it; on a cgroup2-only host the controller is enabled through the
+//! parents' `cgroup.subtree_control` first; on a hybrid host a controller mounted on v1 is
+//! written there, any other on the cgroup2 hierarchy. A resource whose controller the host
+//! does not offer is an error naming the field, the controller and the layout.
+//!
+//! Device rules: `devices.allow`/`devices.deny` on a v1 devices hierarchy; on cgroup v2,
+//! which has no devices files, an eBPF program attached to the container's directory
+//! ([`device_filter`], over the bpf(2) calls of [`bpf`]). A hybrid host that mounts a v1
+//! devices hierarchy gets the v1 files and no program, as runc does (runc 1.1.5 on this
+//! project's hybrid machine: rules in the v1 `devices.list`, no program on the unified
+//! directory; crun refuses hybrid hosts); one without gets the program on its cgroup2
+//! directory, which the kernel enforces there too.
+
+pub mod bpf;
+pub mod controller;
+pub mod cpu;
+pub mod cpuset;
+pub mod device_filter;
+pub mod devices;
+mod error;
+mod fs;
+pub mod host;
+pub mod hybrid;
+pub mod manager;
+pub mod memory;
+pub mod path;
+pub mod pids;
+pub mod record;
+pub mod v1;
+pub mod v2;
+
+pub use controller::{Controller, CONTROLLERS};
+pub use error::CgroupError;
+pub use host::{Host, Layout, Version};
+pub use manager::Manager;
+pub use path::relative_path;
+pub use record::{CgroupState, Driver, Hierarchy};
+
+use crate::plan::ResourcesPlan;
+
+/// The container's cgroup, driven by the manager its layout calls for.
+#[derive(Debug)]
+pub struct Cgroup {
+    manager: Box<dyn Manager>,
+}
+
+impl Cgroup {
+    /// The container's cgroup on `host` at the resolved cgroupsPath `relative`: its
+    /// directory in every mounted hierarchy and the directories create will make.
+    /// Nothing is made.
+    pub fn plan(host: &Host, relative: &str) -> Result<Cgroup, CgroupError> {
+        if host.layout().is_none() {
+            return Err(CgroupError::NoHierarchy {
+                root: host.root.clone(),
+                mountinfo: "/proc/self/mountinfo".into(),
+            });
+        }
+        let hierarchies = host
+            .hierarchies
+            .iter()
+            .map(|m| {
+                let path = host.dir_in(m, relative);
+                let mut created: Vec<std::path::PathBuf> = path
+                    .ancestors()
+                    .take_while(|d| d.starts_with(&m.mount) && *d != m.mount)
+                    .filter(|d| !d.exists())
+                    .map(std::path::Path::to_path_buf)
+                    .collect();
+                created.reverse();
+                Hierarchy {
+                    name: m.name.clone(),
+                    version: m.version,
+                    controllers: m.controllers.clone(),
+                    mount: m.mount.clone(),
+                    path,
+                    created,
+                }
+            })
+            .collect();
+        Ok(Cgroup::from_state(CgroupState {
+            driver: Driver::Cgroupfs,
+            relative: relative.to_string(),
+            hierarchies,
+        }))
+    }
+
+    /// The cgroup a state record describes, with the manager of its driver and layout.
+    pub fn from_state(state: CgroupState) -> Cgroup {
+        let manager: Box<dyn Manager> = match (state.driver, state.layout()) {
+            (Driver::Cgroupfs, Some(Layout::V2)) => Box::new(v2::V2(state)),
+            (Driver::Cgroupfs, Some(Layout::Hybrid)) => Box::new(hybrid::Hybrid(state)),
+            (Driver::Cgroupfs, Some(Layout::V1) | None) => Box::new(v1::V1(state)),
+        };
+        Cgroup { manager }
+    }
+
+    /// Plans, makes and configures the container's cgroup; on failure removes what it
+    /// made.
+    pub fn setup(host: &Host, relative: &str, r: &ResourcesPlan) -> Result<Cgroup, CgroupError> {
+        let cg = Cgroup::plan(host, relative)?;
+        if let Err(e) = cg.create().and_then(|()| cg.apply(r)) {
+            let _ = cg.destroy();
+            return Err(e);
+        }
+        Ok(cg)
+    }
+
+    /// What the state record keeps.
+    pub fn state(&self) -> &CgroupState {
+        self.manager.state()
+    }
+
+    /// The layout of the container's cgroup.
+    pub fn layout(&self) -> Option<Layout> {
+        self.state().layout()
+    }
+
+    /// Makes the container's directory in every hierarchy.
+    pub fn create(&self) -> Result<(), CgroupError> {
+        self.manager.create()
+    }
+
+    /// Writes the resources.
+    pub fn apply(&self, r: &ResourcesPlan) -> Result<(), CgroupError> {
+        self.manager.apply(r)
+    }
+
+    /// Moves a process into the cgroup in every hierarchy.
+    pub fn add(&self, pid: i32) -> Result<(), CgroupError> {
+        self.manager.add(pid)
+    }
+
+    /// Every process in the cgroup and its descendants (for `kill --all`, `ps`).
+    pub fn pids(&self) -> Result<Vec<i32>, CgroupError> {
+        self.manager.pids()
+    }
+
+    /// Signals every process of the cgroup; returns the pids found.
+    pub fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
+        self.manager.kill_all(signal)
+    }
+
+    /// Removes the cgroup in every hierarchy.
+    pub fn destroy(&self) -> Result<(), CgroupError> {
+        self.manager.destroy()
+    }
+
+    /// The directories to show inside the container for a `cgroup` mount.
+    pub fn view(&self, new_cgroupns: bool) -> crate::mounts::CgroupView {
+        self.state().view(new_cgroupns)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::path::Path;
+
+    /// A temporary directory holding empty files with these names (a cgroup directory's
+    /// files, as far as a controller writes them).
+    pub(crate) fn files(names: &[&str]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().expect("tempdir");
+        for n in names {
+            std::fs::write(d.path().join(n), "").expect("file");
+        }
+        d
+    }
+
+    /// The trimmed text of a file of `d`.
+    pub(crate) fn read(d: &tempfile::TempDir, name: &str) -> String {
+        read_at(d.path(), name)
+    }
+
+    pub(crate) fn read_at(dir: &Path, name: &str) -> String {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    use super::*;
+
+    /// A host whose hierarchies are directories of `root`: v1 ones named after their
+    /// controller, cgroup2 at `unified` (or at the root itself for `v2_at_root`).
+    fn fake_host(root: &Path, v1: &[&str], v2: Option<&str>) -> Host {
+        let mut info = String::new();
+        for (i, c) in v1.iter().enumerate() {
+            std::fs::create_dir_all(root.join(c)).unwrap();
+            info += &format!(
+                "{} 1 0:{} / {}/{c} rw - cgroup cgroup rw,{c}\n",
+                30 + i,
+                30 + i,
+                root.display()
+            );
+        }
+        if let Some(name) = v2 {
+            let at = root.join(name);
+            std::fs::create_dir_all(&at).unwrap();
+            info += &format!("99 1 0:99 / {} rw - cgroup2 cgroup2 rw\n", at.display());
+        }
+        Host::parse(root, &info, "0::/\n")
+    }
+
+    /// Makes `dir` with these empty files.
+    fn cgroup_dir(dir: &Path, names: &[&str]) {
+        std::fs::create_dir_all(dir).unwrap();
+        for n in names {
+            std::fs::write(dir.join(n), "").unwrap();
+        }
+    }
+
+    fn limits() -> ResourcesPlan {
+        ResourcesPlan {
+            memory_limit: Some(64 << 20),
+            pids_limit: Some(64),
+            cpu_shares: Some(1024),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hybrid_writes_v1_controllers_on_v1_and_the_rest_on_v2() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory", "cpu"], Some("unified"));
+        assert_eq!(host.layout(), Some(Layout::Hybrid));
+        let cg = Cgroup::plan(&host, "/writ/c1").unwrap();
+        assert_eq!(cg.layout(), Some(Layout::Hybrid));
+        let leaf = |h: &str| t.path().join(h).join("writ/c1");
+        let u = cg.state().v2().unwrap();
+        assert_eq!(u.path, leaf("unified"));
+        assert_eq!(u.created, [t.path().join("unified/writ"), leaf("unified")]);
+        cgroup_dir(&leaf("memory"), &["memory.limit_in_bytes", "cgroup.procs"]);
+        cgroup_dir(&leaf("cpu"), &["cpu.shares", "cgroup.procs"]);
+        cgroup_dir(
+            &leaf("unified"),
+            &["pids.max", "cgroup.controllers", "cgroup.procs"],
+        );
+        std::fs::write(leaf("unified").join("cgroup.controllers"), "hugetlb pids\n").unwrap();
+        cgroup_dir(&t.path().join("unified"), &["cgroup.subtree_control"]);
+        cgroup_dir(&t.path().join("unified/writ"), &["cgroup.subtree_control"]);
+        cg.create().unwrap();
+        cg.apply(&limits()).unwrap();
+        assert_eq!(
+            read_at(&leaf("memory"), "memory.limit_in_bytes"),
+            "67108864"
+        );
+        assert_eq!(read_at(&leaf("cpu"), "cpu.shares"), "1024");
+        assert_eq!(read_at(&leaf("unified"), "pids.max"), "64");
+        // pids is enabled for the container in every directory above it.
+        assert_eq!(read_at(t.path(), "unified/cgroup.subtree_control"), "+pids");
+        assert_eq!(
+            read_at(t.path(), "unified/writ/cgroup.subtree_control"),
+            "+pids"
+        );
+        cg.add(4242).unwrap();
+        for h in ["memory", "cpu", "unified"] {
+            assert_eq!(read_at(&leaf(h), "cgroup.procs"), "4242");
+        }
+        assert_eq!(cg.pids().unwrap(), [4242]);
+    }
+
+    #[writ_macros::verifies("config_linux.cgroups.fitness_check.error")]
+    #[test]
+    fn a_controller_the_host_lacks_is_an_error_naming_it() {
+        let t = tempfile::tempdir().unwrap();
+        // cgroup2 only, offering cpu and pids: memory is not there.
+        let host = fake_host(t.path(), &[], Some(""));
+        assert_eq!(host.layout(), Some(Layout::V2));
+        let cg = Cgroup::plan(&host, "/c2").unwrap();
+        let leaf = t.path().join("c2");
+        cgroup_dir(&leaf, &["cgroup.controllers", "pids.max", "cpu.weight"]);
+        std::fs::write(leaf.join("cgroup.controllers"), "cpu pids\n").unwrap();
+        cgroup_dir(t.path(), &["cgroup.subtree_control"]);
+        let e = cg.apply(&limits()).unwrap_err().to_string();
+        assert!(e.contains("/linux/resources/memory/limit"), "{e}");
+        assert!(
+            e.contains("memory controller") && e.contains("cgroup v2"),
+            "{e}"
+        );
+        assert!(e.contains("\"cpu pids\""), "says what is offered: {e}");
+        // v1 without a pids hierarchy.
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory"], None);
+        let cg = Cgroup::plan(&host, "/c3").unwrap();
+        cgroup_dir(&t.path().join("memory/c3"), &["memory.limit_in_bytes"]);
+        let e = cg.apply(&limits()).unwrap_err().to_string();
+        assert!(
+            e.contains("/linux/resources/pids/limit") && e.contains("cgroup v1"),
+            "{e}"
+        );
+        assert!(e.contains("no mounted v1 hierarchy"), "{e}");
+    }
+
+    #[test]
+    fn create_then_destroy_leaves_nothing_it_made() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory", "pids"], Some("unified"));
+        std::fs::create_dir_all(t.path().join("pids/shared")).unwrap();
+        let cg = Cgroup::plan(&host, "/shared/c4").unwrap();
+        cg.create().unwrap();
+        for h in ["memory", "pids", "unified"] {
+            assert!(t.path().join(h).join("shared/c4").is_dir());
+        }
+        cg.destroy().unwrap();
+        for h in ["memory", "unified"] {
+            assert!(
+                !t.path().join(h).join("shared").exists(),
+                "{h}/shared removed"
+            );
+        }
+        // A parent that was there before stays.
+        assert!(t.path().join("pids/shared").is_dir());
+        assert!(!t.path().join("pids/shared/c4").exists());
+        // Destroying again is fine.
+        cg.destroy().unwrap();
+    }
+
+    #[test]
+    fn kill_all_uses_cgroup_kill_on_cgroup2() {
+        // A pid above any pid_max: signalling it can reach no process.
+        const NOBODY: &str = "2147483646";
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["pids"], Some("unified"));
+        let cg = Cgroup::plan(&host, "/c6").unwrap();
+        let (v1, v2) = (t.path().join("pids/c6"), t.path().join("unified/c6"));
+        cgroup_dir(&v1, &["cgroup.procs"]);
+        cgroup_dir(&v2, &["cgroup.procs", "cgroup.kill"]);
+        std::fs::write(v2.join("cgroup.procs"), format!("{NOBODY}\n")).unwrap();
+        assert_eq!(cg.kill_all(libc::SIGKILL).unwrap(), [2147483646]);
+        assert_eq!(read_at(&v2, "cgroup.kill"), "1");
+        // Other signals, and v1 alone, go pid by pid.
+        std::fs::write(v2.join("cgroup.kill"), "").unwrap();
+        assert_eq!(cg.kill_all(libc::SIGTERM).unwrap(), [2147483646]);
+        assert_eq!(read_at(&v2, "cgroup.kill"), "");
+        let only_v1 = Cgroup::plan(&fake_host(t.path(), &["pids"], None), "/c6").unwrap();
+        std::fs::write(v1.join("cgroup.procs"), format!("{NOBODY}\n")).unwrap();
+        assert_eq!(only_v1.kill_all(libc::SIGKILL).unwrap(), [2147483646]);
+    }
+
+    #[test]
+    fn the_state_record_round_trips_and_picks_the_manager() {
+        let t = tempfile::tempdir().unwrap();
+        for (v1, v2, layout) in [
+            (&["memory"][..], None, Layout::V1),
+            (&[][..], Some(""), Layout::V2),
+            (&["memory"][..], Some("unified"), Layout::Hybrid),
+        ] {
+            let root = t.path().join(format!("{layout:?}"));
+            let cg = Cgroup::plan(&fake_host(&root, v1, v2), "rel/c5").unwrap();
+            let json = serde_json::to_string(cg.state()).unwrap();
+            let back: CgroupState = serde_json::from_str(&json).unwrap();
+            assert_eq!(&back, cg.state());
+            let again = Cgroup::from_state(back);
+            assert_eq!(again.layout(), Some(layout));
+            let manager = format!("Cgroup {{ manager: {layout:?}(");
+            assert!(format!("{again:?}").starts_with(&manager), "{again:?}");
+        }
+        assert!(matches!(
+            Cgroup::plan(&Host::parse(t.path(), "", ""), "/x"),
+            Err(CgroupError::NoHierarchy { .. })
+        ));
+    }
+}
