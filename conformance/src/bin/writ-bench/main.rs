@@ -1,23 +1,25 @@
 //! writ-bench: every cost figure of writ next to crun's and runc's, measured in one run
 //! with the runtimes alternating (in each round the order rotates), as medians and as the
-//! ratios writ/crun and writ/runc.
+//! ratios writ/crun and writ/runc. conformance/README.md ("Benchmark") describes every
+//! section and option.
 //!
 //! Figures: the lifecycle (create, start, wait for exit, delete) and `run` of `true`; the
 //! floor (`unshare -m -u -i -p -n -f chroot ROOTFS /bin/true`, no runtime at all) and
-//! `run`/floor; `state`; the peak RSS of every invocation (wait4's `ru_maxrss`; see
-//! measure.rs for what it covers); `exec ID /bin/true` when writ has `exec`; N containers
-//! created in parallel; the cost with 1, 10, 50 and 200 bind mounts and with a 1 MB and a
-//! 4 MB config (slopes, and a flag when the growth is faster than linear); `list` and
-//! `state` with 1,000 containers in the root; binary size and shared libraries.
+//! `run`/floor; `state`; the peak RSS of every invocation (measure.rs says how and why not
+//! with wait4); `exec ID /bin/true` for each runtime that has `exec`; N containers created
+//! in parallel; the cost with 1, 10, 50 and 200 bind mounts and with a 1 MB and a 4 MB
+//! config (slopes, and a flag when the growth is faster than linear); `list` and `state`
+//! with 1,000 containers in the root; binary size and shared libraries. `--also NAME=PATH`
+//! adds writ variants as columns.
 //!
-//! `--check` is the CI's regression check: writ/crun on the lifecycle, the median of the
-//! per-round ratios, must not exceed `--max-ratio` (0.75); one retry with twice the rounds
-//! before it fails.
+//! `--check` is the CI's regression check (check.rs): writ/crun on the lifecycle must not
+//! exceed `--max-ratio` (0.75).
 //!
-//! Run as root. crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount):
-//! `--hide-cgroup2` (implied by `--check`) first moves the benchmark into a private mount
-//! namespace and detaches the cgroup2 mount there, so every runtime sees a plain cgroup v1
-//! host; the host itself is not changed.
+//! Run as root. Everything runs at nice -20 (`--no-nice` to keep the default priority).
+//! crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount): `--hide-cgroup2`
+//! (implied by `--check`) first moves the benchmark into a private mount namespace and
+//! detaches the cgroup2 mount there, so every runtime sees a plain cgroup v1 host; the host
+//! itself is not changed.
 
 mod binary;
 mod check;
@@ -99,7 +101,7 @@ fn parse_args() -> Result<Args, String> {
         format: Format::Human,
         sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
         exec_rounds: 50,
-        scale_rounds: 7,
+        scale_rounds: 15,
         parallel: 50,
         parallel_rounds: 3,
         many: 1000,

@@ -177,7 +177,7 @@ impl Report {
         for c in &self.columns {
             out.push_str(&format!("  {:<5} {}  ({})\n", c.name, c.version, c.path));
         }
-        let (lw, cw) = (46, 10);
+        let (lw, cw) = (60, 10);
         let mut head = format!("\n{:<lw$}", "");
         for c in &self.columns {
             head.push_str(&format!(" {:>cw$}", c.name));
