@@ -126,6 +126,15 @@ impl Rows<'_> {
     }
 }
 
+/// "2.3 kB", "1.06 MB".
+fn size_text(bytes: u64) -> String {
+    if bytes < 100_000 {
+        format!("{:.1} kB", bytes as f64 / 1e3)
+    } else {
+        format!("{:.2} MB", bytes as f64 / 1e6)
+    }
+}
+
 const PER: &str = "per container (median)";
 const RSS: &str = "peak RSS (median)";
 const SCALE: &str = "scale";
@@ -258,7 +267,7 @@ pub fn build(meta: Meta, subjects: &[Subject], extra: &Extra<'_>, notes: Vec<Str
         r.median(
             SCALE,
             &format!("config/{name}"),
-            &format!("`run` with a {:.2} MB config.json", *bytes as f64 / 1e6),
+            &format!("`run` with a {} config.json", size_text(*bytes)),
             Unit::Ms,
             true,
         );

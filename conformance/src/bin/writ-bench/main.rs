@@ -521,12 +521,13 @@ fn main() {
             .map(|&c| scale::bind_mount_bundle(c).map(|b| (c, b)))
             .collect::<Result<Vec<_>, _>>()
         {
-            Ok(bundles) => scale_rounds(&subjects, &failures, args.scale_rounds, &mut notes, |s| {
-                for (c, b) in &bundles {
-                    scale::run_in(s, b, &format!("mounts/{c}"))?;
-                }
-                Ok(())
-            }),
+            Ok(bundles) => {
+                let points: Vec<(String, &writ_conformance::Bundle)> = bundles
+                    .iter()
+                    .map(|(c, b)| (format!("mounts/{c}"), b))
+                    .collect();
+                scale_rounds(&subjects, &failures, args.scale_rounds, &points, &mut notes)
+            }
             Err(e) => notes.push(format!("mounts: {e}")),
         }
     }
@@ -541,12 +542,11 @@ fn main() {
         {
             Ok(bundles) => {
                 config_bytes = bundles.iter().map(|(n, _, sz)| (*n, *sz)).collect();
-                scale_rounds(&subjects, &failures, args.scale_rounds, &mut notes, |s| {
-                    for (name, b, _) in &bundles {
-                        scale::run_in(s, b, &format!("config/{name}"))?;
-                    }
-                    Ok(())
-                })
+                let points: Vec<(String, &writ_conformance::Bundle)> = bundles
+                    .iter()
+                    .map(|(name, b, _)| (format!("config/{name}"), b))
+                    .collect();
+                scale_rounds(&subjects, &failures, args.scale_rounds, &points, &mut notes)
             }
             Err(e) => notes.push(format!("config: {e}")),
         }
@@ -594,24 +594,31 @@ fn main() {
     }
 }
 
-/// `rounds` rounds of `each(subject)`, the subjects' order rotating per round.
+/// `rounds` rounds of a `run` in each point's bundle (recorded under the point's key) by
+/// every subject. Every pair (point, runtime) runs once per round; the order of the
+/// points and, for each point, of the runtimes rotates from round to round, so that no
+/// point or runtime always follows the same predecessor (a runtime's cgroup writes can
+/// leave kernel state warm for whoever runs next).
 fn scale_rounds(
     subjects: &[Subject],
     failures: &Failures,
     rounds: usize,
+    points: &[(String, &writ_conformance::Bundle)],
     notes: &mut Vec<String>,
-    each: impl Fn(&Subject) -> Result<(), String>,
 ) {
     let mut broken = vec![false; subjects.len()];
     for round in 0..rounds {
-        for j in 0..subjects.len() {
-            let i = (round + j) % subjects.len();
-            if !failures.ok(i) || broken[i] {
-                continue;
-            }
-            if let Err(e) = each(&subjects[i]) {
-                notes.push(e);
-                broken[i] = true;
+        for pj in 0..points.len() {
+            let (key, bundle) = &points[(round + pj) % points.len()];
+            for j in 0..subjects.len() {
+                let i = (round + pj + j) % subjects.len();
+                if !failures.ok(i) || broken[i] {
+                    continue;
+                }
+                if let Err(e) = scale::run_in(&subjects[i], bundle, key) {
+                    notes.push(e);
+                    broken[i] = true;
+                }
             }
         }
     }

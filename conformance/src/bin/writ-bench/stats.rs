@@ -51,9 +51,10 @@ pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
     (den > 0.0).then(|| num / den)
 }
 
-/// y = a + b·x + c·x², fitted by least squares: b, c and the standard error of c.
+/// y = a + b·x + c·x², fitted by least squares, with the standard error of c.
 #[derive(Debug, Clone, Copy)]
 pub struct Quadratic {
+    pub a: f64,
     pub b: f64,
     pub c: f64,
     pub se_c: f64,
@@ -101,26 +102,29 @@ pub fn quadratic(points: &[(f64, f64)]) -> Option<Quadratic> {
         .sum();
     let s2 = rss / (points.len() as f64 - 3.0);
     Some(Quadratic {
+        a,
         b,
         c,
         se_c: (s2 * inv22).max(0.0).sqrt(),
     })
 }
 
-/// Growth faster than linear: the x² term of the fit is positive beyond noise (more than
-/// three standard errors) and, at the largest x, makes more than a quarter of the growth
-/// from the smallest x. Returns a sentence saying so.
+/// Growth faster than linear: the x² term of the quadratic fit is positive beyond noise
+/// (more than three standard errors) and, from the smallest to the largest x, makes more
+/// than a quarter of the fitted growth (which must be positive). Returns a sentence
+/// saying so.
 pub fn superlinear(points: &[(f64, f64)], unit: &str) -> Option<String> {
     let q = quadratic(points)?;
     let (lo, hi) = points
         .iter()
         .fold((f64::MAX, f64::MIN), |(l, h), &(x, _)| (l.min(x), h.max(x)));
-    let growth = (q.b * (hi - lo) + q.c * (hi * hi - lo * lo)).abs();
-    let curved = q.c * (hi * hi - lo * lo);
-    (q.c > 3.0 * q.se_c && curved > 0.25 * growth).then(|| {
+    let curve = |x: f64| q.a + q.b * x + q.c * x * x;
+    let growth = curve(hi) - curve(lo);
+    let squared = q.c * (hi * hi - lo * lo);
+    (q.c > 3.0 * q.se_c && growth > 0.0 && squared > 0.25 * growth).then(|| {
         format!(
-            "the x² term is {curved:.1} ms of {growth:.1} ms growth from {lo} to {hi} {unit} \
-             (c = {:.2e} ± {:.1e})",
+            "of the fitted growth from {lo} to {hi} {unit} ({growth:.1} ms), the x² term makes \
+             {squared:.1} ms (x² coefficient {:.2e} ± {:.1e})",
             q.c, q.se_c
         )
     })
