@@ -333,3 +333,45 @@ pub fn kill_and_reap(pid: i32) {
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The peak RSS of a small program spawned by a large process is the program's own,
+    /// while wait4's ru_maxrss reports the parent's image: the reason for the ptrace
+    /// method.
+    #[test]
+    fn peak_rss_is_the_child_image_not_the_spawning_process() {
+        let big: Vec<u8> = (0..64usize << 20).map(|i| i as u8).collect();
+        let log = std::env::temp_dir().join(format!("writ-bench-test-{}", std::process::id()));
+        let m = measure(Mode::PeakRss, &mut Command::new("/bin/true"), &log).unwrap();
+        let own = m.rss_kib.unwrap();
+        assert!(own > 0 && own < 16 << 10, "VmHWM of /bin/true: {own} KiB");
+        assert_eq!(m.execs, 1);
+        assert!(m.took.is_none());
+        // The same program through plain wait4 carries the 64 MiB of this process.
+        let child = Command::new("/bin/true").spawn().unwrap();
+        let pid = child.id() as libc::pid_t;
+        // Reaped by wait4 below, not through std.
+        drop(child);
+        let (_, ru) = reap(pid, 0).unwrap().unwrap();
+        assert!(ru.ru_maxrss as u64 > 64 << 10, "ru_maxrss {}", ru.ru_maxrss);
+        assert_eq!(big[12345], 12345usize as u8);
+        let _ = std::fs::remove_file(&log);
+    }
+
+    #[test]
+    fn a_failing_command_is_an_error_with_its_status_and_stderr() {
+        let log = std::env::temp_dir().join(format!("writ-bench-test2-{}", std::process::id()));
+        for mode in [Mode::Time, Mode::PeakRss] {
+            let mut c = Command::new("/bin/sh");
+            c.args(["-c", "echo nope >&2; exit 3"]);
+            let e = measure(mode, &mut c, &log).unwrap_err();
+            assert!(e.contains("exit status 3") && e.contains("nope"), "{e}");
+        }
+        let ok = measure(Mode::Time, &mut Command::new("/bin/true"), &log).unwrap();
+        assert!(ok.took.is_some() && ok.rss_kib.is_none());
+        let _ = std::fs::remove_file(&log);
+    }
+}
