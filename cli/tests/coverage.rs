@@ -366,11 +366,11 @@ fn renderings_carry_every_row() {
     let table = coverage::render(&cov, Format::Table, &RenderOpts::full());
     assert!(table.contains("warning: fixture::item names unknown requirement no.such.id"));
     assert!(
-        table.contains("runtime/src/fixture.rs:72 (failed)"),
+        table.contains("runtime/src/fixture.rs:72 item (failed)"),
         "{table}"
     );
     assert!(
-        table.contains("runtime/src/fixture.rs:81 (not run)"),
+        table.contains("runtime/src/fixture.rs:81 item (not run)"),
         "{table}"
     );
     assert!(table.starts_with("test outcomes: 7 records in "), "{table}");

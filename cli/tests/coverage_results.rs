@@ -155,7 +155,7 @@ fn a_broken_rule_turns_verified_into_failing() {
     assert_eq!(st, Status::Failing, "{line}");
     assert!(line.starts_with("failing"), "{line}");
     assert!(
-        line.contains("conformance/tests/broken.rs:5 (failed)"),
+        line.contains("conformance/tests/broken.rs:5 root_path_is_required (failed)"),
         "{line}"
     );
 

@@ -1,4 +1,11 @@
 //! Creating a container: the runtime side of `create`, and the release done by `start`.
+//!
+//! Crash safety: `create` records in the state what it is about to make before making it
+//! (the init's pid and the cgroup's paths, in one save right after the clone and before
+//! the cgroup is made; the init waits for create's `Go` until then), and the
+//! init dies with create (PDEATHSIG, and EOF on their channel) until create has saved the
+//! finished state and tells it so ([`Created::detach`]). So whenever create is killed,
+//! `delete --force` finds in the state everything it left.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -8,21 +15,15 @@ use rustix::fs::{Mode, OFlags};
 use crate::cgroups::{self, Cgroup};
 use crate::namespaces::{self, NamespaceKind};
 use crate::plan::ContainerPlan;
-use crate::state::Status;
-use crate::sync::Msg;
+use crate::state::{Locked, Status};
+use crate::sync::{Channel, Msg, EXEC_SOCKET};
 use crate::sys::{self, errno_text, Errno};
-
-/// Name of the fifo in the state dir that holds the container process until `start`.
-/// It exists exactly while the container is `created`.
-pub const EXEC_FIFO: &str = "exec.fifo";
 
 /// What `create` is asked to do.
 pub struct CreateRequest<'a> {
     pub id: &'a str,
     /// Absolute, canonical.
     pub bundle: &'a Path,
-    /// `<root>/<id>`, created (and locked) by the caller.
-    pub state_dir: &'a Path,
     pub console_socket: Option<&'a Path>,
     pub preserve_fds: u32,
     pub no_pivot: bool,
@@ -30,13 +31,51 @@ pub struct CreateRequest<'a> {
     pub systemd_cgroup: bool,
 }
 
-/// A created container: its init is blocked on the exec fifo.
-#[derive(Debug)]
+/// A created container: its init waits for [`Created::detach`], then for `start`.
 pub struct Created {
     pub pid: i32,
     /// /proc/<pid>/stat field 22.
     pub start_time: u64,
     pub cgroup: Option<Cgroup>,
+    /// The channel to the init; dropping it (without `detach`) makes the init exit.
+    chan: Channel,
+}
+
+impl Created {
+    /// Tells the init that the state is saved: it stops dying with create (clears
+    /// PDEATHSIG) and waits for `start`. Returns once it has done so; create may then exit
+    /// while the init lives on (engines are subreapers and reap it later).
+    pub fn detach(self) -> Result<(), ContainerError> {
+        self.chan.send(&Msg::Saved).map_err(|e| {
+            setup_err(format!(
+                "talking to the container process: {}",
+                errno_text(e)
+            ))
+        })?;
+        match recv_logging(&self.chan)? {
+            Some(Msg::Detached) => Ok(()),
+            Some(Msg::Error(e)) => Err(setup_err(e)),
+            other => Err(setup_err(format!(
+                "unexpected answer of the container process: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// The next message from the init, writing its `Log` lines to our log.
+fn recv_logging(chan: &Channel) -> Result<Option<Msg>, ContainerError> {
+    loop {
+        match chan.recv() {
+            Ok(Some(Msg::Log(level, line))) => crate::logging::log(level, &line),
+            Ok(m) => return Ok(m),
+            Err(e) => {
+                return Err(setup_err(format!(
+                    "reading from the container process: {}",
+                    errno_text(e)
+                )))
+            }
+        }
+    }
 }
 
 /// Why create or start failed.
@@ -61,13 +100,13 @@ fn setup_err(s: impl Into<String>) -> ContainerError {
 struct Cleanup {
     pid: Option<i32>,
     cgroup: Option<Cgroup>,
-    fifo: Option<PathBuf>,
+    socket: Option<PathBuf>,
 }
 
 impl Cleanup {
     fn disarm(&mut self) -> Option<Cgroup> {
         self.pid = None;
-        self.fifo = None;
+        self.socket = None;
         self.cgroup.take()
     }
 }
@@ -79,7 +118,7 @@ impl Drop for Cleanup {
             let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
             let _ = nix::sys::wait::waitpid(p, None);
         }
-        if let Some(f) = self.fifo.take() {
+        if let Some(f) = self.socket.take() {
             let _ = std::fs::remove_file(f);
         }
         if let Some(cg) = self.cgroup.take() {
@@ -100,9 +139,10 @@ impl Drop for NsRestore {
     }
 }
 
-/// Sets everything up; the user process is left blocked on EXEC_FIFO. Runs prestart and
-/// createRuntime hooks (runtime namespace) and createContainer hooks (in the container).
-/// On any error, undoes everything it did.
+/// Sets everything up; the init is left waiting (see [`Created::detach`]). Runs prestart
+/// and createRuntime hooks (runtime namespace) and createContainer hooks (in the
+/// container). Records progress in `handle` (saved) as it goes; on any error, undoes
+/// everything it did (the caller removes the state).
 #[writ_macros::requirement(
     "runtime.lifecycle.create_env",
     "runtime.lifecycle.create_env.error",
@@ -131,17 +171,25 @@ impl Drop for NsRestore {
     "config.hooks.prestart.path.runtime_ns_timing",
     "config.hooks.prestart.runtime_ns_timing",
     "config.hooks.create_runtime.path.runtime_ns_timing",
-    "config.hooks.create_runtime.runtime_ns_timing"
+    "config.hooks.create_runtime.runtime_ns_timing",
+    "config.process.oom_score_adj.unset",
+    "runtime.warnings.continue"
 )]
-pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, ContainerError> {
+pub fn create(
+    req: &CreateRequest,
+    plan: &ContainerPlan,
+    handle: &mut Locked,
+) -> Result<Created, ContainerError> {
     for w in &plan.warnings {
-        eprintln!("writ: warning: {w}");
+        crate::logging::warn(w);
     }
     ensure_stdio();
+    let id = req.id;
+    let step = |what: &str| crate::logging::debug(|| format!("create {id}: {what}"));
     let mut cleanup = Cleanup {
         pid: None,
         cgroup: None,
-        fifo: None,
+        socket: None,
     };
     let joins = namespaces::open_joins(&plan.namespaces).map_err(setup_err)?;
     let console = match (plan.terminal, req.console_socket) {
@@ -155,44 +203,25 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     };
 
     let rel = cgroups::relative_path(plan.cgroups_path.as_deref(), req.id, req.systemd_cgroup)?;
-    let cg = Cgroup::setup(&cgroups::Host::probe()?, &rel, &plan.resources)?;
+    // Where the cgroup goes (every directory create may make): recorded, with the init's
+    // pid, in one save right after the clone and before anything is made, so a killed
+    // create leaves nothing delete cannot find.
+    let cg = Cgroup::plan(&cgroups::Host::probe()?, &rel)?;
+    handle.state.cgroup = Some(cg.state().clone());
     let new_cgroupns = plan
         .namespace(NamespaceKind::Cgroup)
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
     cleanup.cgroup = Some(cg);
 
-    let fifo_path = req.state_dir.join(EXEC_FIFO);
-    nix::unistd::mkfifo(&fifo_path, nix::sys::stat::Mode::from_bits_truncate(0o622)).map_err(
-        |e| {
-            setup_err(format!(
-                "creating {}: {}",
-                fifo_path.display(),
-                errno_text(e)
-            ))
-        },
-    )?;
-    cleanup.fifo = Some(fifo_path.clone());
-    // The umask must not take the write bit of the container's user (maybe unprivileged).
-    std::fs::set_permissions(
-        &fifo_path,
-        std::os::unix::fs::PermissionsExt::from_mode(0o622),
-    )
-    .map_err(|e| {
+    let exec_listener = crate::sync::listen_exec(&handle.dir).map_err(|e| {
         setup_err(format!(
-            "chmod {}: {}",
-            fifo_path.display(),
-            sys::io_text(&e)
+            "creating {}: {}",
+            handle.dir.join(EXEC_SOCKET).display(),
+            errno_text(e)
         ))
     })?;
-    let fifo = rustix::fs::open(&fifo_path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| {
-            setup_err(format!(
-                "opening {}: {}",
-                fifo_path.display(),
-                errno_text(Errno::from_raw(e.raw_os_error()))
-            ))
-        })?;
+    cleanup.socket = Some(handle.dir.join(EXEC_SOCKET));
 
     if plan.namespace(NamespaceKind::User).is_some() {
         precreate_mount_points(plan);
@@ -201,6 +230,14 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         Some(s) => Some(crate::seccomp::compile(s).map_err(setup_err)?),
         None => None,
     };
+    // Like runc, go on without the rules of syscalls libseccomp does not know (newer
+    // profiles name syscalls of newer kernels), but say which.
+    for name in seccomp.iter().flat_map(|p| &p.unknown) {
+        crate::logging::warn(&format!(
+            "seccomp: syscall {name:?} is unknown to libseccomp {}; its rule is skipped",
+            crate::seccomp::libseccomp_version()
+        ));
+    }
     let idmapped =
         crate::mounts::prepare_idmapped(&plan.mounts, &plan.uid_mappings, &plan.gid_mappings)
             .map_err(setup_err)?;
@@ -272,6 +309,17 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         namespaces::unshare(NamespaceKind::Time.clone_flag()).map_err(setup_err)?;
         namespaces::write_time_offsets(&plan.time_offsets).map_err(setup_err)?;
     }
+    // Inherited by the init (like runc, set on ourselves first): the init's own
+    // /proc/self files are not writable to it once it is non-dumpable in a user namespace.
+    if let Some(v) = plan.process.oom_score_adj {
+        crate::process::set_oom_score_adj(v).map_err(setup_err)?;
+    }
+    // The init is non-dumpable from its first instruction (the flag is inherited by the
+    // clone) until it execs the user program: a process sharing its pid namespace cannot
+    // open its /proc/<pid>/{exe,fd,root,cwd,mem,...} without CAP_SYS_PTRACE over the
+    // host's user namespace.
+    sys::prctl(libc::PR_SET_DUMPABLE, 0, 0)
+        .map_err(|e| setup_err(format!("making create non-dumpable: {}", errno_text(e))))?;
 
     let (chan, child_chan) =
         crate::sync::pair().map_err(|e| setup_err(format!("socketpair: {}", errno_text(e))))?;
@@ -285,12 +333,13 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     let mut pid = match forked {
         sys::Forked::Child => {
             drop(chan);
+            // Its fds are closed by the init with every other fd it was not handed.
             std::mem::forget(restore);
             crate::init::run(crate::init::InitArgs {
                 plan,
                 chan: child_chan,
-                fifo,
-                joins: &child_joins,
+                exec_listener,
+                joins: child_joins,
                 unshare: child_unshare,
                 new_userns,
                 cloned_userns: clone_flags & NamespaceKind::User.clone_flag() != 0,
@@ -311,8 +360,16 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
     drop(child_chan);
     drop(console);
     drop(idmapped);
-    drop(fifo);
+    drop(exec_listener);
     cleanup.pid = Some(pid);
+    record_pid(handle, pid)?;
+    step(&format!("init cloned, pid {pid} and the cgroup recorded"));
+    // The init waits for `Go`: it is not in the cgroup before the cgroup is there.
+    if let Some(cg) = &cleanup.cgroup {
+        cg.create()?;
+        cg.apply(&plan.resources)?;
+    }
+    step("cgroup created");
 
     if new_userns && !staged {
         namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)
@@ -324,6 +381,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
             loop {
                 match chan.recv() {
                     Ok(Some(Msg::Error(text))) => return setup_err(text),
+                    Ok(Some(Msg::Log(level, line))) => crate::logging::log(level, &line),
                     Ok(Some(_)) => continue,
                     _ => break,
                 }
@@ -341,24 +399,22 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         cg.add(pid)?;
     }
     send(&Msg::Cgroup)?;
+    step("init joined the cgroup");
     loop {
-        let msg = chan.recv().map_err(|e| {
-            setup_err(format!(
-                "reading from the container process: {}",
-                errno_text(e)
-            ))
-        })?;
-        match msg {
+        match recv_logging(&chan)? {
             Some(Msg::NeedMaps(_)) => {
                 namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)
                     .map_err(setup_err)?;
                 send(&Msg::Go)?;
             }
             Some(Msg::Pid(n)) => {
-                // The intermediate process exits; the container process is its sibling.
+                // The intermediate process exits; the container process is its sibling
+                // (and in the cgroup, where delete finds it until its pid is recorded).
                 let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
                 pid = n;
                 cleanup.pid = Some(pid);
+                record_pid(handle, pid)?;
+                step(&format!("container process forked, pid {pid} recorded"));
             }
             Some(Msg::Hooks) => {
                 let creating = crate::state::oci_state_json(
@@ -395,6 +451,7 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
             }
         }
     }
+    step("init ready");
     let start_time = crate::state::process_start_time(pid)
         .ok_or_else(|| setup_err(format!("the container process {pid} is gone")))?;
     let cgroup = cleanup.disarm();
@@ -402,7 +459,22 @@ pub fn create(req: &CreateRequest, plan: &ContainerPlan) -> Result<Created, Cont
         pid,
         start_time,
         cgroup,
+        chan,
     })
+}
+
+fn save(handle: &Locked) -> Result<(), ContainerError> {
+    handle
+        .save()
+        .map_err(|e| setup_err(format!("recording the state: {e}")))
+}
+
+/// Records the init's pid (and start time, to tell it from a later process with the
+/// same pid) while the phase is still `creating`.
+fn record_pid(handle: &mut Locked, pid: i32) -> Result<(), ContainerError> {
+    handle.state.pid = Some(pid);
+    handle.state.start_time = crate::state::process_start_time(pid);
+    save(handle)
 }
 
 /// A caller may start create with stdin/stdout/stderr closed; then the next fds create
@@ -450,25 +522,24 @@ fn precreate_mount_points(plan: &ContainerPlan) {
     let _ = root.mkdir_all(&plan.process.cwd, crate::rootfs::Leaf::Dir);
 }
 
-/// Called by `start`: releases the process blocked on EXEC_FIFO (opens it for reading,
-/// reads one byte) and removes the fifo.
+/// Called by `start`: connects to the init's [`EXEC_SOCKET`] and asks it to run the user
+/// program; once the init has taken the start the socket is removed (the container is
+/// `running` from then on). Returns when the init has exec'd (EOF), or fails with the
+/// reason it died instead (e.g. a startContainer hook), passing its log lines on.
 #[writ_macros::requirement("runtime.lifecycle.run_program", "runtime.start.run_program")]
 pub fn release(state_dir: &Path) -> Result<(), ContainerError> {
-    let path = state_dir.join(EXEC_FIFO);
-    let fd = rustix::fs::open(
-        &path,
-        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| {
+    let path = state_dir.join(EXEC_SOCKET);
+    let chan = crate::sync::connect_exec(state_dir).map_err(|e| {
         setup_err(format!(
-            "opening {}: {} (the container is not in the created state)",
+            "connecting to {}: {} (the container is not in the created state, or its process is gone)",
             path.display(),
-            errno_text(Errno::from_raw(e.raw_os_error()))
+            errno_text(e)
         ))
     })?;
+    chan.send(&Msg::Start)
+        .map_err(|e| setup_err(format!("starting the container process: {}", errno_text(e))))?;
     let mut pfd = [nix::poll::PollFd::new(
-        fd.as_fd(),
+        chan.as_fd(),
         nix::poll::PollFlags::POLLIN,
     )];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -490,51 +561,28 @@ pub fn release(state_dir: &Path) -> Result<(), ContainerError> {
             Ok(_) => break,
         }
     }
-    let mut b = [0u8; 1];
-    let n = rustix::io::read(&fd, &mut b).map_err(|e| {
-        setup_err(format!(
-            "reading {}: {}",
-            path.display(),
-            errno_text(Errno::from_raw(e.raw_os_error()))
-        ))
-    })?;
+    match recv_logging(&chan)? {
+        Some(Msg::Started) => {}
+        Some(Msg::Error(e)) => return Err(setup_err(e)),
+        None => {
+            return Err(setup_err(
+                "the container process exited before it was started",
+            ))
+        }
+        Some(other) => {
+            return Err(setup_err(format!(
+                "unexpected answer of the container process: {other:?}"
+            )))
+        }
+    }
     let _ = std::fs::remove_file(&path);
-    if n != 1 {
-        return Err(setup_err(
-            "the container process exited before it was started",
-        ));
+    // The init keeps the connection open (close-on-exec) until it execs the user program;
+    // what it sends before EOF is why it failed.
+    match recv_logging(&chan)? {
+        None => Ok(()),
+        Some(Msg::Error(e)) => Err(setup_err(e)),
+        Some(other) => Err(setup_err(format!(
+            "unexpected message of the container process: {other:?}"
+        ))),
     }
-    // The process keeps the fifo open until it execs the user program (close-on-exec);
-    // what it writes before EOF is why it failed (e.g. a startContainer hook).
-    let mut failure = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        match nix::poll::poll(&mut pfd, nix::poll::PollTimeout::NONE) {
-            Err(Errno::EINTR) => continue,
-            Err(e) => {
-                return Err(setup_err(format!(
-                    "waiting on {}: {}",
-                    path.display(),
-                    errno_text(e)
-                )))
-            }
-            Ok(_) => {}
-        }
-        match rustix::io::read(&fd, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => failure.extend_from_slice(&buf[..n]),
-            Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INTR) => {}
-            Err(e) => {
-                return Err(setup_err(format!(
-                    "reading {}: {}",
-                    path.display(),
-                    errno_text(Errno::from_raw(e.raw_os_error()))
-                )))
-            }
-        }
-    }
-    if !failure.is_empty() {
-        return Err(setup_err(String::from_utf8_lossy(&failure).into_owned()));
-    }
-    Ok(())
 }

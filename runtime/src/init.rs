@@ -1,7 +1,35 @@
 //! The container's init: runs in the cloned child. It joins/creates namespaces, builds the
-//! root filesystem, applies the process attributes, reports `Ready` to create, blocks on the
-//! exec fifo until `start`, runs the startContainer hooks and execs the user program.
-//! Every failure before `Ready` goes back to create as text.
+//! root filesystem, applies the process attributes, reports `Ready` to create, waits for
+//! `start` on the exec socket, runs the startContainer hooks and execs the user program.
+//! Every failure before `Ready` goes back to create as text, later ones to `start`.
+//!
+//! What the init holds of the host (audited; see also `sys::close_fds_except`):
+//! - From its first instruction: non-dumpable (inherited from create, which sets it
+//!   before the clone) until the exec of the user program, so no process without
+//!   CAP_SYS_PTRACE over the host's user namespace can follow its `/proc/<pid>` links or
+//!   read its private entries (exe, fd/N, fdinfo, root, cwd, environ, mem, maps,
+//!   map_files, ns), whatever pid namespace it shares; such a process can list the fd
+//!   numbers and read cmdline, stat and status, which say nothing it could use
+//!   (cmdline is create's: the state root, the bundle path and the id).
+//! - Its `/proc/<pid>/exe` is a read-only view of the writ binary (`exeseal`); its
+//!   environ is create's environment.
+//! - Its first act closes every fd it was not handed: the state directory's lock, the
+//!   log file, create's own namespace fds, the console listener of a foreground `run`.
+//!   It keeps stdio, the `--preserve-fds` fds, the channel to create, the console
+//!   socket, the exec socket listener, the namespace fds it joins (closed once joined)
+//!   and the idmapped-mount trees (closed once mounted). It opens no fd of the host's
+//!   /proc or of any host directory that outlives `pivot_root` (the rootfs fd, the old
+//!   root and the host's /dev/null are closed before it; the /dev/console placeholder
+//!   and the pty are the container's).
+//! - While `created` (waiting in accept), it holds: fds 0-2 and the preserved fds (the
+//!   container's, given by the caller), the exec socket listener (a socket: it cannot be
+//!   opened through /proc, and leads to no path), nothing else. Its root and cwd are the
+//!   container's, its mount namespace has no mount of the host's root. It has the
+//!   container's user and capabilities already, and, without noNewPrivileges, its
+//!   seccomp filter (the start handshake then needs accept4, recvfrom, sendto, close).
+//! - What it cannot close off: before `pivot_root` it runs with the host's root as its
+//!   root; a process with CAP_SYS_PTRACE over the host's user namespace that shares its
+//!   pid namespace could ptrace it then (true of every runtime's init).
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -19,10 +47,11 @@ use crate::sys::{self, errno_text, Errno};
 pub struct InitArgs<'a> {
     pub plan: &'a ContainerPlan,
     pub chan: Channel,
-    /// O_PATH fd of the exec fifo in the state dir.
-    pub fifo: OwnedFd,
-    /// Namespaces to setns into in the child (pid/time are joined by create itself).
-    pub joins: &'a [JoinFd],
+    /// The listening exec socket (`sync::EXEC_SOCKET`) that `start` connects to.
+    pub exec_listener: OwnedFd,
+    /// Namespaces to setns into in the child (pid/time are joined by create itself);
+    /// closed once joined.
+    pub joins: Vec<JoinFd>,
     /// Namespaces to unshare in the child after the joins (staged path).
     pub unshare: u64,
     /// Whether the user namespace is new.
@@ -44,13 +73,39 @@ pub struct InitArgs<'a> {
 
 /// Entry point of the child; never returns.
 pub fn run(mut a: InitArgs) -> ! {
-    let err = match setup(&mut a) {
+    // If create dies, so do we (until create has saved the state: `Msg::Saved`).
+    let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
+    // Log lines go to create over the channel; then nothing of the host that we were not
+    // handed stays open (the log file, the state directory, create's namespace fds...).
+    crate::logging::divert(Some(a.chan.as_fd().as_raw_fd()));
+    let err = match close_foreign_fds(&a).and_then(|()| setup(&mut a)) {
         Ok(never) => match never {},
         Err(e) => e,
     };
     let _ = a.chan.send(&Msg::Error(err));
     // SAFETY: _exit in the forked child: no destructors, no atexit handlers of the parent.
     unsafe { libc::_exit(1) }
+}
+
+/// A debug line for a step of the init (to create's log, through the channel).
+fn step(what: &str) {
+    crate::logging::debug(|| format!("init: {what}"));
+}
+
+/// Closes every fd of the child except those create handed it (see the module doc).
+fn close_foreign_fds(a: &InitArgs) -> Result<(), String> {
+    let mut keep = vec![
+        0,
+        1,
+        2,
+        a.chan.as_fd().as_raw_fd(),
+        a.exec_listener.as_raw_fd(),
+    ];
+    keep.extend(a.console.iter().map(|c| c.as_raw_fd()));
+    keep.extend(a.joins.iter().map(|j| j.fd.as_raw_fd()));
+    keep.extend(a.idmapped.iter().map(|(_, fd)| fd.as_raw_fd()));
+    sys::close_fds_except(&keep, 3, a.preserve_fds)
+        .map_err(|e| format!("init: closing inherited fds: {}", errno_text(e)))
 }
 
 enum Never {}
@@ -128,7 +183,6 @@ fn reset_signals() {
     "config.hooks.start_container.container_ns",
     "config.hooks.start_container.path.container_ns",
     "config.root.readonly",
-    "config.process.oom_score_adj.unset",
     "config.hooks.create_container.path.runtime_ns_timing",
     "config.hooks.create_container.container_ns_timing",
     "config.hooks.start_container.path.container_ns_timing",
@@ -138,12 +192,12 @@ fn reset_signals() {
 )]
 fn setup(a: &mut InitArgs) -> Result<Never, String> {
     let plan = a.plan;
-    // If create dies, so do we (reset before create is allowed to exit).
-    let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
     reset_signals();
     expect_go(a)?;
 
     namespaces_phase(a)?;
+    a.joins.clear();
+    step("namespaces set up");
     if !a.no_new_keyring {
         // A fresh session keyring, like runc; kernels or namespaces without keyrings are fine.
         // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
@@ -170,12 +224,10 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
             ));
         }
     }
-    if let Some(v) = p.oom_score_adj {
-        crate::process::set_oom_score_adj(v)?;
-    }
-
     // Root filesystem, still seeing the host's / and /proc.
-    let root = prepare_rootfs(a)?;
+    let (root, console) = prepare_rootfs(a)?;
+    a.idmapped.clear();
+    step("rootfs prepared");
 
     // prestart/createRuntime hooks (run by create), then createContainer hooks here.
     let hooks = &plan.hooks;
@@ -207,18 +259,6 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     crate::mounts::mask_paths(&root, &plan.masked_paths, devnull.as_fd())?;
     crate::mounts::readonly_paths(&root, &plan.readonly_paths)?;
     drop(devnull);
-    // The host's /proc stays reachable through this fd after pivot_root (exec fifo).
-    let host_proc = rustix::fs::open(
-        "/proc",
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| {
-        format!(
-            "opening /proc: {}",
-            errno_text(Errno::from_raw(e.raw_os_error()))
-        )
-    })?;
     if plan.root_readonly {
         let top = root
             .resolve("")
@@ -228,9 +268,10 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     }
     enter_root(&root, a.no_pivot, plan.rootfs_propagation)?;
     drop(root);
+    step("root entered");
 
-    if plan.terminal {
-        setup_terminal(a)?;
+    if let Some(console) = console {
+        setup_terminal(a, console)?;
     }
     if let Some(per) = plan.personality {
         crate::process::set_personality(per)?;
@@ -242,13 +283,12 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     if let Some((class, level)) = p.io_priority {
         crate::process::set_io_priority(class, level)?;
     }
-    nix::unistd::chdir(p.cwd.as_str())
-        .map_err(|e| format!("chdir to cwd {:?}: {}", p.cwd, errno_text(e)))?;
+    enter_cwd(&p.cwd)?;
+    step("process attributes set");
     let exe = crate::process::resolve_executable(p)?;
     let exec = crate::process::ExecArgs::new(exe, p)?;
     sys::cloexec_from(3 + a.preserve_fds)
         .map_err(|e| format!("marking fds close-on-exec: {}", errno_text(e)))?;
-    let _ = sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0);
     // Without noNewPrivileges the filter needs CAP_SYS_ADMIN: load it while we have it.
     if !p.no_new_privileges {
         if let Some(prog) = &a.seccomp {
@@ -256,54 +296,56 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
         }
     }
     crate::process::set_user_and_caps(p)?;
+    // A change of uid clears PDEATHSIG: we still die with create until it has saved.
+    let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
     rustix::process::umask(Mode::from_raw_mode(p.umask.unwrap_or(0o022)));
-    if p.no_new_privileges {
-        if let Some(prog) = &a.seccomp {
-            crate::seccomp::load(prog)?;
-        }
-    }
 
     a.chan
         .send(&Msg::Ready)
         .map_err(|e| format!("init: {}", errno_text(e)))?;
+    match recv(a)? {
+        Msg::Saved => {}
+        other => return Err(format!("init: unexpected message from create: {other:?}")),
+    }
+    // The state is saved: from here on we outlive create (engines reap us).
+    let _ = sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0);
+    crate::logging::divert(None);
+    a.chan
+        .send(&Msg::Detached)
+        .map_err(|e| format!("init: {}", errno_text(e)))?;
+    // Create exits now: close our end of the channel (and nothing else is left to close;
+    // `a` is never dropped, this process ends in exec or _exit).
+    let _ = sys::close_fds_except(&[0, 1, 2, a.exec_listener.as_raw_fd()], 3, a.preserve_fds);
 
-    // From here on create has returned: errors can only go to stderr.
+    // Errors can only go to stderr until `start` is connected.
     let fail = |m: String| -> ! {
         eprintln!("writ init: {m}");
         // SAFETY: _exit in the container process.
         unsafe { libc::_exit(127) }
     };
-    let link = format!("self/fd/{}", a.fifo.as_raw_fd());
-    let fifo = loop {
-        match rustix::fs::openat(
-            &host_proc,
-            link.as_str(),
-            OFlags::WRONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Err(rustix::io::Errno::INTR) => continue,
-            Err(e) => fail(format!(
-                "opening the exec fifo: {}",
-                errno_text(Errno::from_raw(e.raw_os_error()))
-            )),
-            Ok(f) => break f,
-        }
+    let start = match crate::sync::accept_start(a.exec_listener.as_fd()) {
+        Ok(c) => c,
+        Err(e) => fail(format!("waiting for start: {}", errno_text(e))),
     };
-    if let Err(e) = rustix::io::write(&fifo, b"0") {
-        fail(format!(
-            "writing the exec fifo: {}",
-            errno_text(Errno::from_raw(e.raw_os_error()))
-        ));
-    }
-    // The fifo stays open (close-on-exec) until the exec: `start` (container::release)
-    // reads until EOF, so it sees a failure from here on as the text written to it.
+    let _ = sys::close_fds_except(&[0, 1, 2, start.as_fd().as_raw_fd()], 3, a.preserve_fds);
+    crate::logging::divert(Some(start.as_fd().as_raw_fd()));
+    // The connection stays open (close-on-exec) until the exec: `start`
+    // (container::release) reads until EOF, so it sees a failure from here on.
     let fail = |m: String| -> ! {
-        let _ = rustix::io::write(&fifo, m.as_bytes());
+        let _ = start.send(&Msg::Error(m.clone()));
         fail(m)
     };
     if !hooks.start_container.is_empty() {
         if let Err(e) = crate::hooks::run_hooks(&hooks.start_container, &created_state) {
             fail(format!("startContainer {e}"));
+        }
+    }
+    // With noNewPrivileges the filter is loaded as late as possible (as runc does).
+    if p.no_new_privileges {
+        if let Some(prog) = &a.seccomp {
+            if let Err(e) = crate::seccomp::load(prog) {
+                fail(e);
+            }
         }
     }
     if let Some(c) = &p.cpu_affinity_final {
@@ -317,6 +359,21 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     fail(exec.exec())
 }
 
+/// chdir to process.cwd, which must land inside the container's root: a cwd such as
+/// `/proc/self/fd/N` would otherwise follow an fd out of it (CVE-2024-21626); the kernel
+/// reports a cwd outside the root as "(unreachable)/...".
+fn enter_cwd(cwd: &str) -> Result<(), String> {
+    nix::unistd::chdir(cwd).map_err(|e| format!("chdir to cwd {cwd:?}: {}", errno_text(e)))?;
+    match sys::raw_getcwd() {
+        Ok(p) if p.first() == Some(&b'/') => Ok(()),
+        Ok(p) => Err(format!(
+            "cwd {cwd:?} is outside the container's root ({})",
+            String::from_utf8_lossy(&p)
+        )),
+        Err(e) => Err(format!("cwd {cwd:?}: getcwd: {}", errno_text(e))),
+    }
+}
+
 /// Joins and creates namespaces, gets id maps written, and (when the pid namespace was
 /// unshared here) forks the real init as a sibling.
 fn namespaces_phase(a: &mut InitArgs) -> Result<(), String> {
@@ -327,7 +384,7 @@ fn namespaces_phase(a: &mut InitArgs) -> Result<(), String> {
         let prepared = crate::netdev::prepare(&mut host, &a.plan.net_devices)?;
         netdevs = Some((host, prepared));
     }
-    for j in a.joins {
+    for j in &a.joins {
         crate::namespaces::join(j)?;
     }
     if a.unshare != 0 {
@@ -356,6 +413,8 @@ fn namespaces_phase(a: &mut InitArgs) -> Result<(), String> {
             .map_err(|e| format!("forking the container process: {}", errno_text(e)))?
         {
             sys::Forked::Child => {
+                // Our parent is create (CLONE_PARENT). Had it died already, the channel
+                // reports EOF at our next read and we exit.
                 let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
             }
             sys::Forked::Parent(pid) => {
@@ -395,9 +454,10 @@ fn open_host_devnull() -> Result<OwnedFd, String> {
     Ok(fd)
 }
 
-/// Propagation, the rootfs bind, the config's mounts, devices and /dev links.
+/// Propagation, the rootfs bind, the config's mounts, devices and /dev links; with a
+/// terminal also the /dev/console placeholder (returned).
 #[writ_macros::requirement("config.mounts.order", "config.root.path.exists")]
-fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
+fn prepare_rootfs(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), String> {
     let plan = a.plan;
     let prop = plan
         .rootfs_propagation
@@ -458,25 +518,61 @@ fn prepare_rootfs(a: &InitArgs) -> Result<Root, String> {
         .iter()
         .any(|m| m.destination.trim_end_matches('/') == "/dev/pts");
     crate::devices::create_links(&root, has_pts)?;
-    if plan.terminal {
-        let (dir, name) = root.parent_of("/dev/console")?;
-        match rustix::fs::openat(
-            &dir,
-            name.as_str(),
-            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        ) {
-            Ok(_) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => {
-                return Err(format!(
-                    "creating /dev/console: {}",
-                    errno_text(Errno::from_raw(e.raw_os_error()))
-                ))
-            }
-        }
-    }
+    let console = match plan.terminal {
+        true => Some(console_placeholder(&root)?),
+        false => None,
+    };
     root.mkdir_all(&plan.process.cwd, Leaf::Dir)?;
-    Ok(root)
+    Ok((root, console))
+}
+
+/// The file the pty is bound onto as /dev/console: made by us, never a path that
+/// something in the rootfs chose (CVE-2025-52565). A symlink (or other entry) the image
+/// put there is removed first; a regular file or a character device is used as it is.
+/// Returns an O_PATH fd of it, opened without following a symlink.
+#[writ_macros::requirement("config_linux.default_devices.supply")]
+fn console_placeholder(root: &Root) -> Result<OwnedFd, String> {
+    let (dir, name) = root.parent_of("/dev/console")?;
+    let err = |what: &str, e: rustix::io::Errno| {
+        format!(
+            "{what} /dev/console: {}",
+            errno_text(Errno::from_raw(e.raw_os_error()))
+        )
+    };
+    let usable = |mode: u32| {
+        matches!(
+            rustix::fs::FileType::from_raw_mode(mode),
+            rustix::fs::FileType::RegularFile | rustix::fs::FileType::CharacterDevice
+        )
+    };
+    match rustix::fs::statat(&dir, name.as_str(), rustix::fs::AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(st) if usable(st.st_mode) => {}
+        Ok(_) => rustix::fs::unlinkat(&dir, name.as_str(), rustix::fs::AtFlags::empty())
+            .map_err(|e| err("replacing", e))?,
+        Err(rustix::io::Errno::NOENT) => {}
+        Err(e) => return Err(err("inspecting", e)),
+    }
+    match rustix::fs::openat(
+        &dir,
+        name.as_str(),
+        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    ) {
+        Ok(_) | Err(rustix::io::Errno::EXIST) => {}
+        Err(e) => return Err(err("creating", e)),
+    }
+    let fd = rustix::fs::openat(
+        &dir,
+        name.as_str(),
+        OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| err("opening", e))?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| err("inspecting", e))?;
+    if !usable(st.st_mode) {
+        return Err("/dev/console: something other than a file appeared there".into());
+    }
+    Ok(fd)
 }
 
 /// pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot).
@@ -551,9 +647,10 @@ fn enter_root(root: &Root, no_pivot: bool, propagation: Option<u64>) -> Result<(
     Ok(())
 }
 
-/// Opens the pty inside the container, sends the master to the console socket and makes
-/// the slave our controlling terminal and stdio.
-fn setup_terminal(a: &mut InitArgs) -> Result<(), String> {
+/// Opens the pty inside the container, binds it onto /dev/console (`console`, the
+/// placeholder), sends the master to the console socket and makes the slave our
+/// controlling terminal and stdio.
+fn setup_terminal(a: &mut InitArgs, console: OwnedFd) -> Result<(), String> {
     let Some(sock) = a.console.take() else {
         return Err("process.terminal is true but no --console-socket was given".into());
     };
@@ -572,18 +669,12 @@ fn setup_terminal(a: &mut InitArgs) -> Result<(), String> {
             )
         })?;
     }
-    // /dev/console is the pty too (it exists as a placeholder made before pivot_root).
-    if let Ok(root) = Root::open(std::path::Path::new("/")) {
-        if let Ok(console) = root.resolve("/dev/console") {
-            let _ = nix::mount::mount(
-                Some(pty.name.as_str()),
-                sys::fd_path(console.as_fd()).as_str(),
-                None::<&str>,
-                nix::mount::MsFlags::MS_BIND,
-                None::<&str>,
-            );
-        }
-    }
+    // /dev/console is the pty too: a bind of the slave we hold onto the placeholder we
+    // made, both by fd (no path that something in the container could redirect).
+    let tree = sys::open_tree_clone_fd(pty.slave.as_fd())
+        .map_err(|e| format!("binding the pty to /dev/console: {}", errno_text(e)))?;
+    sys::move_mount_fd(tree.as_fd(), console.as_fd())
+        .map_err(|e| format!("binding the pty to /dev/console: {}", errno_text(e)))?;
     crate::console::send_master(&sock, pty.master.as_fd(), &pty.name).map_err(|e| e.to_string())?;
     drop(sock);
     drop(pty.master);

@@ -9,6 +9,7 @@ pub mod console;
 pub mod container;
 pub mod devices;
 pub mod error;
+pub mod exeseal;
 pub mod hooks;
 pub mod init;
 pub mod logging;

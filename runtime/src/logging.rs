@@ -6,10 +6,16 @@
 //! there is plain `writ: <level>: <msg>`).
 //! Hand-written instead of `tracing` to keep startup cheap (no registry, no allocation
 //! before the first message).
+//!
+//! The container's init is a fork of `create` and must not keep the log file (a host file
+//! a sibling container could reach through `/proc/<pid>/fd`): it [`divert`]s its lines to
+//! create (or, once started, to `start`) as `Log` messages over its channel, and they are
+//! written by that process's logger.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -31,6 +37,17 @@ impl Level {
             Level::Info => "info",
             Level::Debug => "debug",
         }
+    }
+
+    /// The level as one byte (for the init's `Log` messages).
+    pub fn as_u8(self) -> u8 {
+        self as u8
+    }
+
+    pub fn from_u8(b: u8) -> Option<Level> {
+        [Level::Error, Level::Warn, Level::Info, Level::Debug]
+            .get(usize::from(b))
+            .copied()
     }
 }
 
@@ -61,6 +78,18 @@ struct Logger {
 }
 
 static LOGGER: OnceLock<Logger> = OnceLock::new();
+
+/// Where lines go instead of the log file: [`OWN_LOG`], [`MUTED`], or a socket fd.
+static DIVERT: AtomicI32 = AtomicI32::new(OWN_LOG);
+const OWN_LOG: i32 = -1;
+const MUTED: i32 = -2;
+
+/// In the container's init: from now on, send log lines as `Log` messages over the
+/// socket `fd` (`Some`), or drop them (`None`). The log file itself is never written
+/// again by this process (its fd is closed).
+pub fn divert(fd: Option<std::os::fd::RawFd>) {
+    DIVERT.store(fd.unwrap_or(MUTED), Ordering::Relaxed);
+}
 
 /// Sets up the logger once, from the global options. Later calls are ignored.
 /// Opening the log file may fail; the error names the file.
@@ -97,6 +126,14 @@ pub fn log(level: Level, msg: &str) {
         .map_or((Format::Text, Level::Info), |l| (l.format, l.max));
     if level > max {
         return;
+    }
+    match DIVERT.load(Ordering::Relaxed) {
+        OWN_LOG => {}
+        MUTED => return,
+        fd => {
+            let _ = crate::sync::send_on(fd, &crate::sync::Msg::Log(level, msg.to_string()));
+            return;
+        }
     }
     match LOGGER.get().and_then(|l| l.file.as_ref()) {
         // One write(2) per line: lines of concurrent writers (O_APPEND) never interleave.
@@ -225,6 +262,14 @@ mod tests {
     fn text_line_is_logrus_like() {
         let line = render(Format::Text, Level::Warn, "a b", "T");
         assert_eq!(line, "time=\"T\" level=warning msg=\"a b\"\n");
+    }
+
+    #[test]
+    fn levels_round_trip_as_bytes() {
+        for l in [Level::Error, Level::Warn, Level::Info, Level::Debug] {
+            assert_eq!(Level::from_u8(l.as_u8()), Some(l));
+        }
+        assert_eq!(Level::from_u8(4), None);
     }
 
     #[test]

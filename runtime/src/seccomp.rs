@@ -16,6 +16,8 @@ use crate::sys::{errno_text, Errno};
 pub struct Program {
     pub bpf: Vec<u8>,
     pub flags: u32,
+    /// Syscall names of the profile that libseccomp does not know (their rules skipped).
+    pub unknown: Vec<String>,
 }
 
 const SECCOMP_SET_MODE_FILTER: libc::c_uint = 1;
@@ -101,9 +103,18 @@ fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, String> {
     })
 }
 
+/// The version of the libseccomp in use, e.g. "2.5.4" (for messages).
+pub fn libseccomp_version() -> String {
+    match libseccomp::ScmpVersion::current() {
+        Ok(v) => format!("{}.{}.{}", v.major, v.minor, v.micro),
+        Err(_) => "(version unknown)".into(),
+    }
+}
+
 /// Compiles the profile. Syscall names this libseccomp does not know are skipped, as runc
-/// does (profiles list syscalls of newer kernels). The default action, each rule's action
-/// and errno, and each argument comparison go into the filter as given.
+/// does (profiles list syscalls of newer kernels), and listed in `Program::unknown` for
+/// the caller to warn about. The default action, each rule's action and errno, and each
+/// argument comparison go into the filter as given.
 #[writ_macros::requirement(
     "config_linux.seccomp.default_action.required",
     "config_linux.seccomp.syscalls.action.required",
@@ -113,6 +124,7 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
     let e = |what: &str, err: libseccomp::error::SeccompError| format!("seccomp: {what}: {err}");
     let default = action(s.default_action, s.default_errno_ret)?;
     let mut ctx = ScmpFilterContext::new(default).map_err(|x| e("creating the filter", x))?;
+    let mut unknown: Vec<String> = Vec::new();
     // noNewPrivileges is the config's business, not libseccomp's.
     ctx.set_ctl_nnp(false)
         .map_err(|x| e("filter attribute", x))?;
@@ -147,6 +159,9 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
         }
         for name in &r.names {
             let Ok(sc) = ScmpSyscall::from_name(name) else {
+                if !unknown.contains(name) {
+                    unknown.push(name.clone());
+                }
                 continue;
             };
             let res = if conds.is_empty() {
@@ -195,7 +210,11 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
         }
     }
     bpf.truncate(off);
-    Ok(Program { bpf, flags })
+    Ok(Program {
+        bpf,
+        flags,
+        unknown,
+    })
 }
 
 /// Installs the program on the calling process (seccomp(SECCOMP_SET_MODE_FILTER)).
@@ -269,5 +288,6 @@ mod tests {
         assert!(!prog.bpf.is_empty());
         assert_eq!(prog.bpf.len() % 8, 0);
         assert_eq!(prog.flags, SECCOMP_FILTER_FLAG_LOG);
+        assert_eq!(prog.unknown, vec!["no_such_syscall_xyz".to_string()]);
     }
 }

@@ -15,8 +15,8 @@
 //!   live creator by failing to take a shared lock).
 //! - The status is derived from the live process, not stored: stopped when the process
 //!   is gone, a zombie, or a different process with the same pid (its start time in
-//!   `/proc/<pid>/stat` differs from the recorded one); `created` while the exec fifo
-//!   exists; otherwise `running`.
+//!   `/proc/<pid>/stat` differs from the recorded one); `created` while the exec
+//!   socket exists; otherwise `running`.
 //! - `delete` renames the directory away before removing it; a command that was waiting
 //!   for the lock notices that the directory it locked is no longer `<root>/<id>`.
 
@@ -343,7 +343,7 @@ pub fn derive_status(
         }
         Phase::Created => match (st.pid, st.start_time) {
             (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if dir.join(crate::container::EXEC_FIFO).exists() {
+                if dir.join(crate::sync::EXEC_SOCKET).exists() {
                     Status::Created
                 } else {
                     Status::Running
@@ -552,6 +552,37 @@ impl Store {
         Ok((st, status))
     }
 
+    /// Removes the temporary directories that a `create` killed while reserving an id
+    /// (`.new-<pid>-...`) or a `delete` killed while removing one (`.del-<pid>-<id>`)
+    /// left under the root: those whose process is gone and that nobody holds locked.
+    /// Returns what it removed.
+    pub fn remove_stale(&self) -> Vec<PathBuf> {
+        let Ok(entries) = fs::read_dir(&self.root) else {
+            return Vec::new();
+        };
+        let mut removed = Vec::new();
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(rest) = name
+                .strip_prefix(".new-")
+                .or_else(|| name.strip_prefix(".del-"))
+            else {
+                continue;
+            };
+            let owner_gone = rest
+                .split('-')
+                .next()
+                .and_then(|p| p.parse::<i32>().ok())
+                .is_some_and(|pid| proc_stat(pid).is_none());
+            let path = e.path();
+            let unlocked = open_dir(&path).is_ok_and(|fd| !locked_by_other(&fd));
+            if owner_gone && unlocked && fs::remove_dir_all(&path).is_ok() {
+                removed.push(path);
+            }
+        }
+        removed
+    }
+
     /// The ids of all containers under the root, sorted. Temporary directories (of a
     /// `create` or `delete` in progress) are skipped.
     pub fn ids(&self) -> Result<Vec<String>, StateError> {
@@ -723,14 +754,14 @@ mod tests {
             timeout: Some(3),
         });
         h.save().unwrap();
-        fs::write(h.dir.join(crate::container::EXEC_FIFO), b"").unwrap();
+        fs::write(h.dir.join(crate::sync::EXEC_SOCKET), b"").unwrap();
         assert_eq!(h.status(), Status::Created);
         let saved = h.state.clone();
         drop(h);
         let (read, status) = store.read("c1").unwrap();
         assert_eq!(read, saved);
         assert_eq!(status, Status::Created);
-        fs::remove_file(store.dir("c1").join(crate::container::EXEC_FIFO)).unwrap();
+        fs::remove_file(store.dir("c1").join(crate::sync::EXEC_SOCKET)).unwrap();
         assert_eq!(store.read("c1").unwrap().1, Status::Running);
         assert_eq!(store.ids().unwrap(), vec!["c1".to_string()]);
 
@@ -770,6 +801,52 @@ mod tests {
         assert_eq!(derive_status(&st, tmp.path(), || true), Status::Stopped);
         child.wait().unwrap();
         assert_eq!(derive_status(&st, tmp.path(), || true), Status::Stopped);
+    }
+
+    #[test]
+    fn stale_temporary_directories_of_dead_commands_are_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let me = std::process::id();
+        // A pid that is not a process: a dead creator / deleter.
+        let dead = (2_000_000..4_000_000)
+            .find(|p| proc_stat(*p).is_none())
+            .unwrap();
+        for name in [
+            format!(".new-{dead}-2026-01-01T00:00:00.000000000Z"),
+            format!(".del-{dead}-c1"),
+            format!(".new-{me}-alive"),
+            "c2".to_string(),
+        ] {
+            fs::create_dir(tmp.path().join(name)).unwrap();
+        }
+        // One of the dead owner's directories is still locked by someone.
+        let held = tmp.path().join(format!(".del-{dead}-c3"));
+        fs::create_dir(&held).unwrap();
+        let fd = open_dir(&held).unwrap();
+        rustix::fs::flock(&fd, FlockOperation::LockExclusive).unwrap();
+        let mut removed = store.remove_stale();
+        removed.sort();
+        let mut want = vec![
+            tmp.path().join(format!(".del-{dead}-c1")),
+            tmp.path()
+                .join(format!(".new-{dead}-2026-01-01T00:00:00.000000000Z")),
+        ];
+        want.sort();
+        assert_eq!(removed, want);
+        let mut left: Vec<String> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(
+            left,
+            vec![
+                format!(".del-{dead}-c3"),
+                format!(".new-{me}-alive"),
+                "c2".into()
+            ]
+        );
     }
 
     #[test]

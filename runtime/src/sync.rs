@@ -1,11 +1,34 @@
-//! The create ↔ init synchronisation channel: a SOCK_SEQPACKET socketpair, one message per
-//! packet, a one-byte tag followed by a payload. Errors travel from init to create as text.
+//! The channels between `create`, the container's init and `start`: SOCK_SEQPACKET sockets,
+//! one message per packet, a one-byte tag followed by a payload. Errors travel to the
+//! runtime side as text.
+//!
+//! - create ↔ init: a socketpair made before the clone.
+//! - start → init: `start` connects to [`EXEC_SOCKET`] in the state directory, a listening
+//!   socket create binds before the clone (mode 0600, so only the state directory's owner
+//!   can connect). The init accepts one connection once it is set up, answers `Started`,
+//!   and keeps the connection open (close-on-exec) until it execs the user program, so
+//!   `start` reads until EOF and sees any later failure (a startContainer hook, the exec
+//!   itself) as an `Error`. The socket file exists exactly while the container is
+//!   `created`: `start` removes it once the init has taken the start.
+//!
+//! A listening socket is the whole of what the init keeps of the state directory: unlike a
+//! directory, fifo or /proc fd it cannot be opened through `/proc/<pid>/fd/N`, and nothing
+//! leads from it to a path of the host.
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::path::{Path, PathBuf};
 
-use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{
+    accept4, bind, connect, listen, recv, send, socket, socketpair, AddressFamily, Backlog,
+    MsgFlags, SockFlag, SockType, UnixAddr,
+};
 
+use crate::logging::Level;
 use crate::sys::Errno;
+
+/// Name of the socket in the state dir that `start` connects to. It exists exactly while
+/// the container is `created`.
+pub const EXEC_SOCKET: &str = "exec.sock";
 
 /// Largest message: state JSON for hooks fits well below this.
 const MAX_MSG: usize = 256 * 1024;
@@ -25,8 +48,18 @@ pub enum Msg {
     Hooks,
     /// parent → child: state JSON for createContainer (`creating`) and startContainer hooks.
     States(Vec<u8>, Vec<u8>),
-    /// child → parent: set up and about to block on the exec fifo.
+    /// child → parent: set up; waits for `Saved`, then for `start`.
     Ready,
+    /// parent → child: the state is recorded; stop dying with create (PDEATHSIG).
+    Saved,
+    /// child → parent: PDEATHSIG cleared; create may exit.
+    Detached,
+    /// start → init: run the user program.
+    Start,
+    /// init → start: the start is taken; EOF follows at the exec.
+    Started,
+    /// init → create/start: a log line of the init (which has no log file of its own).
+    Log(Level, String),
     /// either way: failure with a human-readable message.
     Error(String),
 }
@@ -53,6 +86,15 @@ impl Msg {
                 v.extend_from_slice(b);
             }
             Msg::Ready => v.push(b'R'),
+            Msg::Saved => v.push(b'V'),
+            Msg::Detached => v.push(b'D'),
+            Msg::Start => v.push(b'T'),
+            Msg::Started => v.push(b'U'),
+            Msg::Log(level, s) => {
+                v.push(b'L');
+                v.push(level.as_u8());
+                v.extend_from_slice(s.as_bytes());
+            }
             Msg::Error(s) => {
                 v.push(b'E');
                 v.extend_from_slice(s.as_bytes());
@@ -78,6 +120,17 @@ impl Msg {
                 Msg::States(a, b)
             }
             b'R' => Msg::Ready,
+            b'V' => Msg::Saved,
+            b'D' => Msg::Detached,
+            b'T' => Msg::Start,
+            b'U' => Msg::Started,
+            b'L' => {
+                let (&l, text) = rest.split_first()?;
+                Msg::Log(
+                    Level::from_u8(l)?,
+                    String::from_utf8_lossy(text).into_owned(),
+                )
+            }
             b'E' => Msg::Error(String::from_utf8_lossy(rest).into_owned()),
             _ => return None,
         })
@@ -100,16 +153,21 @@ pub fn pair() -> Result<(Channel, Channel), Errno> {
     Ok((Channel { fd: a }, Channel { fd: b }))
 }
 
+/// Sends one message on a socket (MSG_NOSIGNAL: a gone peer is an error, not SIGPIPE).
+pub fn send_on(fd: RawFd, m: &Msg) -> Result<(), Errno> {
+    let data = m.encode();
+    loop {
+        match send(fd, &data, MsgFlags::MSG_NOSIGNAL) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(_) => return Ok(()),
+        }
+    }
+}
+
 impl Channel {
     pub fn send(&self, m: &Msg) -> Result<(), Errno> {
-        let data = m.encode();
-        loop {
-            match send(self.fd.as_raw_fd(), &data, MsgFlags::MSG_NOSIGNAL) {
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(e),
-                Ok(_) => return Ok(()),
-            }
-        }
+        send_on(self.fd.as_raw_fd(), m)
     }
 
     /// The next message; `Ok(None)` when the peer closed its end.
@@ -125,8 +183,82 @@ impl Channel {
         }
     }
 
-    pub fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+    pub fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
+    }
+}
+
+/// A socket address for `dir/name`. sun_path holds 107 bytes; a longer path (a long
+/// `--root` or id) is reached through `/proc/self/fd/<dirfd>/name`, with `dirfd` an O_PATH
+/// fd of `dir` the caller keeps open while it binds or connects.
+fn addr_in(dir: &Path, name: &str) -> Result<(UnixAddr, Option<OwnedFd>), Errno> {
+    let full = dir.join(name);
+    if full.as_os_str().len() < 108 {
+        return Ok((UnixAddr::new(&full)?, None));
+    }
+    let d = rustix::fs::open(
+        dir,
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| Errno::from_raw(e.raw_os_error()))?;
+    let short = PathBuf::from(format!("/proc/self/fd/{}/{name}", d.as_raw_fd()));
+    Ok((UnixAddr::new(&short)?, Some(d)))
+}
+
+fn seqpacket() -> Result<OwnedFd, Errno> {
+    socket(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        SockFlag::SOCK_CLOEXEC,
+        None,
+    )
+}
+
+/// create: the listening [`EXEC_SOCKET`] in `state_dir` (socket file mode 0600).
+pub fn listen_exec(state_dir: &Path) -> Result<OwnedFd, Errno> {
+    let sock = seqpacket()?;
+    let (addr, _dirfd) = addr_in(state_dir, EXEC_SOCKET)?;
+    // The socket file gets 0777 & ~umask: only the owner may connect (and so start).
+    let old = rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o177));
+    let bound = bind(sock.as_raw_fd(), &addr);
+    rustix::process::umask(old);
+    bound?;
+    listen(&sock, Backlog::new(4).unwrap_or(Backlog::MAXCONN))?;
+    Ok(sock)
+}
+
+/// init: waits for `start`: accepts connections until one sends `Start`, answers
+/// `Started` and returns that connection.
+pub fn accept_start(listener: BorrowedFd) -> Result<Channel, Errno> {
+    loop {
+        let fd = match accept4(listener.as_raw_fd(), SockFlag::SOCK_CLOEXEC) {
+            Ok(fd) => fd,
+            Err(Errno::EINTR) | Err(Errno::ECONNABORTED) => continue,
+            Err(e) => return Err(e),
+        };
+        // SAFETY: accept4 returned a fresh fd that nothing else owns.
+        let chan = Channel {
+            fd: unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) },
+        };
+        if let Ok(Some(Msg::Start)) = chan.recv() {
+            if chan.send(&Msg::Started).is_ok() {
+                return Ok(chan);
+            }
+        }
+    }
+}
+
+/// start: connects to the [`EXEC_SOCKET`] of `state_dir`.
+pub fn connect_exec(state_dir: &Path) -> Result<Channel, Errno> {
+    let sock = seqpacket()?;
+    let (addr, _dirfd) = addr_in(state_dir, EXEC_SOCKET)?;
+    loop {
+        match connect(sock.as_raw_fd(), &addr) {
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(Channel { fd: sock }),
+        }
     }
 }
 
@@ -145,6 +277,12 @@ mod tests {
             Msg::Hooks,
             Msg::States(b"{\"a\":1}".to_vec(), b"xyz".to_vec()),
             Msg::Ready,
+            Msg::Saved,
+            Msg::Detached,
+            Msg::Start,
+            Msg::Started,
+            Msg::Log(Level::Debug, "hook output".into()),
+            Msg::Log(Level::Warn, String::new()),
             Msg::Error("mounting proc: permission denied".into()),
         ];
         for m in &msgs {
@@ -153,5 +291,37 @@ mod tests {
         }
         drop(a);
         assert_eq!(b.recv().unwrap(), None);
+    }
+
+    #[test]
+    fn start_is_taken_through_the_exec_socket_even_with_a_long_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        for dir in [tmp.path().to_path_buf(), tmp.path().join("x".repeat(120))] {
+            std::fs::create_dir_all(&dir).unwrap();
+            let listener = listen_exec(&dir).unwrap();
+            let sock = dir.join(EXEC_SOCKET);
+            use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+            let md = std::fs::metadata(&sock).unwrap();
+            assert!(md.file_type().is_socket());
+            assert_eq!(md.permissions().mode() & 0o777, 0o600);
+            // A connection that sends something else is dropped; the next one is taken.
+            let stray = connect_exec(&dir).unwrap();
+            stray.send(&Msg::Go).unwrap();
+            let start = connect_exec(&dir).unwrap();
+            start.send(&Msg::Start).unwrap();
+            let init = accept_start(listener.as_fd()).unwrap();
+            assert_eq!(stray.recv().unwrap(), None);
+            assert_eq!(start.recv().unwrap(), Some(Msg::Started));
+            init.send(&Msg::Error("startContainer hook failed".into()))
+                .unwrap();
+            drop(init);
+            assert_eq!(
+                start.recv().unwrap(),
+                Some(Msg::Error("startContainer hook failed".into()))
+            );
+            assert_eq!(start.recv().unwrap(), None);
+            drop(listener);
+            assert_eq!(connect_exec(&dir).err(), Some(Errno::ECONNREFUSED));
+        }
     }
 }

@@ -164,6 +164,65 @@ pub fn move_mount_fd(from: BorrowedFd, to: BorrowedFd) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+/// Closes every fd except those in `keep` and the range `keep_from .. keep_from + keep_len`
+/// (close_range over the gaps), so a forked child holds nothing it was not handed.
+/// Allocation-free (it runs right after a fork).
+pub fn close_fds_except(keep: &[RawFd], keep_from: u32, keep_len: u32) -> Result<(), Errno> {
+    let range_end = keep_from.saturating_add(keep_len);
+    let in_range = |fd: u32| fd >= keep_from && fd < range_end;
+    let mut next = 0u32;
+    loop {
+        // The lowest kept fd at or above `next`.
+        let mut lo = if next < range_end {
+            keep_from.max(next)
+        } else {
+            u32::MAX
+        };
+        for k in keep.iter().filter_map(|&k| u32::try_from(k).ok()) {
+            if k >= next && k < lo {
+                lo = k;
+            }
+        }
+        if lo == u32::MAX {
+            return close_range(next, u32::MAX);
+        }
+        if lo > next {
+            close_range(next, lo - 1)?;
+        }
+        next = if in_range(lo) { range_end } else { lo + 1 };
+    }
+}
+
+fn close_range(first: u32, last: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall; the caller owns the fd table of this (single-threaded) process
+    // and keeps what it still uses.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0u32) };
+    check(r).map(|_| ())
+}
+
+/// getcwd(2) as the kernel reports it: a cwd outside the process's root comes back
+/// prefixed with "(unreachable)" (libc wrappers hide that as ENOENT).
+pub fn raw_getcwd() -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; libc::PATH_MAX as usize + 16];
+    // SAFETY: the kernel writes at most buf.len() bytes into our buffer.
+    let r = unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) };
+    let n = check(r)? as usize;
+    buf.truncate(n.saturating_sub(1));
+    Ok(buf)
+}
+
+/// open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH): a detached bind
+/// mount of the object `fd` refers to, with no path lookup.
+pub fn open_tree_clone_fd(fd: BorrowedFd) -> Result<OwnedFd, Errno> {
+    let flags = (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as u32)
+        as libc::c_uint;
+    // SAFETY: plain syscall with a static empty path.
+    let r = unsafe { libc::syscall(libc::SYS_open_tree, fd.as_raw_fd(), c"".as_ptr(), flags) };
+    let fd = check(r)? as RawFd;
+    // SAFETY: the kernel returned a fresh fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// close_range(first, ~0, CLOSE_RANGE_CLOEXEC): every fd from `first` on is closed at exec.
 pub fn cloexec_from(first: u32) -> Result<(), Errno> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
@@ -268,4 +327,62 @@ pub fn write_file(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
     f.write_all(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_open(fd: RawFd) -> bool {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+    }
+
+    #[test]
+    fn close_fds_except_keeps_exactly_what_it_is_told() {
+        // Done in a forked child: this test process's other threads own fds too. The fds
+        // sit at fixed high numbers nobody else uses.
+        let null = rustix::fs::open(
+            "/dev/null",
+            rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap();
+        let raw: Vec<RawFd> = (900..908).collect();
+        for &fd in &raw {
+            // SAFETY: dup3 onto a number this test owns.
+            assert_eq!(
+                unsafe { libc::dup3(null.as_raw_fd(), fd, libc::O_CLOEXEC) },
+                fd
+            );
+        }
+        // Keep 901 and 905 by number, 903..=904 as the range.
+        let keep = [0, 1, 2, raw[1], raw[5]];
+        let (from, len) = (raw[3] as u32, 2);
+        // SAFETY: the child only makes raw syscalls (no allocation) and ends in _exit.
+        match unsafe { libc::fork() } {
+            0 => {
+                let ok = close_fds_except(&keep, from, len).is_ok()
+                    && [0, 1, 2, raw[1], raw[3], raw[4], raw[5]]
+                        .iter()
+                        .all(|&f| is_open(f))
+                    && [raw[0], raw[2], raw[6], raw[7]]
+                        .iter()
+                        .all(|&f| !is_open(f));
+                // SAFETY: _exit in the forked child.
+                unsafe { libc::_exit(if ok { 0 } else { 1 }) }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: waiting for our own child.
+                assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+                assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+            }
+        }
+        assert!(raw.iter().all(|&f| is_open(f)), "the parent keeps its fds");
+        for fd in raw {
+            // SAFETY: closing the numbers this test dup'd onto.
+            unsafe { libc::close(fd) };
+        }
+    }
 }

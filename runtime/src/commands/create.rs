@@ -42,6 +42,10 @@ pub struct CreateArgs {
 /// The id is a required argument (clap rejects a call without it).
 #[writ_macros::requirement("runtime.create.args_required")]
 pub fn run(global: &GlobalOpts, args: CreateArgs) -> i32 {
+    if let Err(e) = crate::exeseal::ensure() {
+        super::report("create", &e);
+        return 1;
+    }
     super::finish(
         "create",
         create_container(global, &args, Console::Socket).map(|_| 0),
@@ -202,14 +206,13 @@ pub(crate) fn create_container(
     let req = crate::container::CreateRequest {
         id: &args.id,
         bundle: &bundle,
-        state_dir: &handle.dir,
         console_socket,
         preserve_fds: args.preserve_fds,
         no_pivot: args.no_pivot,
         no_new_keyring: args.no_new_keyring,
         systemd_cgroup: global.systemd_cgroup,
     };
-    let created = match crate::container::create(&req, &plan) {
+    let created = match crate::container::create(&req, &plan, &mut handle) {
         Ok(c) => c,
         Err(e) => {
             let _ = handle.remove();
@@ -229,15 +232,40 @@ pub(crate) fn create_container(
     if let Err(e) = handle.save() {
         return Err(abort(handle, &created, e.into()));
     }
+    crate::logging::debug(|| format!("create {}: state saved", args.id));
+    let (pid, start_time) = (created.pid, created.start_time);
+    let cgroup = handle
+        .state
+        .cgroup
+        .clone()
+        .map(crate::cgroups::Cgroup::from_state);
+    if let Err(e) = created.detach() {
+        return Err(abort_pid(
+            handle,
+            pid,
+            start_time,
+            cgroup.as_ref(),
+            Error::Runtime(e.to_string()),
+        ));
+    }
+    crate::logging::debug(|| format!("create {}: init detached", args.id));
     let master = match &listener {
         Some((l, _)) => match crate::console::recv_master(l) {
             Ok(fd) => Some(fd),
-            Err(e) => return Err(abort(handle, &created, e.into())),
+            Err(e) => {
+                return Err(abort_pid(
+                    handle,
+                    pid,
+                    start_time,
+                    cgroup.as_ref(),
+                    e.into(),
+                ))
+            }
         },
         None => None,
     };
     drop(listener);
-    crate::logging::debug(|| format!("create {}: created, pid {}", args.id, created.pid));
+    crate::logging::debug(|| format!("create {}: created, pid {pid}", args.id));
     Ok(CreatedContainer { handle, master })
 }
 
@@ -253,9 +281,25 @@ impl Drop for RemoveOnDrop {
 /// Undoes a created container after a later step failed: kills its process, removes
 /// its cgroup and its state directory. Returns the original error.
 fn abort(handle: Locked, created: &crate::container::Created, err: Error) -> Error {
-    super::kill::signal_process(created.pid, libc::SIGKILL);
-    super::kill::wait_gone(created.pid, created.start_time);
-    if let Some(cg) = &created.cgroup {
+    abort_pid(
+        handle,
+        created.pid,
+        created.start_time,
+        created.cgroup.as_ref(),
+        err,
+    )
+}
+
+fn abort_pid(
+    handle: Locked,
+    pid: i32,
+    start_time: u64,
+    cgroup: Option<&crate::cgroups::Cgroup>,
+    err: Error,
+) -> Error {
+    super::kill::signal_process(pid, libc::SIGKILL);
+    super::kill::wait_gone(pid, start_time);
+    if let Some(cg) = cgroup {
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("removing cgroup: {e}"));
         }

@@ -5,10 +5,17 @@
 //! exactly as it was (the spec's delete applies to stopped containers; runc and crun
 //! also delete `created` ones). With `--force` the container is killed first, and an
 //! unknown id is not an error (as in runc: engines call `delete --force` to make sure).
+//!
+//! A `create` that was killed leaves a state in phase `creating` holding whatever it had
+//! made by then (its cgroup is recorded before it is made, the init's pid right after the
+//! clone): `delete` kills that process and every process in the cgroup (in every
+//! hierarchy, also those whose pid was never recorded), removes the cgroup and the state,
+//! and says what it removed (a warning, in the log or on stderr). `--force` also removes
+//! the temporary state directories of creates and deletes that were killed half-way.
 
 use super::GlobalOpts;
 use crate::error::{Error, Result};
-use crate::state::{Locked, StateError, Status};
+use crate::state::{Locked, Phase, StateError, Status};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeleteArgs {
@@ -22,11 +29,21 @@ pub struct DeleteArgs {
 /// The id is a required argument (clap rejects a call without it).
 #[writ_macros::requirement("runtime.delete.id_required")]
 pub fn run(global: &GlobalOpts, args: DeleteArgs) -> i32 {
-    let result = match global.store().lock(&args.id) {
+    let store = global.store();
+    let result = match store.lock(&args.id) {
         Ok(h) => delete_container(h, args.force),
         Err(StateError::NotFound(_)) if args.force => Ok(()),
         Err(e) => Err(e.into()),
     };
+    if args.force {
+        for dir in store.remove_stale() {
+            crate::logging::warn(&format!(
+                "delete {}: removed {}, left by a create or delete that was killed",
+                args.id,
+                dir.display()
+            ));
+        }
+    }
     super::finish("delete", result.map(|()| 0))
 }
 
@@ -47,6 +64,10 @@ pub fn run(global: &GlobalOpts, args: DeleteArgs) -> i32 {
 )]
 pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
     let status = handle.status();
+    if handle.state.phase == Phase::Creating {
+        // Whoever created it is gone (we hold its lock): an unfinished create.
+        return remove_unfinished(handle);
+    }
     match status {
         Status::Stopped => {}
         Status::Created | Status::Running | Status::Creating if force => {
@@ -84,6 +105,85 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Removes what a create that did not finish left: its process (if it is still that
+/// process), every process in its cgroup, the cgroup and the state. Says what it removed.
+/// No hooks run: the container never existed for them.
+fn remove_unfinished(handle: Locked) -> Result<()> {
+    let id = handle.id().to_string();
+    let mut removed = Vec::new();
+    if let (Some(pid), Some(t)) = (handle.state.pid, handle.state.start_time) {
+        if crate::state::process_alive(pid, t) {
+            super::kill::signal_process(pid, libc::SIGKILL);
+            super::kill::wait_gone(pid, t);
+            removed.push(format!("its process {pid}"));
+        }
+    }
+    if let Some(cg) = super::kill::cgroup_of(&handle.state) {
+        let others = kill_members(&cg, handle.state.pid);
+        if others > 0 {
+            removed.push(format!("{others} more process(es) in its cgroup"));
+        }
+        let existed = cg
+            .state()
+            .hierarchies
+            .iter()
+            .filter(|h| h.path.exists())
+            .count();
+        cg.destroy()
+            .map_err(|e| Error::Runtime(format!("removing the cgroup of {id:?}: {e}")))?;
+        if existed > 0 {
+            removed.push(format!(
+                "its cgroup {} (in {existed} hierarchies)",
+                cg.state().relative
+            ));
+        }
+    }
+    handle.remove()?;
+    removed.push("its state".into());
+    crate::logging::warn(&format!(
+        "delete {id}: the create of this container did not finish; removed {}",
+        removed.join(", ")
+    ));
+    Ok(())
+}
+
+/// SIGKILLs every process in the cgroup in any hierarchy (a create killed half-way may
+/// have put its process in some of them only) until none is left; returns how many
+/// other than `known`.
+fn kill_members(cg: &crate::cgroups::Cgroup, known: Option<i32>) -> usize {
+    let mut killed = std::collections::BTreeSet::new();
+    for _ in 0..100 {
+        let mut pids = Vec::new();
+        for h in &cg.state().hierarchies {
+            procs_under(&h.path, &mut pids);
+        }
+        if pids.is_empty() {
+            break;
+        }
+        for pid in pids {
+            super::kill::signal_process(pid, libc::SIGKILL);
+            if Some(pid) != known {
+                killed.insert(pid);
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    killed.len()
+}
+
+fn procs_under(dir: &std::path::Path, out: &mut Vec<i32>) {
+    if let Ok(text) = std::fs::read_to_string(dir.join("cgroup.procs")) {
+        out.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+    }
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                procs_under(&e.path(), out);
+            }
+        }
+    }
 }
 
 /// Kills the container process and whatever else is in its cgroup, and waits for it.

@@ -29,6 +29,10 @@ pub struct RunArgs {
 }
 
 pub fn run(global: &GlobalOpts, args: RunArgs) -> i32 {
+    if let Err(e) = crate::exeseal::ensure() {
+        super::report("run", &e);
+        return 1;
+    }
     super::finish("run", run_container(global, &args))
 }
 

@@ -70,10 +70,13 @@ pub(super) fn columns(cov: &Coverage) -> Vec<Status> {
         .collect()
 }
 
+/// A test's location and name (the name says what it proves, e.g. the CVE it guards),
+/// with its state unless it passed.
 fn test_cell(u: &Use, state: &TestState) -> String {
+    let name = u.item.rsplit("::").next().unwrap_or(u.item);
     match state {
-        TestState::Passed { .. } => loc(u),
-        s => format!("{} ({})", loc(u), s.as_str()),
+        TestState::Passed { .. } => format!("{} {name}", loc(u)),
+        s => format!("{} {name} ({})", loc(u), s.as_str()),
     }
 }
 
