@@ -37,6 +37,8 @@ pub struct Created {
     /// /proc/<pid>/stat field 22.
     pub start_time: u64,
     pub cgroup: Option<Cgroup>,
+    /// The container's Intel RDT groups, when the config has intelRdt.
+    pub intel_rdt: Option<crate::resctrl::RdtState>,
     /// The channel to the init; dropping it (without `detach`) makes the init exit.
     chan: Channel,
 }
@@ -90,6 +92,8 @@ pub enum ContainerError {
     Hook(#[from] crate::hooks::HookError),
     #[error(transparent)]
     Console(#[from] crate::console::ConsoleError),
+    #[error(transparent)]
+    Rdt(#[from] crate::resctrl::RdtError),
 }
 
 fn setup_err(s: impl Into<String>) -> ContainerError {
@@ -101,13 +105,14 @@ struct Cleanup {
     pid: Option<i32>,
     cgroup: Option<Cgroup>,
     socket: Option<PathBuf>,
+    rdt: Option<(crate::resctrl::Resctrl, crate::resctrl::RdtState)>,
 }
 
 impl Cleanup {
-    fn disarm(&mut self) -> Option<Cgroup> {
+    fn disarm(&mut self) -> (Option<Cgroup>, Option<crate::resctrl::RdtState>) {
         self.pid = None;
         self.socket = None;
-        self.cgroup.take()
+        (self.cgroup.take(), self.rdt.take().map(|(_, s)| s))
     }
 }
 
@@ -123,6 +128,9 @@ impl Drop for Cleanup {
         }
         if let Some(cg) = self.cgroup.take() {
             let _ = cg.destroy();
+        }
+        if let Some((_, s)) = self.rdt.take() {
+            crate::resctrl::undo(&s);
         }
     }
 }
@@ -190,6 +198,7 @@ pub fn create(
         pid: None,
         cgroup: None,
         socket: None,
+        rdt: None,
     };
     let joins = namespaces::open_joins(&plan.namespaces).map_err(setup_err)?;
     let console = match (plan.terminal, req.console_socket) {
@@ -213,6 +222,9 @@ pub fn create(
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
     cleanup.cgroup = Some(cg);
+    // The Intel RDT groups likewise (nothing at all without intelRdt).
+    cleanup.rdt = crate::resctrl::plan_for(plan.intel_rdt.as_ref(), None, req.id)?;
+    handle.state.intel_rdt = cleanup.rdt.as_ref().map(|(_, s)| s.clone());
 
     let exec_listener = crate::sync::listen_exec(&handle.dir).map_err(|e| {
         setup_err(format!(
@@ -369,6 +381,9 @@ pub fn create(
         cg.create()?;
         cg.apply(&plan.resources)?;
     }
+    if let (Some((r, s)), Some(rdt)) = (&mut cleanup.rdt, &plan.intel_rdt) {
+        crate::resctrl::setup(r, rdt, s)?;
+    }
     step("cgroup created");
 
     if new_userns && !staged {
@@ -397,6 +412,9 @@ pub fn create(
     // up its mounts meanwhile and waits for `Cgroup` before anything that depends on it.
     if let Some(cg) = &cleanup.cgroup {
         cg.add(pid)?;
+    }
+    if let Some((r, s)) = &cleanup.rdt {
+        crate::resctrl::add(r, s, pid)?;
     }
     send(&Msg::Cgroup)?;
     step("init joined the cgroup");
@@ -454,11 +472,12 @@ pub fn create(
     step("init ready");
     let start_time = crate::state::process_start_time(pid)
         .ok_or_else(|| setup_err(format!("the container process {pid} is gone")))?;
-    let cgroup = cleanup.disarm();
+    let (cgroup, intel_rdt) = cleanup.disarm();
     Ok(Created {
         pid,
         start_time,
         cgroup,
+        intel_rdt,
         chan,
     })
 }

@@ -283,6 +283,9 @@ fn setup(a: &mut InitArgs) -> Result<Never, String> {
     if let Some((class, level)) = p.io_priority {
         crate::process::set_io_priority(class, level)?;
     }
+    if let Some(mp) = &plan.memory_policy {
+        crate::mempolicy::apply(mp)?;
+    }
     enter_cwd(&p.cwd)?;
     step("process attributes set");
     let exe = crate::process::resolve_executable(p)?;

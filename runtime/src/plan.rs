@@ -153,21 +153,128 @@ impl DeviceRule {
     }
 }
 
-/// Memory, pids and cpu limits applied at create.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// linux.resources as create (and update) applies it: the device rules resolved (a
+/// default deny first, the config's rules in order, then the devices the container is
+/// given), every other field as the config gives it. Each controller of `crate::cgroups`
+/// reads its own fields and either writes them or says why it cannot.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResourcesPlan {
-    /// Device cgroup rules in config order, then allowances for the devices the container
-    /// is given (cgroup v1 only).
     pub devices: Vec<DeviceRule>,
-    pub memory_limit: Option<i64>,
-    pub memory_reservation: Option<i64>,
-    pub memory_swap: Option<i64>,
+    pub memory: writ_spec::LinuxMemory,
+    pub cpu: writ_spec::LinuxCpu,
     pub pids_limit: Option<i64>,
-    pub cpu_shares: Option<u64>,
-    pub cpu_quota: Option<i64>,
-    pub cpu_period: Option<u64>,
-    pub cpu_cpus: Option<String>,
-    pub cpu_mems: Option<String>,
+    pub block_io: writ_spec::LinuxBlockIo,
+    pub hugepage_limits: Vec<writ_spec::LinuxHugepageLimit>,
+    pub network: writ_spec::LinuxNetwork,
+    pub rdma: BTreeMap<String, writ_spec::LinuxRdma>,
+    pub unified: BTreeMap<String, String>,
+}
+
+/// linux.memoryPolicy, checked (config-linux.md#memory-policy): set_mempolicy(2)'s
+/// mode with its flags, and the node mask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryPolicyPlan {
+    /// The `MPOL_*` mode or'ed with the `MPOL_F_*` flags.
+    pub mode: i32,
+    /// The mode's name, for messages.
+    pub name: String,
+    /// The node bit mask, 64 nodes a word; empty for no nodes.
+    pub nodes: Vec<u64>,
+}
+
+/// `MPOL_PREFERRED_MANY` and `MPOL_WEIGHTED_INTERLEAVE` (Linux 5.15 and 6.9; not in libc).
+const MPOL_PREFERRED_MANY: i32 = 5;
+const MPOL_WEIGHTED_INTERLEAVE: i32 = 6;
+
+/// The memory policy: every mode and flag of the spec (the features document lists them
+/// all) mapped to set_mempolicy(2)'s numbers; what the kernel would refuse with a bare
+/// EINVAL (nodes for a mode that takes none, none for one that needs some, flags that
+/// exclude each other) is refused here naming the field.
+#[writ_macros::requirement(
+    "features_linux.memory_policy.modes.recognised",
+    "features_linux.memory_policy.flags.recognised"
+)]
+pub fn memory_policy_plan(p: &writ_spec::MemoryPolicy) -> Result<MemoryPolicyPlan, PlanError> {
+    use writ_spec::{MemoryPolicyFlag as F, MemoryPolicyMode as M};
+    const AT: &str = "/linux/memoryPolicy";
+    let Some(mode) = p.mode else {
+        return Err(invalid(
+            format!("{AT}/mode"),
+            "a memory policy needs a mode [config_linux.memory_policy.mode.required]",
+        ));
+    };
+    let (number, nodes_needed) = match mode {
+        M::MpolDefault => (libc::MPOL_DEFAULT, Some(false)),
+        M::MpolLocal => (libc::MPOL_LOCAL, Some(false)),
+        M::MpolPreferred => (libc::MPOL_PREFERRED, None),
+        M::MpolBind => (libc::MPOL_BIND, Some(true)),
+        M::MpolInterleave => (libc::MPOL_INTERLEAVE, Some(true)),
+        M::MpolWeightedInterleave => (MPOL_WEIGHTED_INTERLEAVE, Some(true)),
+        M::MpolPreferredMany => (MPOL_PREFERRED_MANY, Some(true)),
+        other => return Err(unsupported(format!("{AT}/mode"), other)),
+    };
+    let text = p.nodes.as_deref().unwrap_or("").trim();
+    let list = if text.is_empty() {
+        Vec::new()
+    } else {
+        parse_cpu_list(text).ok_or_else(|| {
+            invalid(
+                format!("{AT}/nodes"),
+                format!("{text:?} is not a node list such as \"0-3,7\""),
+            )
+        })?
+    };
+    match nodes_needed {
+        Some(false) if !list.is_empty() => {
+            return Err(invalid(
+                format!("{AT}/nodes"),
+                format!("{mode} takes no nodes"),
+            ));
+        }
+        Some(true) if list.is_empty() => {
+            return Err(invalid(
+                format!("{AT}/nodes"),
+                format!("{mode} needs at least one node"),
+            ));
+        }
+        _ => {}
+    }
+    let flags = p.flags.as_deref().unwrap_or(&[]);
+    if flags.contains(&F::MpolFStaticNodes) && flags.contains(&F::MpolFRelativeNodes) {
+        return Err(invalid(
+            format!("{AT}/flags"),
+            "MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other",
+        ));
+    }
+    if flags.contains(&F::MpolFNumaBalancing) && !matches!(mode, M::MpolBind | M::MpolPreferredMany)
+    {
+        return Err(invalid(
+            format!("{AT}/flags"),
+            format!("MPOL_F_NUMA_BALANCING goes with MPOL_BIND or MPOL_PREFERRED_MANY, not {mode}"),
+        ));
+    }
+    let mut flag_bits = 0;
+    for f in flags {
+        flag_bits |= match f {
+            F::MpolFNumaBalancing => libc::MPOL_F_NUMA_BALANCING,
+            F::MpolFRelativeNodes => libc::MPOL_F_RELATIVE_NODES,
+            F::MpolFStaticNodes => libc::MPOL_F_STATIC_NODES,
+            other => return Err(unsupported(format!("{AT}/flags"), other)),
+        };
+    }
+    let mut nodes = Vec::new();
+    for n in list {
+        let (word, bit) = (n / 64, n % 64);
+        if nodes.len() <= word {
+            nodes.resize(word + 1, 0u64);
+        }
+        nodes[word] |= 1 << bit;
+    }
+    Ok(MemoryPolicyPlan {
+        mode: number | flag_bits,
+        name: mode.to_string(),
+        nodes,
+    })
 }
 
 /// A timeOffsets entry: clock name ("monotonic" or "boottime"), seconds, nanoseconds.
@@ -204,6 +311,10 @@ pub struct ContainerPlan {
     pub resources: ResourcesPlan,
     /// PER_LINUX / PER_LINUX32 plus flags.
     pub personality: Option<u64>,
+    /// linux.memoryPolicy, set in the container process before the exec.
+    pub memory_policy: Option<MemoryPolicyPlan>,
+    /// linux.intelRdt as the config gives it (checked by validate; applied by resctrl.rs).
+    pub intel_rdt: Option<writ_spec::IntelRdt>,
     /// Host interfaces to move into the container's network namespace.
     pub net_devices: Vec<crate::netdev::NetDevicePlan>,
     /// The seccomp profile, checked (compiled by create).
@@ -226,6 +337,18 @@ impl ContainerPlan {
 pub enum PlanError {
     #[error("{pointer}: {message}")]
     Invalid { pointer: String, message: String },
+}
+
+/// A value of a spec enum this writ does not implement (one a later release of the spec
+/// added; the enums are `#[non_exhaustive]`).
+fn unsupported(pointer: impl Into<String>, value: impl std::fmt::Display) -> PlanError {
+    invalid(
+        pointer,
+        format!(
+            "{value:?} is not supported by this writ",
+            value = value.to_string()
+        ),
+    )
 }
 
 pub(crate) fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> PlanError {
@@ -265,52 +388,7 @@ pub fn parse_cpu_list(s: &str) -> Option<Vec<usize>> {
 
 /// Capability number for a name like "CAP_SYS_ADMIN" (case-insensitive, prefix optional).
 pub fn cap_number(name: &str) -> Option<u32> {
-    const NAMES: [&str; 41] = [
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "DAC_READ_SEARCH",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "SETGID",
-        "SETUID",
-        "SETPCAP",
-        "LINUX_IMMUTABLE",
-        "NET_BIND_SERVICE",
-        "NET_BROADCAST",
-        "NET_ADMIN",
-        "NET_RAW",
-        "IPC_LOCK",
-        "IPC_OWNER",
-        "SYS_MODULE",
-        "SYS_RAWIO",
-        "SYS_CHROOT",
-        "SYS_PTRACE",
-        "SYS_PACCT",
-        "SYS_ADMIN",
-        "SYS_BOOT",
-        "SYS_NICE",
-        "SYS_RESOURCE",
-        "SYS_TIME",
-        "SYS_TTY_CONFIG",
-        "MKNOD",
-        "LEASE",
-        "AUDIT_WRITE",
-        "AUDIT_CONTROL",
-        "SETFCAP",
-        "MAC_OVERRIDE",
-        "MAC_ADMIN",
-        "SYSLOG",
-        "WAKE_ALARM",
-        "BLOCK_SUSPEND",
-        "AUDIT_READ",
-        "PERFMON",
-        "BPF",
-        "CHECKPOINT_RESTORE",
-    ];
-    let up = name.to_ascii_uppercase();
-    let bare = up.strip_prefix("CAP_").unwrap_or(&up);
-    NAMES.iter().position(|n| *n == bare).map(|i| i as u32)
+    writ_spec::rules::capability_number(name)
 }
 
 /// Rlimit resource number for a config name like "RLIMIT_NOFILE".
@@ -385,8 +463,11 @@ fn caps_of(c: &writ_spec::LinuxCapabilities, warnings: &mut Vec<String>) -> Caps
         for name in list.iter().flatten() {
             match cap_number(name) {
                 Some(n) if n <= last => bits |= 1u64 << n,
-                _ => warnings.push(format!(
-                    "process.capabilities.{which}: unknown capability {name:?} ignored"
+                // A name Linux does not define is writ-spec's warning, which create logs.
+                None => {}
+                Some(_) => warnings.push(format!(
+                    "process.capabilities.{which}: capability {name:?} is unknown to this \
+                     host's kernel: not granted"
                 )),
             }
         }
@@ -469,6 +550,7 @@ fn process_of(
                 IoPriorityClass::IoprioClassRt => 1,
                 IoPriorityClass::IoprioClassBe => 2,
                 IoPriorityClass::IoprioClassIdle => 3,
+                other => return Err(unsupported("/process/ioPriority/class", other)),
             };
             let prio = io.priority.unwrap_or(0);
             if !(0..=7).contains(&prio) {
@@ -491,6 +573,7 @@ fn process_of(
                 SchedulerPolicy::SchedIso => 4,
                 SchedulerPolicy::SchedIdle => 5,
                 SchedulerPolicy::SchedDeadline => 6,
+                other => return Err(unsupported("/process/scheduler/policy", other)),
             };
             let mut flags = 0u64;
             for f in s.flags.iter().flatten() {
@@ -502,6 +585,7 @@ fn process_of(
                     SchedulerFlag::SchedFlagKeepParams => 0x10,
                     SchedulerFlag::SchedFlagUtilClampMin => 0x20,
                     SchedulerFlag::SchedFlagUtilClampMax => 0x40,
+                    other => return Err(unsupported("/process/scheduler/flags", other)),
                 };
             }
             let nice = s.nice.unwrap_or(0);
@@ -627,8 +711,6 @@ fn device_of(d: &writ_spec::LinuxDevice, i: usize) -> Result<DevicePlan, PlanErr
 }
 
 fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
-    let mem = r.memory.clone().unwrap_or_default();
-    let cpu = r.cpu.clone().unwrap_or_default();
     let devices = r
         .devices
         .iter()
@@ -647,16 +729,46 @@ fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
         .collect();
     ResourcesPlan {
         devices,
-        memory_limit: mem.limit,
-        memory_reservation: mem.reservation,
-        memory_swap: mem.swap,
+        memory: r.memory.clone().unwrap_or_default(),
+        cpu: r.cpu.clone().unwrap_or_default(),
         pids_limit: r.pids.as_ref().map(|p| p.limit),
-        cpu_shares: cpu.shares,
-        cpu_quota: cpu.quota,
-        cpu_period: cpu.period,
-        cpu_cpus: cpu.cpus.filter(|s| !s.is_empty()),
-        cpu_mems: cpu.mems.filter(|s| !s.is_empty()),
+        block_io: r.block_io.clone().unwrap_or_default(),
+        hugepage_limits: r.hugepage_limits.clone().unwrap_or_default(),
+        network: r.network.clone().unwrap_or_default(),
+        rdma: r.rdma.clone().unwrap_or_default(),
+        unified: r.unified.clone().unwrap_or_default(),
     }
+}
+
+/// The resources, with the device rules complete: every device denied first (the
+/// container reaches only the devices it lists and the default ones, as runc), then the
+/// config's rules in order, then allowances for the devices the container is given and
+/// for ptys, which stay usable whatever the rules say.
+#[writ_macros::requirement("config_linux.devices.unlisted_access")]
+fn resources_plan(
+    resources: Option<&writ_spec::LinuxResources>,
+    devices: &[DevicePlan],
+) -> ResourcesPlan {
+    let mut plan = resources.map(resources_of).unwrap_or_default();
+    let rule = |allow, kind, major, minor| DeviceRule {
+        allow,
+        kind,
+        major,
+        minor,
+        access: "rwm".into(),
+    };
+    let given = crate::devices::with_defaults(devices);
+    let given = given.iter().filter(|d| d.kind != libc::S_IFIFO).map(|d| {
+        let kind = if d.kind == libc::S_IFBLK { 'b' } else { 'c' };
+        rule(true, kind, d.major as i64, d.minor as i64)
+    });
+    let ptys = [(5, 2), (136, -1), (5, 1)].map(|(major, minor)| rule(true, 'c', major, minor));
+    plan.devices = std::iter::once(rule(false, 'a', -1, -1))
+        .chain(std::mem::take(&mut plan.devices))
+        .chain(given)
+        .chain(ptys)
+        .collect();
+    plan
 }
 
 fn check_container_path(p: &str, ptr: String) -> Result<(), PlanError> {
@@ -723,6 +835,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             T::User => NamespaceKind::User,
             T::Cgroup => NamespaceKind::Cgroup,
             T::Time => NamespaceKind::Time,
+            other => return Err(unsupported(format!("/linux/namespaces/{i}/type"), other)),
         };
         let ptr = format!("/linux/namespaces/{i}");
         if namespaces.iter().any(|n| n.kind == kind) {
@@ -858,19 +971,23 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
     for (i, p) in readonly_paths.iter().enumerate() {
         check_container_path(p, format!("/linux/readonlyPaths/{i}"))?;
     }
-    let rootfs_propagation = linux.rootfs_propagation.map(|p| {
-        libc::MS_REC
-            | match p {
-                // The r* values are runc's (outside the schema; containerd's CRI writes
-                // "rshared" and "rslave"): the same propagation, applied recursively.
-                RootfsPropagation::Private | RootfsPropagation::Rprivate => libc::MS_PRIVATE,
-                RootfsPropagation::Shared | RootfsPropagation::Rshared => libc::MS_SHARED,
-                RootfsPropagation::Slave | RootfsPropagation::Rslave => libc::MS_SLAVE,
-                RootfsPropagation::Unbindable | RootfsPropagation::Runbindable => {
-                    libc::MS_UNBINDABLE
-                }
-            }
-    });
+    let rootfs_propagation = match linux.rootfs_propagation {
+        None => None,
+        Some(p) => Some(
+            libc::MS_REC
+                | match p {
+                    // The r* values are runc's (outside the schema; containerd's CRI writes
+                    // "rshared" and "rslave"): the same propagation, applied recursively.
+                    RootfsPropagation::Private | RootfsPropagation::Rprivate => libc::MS_PRIVATE,
+                    RootfsPropagation::Shared | RootfsPropagation::Rshared => libc::MS_SHARED,
+                    RootfsPropagation::Slave | RootfsPropagation::Rslave => libc::MS_SLAVE,
+                    RootfsPropagation::Unbindable | RootfsPropagation::Runbindable => {
+                        libc::MS_UNBINDABLE
+                    }
+                    other => return Err(unsupported("/linux/rootfsPropagation", other)),
+                },
+        ),
+    };
     let personality = match &linux.personality {
         None => None,
         Some(p) => {
@@ -883,6 +1000,11 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             })
         }
     };
+    let memory_policy = linux
+        .memory_policy
+        .as_ref()
+        .map(memory_policy_plan)
+        .transpose()?;
     let mut net_devices = Vec::new();
     for (host, d) in linux.net_devices.iter().flatten() {
         let ptr = format!("/linux/netDevices/{host}");
@@ -928,36 +1050,7 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
             poststop: hooks_of(&h.poststop, "poststop")?,
         },
     };
-    let mut resources = linux
-        .resources
-        .as_ref()
-        .map(resources_of)
-        .unwrap_or_default();
-    if !resources.devices.is_empty() {
-        // The devices the container is given stay usable whatever the rules say (as runc),
-        // and so do ptys.
-        let mut extra: Vec<DeviceRule> = crate::devices::with_defaults(&devices)
-            .iter()
-            .filter(|d| d.kind != libc::S_IFIFO)
-            .map(|d| DeviceRule {
-                allow: true,
-                kind: if d.kind == libc::S_IFBLK { 'b' } else { 'c' },
-                major: d.major as i64,
-                minor: d.minor as i64,
-                access: "rwm".into(),
-            })
-            .collect();
-        for (major, minor) in [(5, 2), (136, -1), (5, 1)] {
-            extra.push(DeviceRule {
-                allow: true,
-                kind: 'c',
-                major,
-                minor,
-                access: "rwm".into(),
-            });
-        }
-        resources.devices.extend(extra);
-    }
+    let resources = resources_plan(linux.resources.as_ref(), &devices);
     Ok(ContainerPlan {
         oci_version: spec.oci_version.clone(),
         rootfs,
@@ -979,6 +1072,8 @@ pub fn build(spec: &writ_spec::Spec, bundle: &std::path::Path) -> Result<Contain
         cgroups_path: linux.cgroups_path.clone().filter(|p| !p.is_empty()),
         resources,
         personality,
+        memory_policy,
+        intel_rdt: linux.intel_rdt.clone(),
         seccomp: linux.seccomp.clone(),
         net_devices,
         hooks,
@@ -1230,13 +1325,24 @@ mod build_tests {
             "effective": ["CAP_CHOWN"],
             "permitted": ["CAP_CHOWN", "CAP_KILL"]
         });
+        // The name Linux does not define is a warning of the rule set create logs...
+        let findings = writ_spec::validate_config_value(&v);
+        let w: Vec<_> = findings
+            .iter()
+            .filter(|f| f.requirement == "config.process.capabilities.unknown_warn")
+            .collect();
+        assert_eq!(w.len(), 1, "{findings:?}");
+        assert_eq!(w[0].pointer, "/process/capabilities/bounding/1");
+        assert_eq!(w[0].severity, writ_spec::Severity::Warning);
+        assert!(w[0].message.contains("CAP_NOT_A_CAP"));
+        assert!(findings.iter().all(|f| !f.is_error()), "{findings:?}");
+        // ... and the container is still planned, without it.
         let p = build_json(v, b.path()).unwrap();
         let caps = p.process.capabilities.unwrap();
         assert_eq!(caps.bounding, 1);
         assert_eq!(caps.permitted, 1 | (1 << 5));
         assert_eq!(caps.inheritable, 0);
-        assert_eq!(p.warnings.len(), 1);
-        assert!(p.warnings[0].contains("CAP_NOT_A_CAP"));
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     }
 
     #[test]
@@ -1270,7 +1376,7 @@ mod build_tests {
         assert_eq!(p.time_offsets[0].nanosecs, 7);
         assert_eq!(p.rootfs_propagation, Some(libc::MS_SLAVE | libc::MS_REC));
         assert_eq!(p.cgroups_path.as_deref(), Some("/a/b"));
-        assert_eq!(p.resources.memory_limit, Some(1000));
+        assert_eq!(p.resources.memory.limit, Some(1000));
         assert_eq!(p.resources.pids_limit, Some(0));
         assert_eq!(p.hooks.create_runtime[0].timeout, Some(3));
         assert_eq!(p.annotations.get("k").map(String::as_str), Some("v"));
@@ -1283,35 +1389,152 @@ mod device_rule_tests {
     use super::*;
     use serde_json::json;
 
-    #[writ_macros::verifies("config_linux.device_allowlist.order")]
-    #[test]
-    fn device_rules_keep_order_and_allow_given_devices() {
+    /// The plan of a minimal config with `linux` merged into its linux section.
+    fn plan_with_linux(linux: serde_json::Value) -> ContainerPlan {
         let b = tempfile::tempdir().unwrap();
         std::fs::create_dir(b.path().join("rootfs")).unwrap();
-        let v = json!({
+        let mut v = json!({
             "ociVersion": "1.3.0",
             "root": {"path": "rootfs"},
             "process": {"cwd": "/", "args": ["sh"]},
-            "linux": {
-                "namespaces": [{"type": "mount"}],
-                "resources": {"devices": [
-                    {"allow": false, "access": "rwm"},
-                    {"allow": true, "type": "c", "major": 10, "access": "r"}
-                ]}
-            }
+            "linux": {"namespaces": [{"type": "mount"}]}
         });
+        for (k, x) in linux.as_object().unwrap() {
+            v["linux"][k] = x.clone();
+        }
         let spec: writ_spec::Spec = serde_json::from_value(v).unwrap();
-        let p = build(&spec, b.path()).unwrap();
+        build(&spec, b.path()).unwrap()
+    }
+
+    #[writ_macros::verifies("config_linux.device_allowlist.order")]
+    #[test]
+    fn device_rules_keep_order_and_allow_given_devices() {
+        let p = plan_with_linux(json!({"resources": {"devices": [
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 10, "access": "r"}
+        ]}}));
         let lines: Vec<String> = p
             .resources
             .devices
             .iter()
             .map(DeviceRule::v1_line)
             .collect();
-        assert_eq!(lines[0], "a");
-        assert!(!p.resources.devices[0].allow);
-        assert_eq!(lines[1], "c 10:* r");
-        assert!(lines.contains(&"c 1:3 rwm".to_string()), "{lines:?}");
-        assert!(lines.contains(&"c 136:* rwm".to_string()), "{lines:?}");
+        // The default deny, then the config's rules in order, then the given devices.
+        assert_eq!(lines[..3], ["a", "a", "c 10:* r"]);
+        assert!(!p.resources.devices[0].allow && !p.resources.devices[1].allow);
+        assert!(p.resources.devices[2].allow);
+        assert!(lines[3..].contains(&"c 1:3 rwm".to_string()), "{lines:?}");
+        assert!(lines[3..].contains(&"c 136:* rwm".to_string()), "{lines:?}");
+    }
+
+    #[writ_macros::verifies("config_linux.devices.unlisted_access")]
+    #[test]
+    fn without_device_rules_only_the_given_devices_are_allowed() {
+        let p = plan_with_linux(json!({
+            "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229}]
+        }));
+        let rules = &p.resources.devices;
+        assert_eq!(
+            (rules[0].allow, rules[0].v1_line()),
+            (false, "a".to_string())
+        );
+        let allowed: Vec<String> = rules[1..]
+            .iter()
+            .inspect(|r| assert!(r.allow, "only allowances after the deny: {r:?}"))
+            .map(DeviceRule::v1_line)
+            .collect();
+        for want in [
+            "c 10:229 rwm",
+            "c 1:3 rwm",
+            "c 1:9 rwm",
+            "c 5:0 rwm",
+            "c 5:2 rwm",
+            "c 136:* rwm",
+        ] {
+            assert!(allowed.iter().any(|l| l == want), "{want} in {allowed:?}");
+        }
+        assert!(
+            !allowed.iter().any(|l| l.starts_with('b') || l == "a"),
+            "{allowed:?}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod memory_policy_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn plan(v: serde_json::Value) -> Result<MemoryPolicyPlan, String> {
+        memory_policy_plan(&serde_json::from_value(v).unwrap()).map_err(|e| e.to_string())
+    }
+
+    #[writ_macros::verifies(
+        "features_linux.memory_policy.modes.recognised",
+        "features_linux.memory_policy.flags.recognised"
+    )]
+    #[test]
+    fn every_mode_and_flag_maps_to_set_mempolicy() {
+        for (mode, number, nodes) in [
+            ("MPOL_DEFAULT", 0, ""),
+            ("MPOL_PREFERRED", 1, "1"),
+            ("MPOL_BIND", 2, "0-1,65"),
+            ("MPOL_INTERLEAVE", 3, "0"),
+            ("MPOL_LOCAL", 4, ""),
+            ("MPOL_PREFERRED_MANY", 5, "2"),
+            ("MPOL_WEIGHTED_INTERLEAVE", 6, "3"),
+        ] {
+            let p = plan(json!({"mode": mode, "nodes": nodes})).unwrap();
+            assert_eq!((p.mode, p.name.as_str()), (number, mode));
+        }
+        let p = plan(json!({"mode": "MPOL_BIND", "nodes": "0-1,65"})).unwrap();
+        assert_eq!(p.nodes, [0b11, 0b10]);
+        for (flag, bit) in [
+            ("MPOL_F_STATIC_NODES", 1 << 15),
+            ("MPOL_F_RELATIVE_NODES", 1 << 14),
+            ("MPOL_F_NUMA_BALANCING", 1 << 13),
+        ] {
+            let p = plan(json!({"mode": "MPOL_BIND", "nodes": "0", "flags": [flag]})).unwrap();
+            assert_eq!(p.mode, 2 | bit, "{flag}");
+        }
+    }
+
+    #[test]
+    fn what_the_kernel_would_refuse_is_refused_naming_the_field() {
+        for (v, pointer, why) in [
+            (
+                json!({"nodes": "0"}),
+                "/linux/memoryPolicy/mode",
+                "needs a mode",
+            ),
+            (
+                json!({"mode": "MPOL_DEFAULT", "nodes": "0"}),
+                "/linux/memoryPolicy/nodes",
+                "takes no nodes",
+            ),
+            (
+                json!({"mode": "MPOL_BIND"}),
+                "/linux/memoryPolicy/nodes",
+                "at least one node",
+            ),
+            (
+                json!({"mode": "MPOL_BIND", "nodes": "3-1"}),
+                "/linux/memoryPolicy/nodes",
+                "not a node list",
+            ),
+            (
+                json!({"mode": "MPOL_BIND", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES", "MPOL_F_RELATIVE_NODES"]}),
+                "/linux/memoryPolicy/flags",
+                "exclude each other",
+            ),
+            (
+                json!({"mode": "MPOL_INTERLEAVE", "nodes": "0", "flags": ["MPOL_F_NUMA_BALANCING"]}),
+                "/linux/memoryPolicy/flags",
+                "MPOL_BIND or MPOL_PREFERRED_MANY",
+            ),
+        ] {
+            let e = plan(v).unwrap_err();
+            assert!(e.starts_with(pointer) && e.contains(why), "{e}");
+        }
     }
 }

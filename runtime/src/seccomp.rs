@@ -100,6 +100,11 @@ fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, String> {
         SeccompAction::ScmpActAllow => ScmpAction::Allow,
         SeccompAction::ScmpActLog => ScmpAction::Log,
         SeccompAction::ScmpActNotify => return Err("SCMP_ACT_NOTIFY is not supported".into()),
+        other => {
+            return Err(format!(
+                "seccomp action {other} is not supported by this writ"
+            ))
+        }
     })
 }
 
@@ -154,6 +159,11 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
                     ScmpCompareOp::MaskedEqual(arg.value),
                     arg.value_two.unwrap_or(0),
                 ),
+                other => {
+                    return Err(format!(
+                        "seccomp operator {other} is not supported by this writ"
+                    ))
+                }
             };
             conds.push(ScmpArgCompare::new(arg.index, op, datum));
         }
@@ -180,6 +190,11 @@ pub fn compile(s: &Seccomp) -> Result<Program, String> {
             // The init is single-threaded (TSYNC is moot); no listener (WAIT_KILLABLE_RECV).
             SeccompFlag::SeccompFilterFlagTsync
             | SeccompFlag::SeccompFilterFlagWaitKillableRecv => {}
+            other => {
+                return Err(format!(
+                    "seccomp flag {other} is not supported by this writ"
+                ))
+            }
         }
     }
     let memfd =

@@ -175,6 +175,9 @@ pub struct ContainerState {
     /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<crate::cgroups::CgroupState>,
+    /// The container's Intel RDT groups (linux.intelRdt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel_rdt: Option<crate::resctrl::RdtState>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<StoredHook>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -198,6 +201,7 @@ impl ContainerState {
             created: crate::logging::rfc3339_now(),
             owner: rustix::process::getuid().as_raw(),
             cgroup: None,
+            intel_rdt: None,
             poststart: Vec::new(),
             poststop: Vec::new(),
             systemd_cgroup: false,

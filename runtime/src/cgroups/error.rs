@@ -11,12 +11,29 @@ pub enum CgroupError {
     /// A resource value could not be written to its cgroup file.
     #[error("{field}: writing {value:?} to {} (controller {controller}): {}", file.display(), io_text(source))]
     Write {
-        field: &'static str,
+        field: String,
         controller: &'static str,
         file: PathBuf,
         value: String,
         #[source]
         source: std::io::Error,
+    },
+    /// The cgroup file a field needs does not exist: the host's kernel does not offer it.
+    #[error("{field}: {} does not exist: this host's kernel does not offer that file of the {controller} controller [runtime.create.apply_failure.error]", file.display())]
+    NoFile {
+        field: String,
+        controller: &'static str,
+        file: PathBuf,
+    },
+    /// A field this layout's cgroup interface cannot express (a v1 field without a v2
+    /// equivalent, say); `layout` is filled in by the manager.
+    #[error("{field}: {reason}, so it cannot be applied on this {} host (controller {controller}) [{requirement}]", layout.map_or("cgroup".to_string(), |l| l.to_string()))]
+    Unsupported {
+        field: String,
+        controller: &'static str,
+        layout: Option<super::Layout>,
+        reason: String,
+        requirement: &'static str,
     },
     /// A cgroup file could not be read.
     #[error("reading {}: {}", file.display(), io_text(source))]
@@ -26,12 +43,13 @@ pub enum CgroupError {
         source: std::io::Error,
     },
     /// The config asks for a controller the host does not offer to the container's cgroup.
-    #[error("{field}: the {controller} controller is not available for the container's cgroup on this {layout} host ({reason}) [config_linux.cgroups.fitness_check.error]")]
+    #[error("{field}: the {controller} controller is not available for the container's cgroup on this {layout} host ({reason}) [{requirement}]")]
     Unavailable {
-        field: &'static str,
-        controller: &'static str,
+        field: String,
+        controller: String,
         layout: super::Layout,
         reason: String,
+        requirement: &'static str,
     },
     /// A value of the config that this controller cannot express.
     #[error("{field}: {reason} (controller {controller})")]
@@ -71,18 +89,63 @@ pub enum CgroupError {
 }
 
 impl CgroupError {
+    /// `field` cannot be expressed on cgroup v2 (`reason` says why): a v1 setting whose
+    /// conversion is impossible (config-linux.md#unified).
+    pub fn not_on_v2(
+        field: impl Into<String>,
+        controller: &'static str,
+        reason: impl Into<String>,
+    ) -> CgroupError {
+        CgroupError::unsupported(field, controller, reason)
+            .for_requirement("config_linux.unified.v1_conversion.error")
+    }
+
+    /// `field` cannot be applied by this host's interface (`reason` says why).
+    pub fn unsupported(
+        field: impl Into<String>,
+        controller: &'static str,
+        reason: impl Into<String>,
+    ) -> CgroupError {
+        CgroupError::Unsupported {
+            field: field.into(),
+            controller,
+            layout: None,
+            reason: reason.into(),
+            requirement: "runtime.create.apply_failure.error",
+        }
+    }
+
+    /// The error with the host's layout filled in where it names none yet.
+    pub fn on(mut self, host: super::Layout) -> CgroupError {
+        if let CgroupError::Unsupported { layout, .. } = &mut self {
+            layout.get_or_insert(host);
+        }
+        self
+    }
+
     /// `field` asks for a controller the host does not offer (`reason` says why).
     pub fn unavailable(
-        field: &'static str,
-        controller: &'static str,
+        field: impl Into<String>,
+        controller: impl Into<String>,
         layout: super::Layout,
         reason: impl Into<String>,
     ) -> CgroupError {
         CgroupError::Unavailable {
-            field,
-            controller,
+            field: field.into(),
+            controller: controller.into(),
             layout,
             reason: reason.into(),
+            requirement: "config_linux.cgroups.fitness_check.error",
         }
+    }
+
+    /// The same error, naming `requirement` as the rule it enforces.
+    pub fn for_requirement(mut self, id: &'static str) -> CgroupError {
+        if let CgroupError::Unavailable { requirement, .. }
+        | CgroupError::Unsupported { requirement, .. } = &mut self
+        {
+            *requirement = id;
+        }
+        self
     }
 }

@@ -85,9 +85,16 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Reads and parses `<bundle>/config.json`. Members the spec does not define are ignored.
-/// `ociVersion` is only checked to be a SemVer version, so every version from `writ
-/// features`' `ociVersionMin` to its `ociVersionMax` is accepted.
+/// Reads and parses `<bundle>/config.json` and checks it with writ-spec's rule set, the one
+/// `writ validate` reports ([`writ_spec::validate_config_value`]): any error refuses the
+/// config before anything is touched, with every diagnostic (`config.json:12:5:
+/// error[id]: ...`, the source line, a caret) in the error. Warnings (a recommendation not
+/// followed, a value runc accepts outside the spec such as podman's device fileMode, an
+/// annotation key the spec does not define) never refuse it; those the spec asks a
+/// runtime to log (members it does not define, unknown capabilities) are logged as
+/// warnings, the others at debug level. `ociVersion` is only checked to be a SemVer
+/// version, so every version from `writ features`' `ociVersionMin` to its
+/// `ociVersionMax` is accepted.
 #[writ_macros::requirement(
     "bundle.config.required",
     "bundle.config.at_root",
@@ -97,6 +104,8 @@ pub(crate) fn bundle_path(bundle: Option<&Path>) -> Result<PathBuf> {
     "config.valid_values.error",
     "config.annotations.unknown_keys",
     "config.extensibility.ignore_unknown",
+    "config.extensibility.log_unknown",
+    "config.process.capabilities.unknown_warn",
     "runtime.create.validate",
     "features.oci_version_min.accepted",
     "features.oci_version_max.accepted"
@@ -107,34 +116,47 @@ pub(crate) fn load_config(bundle: &Path) -> Result<writ_spec::Spec> {
         path: path.clone(),
         reason: e.to_string().to_lowercase(),
     })?;
-    let invalid = |reason: String| Error::Config {
-        path: path.clone(),
-        reason,
+    let file = path.display().to_string();
+    let (spec, report) = match writ_spec::parse_config(&data) {
+        Ok(parsed) => {
+            let report = writ_spec::Report::new(file.as_str(), &data, &parsed.violations);
+            (Some(parsed.value), report)
+        }
+        Err(e) => (
+            None,
+            writ_spec::Report::of_parse_error(file.as_str(), &data, &e),
+        ),
     };
-    let value = writ_spec::parse_json(&data).map_err(|e| invalid(e.to_string()))?;
-    // The spec's prose rules (MUST / MUST NOT / REQUIRED) are enforced before anything is
-    // touched. Schema ranges and patterns are left to `writ validate`: engines rely on
-    // runc accepting some values outside them (podman's device fileMode with S_IFCHR bits).
-    // An annotation key the spec does not define is never an error for a runtime
-    // (config.annotations.unknown_keys), even in the reserved org.opencontainers namespace,
-    // which `writ validate` reports (as runtime-tools does).
-    let broken: Vec<_> = writ_spec::rules::check(&value)
-        .into_iter()
-        .filter(|v| v.requirement != "config.annotations.reserved_namespace")
-        .collect();
-    if !broken.is_empty() {
-        let lines: Vec<String> = broken.iter().map(ToString::to_string).collect();
-        return Err(invalid(lines.join("; ")));
-    }
-    match <writ_spec::Spec as serde::Deserialize>::deserialize(&value) {
-        Ok(spec) => Ok(spec),
-        // Parse again for the error's JSON path and line/column.
-        Err(e) => Err(invalid(match writ_spec::parse_config(&data) {
-            Err(pe) => pe.to_string(),
-            Ok(_) => e.to_string(),
-        })),
+    match spec {
+        Some(spec) if report.is_ok() => {
+            for d in report.diagnostics() {
+                let line = d.one_line(&file);
+                if LOGGED_AS_WARNINGS.contains(&d.requirement) {
+                    crate::logging::warn(&line);
+                } else {
+                    crate::logging::debug(|| line);
+                }
+            }
+            Ok(spec)
+        }
+        _ => Err(Error::Config {
+            path,
+            reason: format!(
+                "{}\n{}",
+                report.counts(),
+                report.render_diagnostics().trim_end()
+            ),
+        }),
     }
 }
+
+/// The warnings of the rule set that a runtime is asked to log (members the spec does not
+/// define; capabilities it cannot grant): logged as warnings. Other warnings are about how
+/// the config was written and go to the debug log.
+const LOGGED_AS_WARNINGS: [&str; 2] = [
+    "config.extensibility.log_unknown",
+    "config.process.capabilities.unknown_warn",
+];
 
 /// The whole `create` operation; returns the container's state directory, still locked
 /// (so `run` can go on to start it without anyone interleaving).
@@ -224,6 +246,7 @@ pub(crate) fn create_container(
     handle.state.pid = Some(created.pid);
     handle.state.start_time = Some(created.start_time);
     handle.state.cgroup = created.cgroup.as_ref().map(|cg| cg.state().clone());
+    handle.state.intel_rdt = created.intel_rdt.clone();
     if let Some(pid_file) = &args.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));
@@ -303,6 +326,9 @@ fn abort_pid(
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("removing cgroup: {e}"));
         }
+    }
+    if let Some(s) = &handle.state.intel_rdt {
+        crate::resctrl::undo(s);
     }
     let _ = handle.remove();
     err

@@ -90,6 +90,14 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
             Error::Runtime(format!("removing the cgroup of {:?}: {e}", handle.id()))
         })?;
     }
+    if let Some(rdt) = &handle.state.intel_rdt {
+        crate::resctrl::remove(rdt).map_err(|e| {
+            Error::Runtime(format!(
+                "removing the Intel RDT groups of {:?}: {e}",
+                handle.id()
+            ))
+        })?;
+    }
     let state = handle.state.clone();
     handle.remove()?;
     crate::logging::debug(|| format!("delete {}: removed", state.id));
@@ -139,6 +147,11 @@ fn remove_unfinished(handle: Locked) -> Result<()> {
                 cg.state().relative
             ));
         }
+    }
+    if let Some(rdt) = &handle.state.intel_rdt {
+        crate::resctrl::remove(rdt)
+            .map_err(|e| Error::Runtime(format!("removing the Intel RDT groups of {id:?}: {e}")))?;
+        removed.push("its Intel RDT groups".into());
     }
     handle.remove()?;
     removed.push("its state".into());
