@@ -110,6 +110,11 @@ fn controller_of(f: &Value) -> String {
 #[test]
 fn update_changes_every_live_field_on_a_running_container() {
     for_each_runtime("update-live-fields", |ctx| {
+        // One container takes every patch in turn: each proof's patch sets everything its
+        // file shows (a quota with its period, a swap with its limit).
+        let b = ctx.bundle();
+        let c = sleeper(ctx, &b);
+        let pid = c.pid.expect("pid");
         let mut failures = Vec::new();
         for f in catalogue() {
             let pointer = f["pointer"].as_str().unwrap_or_default().to_string();
@@ -121,9 +126,6 @@ fn update_changes_every_live_field_on_a_running_container() {
             }
             let patch: Value = serde_json::from_str(f["proof"]["patch"].as_str().unwrap_or("{}"))
                 .expect("patch JSON");
-            let b = ctx.bundle();
-            let c = sleeper(ctx, &b);
-            let pid = c.pid.expect("pid");
             let controller = controller_of(&f);
             let (is_v1, dir) = cgroup_dir(pid, &controller);
             let layout = if is_v1 { "v1" } else { "v2" };
