@@ -106,8 +106,12 @@ fn pause_freezes_and_resume_thaws() {
         assert_runs(&c);
         // Resuming a running container is refused, and says it is not paused.
         let out = ctx.cmd(&["resume", &c.id]);
-        out.fails();
-        assert!(out.text_lower().contains("not paused"), "{out}");
+        if out.success() && ctx.kind() == Kind::Crun {
+            ctx.deviation("crun resumes a running container without an error");
+        } else {
+            out.fails();
+            assert!(out.text_lower().contains("not paused"), "{out}");
+        }
         assert_eq!(c.status(), "running");
         assert!(pid_alive(pid));
     });
