@@ -132,7 +132,7 @@ fn pause_of_a_stopped_container_fails() {
 }
 
 /// A signal other than SIGKILL waits for `resume`; SIGKILL kills a paused container at
-/// once (runc thaws it for that).
+/// once (runc thaws it for that), and `kill --all` thaws it whatever the signal.
 #[verifies("runtime.kill.signal")]
 #[test]
 fn kill_of_a_paused_container() {
@@ -167,6 +167,18 @@ fn kill_of_a_paused_container() {
             c.wait_exit(T),
             Some(137),
             "kill --all KILL of a paused container"
+        );
+
+        // kill --all with another signal leaves the container thawed (runc's way): the
+        // signal is delivered at once.
+        let b = ctx.bundle();
+        let c = ticking(ctx, &b);
+        ctx.cmd(&["pause", &c.id]).ok();
+        ctx.cmd(&["kill", "--all", &c.id, "TERM"]).ok();
+        assert_eq!(
+            c.wait_exit(T),
+            Some(3),
+            "kill --all TERM of a paused container"
         );
     });
 }

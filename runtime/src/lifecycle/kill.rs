@@ -12,7 +12,7 @@ use crate::state::{Locked, Status};
 
 /// Sends `sig` to a locked container's process, or with `all` to every process of its
 /// cgroup. The container must be `created`, `running` or `paused` (a paused one is
-/// thawed after SIGKILL, so that it dies, as runc's is), except that `all` on a
+/// thawed after SIGKILL, and after any signal with `all`, as runc's is), except that `all` on a
 /// `stopped` container succeeds, as runc's does: it signals the processes left in its
 /// cgroup (one that shares the host's pid namespace; podman stops such containers with
 /// `kill --all`), and there may be none (containerd's shim sends `kill --all ID 9` after
@@ -50,9 +50,11 @@ pub(crate) fn kill(handle: &Locked, sig: i32, all: bool) -> Result<()> {
         signal_all(handle, sig);
     }
     let sent = send(handle, sig);
-    if status == Status::Paused && sig == libc::SIGKILL {
-        // Frozen, it would die only once thawed (runc thaws it the same way); other
-        // signals stay pending until `resume`.
+    if status == Status::Paused && (sig == libc::SIGKILL || all) {
+        // Frozen, it would die only once thawed. As runc's: SIGKILL thaws the container,
+        // and so does `--all` with any signal (runc leaves the cgroup thawed after
+        // signalling every process); a plain kill with another signal stays pending
+        // until `resume`.
         thaw(handle);
     }
     match sent {
