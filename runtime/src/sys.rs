@@ -287,8 +287,18 @@ pub fn raw_getcwd() -> Result<Vec<u8>, Errno> {
 /// open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH): a detached bind
 /// mount of the object `fd` refers to, with no path lookup.
 pub fn open_tree_clone_fd(fd: BorrowedFd) -> Result<OwnedFd, Errno> {
+    open_tree_fd(fd, 0)
+}
+
+/// open_tree_clone_fd of the mount with every mount below it (AT_RECURSIVE).
+pub fn open_tree_clone_fd_recursive(fd: BorrowedFd) -> Result<OwnedFd, Errno> {
+    open_tree_fd(fd, libc::AT_RECURSIVE as libc::c_uint)
+}
+
+fn open_tree_fd(fd: BorrowedFd, extra: libc::c_uint) -> Result<OwnedFd, Errno> {
     let flags = (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as u32)
-        as libc::c_uint;
+        as libc::c_uint
+        | extra;
     // SAFETY: plain syscall with a static empty path.
     let r = unsafe { libc::syscall(libc::SYS_open_tree, fd.as_raw_fd(), c"".as_ptr(), flags) };
     let fd = check(r)? as RawFd;

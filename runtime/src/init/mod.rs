@@ -218,11 +218,11 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     namespaces::set_names(a)?;
 
     // Root filesystem, still seeing the host's / and /proc.
-    let (root, console) = rootfs::prepare(a)?;
+    let (root, mut console) = rootfs::prepare(a)?;
     a.idmapped.clear();
     step("rootfs prepared");
     let created_state = create_container_hooks(a)?;
-    rootfs::finish(a, root)?;
+    rootfs::finish(a, root, &mut console)?;
     step("root entered");
 
     let terminal = match (a.console.take(), console) {
