@@ -32,7 +32,7 @@ pub use namespaces::{
     id_map_text, IdMap, NamespaceKind, NamespacePlan, NamespaceSteps, TimeOffset,
 };
 pub use netdev::NetDevicePlan;
-pub use process::{cap_number, parse_cpu_list, rlimit_number};
+pub use process::{cap_name, cap_number, parse_cpu_list, rlimit_number};
 pub use process::{CapsPlan, ProcessPlan, RlimitPlan, SchedPlan};
 pub use resources::{DeviceRule, ResourcesPlan};
 
