@@ -513,3 +513,70 @@ fn console_size_without_terminal_is_ignored() {
         );
     });
 }
+
+#[verifies(
+    "config.process.capabilities.unknown_warn",
+    "config.process.capabilities.ungrantable_ok"
+)]
+#[test]
+fn ungrantable_capability_is_a_warning() {
+    for_each_runtime("capability-ungrantable", |ctx| {
+        let own = fs::read_to_string("/proc/self/status").unwrap();
+        let bnd = status_fields(&own)
+            .get("CapBnd")
+            .map(|v| hex(v))
+            .unwrap_or(0);
+        if bnd & cap_mask(&["CAP_SYS_RESOURCE"]) != 0 {
+            ctx.skip("this host's root holds CAP_SYS_RESOURCE: nothing is ungrantable here");
+        }
+        let b = ctx.bundle();
+        let set = json!(["CAP_CHOWN", "CAP_SYS_RESOURCE"]);
+        b.edit(|c| {
+            c["process"]["capabilities"] = json!({
+                "bounding": set, "permitted": set, "effective": set, "inheritable": set
+            });
+        });
+        b.set_sh("grep -E '^Cap(Bnd|Eff|Prm|Inh)' /proc/self/status");
+        let log = b.path().join("runtime.log");
+        let (bundle, log_s) = (
+            b.path().to_string_lossy().into_owned(),
+            log.to_string_lossy().into_owned(),
+        );
+        let id = writ_conformance::unique_id("capability-ungrantable");
+        // Foreground run: it deletes the container itself.
+        let args = [
+            "--log-format",
+            "json",
+            "--log",
+            &log_s,
+            "run",
+            "--bundle",
+            &bundle,
+            &id,
+        ];
+        let out = ctx.cmd_with(&args, writ_conformance::Invoke::default());
+        let text = fs::read_to_string(&log).unwrap_or_default();
+        if ctx.kind() == writ_conformance::Kind::Runc && !out.success() {
+            ctx.deviation("runc 1.1 fails create when a capability cannot be granted (\"unable to apply caps: operation not permitted\")");
+            return;
+        }
+        out.ok();
+        let got = status_fields(&out.stdout);
+        for set in ["CapBnd", "CapEff", "CapPrm", "CapInh"] {
+            assert_eq!(
+                got.get(set).map(|v| hex(v)),
+                Some(cap_mask(&["CAP_CHOWN"])),
+                "{set}: the grantable capability only: {out}"
+            );
+        }
+        let warned = text.lines().any(|l| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| {
+                v["level"] == "warning"
+                    && v["msg"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("CAP_SYS_RESOURCE"))
+            })
+        });
+        assert!(warned, "a json warning names CAP_SYS_RESOURCE: {text:?}");
+    });
+}
