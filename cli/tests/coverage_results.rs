@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 
 use writ_cli::commands::coverage::{self, Format, RenderOpts, Results, Status, TestState};
 use writ_cli::trace::{Use, UseKind};
-use writ_spec::generated::schema_ids::SCHEMA_ENFORCED;
 use writ_spec::requirements::REQUIREMENTS;
+use writ_spec::validation::SCHEMA_ENFORCED;
 
 // The build script's scanner, run on the scratch workspace.
 #[allow(dead_code)]

@@ -48,6 +48,7 @@
 //! - Prose-only rules (absolute paths, ioPriority 0-7, ...) are not in the schema at all:
 //!   those are hand-written in `writ_spec::rules` and carry requirement ids.
 pub mod bump;
+pub mod docs;
 pub mod generate;
 pub mod git;
 pub mod names;

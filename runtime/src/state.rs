@@ -163,7 +163,7 @@ pub struct ContainerState {
     /// Host pid of the container process (set once created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
-    /// Start time of that process (field 22 of /proc/<pid>/stat), to detect pid reuse.
+    /// Start time of that process (field 22 of `/proc/<pid>/stat`), to detect pid reuse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<u64>,
     /// Absolute path of the bundle.
@@ -180,6 +180,9 @@ pub struct ContainerState {
     /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<crate::cgroups::CgroupState>,
+    /// The container's Intel RDT groups (linux.intelRdt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel_rdt: Option<crate::resctrl::RdtState>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<StoredHook>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -203,6 +206,7 @@ impl ContainerState {
             created: crate::logging::rfc3339_now(),
             owner: rustix::process::getuid().as_raw(),
             cgroup: None,
+            intel_rdt: None,
             poststart: Vec::new(),
             poststop: Vec::new(),
             systemd_cgroup: false,
@@ -304,12 +308,12 @@ pub fn proc_stat(pid: i32) -> Option<ProcStat> {
     parse_proc_stat(std::str::from_utf8(&buf[..n]).ok()?)
 }
 
-/// Start time (field 22 of /proc/<pid>/stat) of a live process.
+/// Start time (field 22 of `/proc/<pid>/stat`) of a live process.
 pub fn process_start_time(pid: i32) -> Option<u64> {
     proc_stat(pid).map(|s| s.start_time)
 }
 
-/// Parses the text of /proc/<pid>/stat. The command name (field 2) may contain spaces
+/// Parses the text of `/proc/<pid>/stat`. The command name (field 2) may contain spaces
 /// and parentheses, so fields are counted from the last `)`.
 pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     let rest = &text[text.rfind(')')? + 1..];
