@@ -580,3 +580,48 @@ fn ungrantable_capability_is_a_warning() {
         assert!(warned, "a json warning names CAP_SYS_RESOURCE: {text:?}");
     });
 }
+
+/// With a terminal and no mount namespace of the container's own, the pty is still
+/// bound onto /dev/console (in writ: in the rootfs clone the init enters).
+#[verifies("config_linux.namespaces.inherit")]
+#[test]
+fn terminal_without_a_mount_namespace() {
+    for_each_runtime("console-no-mount-namespace", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["process"]["terminal"] = json!(true);
+            c["linux"]["namespaces"] =
+                json!([{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}]);
+            let linux = c["linux"].as_object_mut().unwrap();
+            linux.remove("maskedPaths");
+            linux.remove("readonlyPaths");
+        });
+        b.set_sh("echo tty=$(tty); echo console=$(stat -c %t:%T /dev/console); echo stdin=$(stat -L -c %t:%T /proc/self/fd/0); echo end-of-output");
+        let sock = ConsoleSocket::listen();
+        let mut c = ctx.container(&b);
+        let path = sock.path.clone();
+        c.create_with(CreateOpts {
+            console_socket: Some(&path),
+            ..Default::default()
+        })
+        .ok();
+        let got = sock.receive().expect("console socket message");
+        c.start().ok();
+        let text = read_pty(&got.fds[0], "end-of-output", T);
+        assert_eq!(c.wait_exit(T), Some(0), "{text}");
+        let kv = kv_lines(&text);
+        assert!(
+            kv.get("tty").is_some_and(|t| t.starts_with("/dev/pts/")),
+            "stdio is the pty: {text:?}"
+        );
+        assert!(
+            kv.get("console").is_some_and(|v| v.starts_with("88:")),
+            "/dev/console is a pty: {text:?}"
+        );
+        assert_eq!(
+            kv.get("console"),
+            kv.get("stdin"),
+            "/dev/console is the pty: {text:?}"
+        );
+    });
+}
