@@ -399,6 +399,20 @@ fn shared_mount_ns_bundle(
     b
 }
 
+/// What the script of [`shared_mount_ns_bundle`] printed: the mount namespace `mnt`,
+/// the rootfs as its root, /proc mounted.
+fn check_shared_mount_ns_run(out: &writ_conformance::Out, mnt: &str) {
+    let kv = kv_lines(&out.stdout);
+    let get = |k: &str| kv.get(k).map(String::as_str);
+    assert_eq!(get("mnt"), Some(mnt), "the mount namespace: {out}");
+    assert_eq!(
+        get("marker"),
+        Some("in-rootfs"),
+        "its root is the rootfs: {out}"
+    );
+    assert_eq!(get("proc"), Some("yes"), "/proc is mounted: {out}");
+}
+
 #[verifies("config_linux.namespaces.inherit")]
 #[test]
 fn mount_namespace_left_out_is_inherited() {
@@ -408,22 +422,7 @@ fn mount_namespace_left_out_is_inherited() {
         let mut c = ctx.container(&b);
         let out = c.run(&[]);
         out.ok();
-        let kv = kv_lines(&out.stdout);
-        assert_eq!(
-            kv.get("mnt"),
-            Some(&ns_link("self", "mnt")),
-            "the runtime's mount namespace: {out}"
-        );
-        assert_eq!(
-            kv.get("marker").map(String::as_str),
-            Some("in-rootfs"),
-            "its root is the rootfs: {out}"
-        );
-        assert_eq!(
-            kv.get("proc").map(String::as_str),
-            Some("yes"),
-            "/proc is mounted: {out}"
-        );
+        check_shared_mount_ns_run(&out, &ns_link("self", "mnt"));
         // The runtime's (here: the test's) mount table keeps nothing of the container.
         let left: Vec<_> = writ_conformance::host_mount_points()
             .into_iter()
@@ -458,22 +457,7 @@ fn join_mount_namespace_by_path() {
         assert!(std::path::Path::new(&outside).exists());
         let out = ctx.run(&b);
         out.ok();
-        let kv = kv_lines(&out.stdout);
-        assert_eq!(
-            kv.get("mnt"),
-            Some(&ns_link(&hp, "mnt")),
-            "the joined mount namespace: {out}"
-        );
-        assert_eq!(
-            kv.get("marker").map(String::as_str),
-            Some("in-rootfs"),
-            "its root is the rootfs: {out}"
-        );
-        assert_eq!(
-            kv.get("proc").map(String::as_str),
-            Some("yes"),
-            "/proc is mounted: {out}"
-        );
+        check_shared_mount_ns_run(&out, &ns_link(&hp, "mnt"));
         // The namespace's other processes keep their root, and its mount table keeps
         // nothing of the container.
         let kept_root = std::path::Path::new(&outside).exists();

@@ -387,6 +387,18 @@ fn read_pty(master: &OwnedFd, until: &str, timeout: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `create` with a console socket; returns what the socket received.
+fn create_with_console(c: &mut writ_conformance::Container) -> writ_conformance::ConsoleReceived {
+    let sock = ConsoleSocket::listen();
+    let path = sock.path.clone();
+    c.create_with(CreateOpts {
+        console_socket: Some(&path),
+        ..Default::default()
+    })
+    .ok();
+    sock.receive().expect("console socket message")
+}
+
 #[test]
 fn console_socket_receives_pty_master() {
     for_each_runtime("console-socket", |ctx| {
@@ -396,15 +408,8 @@ fn console_socket_receives_pty_master() {
             c["process"]["consoleSize"] = json!({"height": 30, "width": 100});
         });
         b.set_sh("echo tty=$(tty); echo size=$(stty size); echo end-of-output");
-        let sock = ConsoleSocket::listen();
         let mut c = ctx.container(&b);
-        let path = sock.path.clone();
-        c.create_with(CreateOpts {
-            console_socket: Some(&path),
-            ..Default::default()
-        })
-        .ok();
-        let got = sock.receive().expect("console socket message");
+        let got = create_with_console(&mut c);
         assert_eq!(got.fds.len(), 1, "exactly one fd over SCM_RIGHTS");
         assert!(
             !got.payload.is_empty(),
@@ -537,25 +542,7 @@ fn ungrantable_capability_is_a_warning() {
             });
         });
         b.set_sh("grep -E '^Cap(Bnd|Eff|Prm|Inh)' /proc/self/status");
-        let log = b.path().join("runtime.log");
-        let (bundle, log_s) = (
-            b.path().to_string_lossy().into_owned(),
-            log.to_string_lossy().into_owned(),
-        );
-        let id = writ_conformance::unique_id("capability-ungrantable");
-        // Foreground run: it deletes the container itself.
-        let args = [
-            "--log-format",
-            "json",
-            "--log",
-            &log_s,
-            "run",
-            "--bundle",
-            &bundle,
-            &id,
-        ];
-        let out = ctx.cmd_with(&args, writ_conformance::Invoke::default());
-        let text = fs::read_to_string(&log).unwrap_or_default();
+        let (out, text) = ctx.run_logged(&b);
         if ctx.kind() == writ_conformance::Kind::Runc && !out.success() {
             ctx.deviation("runc 1.1 fails create when a capability cannot be granted (\"unable to apply caps: operation not permitted\")");
             return;
@@ -569,14 +556,7 @@ fn ungrantable_capability_is_a_warning() {
                 "{set}: the grantable capability only: {out}"
             );
         }
-        let warned = text.lines().any(|l| {
-            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| {
-                v["level"] == "warning"
-                    && v["msg"]
-                        .as_str()
-                        .is_some_and(|m| m.contains("CAP_SYS_RESOURCE"))
-            })
-        });
+        let warned = writ_conformance::json_log_warns(&text, "CAP_SYS_RESOURCE");
         assert!(warned, "a json warning names CAP_SYS_RESOURCE: {text:?}");
     });
 }
@@ -597,15 +577,8 @@ fn terminal_without_a_mount_namespace() {
             linux.remove("readonlyPaths");
         });
         b.set_sh("echo tty=$(tty); echo console=$(stat -c %t:%T /dev/console); echo stdin=$(stat -L -c %t:%T /proc/self/fd/0); echo end-of-output");
-        let sock = ConsoleSocket::listen();
         let mut c = ctx.container(&b);
-        let path = sock.path.clone();
-        c.create_with(CreateOpts {
-            console_socket: Some(&path),
-            ..Default::default()
-        })
-        .ok();
-        let got = sock.receive().expect("console socket message");
+        let got = create_with_console(&mut c);
         c.start().ok();
         let text = read_pty(&got.fds[0], "end-of-output", T);
         assert_eq!(c.wait_exit(T), Some(0), "{text}");
