@@ -49,6 +49,7 @@ impl Level {
         self as u8
     }
 
+    /// The level of its [`Level::as_u8`] number.
     pub fn from_u8(b: u8) -> Option<Level> {
         [Level::Error, Level::Warn, Level::Info, Level::Debug]
             .get(usize::from(b))
