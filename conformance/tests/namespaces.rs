@@ -1,4 +1,5 @@
 //! Namespaces (new and joined by path), user namespace mappings, hostname and domainname.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
