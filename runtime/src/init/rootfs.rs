@@ -16,7 +16,11 @@ use crate::sys::{self, Context, SysError};
 use super::{ensure_cgroup, InitArgs, InitError};
 
 /// mount(2) of flags only (propagation, MS_MOVE, ...), on `target`.
-fn remount(source: Option<&str>, target: &str, flags: u64) -> Result<(), nix::errno::Errno> {
+fn remount<P: ?Sized + nix::NixPath>(
+    source: Option<&str>,
+    target: &P,
+    flags: u64,
+) -> Result<(), nix::errno::Errno> {
     nix::mount::mount(
         source,
         target,
@@ -54,8 +58,7 @@ pub(super) fn prepare(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), InitError
     if !own_mount_ns(a) {
         // In a shared mount namespace the container's mounts go on a private rootfs
         // mount: nothing mounted under it propagates to the namespace's peers.
-        remount(None, rootfs_str(rootfs)?, libc::MS_PRIVATE)
-            .ctx("making the rootfs mount private")?;
+        remount(None, rootfs.as_path(), libc::MS_PRIVATE).ctx("making the rootfs mount private")?;
     }
     let root = Root::open(rootfs)?;
     let ctx = MountCtx {
@@ -105,12 +108,6 @@ fn propagate_root(propagation: Option<u64>) -> Result<(), InitError> {
         remount(None, "/", libc::MS_PRIVATE).ctx("making / private")?;
     }
     Ok(())
-}
-
-fn rootfs_str(rootfs: &std::path::Path) -> Result<&str, InitError> {
-    rootfs
-        .to_str()
-        .ok_or_else(|| InitError::Refused(format!("rootfs {} is not UTF-8", rootfs.display())))
 }
 
 /// The file the pty is bound onto as /dev/console: made by us, never a path that
@@ -225,8 +222,7 @@ fn enter_shared(
 ) -> Result<(), InitError> {
     let tree = sys::open_tree_clone_fd_recursive(root.as_fd()).ctx("cloning the rootfs")?;
     nix::unistd::fchdir(root.as_fd()).ctx("entering rootfs")?;
-    nix::mount::umount2(".", MntFlags::MNT_DETACH)
-        .ctx("detaching the rootfs from the shared mount namespace")?;
+    detach_cwd_mount(root)?;
     nix::unistd::fchdir(&tree).ctx("entering the rootfs clone")?;
     nix::unistd::chroot(".").ctx("chroot")?;
     nix::unistd::chdir("/").ctx("chdir /")?;
@@ -243,6 +239,22 @@ fn enter_shared(
     // before the init reports `created` (`run_program`), or at exec.
     std::mem::forget(tree);
     Ok(())
+}
+
+/// Detaches the rootfs mount (our cwd) from the shared namespace, with whatever the
+/// config stacked onto it (umount2 of "." takes the topmost mount there). Cloning a mount
+/// that is in no namespace fails with EINVAL: proof that the rootfs mount itself is gone.
+fn detach_cwd_mount(root: &Root) -> Result<(), InitError> {
+    for _ in 0..8 {
+        nix::mount::umount2(".", MntFlags::MNT_DETACH)
+            .ctx("detaching the rootfs from the shared mount namespace")?;
+        if sys::open_tree_clone_fd(root.as_fd()).err() == Some(sys::Errno::EINVAL) {
+            return Ok(());
+        }
+    }
+    Err(InitError::Refused(
+        "the rootfs mount is still attached to the shared mount namespace after 8 detaches".into(),
+    ))
 }
 
 /// pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot).
