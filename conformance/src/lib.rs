@@ -114,7 +114,8 @@ pub fn writ_bin() -> PathBuf {
     workspace_target_dir().join("debug").join("writ")
 }
 
-fn find_in_path(name: &str) -> Option<PathBuf> {
+/// An executable named `name` on PATH or in the usual system directories.
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
     for extra in [
@@ -1527,4 +1528,50 @@ pub fn cap_mask(names: &[&str]) -> u64 {
         .iter()
         .map(|n| 1u64 << cap_bit(n).unwrap_or_else(|| panic!("unknown capability {n}")))
         .fold(0, |a, b| a | b)
+}
+
+// ---------------------------------------------------------------------------------------
+// containerd shims
+// ---------------------------------------------------------------------------------------
+
+/// End the containerd shims of the daemon at `address` that were re-parented to us (a
+/// subreaper) when the daemon went: SIGKILL the live ones whose command line names the
+/// address, reap them and the ones that already exited (zombies have no cmdline; their
+/// comm tells).
+pub fn end_shims(address: &Path) {
+    let sock = address.to_string_lossy().into_owned();
+    let mine = std::process::id().to_string();
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return;
+    };
+    for p in procs.flatten() {
+        let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let status = fs::read_to_string(p.path().join("status")).unwrap_or_default();
+        let field = |k: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(str::trim)
+                .unwrap_or("")
+                .to_owned()
+        };
+        if field("PPid:") != mine || !field("Name:").starts_with("containerd-shim") {
+            continue;
+        }
+        let cmdline =
+            String::from_utf8_lossy(&fs::read(p.path().join("cmdline")).unwrap_or_default())
+                .into_owned();
+        let zombie = field("State:").starts_with('Z');
+        if cmdline.contains(&sock) || zombie {
+            if !zombie {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = wait_pid(pid, Duration::from_secs(5));
+        }
+    }
 }

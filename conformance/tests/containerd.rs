@@ -102,48 +102,8 @@ impl Drop for Containerd {
     fn drop(&mut self) {
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
-        // Shims are re-parented to us (a subreaper): end the live ones of this daemon and
-        // reap the ones that already exited (zombies have no cmdline; their comm tells).
-        let sock = self
-            .dir
-            .path()
-            .join("c.sock")
-            .to_string_lossy()
-            .into_owned();
-        let mine = std::process::id().to_string();
-        if let Ok(procs) = fs::read_dir("/proc") {
-            for p in procs.flatten() {
-                let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
-                    continue;
-                };
-                let status = fs::read_to_string(p.path().join("status")).unwrap_or_default();
-                let field = |k: &str| {
-                    status
-                        .lines()
-                        .find_map(|l| l.strip_prefix(k))
-                        .map(str::trim)
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                if field("PPid:") != mine || !field("Name:").starts_with("containerd-shim") {
-                    continue;
-                }
-                let cmdline = String::from_utf8_lossy(
-                    &fs::read(p.path().join("cmdline")).unwrap_or_default(),
-                )
-                .into_owned();
-                let zombie = field("State:").starts_with('Z');
-                if cmdline.contains(&sock) || zombie {
-                    if !zombie {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::Signal::SIGKILL,
-                        );
-                    }
-                    let _ = writ_conformance::wait_pid(pid, Duration::from_secs(5));
-                }
-            }
-        }
+        // Shims are re-parented to us (a subreaper): end this daemon's.
+        writ_conformance::end_shims(&self.dir.path().join("c.sock"));
         umount_under(self.dir.path());
     }
 }

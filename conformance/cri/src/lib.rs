@@ -70,15 +70,13 @@ impl Client {
             .timeout(timeout)
             .connect_timeout(timeout);
         let channel = rt
-            .block_on(
-                endpoint.connect_with_connector(tower::service_fn(move |_| {
-                    let path = path.clone();
-                    async move {
-                        let stream = tokio::net::UnixStream::connect(path).await?;
-                        Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
-                    }
-                })),
-            )
+            .block_on(endpoint.connect_with_connector(tower::service_fn(move |_| {
+                let path = path.clone();
+                async move {
+                    let stream = tokio::net::UnixStream::connect(path).await?;
+                    Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(stream))
+                }
+            })))
             .map_err(|e| fail(format!("{e:?}")))?;
         Ok(Client { rt, channel })
     }
