@@ -1,5 +1,6 @@
 //! `writ coverage`: the status rules, the totals, the renderings, the build-time scan of
 //! `#[requirement]` / `#[verifies]`, and the consistency of the real table.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use writ_cli::commands::coverage::{
     self, compute, id_matches, status_of, Filter, Format, RenderOpts, Results, Status, TestState,

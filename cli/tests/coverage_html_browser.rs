@@ -1,6 +1,7 @@
 //! The coverage page in a real browser: at a 1400 px wide window nothing sticks out
 //! sideways (no horizontal scrolling). Runs Debian's chromium headless; `.ci/run` installs
 //! it, and without it the test says so and skips.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -13,6 +13,7 @@
 //! CRI config sets `restrict_oom_score_adj` (../shared/notes/engine-contract.md).
 //!
 //! When containerd or ctr is not installed every runtime is reported as skipped.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::collections::HashMap;
 use std::fs;

@@ -87,6 +87,16 @@ pub enum Error {
         /// Why it failed.
         source: Box<CgroupError>,
     },
+    /// The container's Intel RDT groups (linux.intelRdt).
+    #[error("{what} of {id:?}: {source}")]
+    Rdt {
+        /// What was being done.
+        what: &'static str,
+        /// The container.
+        id: String,
+        /// Why it failed.
+        source: Box<crate::resctrl::RdtError>,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

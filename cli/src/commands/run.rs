@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Do not delete the container after it exits.
     #[arg(long)]
     pub keep: bool,
+    /// Do not reap the container's orphaned processes (writ run never does).
+    #[arg(long)]
+    pub no_subreaper: bool,
     #[command(flatten)]
     pub create: CreateArgs,
 }

@@ -34,7 +34,7 @@
 //!   pid namespace could ptrace it then (true of every runtime's init).
 
 mod namespaces;
-mod process;
+pub(crate) mod process;
 mod rootfs;
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -237,6 +237,7 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     let exec = process::finalise(process::Finalise {
         process: &plan.process,
         personality: plan.personality,
+        memory_policy: plan.memory_policy.as_ref(),
         seccomp: a.seccomp.as_ref(),
         preserve_fds: a.preserve_fds,
         terminal,

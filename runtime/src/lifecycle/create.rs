@@ -135,6 +135,13 @@ pub(crate) fn create_locked(
     }
     let bundle = bundle_path(&opts.bundle)?;
     let (plan, config) = load_plan(&bundle)?;
+    for f in &plan.findings {
+        if f.logged_as_warning {
+            crate::logging::warn(&f.line);
+        } else {
+            crate::logging::debug(|| f.line.clone());
+        }
+    }
     crate::logging::debug(|| format!("create {id}: planned"));
     let here = plan.terminal && opts.console == Console::Keep;
     if plan.terminal && opts.console == Console::None {
@@ -196,6 +203,7 @@ pub(crate) fn create_locked(
     handle.state.pid = Some(created.pid);
     handle.state.start_time = Some(created.start_time);
     handle.state.cgroup = created.cgroup.as_ref().map(|cg| cg.state().clone());
+    handle.state.intel_rdt = created.intel_rdt.clone();
     if let Some(pid_file) = &opts.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));
@@ -275,6 +283,9 @@ fn abort_pid(
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("removing cgroup: {e}"));
         }
+    }
+    if let Some(s) = &handle.state.intel_rdt {
+        crate::resctrl::undo(s);
     }
     let _ = handle.remove();
     err
