@@ -41,6 +41,10 @@ enum Command {
     List(commands::list::ListArgs),
     /// Show the processes of a container.
     Ps(commands::ps::PsArgs),
+    /// Suspend every process of a container (the cgroup freezer).
+    Pause(commands::pause::PauseArgs),
+    /// Resume the processes of a paused container.
+    Resume(commands::pause::PauseArgs),
     /// Write a starter config.json for a bundle.
     Spec(commands::spec::SpecArgs),
     /// Check a config.json against the spec: every error and warning, with its requirement id.
@@ -53,10 +57,6 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run a process in a running container (not in writ yet).
     Exec(NotYet),
-    /// Suspend the processes of a container (not in writ yet).
-    Pause(NotYet),
-    /// Resume the processes of a paused container (not in writ yet).
-    Resume(NotYet),
     /// Change the resource limits of a running container (not in writ yet).
     Update(NotYet),
     /// Show a container's events and resource usage (not in writ yet).
@@ -80,8 +80,6 @@ impl Command {
     fn not_yet(&self) -> Option<&'static str> {
         Some(match self {
             Command::Exec(_) => "exec",
-            Command::Pause(_) => "pause",
-            Command::Resume(_) => "resume",
             Command::Update(_) => "update",
             Command::Events(_) => "events",
             Command::Checkpoint(_) => "checkpoint",
@@ -97,6 +95,8 @@ impl Command {
             Command::Start(_) => "start",
             Command::Kill(_) => "kill",
             Command::Delete(_) => "delete",
+            Command::Pause(_) => "pause",
+            Command::Resume(_) => "resume",
             Command::Run(_) => "run",
             Command::Demo(_) => "demo",
             _ => return None,
@@ -138,7 +138,7 @@ fn main() {
     if let Some(name) = command.not_yet() {
         commands::report(
             name,
-            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, spec and features)",
+            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, spec and features)",
         );
         std::process::exit(1);
     }
@@ -160,6 +160,8 @@ fn main() {
         Command::Run(a) => commands::run::run(g, a),
         Command::List(a) => commands::list::run(g, a),
         Command::Ps(a) => commands::ps::run(g, a),
+        Command::Pause(a) => commands::pause::pause(g, a),
+        Command::Resume(a) => commands::pause::resume(g, a),
         Command::Spec(a) => commands::spec::run(a),
         Command::Validate(a) => commands::validate::run(a),
         Command::Coverage(a) => commands::coverage::run(a),
@@ -167,8 +169,6 @@ fn main() {
         Command::Demo(a) => commands::demo::run(a),
         // Answered above.
         Command::Exec(_)
-        | Command::Pause(_)
-        | Command::Resume(_)
         | Command::Update(_)
         | Command::Events(_)
         | Command::Checkpoint(_)

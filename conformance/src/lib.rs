@@ -1140,6 +1140,22 @@ impl Drop for Container<'_> {
     }
 }
 
+/// cgroup directories named `id` directly under any cgroup mount.
+pub fn cgroup_dirs_named(id: &str) -> Vec<std::path::PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let fs = post.split(' ').next()?;
+            if fs != "cgroup" && fs != "cgroup2" {
+                return None;
+            }
+            Some(std::path::PathBuf::from(pre.split(' ').nth(4)?).join(id))
+        })
+        .filter(|p| p.exists())
+        .collect()
+}
+
 /// Kill the processes in, and remove, cgroup directories named after a container id
 /// (any hierarchy; directly under the mount or under our own cgroup).
 pub fn remove_cgroups_named(id: &str) {

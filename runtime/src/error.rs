@@ -38,6 +38,15 @@ pub enum Error {
         /// What to do instead (empty, or starting with ": ").
         hint: &'static str,
     },
+    /// The container has stopped: the operation needs its process (runc's words, which
+    /// containerd's shim matches to treat a kill of a finished process as harmless).
+    #[error("cannot {op} container {id:?}: container not running (it is stopped)")]
+    NotRunning {
+        /// The operation.
+        op: &'static str,
+        /// The container.
+        id: String,
+    },
     /// The bundle directory cannot be used.
     #[error("bundle {}: {}", path.display(), lower(source))]
     Bundle {
@@ -86,6 +95,14 @@ pub enum Error {
         id: String,
         /// Why it failed.
         source: Box<CgroupError>,
+    },
+    /// The operation acts on the container's cgroup, and it has none recorded.
+    #[error("cannot {op} container {id:?}: it has no cgroup")]
+    NoCgroup {
+        /// The operation.
+        op: &'static str,
+        /// The container.
+        id: String,
     },
     /// The container's Intel RDT groups (linux.intelRdt).
     #[error("{what} of {id:?}: {source}")]

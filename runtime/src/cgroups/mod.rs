@@ -37,6 +37,7 @@ pub mod cpuset;
 pub mod device_filter;
 pub mod devices;
 mod error;
+pub mod freezer;
 mod fs;
 pub mod host;
 pub mod hugetlb;
@@ -162,6 +163,16 @@ impl Cgroup {
     /// Signals every process of the cgroup; returns the pids found.
     pub fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
         self.manager.kill_all(signal)
+    }
+
+    /// The freezer state of the cgroup.
+    pub fn freezer_state(&self) -> Result<freezer::FreezerState, CgroupError> {
+        self.manager.freezer_state()
+    }
+
+    /// Freezes (`true`) or thaws every process of the cgroup and waits until that is done.
+    pub fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
+        self.manager.freeze(frozen)
     }
 
     /// Removes the cgroup in every hierarchy.

@@ -11,6 +11,7 @@
 mod create;
 mod delete;
 mod kill;
+mod pause;
 mod start;
 mod state;
 
@@ -141,7 +142,7 @@ impl Container {
     /// Host pid of the container process, while it is `created` or `running`.
     pub fn pid(&self) -> Option<i32> {
         match self.status {
-            Status::Created | Status::Running => self.record.pid,
+            Status::Created | Status::Running | Status::Paused => self.record.pid,
             Status::Creating | Status::Stopped => None,
         }
     }
@@ -226,8 +227,27 @@ impl Container {
         r
     }
 
+    /// Freezes every process of the container (runc's `pause`): it must be `created` or
+    /// `running`; returns once the kernel reports them frozen. Its status is then
+    /// `paused`.
+    pub fn pause(&mut self) -> Result<()> {
+        self.set_frozen(true)
+    }
+
+    /// Thaws a `paused` container's processes (runc's `resume`) and waits until they run.
+    pub fn resume(&mut self) -> Result<()> {
+        self.set_frozen(false)
+    }
+
+    fn set_frozen(&mut self, frozen: bool) -> Result<()> {
+        let handle = self.lock()?;
+        let r = pause::set_frozen(&handle, frozen);
+        self.status = handle.status();
+        r
+    }
+
     /// Deletes the container (runtime.md#delete): it must be `stopped`, unless `force`,
-    /// which kills it first.
+    /// which kills it first (a `paused` one is thawed for that, as runc does).
     pub fn delete(self, force: bool) -> Result<()> {
         delete::delete_container(self.lock()?, force)
     }
