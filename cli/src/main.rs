@@ -1,6 +1,7 @@
 //! The `writ` binary: a thin, runc-compatible CLI over the `writ` library.
 use clap::{Parser, Subcommand};
 use writ_cli::commands::{self, GlobalOpts};
+use writ_cli::tools;
 
 #[derive(Parser)]
 #[command(
@@ -46,15 +47,15 @@ enum Command {
     /// Resume the processes of a paused container.
     Resume(commands::pause::PauseArgs),
     /// Write a starter config.json for a bundle.
-    Spec(commands::spec::SpecArgs),
+    Spec(tools::spec::SpecArgs),
     /// Check a config.json against the spec: every error and warning, with its requirement id.
-    Validate(commands::validate::ValidateArgs),
+    Validate(tools::validate::ValidateArgs),
     /// Show which requirement of the spec is implemented where and proven by which test.
-    Coverage(commands::coverage::CoverageArgs),
+    Coverage(tools::coverage::CoverageArgs),
     /// Print what writ implements, as the spec's features document.
-    Features(commands::features::FeaturesArgs),
+    Features(tools::features::FeaturesArgs),
     /// Run a busybox container end to end and show the coverage summary.
-    Demo(commands::demo::DemoArgs),
+    Demo(tools::demo::DemoArgs),
     /// Run a process in a running container (not in writ yet).
     Exec(NotYet),
     /// Change the resource limits of a running container (not in writ yet).
@@ -162,11 +163,11 @@ fn main() {
         Command::Ps(a) => commands::ps::run(g, a),
         Command::Pause(a) => commands::pause::pause(g, a),
         Command::Resume(a) => commands::pause::resume(g, a),
-        Command::Spec(a) => commands::spec::run(a),
-        Command::Validate(a) => commands::validate::run(a),
-        Command::Coverage(a) => commands::coverage::run(a),
-        Command::Features(a) => commands::features::run(a),
-        Command::Demo(a) => commands::demo::run(a),
+        Command::Spec(a) => tools::spec::run(a),
+        Command::Validate(a) => tools::validate::run(a),
+        Command::Coverage(a) => tools::coverage::run(a),
+        Command::Features(a) => tools::features::run(a),
+        Command::Demo(a) => tools::demo::run(a),
         // Answered above.
         Command::Exec(_)
         | Command::Update(_)

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use writ_cli::commands::coverage::{self, Format, RenderOpts, Results};
+use writ_cli::tools::coverage::{self, Format, RenderOpts, Results};
 
 /// The browser: `$WRIT_CHROMIUM`, else the first of chromium / chromium-browser on PATH.
 fn chromium() -> Option<PathBuf> {

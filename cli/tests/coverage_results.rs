@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use writ_cli::commands::coverage::{self, Format, RenderOpts, Results, Status, TestState};
+use writ_cli::tools::coverage::{self, Format, RenderOpts, Results, Status, TestState};
 use writ_cli::trace::{Use, UseKind};
 use writ_spec::requirements::REQUIREMENTS;
 use writ_spec::validation::SCHEMA_ENFORCED;

@@ -1,22 +1,16 @@
-//! The `writ` subcommands. Each module defines its clap `Args` and a `run` that returns
-//! the process exit code (diagnostics go to stderr / the log). The container operations
-//! (`run(global: &GlobalOpts, args) -> i32`) map their arguments onto one call of
-//! [`writ::Container`]; the others (`run(args) -> i32`) are the command line's own.
+//! The container operations (runc's commands): each module's clap `Args` and `run` map
+//! the arguments onto [`writ::Container`] and return the exit code (cli/tests/
+//! command_files.rs keeps them so); the other commands are in `crate::tools`.
 
-pub mod coverage;
 pub mod create;
 pub mod delete;
-pub mod demo;
-pub mod features;
 pub mod kill;
 pub mod list;
 pub mod pause;
 pub mod ps;
 pub mod run;
-pub mod spec;
 pub mod start;
 pub mod state;
-pub mod validate;
 
 use std::path::PathBuf;
 

@@ -116,8 +116,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn plan(v: serde_json::Value) -> Result<MemoryPolicyPlan, String> {
-        memory_policy_plan(&serde_json::from_value(v).unwrap()).map_err(|e| e.to_string())
+    fn plan(v: serde_json::Value) -> Result<MemoryPolicyPlan, PlanError> {
+        memory_policy_plan(&serde_json::from_value(v).unwrap())
     }
 
     #[writ_macros::verifies(
@@ -184,7 +184,7 @@ mod tests {
                 "MPOL_BIND or MPOL_PREFERRED_MANY",
             ),
         ] {
-            let e = plan(v).unwrap_err();
+            let e = plan(v).unwrap_err().to_string();
             assert!(e.starts_with(pointer) && e.contains(why), "{e}");
         }
     }
