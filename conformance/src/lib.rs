@@ -1600,6 +1600,25 @@ pub fn cap_mask(names: &[&str]) -> u64 {
 // containerd shims
 // ---------------------------------------------------------------------------------------
 
+/// Start a private containerd: `config` (TOML) written to `dir/config.toml`, its output to
+/// `dir/daemon.log`.
+pub fn spawn_containerd(
+    bin: &Path,
+    dir: &Path,
+    config: &str,
+) -> Result<std::process::Child, String> {
+    fs::write(dir.join("config.toml"), config).map_err(|e| e.to_string())?;
+    let log = fs::File::create(dir.join("daemon.log")).map_err(|e| e.to_string())?;
+    Command::new(bin)
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("start containerd: {e}"))
+}
+
 /// End the containerd shims of the daemon at `address` that were re-parented to us (a
 /// subreaper) when the daemon went: SIGKILL the live ones whose command line names the
 /// address, reap them and the ones that already exited (zombies have no cmdline; their

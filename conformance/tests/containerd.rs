@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use writ_conformance::{
@@ -44,16 +44,7 @@ impl Containerd {
             state = d.join("state").display(),
             sock = d.join("c.sock").display()
         );
-        fs::write(d.join("config.toml"), config).map_err(|e| e.to_string())?;
-        let log = fs::File::create(d.join("daemon.log")).map_err(|e| e.to_string())?;
-        let daemon = Command::new(daemon_bin)
-            .arg("--config")
-            .arg(d.join("config.toml"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("start containerd: {e}"))?;
+        let daemon = writ_conformance::spawn_containerd(&daemon_bin, d, &config)?;
         let c = Containerd {
             ctr,
             runtime: ctx.rt.bin.clone(),

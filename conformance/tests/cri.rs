@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -103,16 +103,7 @@ state = "{d}/state"
             d = d.display(),
             bin = ctx.rt.bin.display(),
         );
-        fs::write(d.join("config.toml"), config).map_err(|e| e.to_string())?;
-        let log = fs::File::create(d.join("daemon.log")).map_err(|e| e.to_string())?;
-        let daemon = Command::new(daemon_bin)
-            .arg("--config")
-            .arg(d.join("config.toml"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("start containerd: {e}"))?;
+        let daemon = writ_conformance::spawn_containerd(&daemon_bin, d, &config)?;
         let sock = d.join("c.sock");
         let deadline = Instant::now() + scaled(Duration::from_secs(20));
         let mut daemon = Some(daemon);
@@ -157,6 +148,13 @@ state = "{d}/state"
         let layout = self.path("image");
         let blobs = layout.join("blobs/sha256");
         fs::create_dir_all(&blobs).unwrap();
+        // The rootfs's busybox is a hard link to the harness's cache, whose ctime changes
+        // whenever a bundle is made at the same time (tar: "file changed as we read it"):
+        // the layer gets a copy of its own.
+        let busybox = rootfs.rootfs().join("bin/busybox");
+        let copy = rootfs.rootfs().join("bin/.busybox");
+        fs::copy(&busybox, &copy).unwrap();
+        fs::rename(&copy, &busybox).unwrap();
         let layer_tar = self.path("layer.tar");
         let tar = |args: &[&str]| {
             let out = Command::new("tar").args(args).output().unwrap();
@@ -684,12 +682,22 @@ fn ns_of(pid: i32, ns: &str) -> String {
         .unwrap_or_else(|e| panic!("/proc/{pid}/ns/{ns}: {e}"))
 }
 
-fn with_cri(ctx: &Ctx, f: impl FnOnce(&Cri)) {
-    let c = match Cri::start(ctx) {
-        Ok(c) => c,
-        Err(reason) => ctx.skip(&reason),
-    };
-    f(&c);
+/// Runs `scenario` for every runtime in a fresh pod (host network, `pid` mode, shared ipc)
+/// of a private containerd; the containers it returns are then taken away the kubelet's
+/// way (StopContainer with a grace period, exited ones too, StopPodSandbox, RemoveContainer,
+/// RemovePodSandbox), and nothing of the pod may be left.
+fn in_pod(name: &str, pid: NamespaceMode, scenario: impl Fn(&Cri, &Pod) -> Vec<String>) {
+    for_each_runtime(name, |ctx| {
+        let c = match Cri::start(ctx) {
+            Ok(c) => c,
+            Err(reason) => ctx.skip(&reason),
+        };
+        let pod = c.pod(name, pid, NamespaceMode::Pod);
+        let ids = scenario(&c, &pod);
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        c.remove_pod(&pod, &ids);
+        c.assert_nothing_left(&pod, &ids);
+    });
 }
 
 fn sleeper() -> &'static str {
@@ -699,104 +707,91 @@ fn sleeper() -> &'static str {
 #[verifies("runtime.delete.resources", "runtime.lifecycle.destroy")]
 #[test]
 fn cri_pod_lifecycle_leaves_nothing() {
-    for_each_runtime("cri-pod-lifecycle", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("life", NamespaceMode::Pod, NamespaceMode::Pod);
-            let st = c
-                .client
-                .pod_sandbox_status(PodSandboxStatusRequest {
-                    pod_sandbox_id: pod.id.clone(),
-                    verbose: false,
-                })
-                .unwrap();
-            assert_eq!(
-                st.status.unwrap().state,
-                PodSandboxState::SandboxReady as i32
-            );
-            let a = c.container(&pod, "a", sleeper(), |_| {});
-            let b = c.container(&pod, "b", sleeper(), |_| {});
-            for id in [&a, &b] {
-                c.wait_state(id, ContainerState::ContainerRunning, 10);
-            }
-            let listed = c
-                .client
-                .list_containers(ListContainersRequest::default())
-                .unwrap();
-            assert_eq!(listed.containers.len(), 2, "{listed:?}");
-            c.wait_log(&pod, "a", "stdout", "ready");
-            c.remove_pod(&pod, &[&a, &b]);
-            c.assert_nothing_left(&pod, &[&a, &b]);
-        });
+    in_pod("cri-pod-lifecycle", NamespaceMode::Pod, |c, pod| {
+        let st = c
+            .client
+            .pod_sandbox_status(PodSandboxStatusRequest {
+                pod_sandbox_id: pod.id.clone(),
+                verbose: false,
+            })
+            .unwrap();
+        assert_eq!(
+            st.status.unwrap().state,
+            PodSandboxState::SandboxReady as i32
+        );
+        let a = c.container(pod, "a", sleeper(), |_| {});
+        let b = c.container(pod, "b", sleeper(), |_| {});
+        for id in [&a, &b] {
+            c.wait_state(id, ContainerState::ContainerRunning, 10);
+        }
+        let listed = c
+            .client
+            .list_containers(ListContainersRequest::default())
+            .unwrap();
+        assert_eq!(listed.containers.len(), 2, "{listed:?}");
+        c.wait_log(pod, "a", "stdout", "ready");
+        vec![a, b]
     });
 }
 
 #[verifies("runtime.lifecycle.run_program", "runtime.lifecycle.process_exit")]
 #[test]
 fn cri_exit_codes_and_logs() {
-    for_each_runtime("cri-exit-logs", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("exit", NamespaceMode::Container, NamespaceMode::Pod);
-            let ok = c.container(&pod, "ok", "echo out-line; echo err-line >&2", |_| {});
-            let bad = c.container(&pod, "bad", "echo \"env=$WRIT_CRI\"; exit 3", |_| {});
-            let st = c.wait_state(&ok, ContainerState::ContainerExited, 20);
-            assert_eq!(
-                (st.exit_code, st.reason.as_str()),
-                (0, "Completed"),
-                "{st:?}"
-            );
-            // (containerd may record the start after a quick process already ended.)
-            assert!(st.started_at > 0 && st.finished_at > 0, "{st:?}");
-            let st = c.wait_state(&bad, ContainerState::ContainerExited, 20);
-            assert_eq!((st.exit_code, st.reason.as_str()), (3, "Error"), "{st:?}");
-            let log = c.log(&pod, "ok");
-            assert!(has_log_line(&log, "stdout", "out-line"), "{log}");
-            assert!(has_log_line(&log, "stderr", "err-line"), "{log}");
-            let log = c.log(&pod, "bad");
-            assert!(has_log_line(&log, "stdout", "env=bad"), "{log}");
-            // The kubelet stops exited containers too; that must succeed.
-            c.remove_pod(&pod, &[&ok, &bad]);
-            c.assert_nothing_left(&pod, &[&ok, &bad]);
-        });
+    in_pod("cri-exit-logs", NamespaceMode::Container, |c, pod| {
+        let ok = c.container(pod, "ok", "echo out-line; echo err-line >&2", |_| {});
+        let bad = c.container(pod, "bad", "echo \"env=$WRIT_CRI\"; exit 3", |_| {});
+        let st = c.wait_state(&ok, ContainerState::ContainerExited, 20);
+        assert_eq!(
+            (st.exit_code, st.reason.as_str()),
+            (0, "Completed"),
+            "{st:?}"
+        );
+        // (containerd may record the start after a quick process already ended.)
+        assert!(st.started_at > 0 && st.finished_at > 0, "{st:?}");
+        let st = c.wait_state(&bad, ContainerState::ContainerExited, 20);
+        assert_eq!((st.exit_code, st.reason.as_str()), (3, "Error"), "{st:?}");
+        let log = c.log(pod, "ok");
+        assert!(has_log_line(&log, "stdout", "out-line"), "{log}");
+        assert!(has_log_line(&log, "stderr", "err-line"), "{log}");
+        let log = c.log(pod, "bad");
+        assert!(has_log_line(&log, "stdout", "env=bad"), "{log}");
+        vec![ok, bad]
     });
 }
 
 #[verifies("config_linux.namespaces.path.join", "config_linux.namespaces.create")]
 #[test]
 fn cri_shared_pid_and_ipc_namespaces() {
-    for_each_runtime("cri-shared-ns", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("share", NamespaceMode::Pod, NamespaceMode::Pod);
-            let a = c.container(&pod, "a", "echo ready; exec sleep 7777", |_| {});
-            c.wait_log(&pod, "a", "stdout", "ready");
-            let script = "echo \"ipc=$(readlink /proc/self/ns/ipc)\"; \
-                          echo \"pid=$(readlink /proc/self/ns/pid)\"; \
-                          echo \"init=$(tr '\\0' ' ' </proc/1/cmdline)\"; \
-                          for p in /proc/[0-9]*; do echo \"proc=$(tr '\\0' ' ' <$p/cmdline)\"; done";
-            let b = c.container(&pod, "b", script, |_| {});
-            c.wait_state(&b, ContainerState::ContainerExited, 20);
-            let log = c.log(&pod, "b");
-            let sandbox = c.sandbox_pid(&pod);
-            let pa = c.pid_of(&a);
-            for ns in ["ipc", "pid"] {
-                let want = format!("{ns}={}", ns_of(sandbox, ns));
-                assert!(has_log_line(&log, "stdout", &want), "want {want}: {log}");
-                assert_eq!(ns_of(pa, ns), ns_of(sandbox, ns), "{ns} of a");
-            }
-            assert!(
-                log.lines().any(|l| l.contains(" F init=/bin/sh -c trap")),
-                "pid 1 of a shared pid namespace is the sandbox's process: {log}"
-            );
-            assert!(
-                has_log_line(&log, "stdout", "proc=sleep 7777 "),
-                "container b sees container a's process: {log}"
-            );
-            // Host networking: the node's network namespace; and one mount ns each.
-            let me = std::process::id() as i32;
-            assert_eq!(ns_of(pa, "net"), ns_of(me, "net"));
-            assert_ne!(ns_of(pa, "mnt"), ns_of(sandbox, "mnt"));
-            c.remove_pod(&pod, &[&a, &b]);
-            c.assert_nothing_left(&pod, &[&a, &b]);
-        });
+    in_pod("cri-shared-ns", NamespaceMode::Pod, |c, pod| {
+        let a = c.container(pod, "a", "echo ready; exec sleep 7777", |_| {});
+        c.wait_log(pod, "a", "stdout", "ready");
+        let script = "echo \"ipc=$(readlink /proc/self/ns/ipc)\"; \
+                  echo \"pid=$(readlink /proc/self/ns/pid)\"; \
+                  echo \"init=$(tr '\\0' ' ' </proc/1/cmdline)\"; \
+                  for p in /proc/[0-9]*; do echo \"proc=$(tr '\\0' ' ' <$p/cmdline)\"; done";
+        let b = c.container(pod, "b", script, |_| {});
+        c.wait_state(&b, ContainerState::ContainerExited, 20);
+        let log = c.log(pod, "b");
+        let sandbox = c.sandbox_pid(pod);
+        let pa = c.pid_of(&a);
+        for ns in ["ipc", "pid"] {
+            let want = format!("{ns}={}", ns_of(sandbox, ns));
+            assert!(has_log_line(&log, "stdout", &want), "want {want}: {log}");
+            assert_eq!(ns_of(pa, ns), ns_of(sandbox, ns), "{ns} of a");
+        }
+        assert!(
+            log.lines().any(|l| l.contains(" F init=/bin/sh -c trap")),
+            "pid 1 of a shared pid namespace is the sandbox's process: {log}"
+        );
+        assert!(
+            has_log_line(&log, "stdout", "proc=sleep 7777 "),
+            "container b sees container a's process: {log}"
+        );
+        // Host networking: the node's network namespace; and one mount ns each.
+        let me = std::process::id() as i32;
+        assert_eq!(ns_of(pa, "net"), ns_of(me, "net"));
+        assert_ne!(ns_of(pa, "mnt"), ns_of(sandbox, "mnt"));
+        vec![a, b]
     });
 }
 
@@ -808,6 +803,18 @@ fn resources(memory: i64, shares: i64, quota: i64) -> LinuxContainerResources {
         memory_limit_in_bytes: memory,
         ..Default::default()
     }
+}
+
+/// A running container with `res`: its id and host pid.
+fn limited(c: &Cri, pod: &Pod, name: &str, res: LinuxContainerResources) -> (String, i32) {
+    let id = c.container(pod, name, sleeper(), |cfg| {
+        if let Some(l) = cfg.linux.as_mut() {
+            l.resources = Some(res);
+        }
+    });
+    c.wait_log(pod, name, "stdout", "ready");
+    let pid = c.pid_of(&id);
+    (id, pid)
 }
 
 /// The container's memory limit, CPU shares (v1) and CFS quota as its cgroup files say.
@@ -823,202 +830,169 @@ fn cgroup_limits(pid: i32) -> (String, String) {
 )]
 #[test]
 fn cri_container_resources() {
-    for_each_runtime("cri-resources", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("res", NamespaceMode::Container, NamespaceMode::Pod);
-            let id = c.container(&pod, "limited", sleeper(), |cfg| {
-                if let Some(l) = cfg.linux.as_mut() {
-                    l.resources = Some(resources(96 * MIB, 256, 30_000));
-                }
-            });
-            c.wait_log(&pod, "limited", "stdout", "ready");
-            let pid = c.pid_of(&id);
-            let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-            assert!(
-                cgroup.contains(&format!("/{}/{id}", pod.parent)),
-                "the container's cgroup is <cgroup_parent>/<id>: {cgroup}"
-            );
-            let (memory, quota) = cgroup_limits(pid);
-            assert_eq!(memory, (96 * MIB).to_string());
-            if pure_v2() {
-                assert_eq!(quota, "30000 100000");
-            } else {
-                assert_eq!(quota, "30000");
-                assert_eq!(cgroup_value(pid, ("cpu", "cpu.shares"), ""), "256");
-            }
-            c.remove_pod(&pod, &[&id]);
-            c.assert_nothing_left(&pod, &[&id]);
-        });
+    in_pod("cri-resources", NamespaceMode::Container, |c, pod| {
+        let (id, pid) = limited(c, pod, "limited", resources(96 * MIB, 256, 30_000));
+        let cgroup = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        assert!(
+            cgroup.contains(&format!("/{}/{id}", pod.parent)),
+            "the container's cgroup is <cgroup_parent>/<id>: {cgroup}"
+        );
+        let (memory, quota) = cgroup_limits(pid);
+        assert_eq!(memory, (96 * MIB).to_string());
+        if pure_v2() {
+            assert_eq!(quota, "30000 100000");
+        } else {
+            assert_eq!(quota, "30000");
+            assert_eq!(cgroup_value(pid, ("cpu", "cpu.shares"), ""), "256");
+        }
+        vec![id]
     });
 }
 
 #[verifies("config_linux.cgroups_path.stable")]
 #[test]
 fn cri_update_resources_in_place() {
-    for_each_runtime("cri-update", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("upd", NamespaceMode::Container, NamespaceMode::Pod);
-            let id = c.container(&pod, "resized", sleeper(), |cfg| {
-                if let Some(l) = cfg.linux.as_mut() {
-                    l.resources = Some(resources(64 * MIB, 256, 30_000));
-                }
-            });
-            c.wait_log(&pod, "resized", "stdout", "ready");
-            let pid = c.pid_of(&id);
-            c.client
-                .update_container_resources(UpdateContainerResourcesRequest {
-                    container_id: id.clone(),
-                    linux: Some(resources(128 * MIB, 512, 20_000)),
-                })
-                .unwrap_or_else(|e| panic!("UpdateContainerResources: {e}\n{}", c.daemon_log()));
-            let (memory, quota) = cgroup_limits(pid);
-            assert_eq!(memory, (128 * MIB).to_string());
-            assert_eq!(quota, if pure_v2() { "20000 100000" } else { "20000" });
-            // Same process, same cgroup: updated in place, not recreated.
-            assert_eq!(c.pid_of(&id), pid);
-            c.wait_state(&id, ContainerState::ContainerRunning, 5);
-            c.remove_pod(&pod, &[&id]);
-            c.assert_nothing_left(&pod, &[&id]);
-        });
+    in_pod("cri-update", NamespaceMode::Container, |c, pod| {
+        let (id, pid) = limited(c, pod, "resized", resources(64 * MIB, 256, 30_000));
+        c.client
+            .update_container_resources(UpdateContainerResourcesRequest {
+                container_id: id.clone(),
+                linux: Some(resources(128 * MIB, 512, 20_000)),
+            })
+            .unwrap_or_else(|e| panic!("UpdateContainerResources: {e}\n{}", c.daemon_log()));
+        let (memory, quota) = cgroup_limits(pid);
+        assert_eq!(memory, (128 * MIB).to_string());
+        assert_eq!(quota, if pure_v2() { "20000 100000" } else { "20000" });
+        // Same process, same cgroup: updated in place, not recreated.
+        assert_eq!(c.pid_of(&id), pid);
+        c.wait_state(&id, ContainerState::ContainerRunning, 5);
+        vec![id]
     });
 }
 
 #[verifies("runtime.kill.signal")]
 #[test]
 fn cri_stop_with_grace_period() {
-    for_each_runtime("cri-stop-grace", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("stop", NamespaceMode::Container, NamespaceMode::Pod);
-            let polite =
-                "trap 'echo got-term; exit 0' TERM; echo ready; while :; do sleep 0.2; done";
-            let stubborn = "trap '' TERM; echo ready; while :; do sleep 0.2; done";
-            let p = c.container(&pod, "polite", polite, |_| {});
-            let s = c.container(&pod, "stubborn", stubborn, |_| {});
-            c.wait_log(&pod, "polite", "stdout", "ready");
-            c.wait_log(&pod, "stubborn", "stdout", "ready");
-            c.stop(&p, 30)
-                .unwrap_or_else(|e| panic!("StopContainer: {e}\n{}", c.daemon_log()));
-            let st = c.wait_state(&p, ContainerState::ContainerExited, 5);
-            assert_eq!(st.exit_code, 0, "SIGTERM first, handled: {st:?}");
-            assert!(has_log_line(&c.log(&pod, "polite"), "stdout", "got-term"));
-            let grace = 2;
-            let t0 = Instant::now();
-            c.stop(&s, grace)
-                .unwrap_or_else(|e| panic!("StopContainer: {e}\n{}", c.daemon_log()));
-            let waited = t0.elapsed();
-            let st = c.wait_state(&s, ContainerState::ContainerExited, 5);
-            assert_eq!(st.exit_code, 137, "SIGKILL after the grace period: {st:?}");
-            assert!(
-                waited >= Duration::from_secs(grace as u64),
-                "killed before its {grace} s grace period ended ({waited:?})"
-            );
-            c.remove_pod(&pod, &[&p, &s]);
-            c.assert_nothing_left(&pod, &[&p, &s]);
-        });
+    in_pod("cri-stop-grace", NamespaceMode::Container, |c, pod| {
+        let polite = "trap 'echo got-term; exit 0' TERM; echo ready; while :; do sleep 0.2; done";
+        let stubborn = "trap '' TERM; echo ready; while :; do sleep 0.2; done";
+        let p = c.container(pod, "polite", polite, |_| {});
+        let s = c.container(pod, "stubborn", stubborn, |_| {});
+        c.wait_log(pod, "polite", "stdout", "ready");
+        c.wait_log(pod, "stubborn", "stdout", "ready");
+        c.stop(&p, 30)
+            .unwrap_or_else(|e| panic!("StopContainer: {e}\n{}", c.daemon_log()));
+        let st = c.wait_state(&p, ContainerState::ContainerExited, 5);
+        assert_eq!(st.exit_code, 0, "SIGTERM first, handled: {st:?}");
+        assert!(has_log_line(&c.log(pod, "polite"), "stdout", "got-term"));
+        let grace = 2;
+        let t0 = Instant::now();
+        c.stop(&s, grace)
+            .unwrap_or_else(|e| panic!("StopContainer: {e}\n{}", c.daemon_log()));
+        let waited = t0.elapsed();
+        let st = c.wait_state(&s, ContainerState::ContainerExited, 5);
+        assert_eq!(st.exit_code, 137, "SIGKILL after the grace period: {st:?}");
+        assert!(
+            waited >= Duration::from_secs(grace as u64),
+            "killed before its {grace} s grace period ended ({waited:?})"
+        );
+        vec![p, s]
     });
 }
 
 #[test]
 fn cri_exec_sync() {
-    for_each_runtime("cri-exec-sync", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("exec", NamespaceMode::Container, NamespaceMode::Pod);
-            let id = c.container(&pod, "target", sleeper(), |_| {});
-            c.wait_log(&pod, "target", "stdout", "ready");
-            let exec = |cmd: &[&str], timeout: i64| {
-                c.client.exec_sync(ExecSyncRequest {
-                    container_id: id.clone(),
-                    cmd: cmd.iter().map(|s| s.to_string()).collect(),
-                    timeout,
+    in_pod("cri-exec-sync", NamespaceMode::Container, |c, pod| {
+        let id = c.container(pod, "target", sleeper(), |_| {});
+        c.wait_log(pod, "target", "stdout", "ready");
+        let exec = |cmd: &[&str], timeout: i64| {
+            c.client.exec_sync(ExecSyncRequest {
+                container_id: id.clone(),
+                cmd: cmd.iter().map(|s| s.to_string()).collect(),
+                timeout,
+            })
+        };
+        let r = exec(&["/bin/sh", "-c", "echo out; echo err >&2; exit 5"], 10)
+            .unwrap_or_else(|e| panic!("ExecSync: {e}\n{}", c.daemon_log()));
+        assert_eq!(
+            (r.exit_code, r.stdout.as_slice(), r.stderr.as_slice()),
+            (5, &b"out\n"[..], &b"err\n"[..])
+        );
+        // The exec'd process is in the container's namespaces and sees its env.
+        let pid = c.pid_of(&id);
+        let r = exec(
+            &[
+                "/bin/sh",
+                "-c",
+                "readlink /proc/self/ns/mnt; readlink /proc/self/ns/pid",
+            ],
+            10,
+        )
+        .unwrap();
+        let want = format!("{}\n{}\n", ns_of(pid, "mnt"), ns_of(pid, "pid"));
+        assert_eq!(
+            (r.exit_code, String::from_utf8_lossy(&r.stdout)),
+            (0, want.into())
+        );
+        // A probe that overruns its timeout fails and its process is killed.
+        let r = exec(&["/bin/sh", "-c", "exec sleep 6543"], 1);
+        assert!(
+            r.as_ref().is_err_and(|e| e.to_string().contains("timeout")),
+            "{r:?}"
+        );
+        let marker = format!("/{}/{id}", pod.parent);
+        poll("the timed-out exec to be killed", 10, || {
+            let left: Vec<i32> = pids_in_cgroup(&marker)
+                .into_iter()
+                .filter(|p| {
+                    fs::read(format!("/proc/{p}/cmdline"))
+                        .map(|c| c.starts_with(b"sleep\x006543"))
+                        .unwrap_or(false)
                 })
-            };
-            let r = exec(&["/bin/sh", "-c", "echo out; echo err >&2; exit 5"], 10)
-                .unwrap_or_else(|e| panic!("ExecSync: {e}\n{}", c.daemon_log()));
-            assert_eq!(
-                (r.exit_code, r.stdout.as_slice(), r.stderr.as_slice()),
-                (5, &b"out\n"[..], &b"err\n"[..])
-            );
-            // The exec'd process is in the container's namespaces and sees its env.
-            let pid = c.pid_of(&id);
-            let r = exec(
-                &[
-                    "/bin/sh",
-                    "-c",
-                    "readlink /proc/self/ns/mnt; readlink /proc/self/ns/pid",
-                ],
-                10,
-            )
-            .unwrap();
-            let want = format!("{}\n{}\n", ns_of(pid, "mnt"), ns_of(pid, "pid"));
-            assert_eq!(
-                (r.exit_code, String::from_utf8_lossy(&r.stdout)),
-                (0, want.into())
-            );
-            // A probe that overruns its timeout fails and its process is killed.
-            let r = exec(&["/bin/sh", "-c", "exec sleep 6543"], 1);
-            assert!(
-                r.as_ref().is_err_and(|e| e.to_string().contains("timeout")),
-                "{r:?}"
-            );
-            let marker = format!("/{}/{id}", pod.parent);
-            poll("the timed-out exec to be killed", 10, || {
-                let left: Vec<i32> = pids_in_cgroup(&marker)
-                    .into_iter()
-                    .filter(|p| {
-                        fs::read(format!("/proc/{p}/cmdline"))
-                            .map(|c| c.starts_with(b"sleep\x006543"))
-                            .unwrap_or(false)
-                    })
-                    .collect();
-                left.is_empty().then_some(())
-            });
-            c.wait_state(&id, ContainerState::ContainerRunning, 5);
-            c.remove_pod(&pod, &[&id]);
-            c.assert_nothing_left(&pod, &[&id]);
+                .collect();
+            left.is_empty().then_some(())
         });
+        c.wait_state(&id, ContainerState::ContainerRunning, 5);
+        vec![id]
     });
 }
 
 #[test]
 fn cri_exec_with_tty() {
-    for_each_runtime("cri-exec-tty", |ctx| {
-        with_cri(ctx, |c| {
-            let pod = c.pod("tty", NamespaceMode::Container, NamespaceMode::Pod);
-            let id = c.container(&pod, "target", sleeper(), |_| {});
-            c.wait_log(&pod, "target", "stdout", "ready");
-            let url = c
-                .client
-                .exec(ExecRequest {
-                    container_id: id.clone(),
-                    cmd: vec!["/bin/sh".into()],
-                    tty: true,
-                    stdin: true,
-                    stdout: true,
-                    stderr: false,
-                })
-                .unwrap_or_else(|e| panic!("Exec: {e}\n{}", c.daemon_log()))
-                .url;
-            // The size is sent first; the shell reads its input after a pause so that the
-            // resize has reached the pty whatever order the server handles channels in.
-            let out = writ_cri::stream::exec(
-                &url,
-                Some((100, 40)),
-                b"sleep 1; stty size; tty; test -t 0 && echo stdin-is-a-tty; exit 7\n",
-                scaled(Duration::from_secs(20)),
-            )
-            .unwrap_or_else(|e| panic!("{e}\n{}", c.daemon_log()));
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(out.exit_code, Some(7), "{out:?} {text}");
-            for want in ["40 100", "/dev/pts/", "stdin-is-a-tty"] {
-                assert!(
-                    text.lines()
-                        .any(|l| l.trim_end_matches('\r').starts_with(want)),
-                    "want a line {want:?} in the terminal's output: {text}"
-                );
-            }
-            c.wait_state(&id, ContainerState::ContainerRunning, 5);
-            c.remove_pod(&pod, &[&id]);
-            c.assert_nothing_left(&pod, &[&id]);
-        });
+    in_pod("cri-exec-tty", NamespaceMode::Container, |c, pod| {
+        let id = c.container(pod, "target", sleeper(), |_| {});
+        c.wait_log(pod, "target", "stdout", "ready");
+        let url = c
+            .client
+            .exec(ExecRequest {
+                container_id: id.clone(),
+                cmd: vec!["/bin/sh".into()],
+                tty: true,
+                stdin: true,
+                stdout: true,
+                stderr: false,
+            })
+            .unwrap_or_else(|e| panic!("Exec: {e}\n{}", c.daemon_log()))
+            .url;
+        // The size is sent first; the shell reads its input after a pause so that the
+        // resize has reached the pty whatever order the server handles channels in.
+        let out = writ_cri::stream::exec(
+            &url,
+            Some((100, 40)),
+            b"sleep 1; stty size; tty; test -t 0 && echo stdin-is-a-tty; exit 7\n",
+            scaled(Duration::from_secs(20)),
+        )
+        .unwrap_or_else(|e| panic!("{e}\n{}", c.daemon_log()));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.exit_code, Some(7), "{out:?} {text}");
+        for want in ["40 100", "/dev/pts/", "stdin-is-a-tty"] {
+            assert!(
+                text.lines()
+                    .any(|l| l.trim_end_matches('\r').starts_with(want)),
+                "want a line {want:?} in the terminal's output: {text}"
+            );
+        }
+        c.wait_state(&id, ContainerState::ContainerRunning, 5);
+        vec![id]
     });
 }
