@@ -3,8 +3,12 @@
 //! alternating the runtimes inside each round, then medians and the ratios writ/crun
 //! and writ/runc.
 //!
-//! Usage: writ-bench [-n N] [--writ PATH] [--hide-cgroup2]   (run as root; a release build
-//! of writ is recommended: `cargo build --release -p writ-cli`)
+//! Usage: writ-bench [-n N] [--writ PATH] [--baseline PATH] [--hide-cgroup2]   (run as
+//! root; a release build of writ is recommended: `cargo build --release -p writ-cli`)
+//!
+//! `--baseline PATH` benchmarks a second writ binary (another build, say main's) in the
+//! same rounds, labelled `base`, and prints the ratio writ/base: a change is compared with
+//! what it changes under the same load.
 //!
 //! crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount). With
 //! `--hide-cgroup2` the benchmark first moves itself into a private mount namespace and
@@ -22,13 +26,17 @@ use writ_conformance::{
 struct Args {
     n: usize,
     writ: Option<PathBuf>,
+    baseline: Option<PathBuf>,
     hide_cgroup2: bool,
 }
+
+const USAGE: &str = "usage: writ-bench [-n N] [--writ PATH] [--baseline PATH] [--hide-cgroup2]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         n: 50,
         writ: None,
+        baseline: None,
         hide_cgroup2: false,
     };
     let mut it = std::env::args().skip(1);
@@ -42,16 +50,15 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--writ" => args.writ = Some(PathBuf::from(it.next().ok_or("--writ needs a path")?)),
+            "--baseline" => {
+                args.baseline = Some(PathBuf::from(it.next().ok_or("--baseline needs a path")?))
+            }
             "--hide-cgroup2" => args.hide_cgroup2 = true,
             "-h" | "--help" => {
-                println!("usage: writ-bench [-n N] [--writ PATH] [--hide-cgroup2]");
+                println!("{USAGE}");
                 std::process::exit(0);
             }
-            other => {
-                return Err(format!(
-                    "unknown argument {other:?} (usage: writ-bench [-n N] [--writ PATH])"
-                ))
-            }
+            other => return Err(format!("unknown argument {other:?} ({USAGE})")),
         }
     }
     Ok(args)
@@ -77,6 +84,8 @@ fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
 }
 
 struct Subject {
+    /// The name in the tables: the runtime's kind, or `base` for the baseline writ.
+    label: String,
     rt: Runtime,
     root: tempfile::TempDir,
     bundle: Bundle,
@@ -233,7 +242,21 @@ fn main() {
     };
     let mut subjects = Vec::new();
     let mut notes = Vec::new();
-    for avail in [Availability::Usable(writ), runc(), crun()] {
+    let mut candidates = vec![(None, Availability::Usable(writ))];
+    if let Some(bin) = args.baseline {
+        if !bin.is_file() {
+            eprintln!("writ-bench: --baseline {}: no such file", bin.display());
+            std::process::exit(2);
+        }
+        let base = Runtime {
+            kind: Kind::Writ,
+            bin,
+        };
+        candidates.push((Some("base"), Availability::Usable(base)));
+    }
+    candidates.push((None, runc()));
+    candidates.push((None, crun()));
+    for (label, avail) in candidates {
         match avail {
             Availability::Usable(rt) => {
                 let bundle = Bundle::new();
@@ -246,6 +269,7 @@ fn main() {
                         std::process::exit(1)
                     });
                 subjects.push(Subject {
+                    label: label.map_or_else(|| rt.kind.to_string(), str::to_string),
                     rt,
                     root,
                     bundle,
@@ -261,7 +285,7 @@ fn main() {
         }
     }
     for s in &subjects {
-        println!("{}: benchmarked", s.rt);
+        println!("{}: benchmarked ({})", s.label, s.rt);
     }
     // Warm-up (page cache, binaries) and a check that every runtime works at all.
     let mut failed = vec![false; subjects.len()];
@@ -317,12 +341,12 @@ fn main() {
         };
         println!(
             "{:<6} {:>8} {:>22} {:>16}",
-            s.rt.kind.to_string(),
+            s.label,
             s.lifecycle.len(),
             fmt(l),
             fmt(r)
         );
-        med.insert(s.rt.kind.to_string(), (l, r));
+        med.insert(s.label.clone(), (l, r));
     }
     println!();
     println!(
@@ -341,15 +365,18 @@ fn main() {
             .collect();
         println!(
             "{:<6} {:>10} {:>10} {:>10} {:>10}",
-            s.rt.kind.to_string(),
-            p[0],
-            p[1],
-            p[2],
-            p[3]
+            s.label, p[0], p[1], p[2], p[3]
         );
     }
     println!();
     let writ_m = med.get("writ").copied();
+    if let (Some((Some(wl), Some(wr))), Some((Some(bl), Some(br)))) = (writ_m, med.get("base")) {
+        println!(
+            "writ/base: lifecycle {:.2}, run {:.2}   (below 1.00 means this writ is faster than the baseline)",
+            ms(wl) / ms(*bl),
+            ms(wr) / ms(*br)
+        );
+    }
     for other in ["crun", "runc"] {
         match (writ_m, med.get(other)) {
             (Some((Some(wl), Some(wr))), Some((Some(ol), Some(or)))) => println!(
