@@ -114,6 +114,22 @@ pub enum Error {
         /// Why it failed.
         source: Box<crate::resctrl::RdtError>,
     },
+    /// An update that was refused (nothing was changed): the field and why.
+    #[error("{pointer}: {reason}")]
+    Update {
+        /// JSON pointer of the field (in config.json).
+        pointer: String,
+        /// Why, with the requirement id where one applies.
+        reason: String,
+    },
+    /// A byte count that is not one (runc's `update` flags).
+    #[error("invalid size {given:?}: {reason}")]
+    Size {
+        /// The text given.
+        given: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

@@ -1,5 +1,6 @@
 //! `writ pause ID` and `writ resume ID` (runc's; the spec has no such operations):
-//! [`writ::Container::pause`] and [`writ::Container::resume`].
+//! [`writ::Container::pause`] freezes every process of the container,
+//! [`writ::Container::resume`] thaws them.
 
 use writ::Container;
 
@@ -11,13 +12,12 @@ pub struct PauseArgs {
     pub id: String,
 }
 
-/// `pause ID`: freezes every process of the container.
-pub fn pause(global: &GlobalOpts, args: PauseArgs) -> i32 {
+pub fn run(global: &GlobalOpts, args: PauseArgs) -> i32 {
     let result = Container::load(&global.root(), &args.id).and_then(|mut c| c.pause());
     super::finish("pause", result.map(|()| 0))
 }
 
-/// `resume ID`: thaws them.
+/// `resume ID`.
 pub fn resume(global: &GlobalOpts, args: PauseArgs) -> i32 {
     let result = Container::load(&global.root(), &args.id).and_then(|mut c| c.resume());
     super::finish("resume", result.map(|()| 0))

@@ -10,17 +10,22 @@
 
 mod create;
 mod delete;
+mod events;
 mod kill;
 mod pause;
 mod start;
 mod state;
+mod update;
+mod update_request;
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 pub use create::{Console, CreateOptions};
+pub use events::Event;
 pub use kill::parse_signal;
 pub use state::{user_name, State};
+pub use update_request::{parse_bytes, ResourcesUpdate};
 
 use crate::error::{Error, Result};
 use crate::state::{ContainerState, Locked, Status, Store};
@@ -242,6 +247,18 @@ impl Container {
     fn set_frozen(&mut self, frozen: bool) -> Result<()> {
         let handle = self.lock()?;
         let r = pause::set_frozen(&handle, frozen);
+        self.status = handle.status();
+        r
+    }
+
+    /// Changes the resources of a `created`, `running` or `paused` container (runc's
+    /// `update`): `patch` is a JSON object at `/linux` (`{"resources": {...}}`, runc's
+    /// `update -r` document under `resources`). Checked like a config, refused for a
+    /// field that needs a new container (the resource catalogue says which), applied
+    /// through the cgroup, and kept in the stored config.
+    pub fn update(&mut self, patch: &serde_json::Value) -> Result<()> {
+        let handle = self.lock()?;
+        let r = update::update(&handle, patch);
         self.status = handle.status();
         r
     }
