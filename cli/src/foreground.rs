@@ -182,3 +182,25 @@ fn write_all(fd: BorrowedFd, mut data: &[u8]) {
         }
     }
 }
+
+/// Follows the process `pid` in the foreground until `wait` returns its exit status:
+/// signals are forwarded to it meanwhile, and a pty master kept for it is connected to
+/// stdin/stdout.
+pub fn follow(
+    pid: i32,
+    master: Option<&OwnedFd>,
+    wait: impl FnOnce() -> writ::Result<i32>,
+) -> writ::Result<i32> {
+    install_forwarding(pid, master.is_some());
+    let status = match master {
+        Some(m) => proxy_terminal(m, pid)
+            .map_err(|e| writ::Error::Io {
+                what: "connecting the terminal".into(),
+                source: e.into(),
+            })
+            .and_then(|()| wait()),
+        None => wait(),
+    };
+    stop_forwarding();
+    status
+}

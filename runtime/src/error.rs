@@ -87,6 +87,25 @@ pub enum Error {
         /// Why it failed.
         source: Box<CgroupError>,
     },
+    /// `exec` into a paused container (runc's text).
+    #[error("cannot exec in a paused container {0:?} (use --ignore-paused to override)")]
+    Paused(String),
+    /// `exec --ignore-paused` into a frozen cgroup, refused instead of hanging.
+    #[error("container {id:?} is paused ({} is frozen): a process joining it would stop before it runs and exec would wait for it forever (runc hangs here); resume the container first", dir.display())]
+    Frozen {
+        /// The container.
+        id: String,
+        /// The frozen cgroup directory.
+        dir: PathBuf,
+    },
+    /// An `exec --cgroup` argument that cannot be used.
+    #[error("invalid --cgroup {arg:?}: {reason}")]
+    SubCgroup {
+        /// The argument.
+        arg: String,
+        /// Why.
+        reason: String,
+    },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]
     NoProcess(String),

@@ -57,6 +57,7 @@ pub mod cgroups;
 mod console;
 mod devices;
 pub mod error;
+pub(crate) mod exec;
 pub mod exeseal;
 mod hooks;
 pub mod host;
@@ -81,7 +82,10 @@ pub use console::ConsoleError;
 pub use error::{Error, Result};
 pub use hooks::HookError;
 pub use init_error::InitError;
-pub use lifecycle::{parse_signal, Console, Container, CreateOptions, State};
+pub use lifecycle::{
+    parse_signal, Console, Container, CreateOptions, Exec, ExecOptions, ExecProcess,
+    ProcessOverrides, State,
+};
 pub use spawn::ContainerError;
 pub use state::{Status, OCI_VERSION};
 pub use sys::SysError;

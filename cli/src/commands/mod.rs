@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod create;
 pub mod delete;
 pub mod demo;
+pub mod exec;
 pub mod features;
 pub mod kill;
 pub mod list;

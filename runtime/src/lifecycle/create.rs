@@ -147,6 +147,7 @@ pub(crate) fn create_locked(
     initial.poststart = plan.hooks.poststart.iter().map(StoredHook::from).collect();
     initial.poststop = plan.hooks.poststop.iter().map(StoredHook::from).collect();
     initial.systemd_cgroup = opts.systemd_cgroup;
+    initial.no_new_keyring = opts.no_new_keyring;
     let mut handle = store.reserve(&initial)?;
     if let Err(e) = freeze_config(&handle, &config) {
         let _ = handle.remove();

@@ -10,6 +10,7 @@
 
 mod create;
 mod delete;
+mod exec;
 mod kill;
 mod start;
 mod state;
@@ -18,6 +19,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 pub use create::{Console, CreateOptions};
+pub use exec::{Exec, ExecOptions, ExecProcess, ProcessOverrides};
 pub use kill::parse_signal;
 pub use state::{user_name, State};
 
