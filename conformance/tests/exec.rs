@@ -74,6 +74,9 @@ fn status_field(pid: i32, key: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A change to a config.
+type Edit = fn(&mut serde_json::Value);
+
 #[verifies(
     "config_linux.namespaces.path.join",
     "config_linux.cgroups.fitness_check",
@@ -83,7 +86,7 @@ fn status_field(pid: i32, key: &str) -> String {
 fn exec_joins_every_namespace_and_the_cgroup() {
     for_each_runtime("exec-namespaces", |ctx| {
         // (name, config edit) — the base config has pid, network, ipc, uts and mount.
-        let cases: [(&str, fn(&mut serde_json::Value)); 3] = [
+        let cases: [(&str, Edit); 3] = [
             ("base", |_| {}),
             ("user+cgroup", |c| {
                 let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
