@@ -25,6 +25,21 @@ extern "C" fn forward(sig: libc::c_int) {
     }
 }
 
+/// The signals forwarded to the process in the foreground.
+fn forwarded() -> nix::sys::signal::SigSet {
+    use nix::sys::signal::Signal::*;
+    [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH]
+        .into_iter()
+        .collect()
+}
+
+/// Holds the forwarded signals back (blocked) until [`follow`] installs their handlers:
+/// one that arrives while the process is being started is forwarded, not fatal to writ.
+/// The process itself starts with an empty signal mask.
+pub fn hold_signals() {
+    let _ = forwarded().thread_block();
+}
+
 /// Forwards the usual termination signals (and with `winch`, window size changes) to
 /// `pid` from now on, until [`stop_forwarding`].
 pub fn install_forwarding(pid: i32, winch: bool) {
@@ -192,6 +207,7 @@ pub fn follow(
     wait: impl FnOnce() -> writ::Result<i32>,
 ) -> writ::Result<i32> {
     install_forwarding(pid, master.is_some());
+    let _ = forwarded().thread_unblock();
     let status = match master {
         Some(m) => proxy_terminal(m, pid)
             .map_err(|e| writ::Error::Io {

@@ -1,6 +1,7 @@
 //! The `writ` binary: a thin, runc-compatible CLI over the `writ` library.
 use clap::{Parser, Subcommand};
 use writ_cli::commands::{self, GlobalOpts};
+use writ_cli::tools;
 
 #[derive(Parser)]
 #[command(
@@ -13,7 +14,11 @@ struct Cli {
     #[command(flatten)]
     global: GlobalOpts,
     /// Print the version of writ and of the runtime-spec it implements.
-    #[arg(long, short = 'v')]
+    #[arg(
+        long,
+        short = 'v',
+        help_heading = "Global options (before the command)"
+    )]
     version: bool,
     #[command(subcommand)]
     command: Option<Command>,
@@ -21,20 +26,83 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create a container from a bundle; its program waits for `start`.
     Create(commands::create::CreateArgs),
+    /// Run the program of a created container.
     Start(commands::start::StartArgs),
+    /// Print the state of a container as JSON.
     State(commands::state::StateArgs),
+    /// Send a signal to a container's process (TERM by default).
     Kill(commands::kill::KillArgs),
+    /// Delete a stopped container and everything it holds.
     Delete(commands::delete::DeleteArgs),
+    /// Create and start a container, and wait for it (or detach).
     Run(commands::run::RunArgs),
+    /// Run another process in a running (or created) container.
     Exec(commands::exec::ExecArgs),
+    /// List the containers under --root.
     List(commands::list::ListArgs),
+    /// Show the processes of a container.
     Ps(commands::ps::PsArgs),
-    Spec(commands::spec::SpecArgs),
-    Validate(commands::validate::ValidateArgs),
-    Coverage(commands::coverage::CoverageArgs),
-    Features(commands::features::FeaturesArgs),
-    Demo(commands::demo::DemoArgs),
+    /// Write a starter config.json for a bundle.
+    Spec(tools::spec::SpecArgs),
+    /// Check a config.json against the spec: every error and warning, with its requirement id.
+    Validate(tools::validate::ValidateArgs),
+    /// Show which requirement of the spec is implemented where and proven by which test.
+    Coverage(tools::coverage::CoverageArgs),
+    /// Print what writ implements, as the spec's features document.
+    Features(tools::features::FeaturesArgs),
+    /// Run a busybox container end to end and show the coverage summary.
+    Demo(tools::demo::DemoArgs),
+    /// Suspend the processes of a container (not in writ yet).
+    Pause(NotYet),
+    /// Resume the processes of a paused container (not in writ yet).
+    Resume(NotYet),
+    /// Change the resource limits of a running container (not in writ yet).
+    Update(NotYet),
+    /// Show a container's events and resource usage (not in writ yet).
+    Events(NotYet),
+    /// Checkpoint a running container with criu (not in writ yet).
+    Checkpoint(NotYet),
+    /// Restore a container from a checkpoint (not in writ yet).
+    Restore(NotYet),
+}
+
+/// The arguments of a runc command writ does not have yet: taken as they come, so that
+/// the answer is that the command is missing, not a complaint about an option.
+#[derive(clap::Args)]
+struct NotYet {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    _args: Vec<String>,
+}
+
+impl Command {
+    /// The name of a runc command writ does not have yet.
+    fn not_yet(&self) -> Option<&'static str> {
+        Some(match self {
+            Command::Pause(_) => "pause",
+            Command::Resume(_) => "resume",
+            Command::Update(_) => "update",
+            Command::Events(_) => "events",
+            Command::Checkpoint(_) => "checkpoint",
+            Command::Restore(_) => "restore",
+            _ => return None,
+        })
+    }
+
+    /// The name of a command that creates, changes or removes containers (which needs root).
+    fn manages_containers(&self) -> Option<&'static str> {
+        Some(match self {
+            Command::Create(_) => "create",
+            Command::Start(_) => "start",
+            Command::Kill(_) => "kill",
+            Command::Delete(_) => "delete",
+            Command::Run(_) => "run",
+            Command::Exec(_) => "exec",
+            Command::Demo(_) => "demo",
+            _ => return None,
+        })
+    }
 }
 
 fn main() {
@@ -65,9 +133,25 @@ fn main() {
         std::process::exit(1);
     }
     let Some(command) = cli.command else {
-        eprintln!("writ: no command given (see writ --help)");
+        writ::logging::error("no command given (see writ --help)");
         std::process::exit(1);
     };
+    if let Some(name) = command.not_yet() {
+        commands::report(
+            name,
+            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, exec, list, ps, spec and features)",
+        );
+        std::process::exit(1);
+    }
+    if let Some(name) = command.manages_containers() {
+        if !rustix::process::geteuid().is_root() {
+            commands::report(
+                name,
+                &"writ needs root to manage containers (namespaces, mounts, cgroups); run it as root. Rootless containers are not supported yet",
+            );
+            std::process::exit(1);
+        }
+    }
     let code = match command {
         Command::Create(a) => commands::create::run(g, a),
         Command::Start(a) => commands::start::run(g, a),
@@ -78,11 +162,18 @@ fn main() {
         Command::Exec(a) => commands::exec::run(g, a),
         Command::List(a) => commands::list::run(g, a),
         Command::Ps(a) => commands::ps::run(g, a),
-        Command::Spec(a) => commands::spec::run(a),
-        Command::Validate(a) => commands::validate::run(a),
-        Command::Coverage(a) => commands::coverage::run(a),
-        Command::Features(a) => commands::features::run(a),
-        Command::Demo(a) => commands::demo::run(a),
+        Command::Spec(a) => tools::spec::run(a),
+        Command::Validate(a) => tools::validate::run(a),
+        Command::Coverage(a) => tools::coverage::run(a),
+        Command::Features(a) => tools::features::run(a),
+        Command::Demo(a) => tools::demo::run(a),
+        // Answered above.
+        Command::Pause(_)
+        | Command::Resume(_)
+        | Command::Update(_)
+        | Command::Events(_)
+        | Command::Checkpoint(_)
+        | Command::Restore(_) => 1,
     };
     std::process::exit(code);
 }

@@ -18,6 +18,8 @@ pub enum GenerateError {
     Types(String),
     #[error("requirement table generation failed: {0}")]
     Requirements(String),
+    #[error("documentation of the generated types: {0}")]
+    Docs(String),
 }
 
 /// What to generate from where.
@@ -61,6 +63,29 @@ pub fn pinned_lock(root: &Path) -> Result<SchemaLock, schema::SchemaError> {
 /// `<root>/../shared/oci-runtime-spec/<tag>/schema` (prepared by `writ-codegen bump`).
 pub fn default_schema_dir(root: &Path, tag: &str) -> PathBuf {
     shared_spec_dir(root).join(tag).join("schema")
+}
+
+/// The schemas of the release pinned in `spec/schema.lock`, checked to be there: when they
+/// are not, the error says where they belong and how to get them.
+pub fn pinned_schema_dir(root: &Path) -> Result<PathBuf, String> {
+    let lock = pinned_lock(root).map_err(|e| e.to_string())?;
+    let dir = default_schema_dir(root, &lock.tag);
+    if dir.join("config-schema.json").is_file() {
+        Ok(dir)
+    } else {
+        Err(missing_schemas(&dir, &lock.tag))
+    }
+}
+
+/// What to do when the schemas of release `tag` are not in `dir`.
+pub fn missing_schemas(dir: &Path, tag: &str) -> String {
+    format!(
+        "the OCI runtime-spec {tag} schemas are not in {}: writ-codegen (and its tests) read \
+         them from ../shared/oci-runtime-spec/{tag}/schema beside the workspace. Get them from \
+         a runtime-spec git checkout with `cargo run -p writ-codegen -- bump <checkout> --tag \
+         {tag} --prepare-only` (README, \"The schemas\"), or pass --schema-dir DIR",
+        dir.display()
+    )
 }
 
 /// `<root>/../shared/oci-runtime-spec`: one directory per release tag.
@@ -207,11 +232,15 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
             "warning: no Rust name for {loc} in codegen/src/names.rs; used a derived name"
         ));
     }
+    let list = crate::requirements::load(&opts.workspace_root.join(crate::requirements::LIST_DIR))
+        .map_err(|e| GenerateError::Requirements(e.to_string()))?;
+    let docs = crate::docs::Docs::load(&opts.workspace_root, &model, &list, &lock.tag)
+        .map_err(GenerateError::Docs)?;
     let loaded = start.elapsed();
     let t = Instant::now();
     let tokens = types::typify(&model).map_err(GenerateError::Types)?;
     let typify_time = t.elapsed();
-    let typed = types::postprocess(&model, tokens).map_err(GenerateError::Types)?;
+    let typed = types::postprocess(&model, tokens, &docs).map_err(GenerateError::Types)?;
 
     let dir = generated_dir(&opts.workspace_root)
         .strip_prefix(&opts.workspace_root)
@@ -255,8 +284,6 @@ pub fn generate(opts: &Options) -> Result<Output, GenerateError> {
     });
     let validate_time = t.elapsed();
     let t = Instant::now();
-    let list = crate::requirements::load(&opts.workspace_root.join(crate::requirements::LIST_DIR))
-        .map_err(|e| GenerateError::Requirements(e.to_string()))?;
     let table = crate::requirements::render_entries(&list, &lock.tag);
     let ids = crate::schema_ids::resolve(&model, &list).map_err(GenerateError::Requirements)?;
     for (id, sel) in &ids.unmatched {

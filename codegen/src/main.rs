@@ -90,10 +90,10 @@ fn main() -> ExitCode {
     };
     let schema_dir = match schema_dir {
         Some(d) => d,
-        None => match generate::pinned_lock(&root) {
-            Ok(lock) => generate::default_schema_dir(&root, &lock.tag),
+        None => match generate::pinned_schema_dir(&root) {
+            Ok(dir) => dir,
             Err(e) => {
-                eprintln!("writ-codegen: {e}; pass --schema-dir DIR");
+                eprintln!("writ-codegen: {e}");
                 return ExitCode::from(2);
             }
         },

@@ -798,7 +798,7 @@ mod tests {
     fn the_pinned_schemas_normalise_with_every_location_named() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let lock = crate::generate::pinned_lock(&root).unwrap();
-        let dir = crate::generate::default_schema_dir(&root, &lock.tag);
+        let dir = crate::generate::pinned_schema_dir(&root).unwrap_or_else(|e| panic!("{e}"));
         let set = load(&dir, Some(&lock)).unwrap();
         assert_eq!(set.applied_errata.len(), 2);
         let model = normalise(&set).unwrap();

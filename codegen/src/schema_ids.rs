@@ -313,7 +313,9 @@ pub fn parse_selector(s: &str) -> Result<Selector, String> {
     })
 }
 
-fn selector_matches(sel: &[Seg], cp: &[Seg]) -> bool {
+/// Whether selector pointer `sel` names the check point at `cp` (a literal key in the
+/// selector may stand for a map's `*`).
+pub fn selector_matches(sel: &[Seg], cp: &[Seg]) -> bool {
     sel.len() == cp.len()
         && sel.iter().zip(cp).all(|(s, c)| match (s, c) {
             (Seg::Any, Seg::Any) => true,

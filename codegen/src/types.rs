@@ -126,6 +126,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use quote::quote;
 use syn::visit_mut::VisitMut;
 
+use crate::docs::Docs;
 use crate::schema::Definition;
 
 /// One generated output file: its module name and items.
@@ -136,25 +137,32 @@ pub struct TypeFiles {
     pub defaults: BTreeSet<String>,
 }
 
-fn serde_name_of(field: &syn::Field) -> Option<String> {
-    let mut name = field
-        .ident
-        .as_ref()
-        .map(|i| i.to_string().trim_start_matches("r#").to_owned());
-    for attr in &field.attrs {
-        if attr.path().is_ident("serde") {
-            let _ = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("rename") {
-                    let s: syn::LitStr = meta.value()?.parse()?;
-                    name = Some(s.value());
-                } else if meta.input.peek(syn::Token![=]) {
-                    let _: syn::Expr = meta.value()?.parse()?;
-                }
-                Ok(())
-            });
-        }
+/// The `rename` of a `#[serde(...)]` attribute.
+fn serde_rename(attr: &syn::Attribute) -> Option<String> {
+    if !attr.path().is_ident("serde") {
+        return None;
     }
+    let mut name = None;
+    let _ = attr.parse_nested_meta(|meta| {
+        if meta.path.is_ident("rename") {
+            let s: syn::LitStr = meta.value()?.parse()?;
+            name = Some(s.value());
+        } else if meta.input.peek(syn::Token![=]) {
+            let _: syn::Expr = meta.value()?.parse()?;
+        }
+        Ok(())
+    });
     name
+}
+
+/// The JSON name of a field: its serde `rename`, else its Rust name.
+fn serde_name_of(field: &syn::Field) -> Option<String> {
+    field.attrs.iter().rev().find_map(serde_rename).or_else(|| {
+        field
+            .ident
+            .as_ref()
+            .map(|i| i.to_string().trim_start_matches("r#").to_owned())
+    })
 }
 
 /// Rewrites each field's serde attribute. Arrays and maps that typify made "empty means absent"
@@ -330,13 +338,12 @@ fn doc_attrs(text: &str) -> Vec<syn::Attribute> {
         .collect()
 }
 
-fn type_doc(def: &Definition) -> String {
-    let mut doc = String::new();
-    if let Some(d) = &def.node.description {
-        doc.push_str(d.trim());
-        doc.push_str("\n\n");
-    }
-    doc.push_str(&format!("Schema: `{}`.", def.location));
+/// The documentation of a type: its entry of the field table, the section link and the
+/// schema location (see [`crate::docs`]), and what it accepts beyond the schema.
+fn type_doc(def: &Definition, docs: &Docs) -> String {
+    let mut doc = docs
+        .type_doc(&def.name, &def.location)
+        .unwrap_or_else(|| format!("Schema: `{}`.", def.location));
     if let Some((extra, reason)) = enum_extension(&def.location) {
         let list = extra
             .iter()
@@ -345,10 +352,18 @@ fn type_doc(def: &Definition) -> String {
             .join(", ");
         doc.push_str(&format!(
             "\n\nCompatibility extension: also accepts {list}, which the schema does not \
-             list ({reason}). Validation still reports them as outside the schema."
+             list ({reason}). Validation reports them as warnings."
         ));
     }
     doc
+}
+
+/// Replaces the doc attributes of an item with `text`.
+fn set_doc(attrs: &mut Vec<syn::Attribute>, text: &str) {
+    attrs.retain(|a| !a.path().is_ident("doc"));
+    let mut docs = doc_attrs(text);
+    docs.append(attrs);
+    *attrs = docs;
 }
 
 fn field_type_is_default(ty: &syn::Type, defaults: &BTreeSet<String>) -> bool {
@@ -388,7 +403,11 @@ fn item_name(item: &syn::Item) -> Option<String> {
 }
 
 /// Turn typify's token stream into the modules `config`, `state` and `features`.
-pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<TypeFiles, String> {
+pub fn postprocess(
+    model: &Model,
+    tokens: proc_macro2::TokenStream,
+    docs: &Docs,
+) -> Result<TypeFiles, String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("typify output does not parse: {e}"))?;
     ShortPaths.visit_file_mut(&mut file);
@@ -415,10 +434,7 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
         let Some(def) = defs.get(name.as_str()) else {
             continue;
         };
-        s.attrs.retain(|a| !a.path().is_ident("doc"));
-        let mut attrs = doc_attrs(&type_doc(def));
-        attrs.append(&mut s.attrs);
-        s.attrs = attrs;
+        set_doc(&mut s.attrs, &type_doc(def, docs));
         let Kind::Object { properties, .. } = &def.node.kind else {
             continue;
         };
@@ -434,6 +450,8 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
         fields.sort_by_key(pos);
         for f in &mut fields {
             rewrite_field(f);
+            let doc = serde_name_of(f).and_then(|key| docs.field_doc(&name, &key));
+            set_doc(&mut f.attrs, doc.as_deref().unwrap_or(""));
         }
         let extra: syn::Field = syn::Field::parse_named
             .parse2(quote! {
@@ -450,10 +468,15 @@ pub fn postprocess(model: &Model, tokens: proc_macro2::TokenStream) -> Result<Ty
         if let syn::Item::Enum(e) = item {
             let name = e.ident.to_string();
             if let Some(def) = defs.get(name.as_str()) {
-                e.attrs.retain(|a| !a.path().is_ident("doc"));
-                let mut attrs = doc_attrs(&type_doc(def));
-                attrs.append(&mut e.attrs);
-                e.attrs = attrs;
+                set_doc(&mut e.attrs, &type_doc(def, docs));
+                // A later release of the spec may add values: code outside the crate
+                // matches with a `_` arm, so that a bump does not break it.
+                e.attrs.push(syn::parse_quote!(#[non_exhaustive]));
+                for v in &mut e.variants {
+                    let value = v.attrs.iter().find_map(serde_rename);
+                    let doc = value.and_then(|value| docs.value_doc(&name, &value));
+                    set_doc(&mut v.attrs, doc.as_deref().unwrap_or(""));
+                }
             }
         }
     }

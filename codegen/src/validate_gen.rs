@@ -144,20 +144,30 @@ impl Gen<'_> {
                         }
                     });
                 }
-                let zero: Vec<bool> = required
+                // Every member the schema defines, `Some(zero value)` for a required one
+                // (`cx.members` reports the missing and, in a config, the unknown ones).
+                let known: Vec<TokenStream> = properties
                     .iter()
-                    .map(|r| {
-                        properties
-                            .iter()
-                            .find(|(k, _)| k == r)
-                            .is_some_and(|(_, n)| self.has_zero_value(n))
+                    .map(|(k, n)| {
+                        if required.contains(k) {
+                            let zero = self.has_zero_value(n);
+                            quote!((#k, Some(#zero)))
+                        } else {
+                            quote!((#k, None))
+                        }
                     })
+                    .chain(
+                        required
+                            .iter()
+                            .filter(|r| !properties.iter().any(|(k, _)| k == *r))
+                            .map(|r| quote!((#r, Some(false)))),
+                    )
                     .collect();
                 quote! {
                     match #v.as_object() {
                         None => cx.wrong_type(#v, "an object"),
                         Some(o) => {
-                            #( if !o.contains_key(#required) { cx.missing(#required, #zero); } )*
+                            cx.members(o, &[#(#known),*]);
                             #(#props)*
                         }
                     }

@@ -1,16 +1,14 @@
 //! `writ-codegen --check` on a temporary copy of the workspace's generated files: passes when
 //! clean, fails naming the file after a hand edit; the schema lock rejects a changed schema.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::PathBuf;
 
 mod common;
-use common::{codegen, copy_dir, copy_workspace, text, workspace};
+use common::{codegen, copy_dir, copy_workspace, text};
 
 fn schema_dir() -> PathBuf {
-    let tag = writ_codegen::generate::pinned_lock(&workspace())
-        .unwrap()
-        .tag;
-    writ_codegen::generate::default_schema_dir(&workspace(), &tag)
+    common::pinned_schemas()
 }
 
 /// A workspace copy holding what generation reads and writes.
@@ -74,5 +72,29 @@ fn a_schema_that_differs_from_the_lock_is_refused_by_name() {
     assert!(
         msg.contains("defs.json") && msg.contains("db17c223dd9b3ffb"),
         "{msg}"
+    );
+}
+
+/// Without the schemas beside the workspace, codegen says where they belong and how to get
+/// them, instead of failing on a missing file.
+#[test]
+fn absent_schemas_are_explained() {
+    let tmp = temp_workspace();
+    let root = tmp.path().to_str().unwrap().to_owned();
+    let o = codegen(&["--workspace", &root, "--check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("the OCI runtime-spec v1.3.0 schemas are not in"),
+        "{t}"
+    );
+    assert!(
+        t.contains("bump <checkout> --tag v1.3.0 --prepare-only"),
+        "{t}"
+    );
+    let e = writ_codegen::generate::pinned_schema_dir(tmp.path()).unwrap_err();
+    assert!(
+        e.contains("../shared/oci-runtime-spec/v1.3.0/schema"),
+        "{e}"
     );
 }

@@ -12,6 +12,9 @@
 //! the result per runtime is printed (and appended to `target/conformance-report.txt`) and
 //! the test fails if any runtime that ran failed. Known, deliberate deviations of an oracle
 //! from the spec are recorded with [`Ctx::deviation`] instead of failing it.
+// The harness of the scenario tests (not published): a failing `expect` is a failing
+// scenario, and its items are documented where a scenario author needs it.
+#![allow(missing_docs, clippy::expect_used)]
 
 use std::ffi::OsStr;
 use std::fmt;
@@ -899,6 +902,8 @@ pub struct CreateOpts<'a> {
     /// The `--preserve-fds` value; defaults to `preserve_fds.len()`.
     pub preserve_count: Option<usize>,
     pub extra_args: Vec<String>,
+    /// Global options, given before `create` (`--log FILE --log-format json`).
+    pub globals: Vec<String>,
 }
 
 /// A container id on one runtime; on drop it is force-deleted, its process killed and
@@ -947,13 +952,14 @@ impl<'a> Container<'a> {
         let pid_file = opts.pid_file.unwrap_or(&default_pid).to_path_buf();
         let bundle = self.bundle.path().to_string_lossy().into_owned();
         let pid_s = pid_file.to_string_lossy().into_owned();
-        let mut args: Vec<String> = vec![
+        let mut args: Vec<String> = opts.globals;
+        args.extend([
             "create".into(),
             "--bundle".into(),
             bundle,
             "--pid-file".into(),
             pid_s,
-        ];
+        ]);
         if let Some(s) = opts.console_socket {
             args.push("--console-socket".into());
             args.push(s.to_string_lossy().into_owned());
@@ -1177,6 +1183,50 @@ pub fn remove_cgroups_named(id: &str) {
             }
         }
     }
+}
+
+/// The host's cgroup hierarchies: the mount point of each v1 controller, and the cgroup2
+/// mount (the first one).
+pub fn cgroup_mounts() -> (Vec<(String, PathBuf)>, Option<PathBuf>) {
+    const V1: &[&str] = &[
+        "memory",
+        "pids",
+        "cpu",
+        "cpuacct",
+        "devices",
+        "freezer",
+        "blkio",
+        "cpuset",
+        "hugetlb",
+        "net_cls",
+        "net_prio",
+        "rdma",
+        "perf_event",
+        "misc",
+    ];
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut v1 = Vec::new();
+    let mut v2 = None;
+    for line in info.lines() {
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
+        let Some(mnt) = pre.split(' ').nth(4).map(unescape_mountinfo) else {
+            continue;
+        };
+        let mut f = post.split(' ');
+        match f.next() {
+            Some("cgroup") => {
+                let opts = f.nth(1).unwrap_or("");
+                for o in opts.split(',').filter(|o| V1.contains(o)) {
+                    v1.push((o.to_owned(), mnt.clone()));
+                }
+            }
+            Some("cgroup2") if v2.is_none() => v2 = Some(mnt),
+            _ => {}
+        }
+    }
+    (v1, v2)
 }
 
 /// The cgroup2 mount when the host is pure cgroup v2 (a cgroup2 mount at /sys/fs/cgroup and

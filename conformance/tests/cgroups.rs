@@ -8,37 +8,6 @@ use serde_json::json;
 use writ_conformance::for_each_runtime;
 use writ_macros::verifies;
 
-/// Mount points of cgroup v1 hierarchies by controller, and the cgroup2 mount.
-fn hierarchies() -> (Vec<(String, PathBuf)>, Option<PathBuf>) {
-    let info = fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let mut v1 = Vec::new();
-    let mut v2 = None;
-    for line in info.lines() {
-        let Some((pre, post)) = line.split_once(" - ") else {
-            continue;
-        };
-        let mnt = PathBuf::from(pre.split(' ').nth(4).unwrap_or(""));
-        let mut f = post.split(' ');
-        match f.next() {
-            Some("cgroup") => {
-                let opts = f.nth(1).unwrap_or("");
-                for o in opts.split(',') {
-                    if [
-                        "memory", "pids", "cpu", "cpuacct", "devices", "freezer", "blkio", "cpuset",
-                    ]
-                    .contains(&o)
-                    {
-                        v1.push((o.to_owned(), mnt.clone()));
-                    }
-                }
-            }
-            Some("cgroup2") => v2 = Some(mnt),
-            _ => {}
-        }
-    }
-    (v1, v2)
-}
-
 fn read_trim(p: PathBuf) -> String {
     fs::read_to_string(&p)
         .map(|s| s.trim().to_owned())
@@ -53,7 +22,7 @@ fn read_trim(p: PathBuf) -> String {
 #[test]
 fn cgroups_path_and_limits() {
     for_each_runtime("cgroups", |ctx| {
-        let (v1, v2) = hierarchies();
+        let (v1, v2) = writ_conformance::cgroup_mounts();
         let b = ctx.bundle();
         b.set_sh("cat /proc/self/cgroup; sleep 30");
         let mut c = ctx.container(&b);

@@ -4,6 +4,8 @@
 //! containerd's shim call `exec --process F --detach --pid-file P [--tty --console-socket
 //! S] ID`; kubelet's exec probes do so every few seconds).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
+
 use std::fs;
 use std::io::{BufRead, Read};
 use std::os::fd::OwnedFd;

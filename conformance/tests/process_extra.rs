@@ -251,3 +251,36 @@ fn apparmor_profile_without_apparmor_fails() {
         c.state_out().fails();
     });
 }
+
+#[verifies("runtime.create.apply_config")]
+#[test]
+fn memory_policy_is_the_process_policy() {
+    for_each_runtime("memory-policy", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["memoryPolicy"] = json!({"mode": "MPOL_BIND", "nodes": "0"}));
+        // A mapping without a policy of its own shows the task's (numa_maps, NUMA kernels).
+        b.set_sh("head -n1 /proc/self/numa_maps");
+        let out = ctx.run(&b);
+        out.ok();
+        if runc_ignores(
+            ctx,
+            "linux.memoryPolicy",
+            out.stdout.contains(" bind:0 "),
+            &out,
+        ) {
+            return;
+        }
+        // A node the host does not have: create fails naming the field.
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["memoryPolicy"] = json!({"mode": "MPOL_BIND", "nodes": "1000"}));
+        b.set_args(&["true"]);
+        let out = ctx.run(&b);
+        out.fails();
+        if ctx.kind() == Kind::Writ {
+            assert!(
+                out.text_lower().contains("/linux/memorypolicy"),
+                "names the field: {out}"
+            );
+        }
+    });
+}

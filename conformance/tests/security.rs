@@ -19,6 +19,8 @@
 //!   hold no host directory, reach no host path, and its exe must not be writable once
 //!   no process runs the runtime (the CVE-2024-21626 and CVE-2019-5736 classes for exec).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
+
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -37,8 +37,11 @@
 //! `spec/src`, `spec/tests`, `runtime/src`, `cli/src`, `runtime/tests`, `cli/tests`,
 //! `conformance/src`, `conformance/tests`, `codegen/src`.
 //!
-//! For the macros' own tests the list directory can be replaced by setting
-//! `WRIT_REQUIREMENTS_DIR` in the environment of the compiler.
+//! The list is found from the package being compiled: writ-spec's own `requirements/`
+//! (the list is part of the writ-spec package, so a published writ-spec builds anywhere),
+//! or `../spec/requirements` for the other packages of the workspace. Setting
+//! `WRIT_REQUIREMENTS_DIR` in the environment of the compiler replaces it (the macros' own
+//! tests do; so must a packaged `writ`, whose package has no list).
 
 pub use writ_macros_impl::{requirement, verifies};
 

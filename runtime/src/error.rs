@@ -98,6 +98,9 @@ pub enum Error {
         /// The frozen cgroup directory.
         dir: PathBuf,
     },
+    /// An `exec --user` that is not `uid[:gid]`.
+    #[error("invalid --user {0:?}: expected uid[:gid] (numbers)")]
+    User(String),
     /// An `exec --cgroup` argument that cannot be used.
     #[error("invalid --cgroup {arg:?}: {reason}")]
     SubCgroup {
@@ -105,6 +108,16 @@ pub enum Error {
         arg: String,
         /// Why.
         reason: String,
+    },
+    /// The container's Intel RDT groups (linux.intelRdt).
+    #[error("{what} of {id:?}: {source}")]
+    Rdt {
+        /// What was being done.
+        what: &'static str,
+        /// The container.
+        id: String,
+        /// Why it failed.
+        source: Box<crate::resctrl::RdtError>,
     },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]

@@ -185,9 +185,14 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
     if let Some(cg) = &req.cgroup {
         cg.add(pid).map_err(|e| kill(e.into()))?;
     }
-    send(&chan, &Msg::Cgroup).map_err(kill)?;
-    // The channel is close-on-exec in C: EOF is the exec.
-    match recv_logging(&chan) {
+    // C is set up (or says why not), then told to exec; the channel is close-on-exec in
+    // C: EOF is the exec. (Nothing is sent to C before it is ready to read it: a socket
+    // closed with unread data resets the connection, and its error would be lost.)
+    let ready = match recv_logging(&chan) {
+        Ok(Some(Msg::Ready)) => send(&chan, &Msg::Cgroup).and_then(|()| recv_logging(&chan)),
+        other => other,
+    };
+    match ready {
         Ok(None) => Ok(Spawned { pid }),
         Ok(Some(other)) => Err(kill(ContainerError::Unexpected(format!("{other:?}")))),
         Err(e) => Err(kill(e)),
@@ -287,11 +292,13 @@ fn setup(c: &mut Child) -> Result<Never, InitError> {
     let exec = finalisation::finalise(Finalise {
         process: p,
         personality: c.plan.personality,
+        memory_policy: c.plan.memory_policy.as_ref(),
         seccomp: c.seccomp.as_ref(),
         preserve_fds: c.preserve_fds,
         terminal: c.console.take().map(|s| (s, None)),
     })?;
-    // P has put us into the cgroup: then the program runs.
+    // Once P has put us into the cgroup, the program runs.
+    c.chan.send(&Msg::Ready).ctx("exec: talking to writ exec")?;
     match c.chan.recv() {
         Ok(Some(Msg::Cgroup)) => {}
         Ok(Some(other)) => {

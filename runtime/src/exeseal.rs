@@ -67,11 +67,15 @@ const SEALED_ENV: &str = "_WRIT_EXESEAL";
 /// Why the binary could not be protected.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
+    /// A system call of the protection failed.
     #[error("protecting the writ binary (CVE-2019-5736): {what}: {source}")]
     Io {
+        /// What was being done.
         what: &'static str,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// The re-executed binary is still writable through /proc/self/exe.
     #[error("protecting the writ binary (CVE-2019-5736): after the re-exec, /proc/self/exe is still writable ({0})")]
     NotSealed(String),
 }

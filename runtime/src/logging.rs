@@ -2,8 +2,9 @@
 //!
 //! Engines read the log file: podman and containerd parse each line of a json log as one
 //! object `{"level","msg","time"}`; the text format is logrus-like
-//! (`time="..." level=error msg="..."`). Without `--log` the lines go to stderr (text
-//! there is plain `writ: <level>: <msg>`).
+//! (`time="..." level=error msg="..."`), as runc writes it. Without `--log` the lines go to
+//! stderr in the same formats (a multi-line text message: its first line in the log line,
+//! the others after it unchanged).
 //! Hand-written instead of `tracing` to keep startup cheap (no registry, no allocation
 //! before the first message).
 //!
@@ -48,6 +49,7 @@ impl Level {
         self as u8
     }
 
+    /// The level of its [`Level::as_u8`] number.
     pub fn from_u8(b: u8) -> Option<Level> {
         [Level::Error, Level::Warn, Level::Info, Level::Debug]
             .get(usize::from(b))
@@ -177,10 +179,17 @@ pub fn log(level: Level, msg: &str) {
         Some(mut f) => {
             let _ = f.write_all(render(format, level, msg, &rfc3339_now()).as_bytes());
         }
-        // On stderr, text is for people: no timestamp.
+        // On stderr, text is logrus style as runc writes it; a message of several lines
+        // (create's diagnostics, with their source lines and carets) keeps its first line
+        // in the log line and the rest below it as it is, for people to read.
         None if format == Format::Text => {
-            let _ = std::io::stderr()
-                .write_all(format!("writ: {}: {msg}\n", level.as_str()).as_bytes());
+            let (first, rest) = msg.split_once('\n').unwrap_or((msg, ""));
+            let mut line = render(format, level, first, &rfc3339_now());
+            if !rest.is_empty() {
+                line.push_str(rest);
+                line.push('\n');
+            }
+            let _ = std::io::stderr().write_all(line.as_bytes());
         }
         None => {
             let _ =

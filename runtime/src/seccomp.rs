@@ -22,9 +22,10 @@ pub enum SeccompError {
         /// libseccomp's error.
         source: libseccomp::error::SeccompError,
     },
-    /// An action writ does not support (refused at plan time already).
-    #[error("seccomp: {0} is not supported")]
-    Unsupported(&'static str),
+    /// A value (action, operator, flag) writ does not support (refused at plan time
+    /// already).
+    #[error("{0} is not supported by this writ")]
+    Unsupported(String),
     /// A system call failed.
     #[error(transparent)]
     Sys(#[from] SysError),
@@ -56,7 +57,12 @@ fn action(a: SeccompAction, errno: Option<u32>) -> Result<ScmpAction, SeccompErr
         }
         SeccompAction::ScmpActAllow => ScmpAction::Allow,
         SeccompAction::ScmpActLog => ScmpAction::Log,
-        SeccompAction::ScmpActNotify => return Err(SeccompError::Unsupported("SCMP_ACT_NOTIFY")),
+        SeccompAction::ScmpActNotify => {
+            return Err(SeccompError::Unsupported(
+                "seccomp action SCMP_ACT_NOTIFY".into(),
+            ))
+        }
+        other => return Err(SeccompError::Unsupported(format!("seccomp action {other}"))),
     })
 }
 
@@ -114,6 +120,11 @@ pub fn compile(s: &Seccomp) -> Result<Program, SeccompError> {
                     ScmpCompareOp::MaskedEqual(arg.value),
                     arg.value_two.unwrap_or(0),
                 ),
+                other => {
+                    return Err(SeccompError::Unsupported(format!(
+                        "seccomp operator {other}"
+                    )))
+                }
             };
             conds.push(ScmpArgCompare::new(arg.index, op, datum));
         }
@@ -140,6 +151,7 @@ pub fn compile(s: &Seccomp) -> Result<Program, SeccompError> {
             // The init is single-threaded (TSYNC is moot); no listener (WAIT_KILLABLE_RECV).
             SeccompFlag::SeccompFilterFlagTsync
             | SeccompFlag::SeccompFilterFlagWaitKillableRecv => {}
+            other => return Err(SeccompError::Unsupported(format!("seccomp flag {other}"))),
         }
     }
     let memfd = rustix::fs::memfd_create("writ-seccomp", rustix::fs::MemfdFlags::CLOEXEC)

@@ -91,6 +91,9 @@ pub enum ContainerError {
     /// A message out of turn (a bug of one side).
     #[error("unexpected message from the container process: {0}")]
     Unexpected(String),
+    /// The container's Intel RDT groups.
+    #[error(transparent)]
+    Rdt(#[from] crate::resctrl::RdtError),
 }
 
 impl From<CgroupError> for ContainerError {
@@ -135,6 +138,8 @@ pub struct Created {
     pub start_time: u64,
     /// Its cgroup.
     pub cgroup: Option<Cgroup>,
+    /// The container's Intel RDT groups, when the config has intelRdt.
+    pub intel_rdt: Option<crate::resctrl::RdtState>,
     /// The channel to the init; dropping it (without `detach`) makes the init exit.
     chan: Channel,
 }
@@ -157,13 +162,14 @@ struct Cleanup {
     pid: Option<i32>,
     cgroup: Option<Cgroup>,
     socket: Option<PathBuf>,
+    rdt: Option<(crate::resctrl::Resctrl, crate::resctrl::RdtState)>,
 }
 
 impl Cleanup {
-    fn disarm(&mut self) -> Option<Cgroup> {
+    fn disarm(&mut self) -> (Option<Cgroup>, Option<crate::resctrl::RdtState>) {
         self.pid = None;
         self.socket = None;
-        self.cgroup.take()
+        (self.cgroup.take(), self.rdt.take().map(|(_, s)| s))
     }
 }
 
@@ -179,6 +185,9 @@ impl Drop for Cleanup {
         }
         if let Some(cg) = self.cgroup.take() {
             let _ = cg.destroy();
+        }
+        if let Some((_, s)) = self.rdt.take() {
+            crate::resctrl::undo(&s);
         }
     }
 }
@@ -238,6 +247,7 @@ pub fn create(
         pid: None,
         cgroup: None,
         socket: None,
+        rdt: None,
     };
     let handed = prepare(req, plan, handle, &mut cleanup)?;
     let steps = NamespaceSteps::of(&plan.namespaces);
@@ -255,6 +265,9 @@ pub fn create(
         cg.create()?;
         cg.apply(&plan.resources)?;
     }
+    if let (Some((r, s)), Some(rdt)) = (&mut cleanup.rdt, &plan.intel_rdt) {
+        crate::resctrl::setup(r, rdt, s)?;
+    }
     step(req, "cgroup created");
     if steps.cloned_userns() {
         namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)?;
@@ -265,15 +278,20 @@ pub fn create(
     if let Some(cg) = &cleanup.cgroup {
         cg.add(pid)?;
     }
+    if let Some((r, s)) = &cleanup.rdt {
+        crate::resctrl::add(r, s, pid)?;
+    }
     send(&chan, &Msg::Cgroup)?;
     step(req, "init joined the cgroup");
     let pid = lead(req, plan, handle, &mut cleanup, &chan, pid)?;
     step(req, "init ready");
     let start_time = crate::state::process_start_time(pid).ok_or(ContainerError::Gone(pid))?;
+    let (cgroup, intel_rdt) = cleanup.disarm();
     Ok(Created {
         pid,
         start_time,
-        cgroup: cleanup.disarm(),
+        cgroup,
+        intel_rdt,
         chan,
     })
 }
@@ -309,6 +327,9 @@ fn prepare(
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
     cleanup.cgroup = Some(cg);
+    // The Intel RDT groups likewise (nothing at all without intelRdt).
+    cleanup.rdt = crate::resctrl::plan_for(plan.intel_rdt.as_ref(), None, req.id)?;
+    handle.state.intel_rdt = cleanup.rdt.as_ref().map(|(_, s)| s.clone());
     let exec_listener = crate::sync::listen_exec(&handle.dir)
         .with_ctx(|| format!("creating {}", handle.dir.join(EXEC_SOCKET).display()))?;
     cleanup.socket = Some(handle.dir.join(EXEC_SOCKET));

@@ -47,9 +47,13 @@ pub const FROZEN_CONFIG: &str = "config.json";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Being created (runtime.md#state: `creating`).
     Creating,
+    /// Created, its program not started yet.
     Created,
+    /// Its program has been started and is running.
     Running,
+    /// Its program has exited.
     Stopped,
 }
 
@@ -122,11 +126,15 @@ pub enum Phase {
 /// poststop hooks after `create` has exited).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredHook {
+    /// The hook's program.
     pub path: PathBuf,
+    /// Its arguments, argv[0] included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Its environment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
+    /// Seconds it may run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u32>,
 }
@@ -156,14 +164,17 @@ impl From<&StoredHook> for HookPlan {
 /// Everything writ records about a container (state.json).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerState {
+    /// The ociVersion of the config.
     #[serde(rename = "ociVersion")]
     pub oci_version: String,
+    /// The container's id.
     pub id: String,
+    /// How far create and start got.
     pub phase: Phase,
     /// Host pid of the container process (set once created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
-    /// Start time of that process (field 22 of /proc/<pid>/stat), to detect pid reuse.
+    /// Start time of that process (field 22 of `/proc/<pid>/stat`), to detect pid reuse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<u64>,
     /// Absolute path of the bundle.
@@ -171,6 +182,7 @@ pub struct ContainerState {
     /// Absolute path of the root filesystem, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<PathBuf>,
+    /// The config's annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// When `create` started, RFC 3339 UTC.
@@ -180,10 +192,16 @@ pub struct ContainerState {
     /// The container's cgroup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<crate::cgroups::CgroupState>,
+    /// The container's Intel RDT groups (linux.intelRdt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intel_rdt: Option<crate::resctrl::RdtState>,
+    /// The poststart hooks, run by start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<StoredHook>,
+    /// The poststop hooks, run by delete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststop: Vec<StoredHook>,
+    /// Whether cgroupsPath was read as systemd's slice:prefix:name.
     #[serde(default)]
     pub systemd_cgroup: bool,
     /// Created with `--no-new-keyring` (exec'd processes then keep the caller's keyring too).
@@ -206,6 +224,7 @@ impl ContainerState {
             created: crate::logging::rfc3339_now(),
             owner: rustix::process::getuid().as_raw(),
             cgroup: None,
+            intel_rdt: None,
             poststart: Vec::new(),
             poststop: Vec::new(),
             systemd_cgroup: false,
@@ -226,21 +245,36 @@ impl ContainerState {
 /// Errors of the state directory.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// The id cannot name a container.
     #[error("invalid container id {id:?}: {reason}")]
-    InvalidId { id: String, reason: &'static str },
+    InvalidId {
+        /// The id as given.
+        id: String,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+    /// No container has this id.
     #[error("container {0:?} does not exist")]
     NotFound(String),
+    /// A container has this id already.
     #[error("container with id {0:?} already exists")]
     AlreadyExists(String),
+    /// A file of the state directory.
     #[error("{what} {}: {source}", path.display())]
     Io {
+        /// What was being done.
         what: &'static str,
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: io::Error,
     },
+    /// state.json cannot be read as a state.
     #[error("state file {} is corrupt: {source}", path.display())]
     Corrupt {
+        /// state.json.
         path: PathBuf,
+        /// Why.
         source: serde_json::Error,
     },
 }
@@ -308,12 +342,12 @@ pub fn proc_stat(pid: i32) -> Option<ProcStat> {
     parse_proc_stat(std::str::from_utf8(&buf[..n]).ok()?)
 }
 
-/// Start time (field 22 of /proc/<pid>/stat) of a live process.
+/// Start time (field 22 of `/proc/<pid>/stat`) of a live process.
 pub fn process_start_time(pid: i32) -> Option<u64> {
     proc_stat(pid).map(|s| s.start_time)
 }
 
-/// Parses the text of /proc/<pid>/stat. The command name (field 2) may contain spaces
+/// Parses the text of `/proc/<pid>/stat`. The command name (field 2) may contain spaces
 /// and parentheses, so fields are counted from the last `)`.
 pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     let rest = &text[text.rfind(')')? + 1..];
@@ -373,8 +407,10 @@ pub struct Store {
 /// The lock is released when the handle is dropped.
 #[derive(Debug)]
 pub struct Locked {
+    /// The state directory.
     pub dir: PathBuf,
     fd: OwnedFd,
+    /// The state as read (and saved by [`Locked::save`]).
     pub state: ContainerState,
 }
 
@@ -441,12 +477,14 @@ fn locked_by_other(fd: impl AsFd) -> bool {
 
 #[writ_macros::requirement("runtime.scope.same_entity")]
 impl Store {
+    /// The store of the containers under `root` (runc's --root).
     pub fn new(root: &Path) -> Self {
         Store {
             root: root.to_path_buf(),
         }
     }
 
+    /// The state root.
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -240,6 +240,7 @@ impl Channel {
         }
     }
 
+    /// The socket.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -294,8 +295,8 @@ pub fn accept_start(listener: BorrowedFd) -> Result<Channel, Errno> {
             Err(Errno::EINTR) | Err(Errno::ECONNABORTED) => continue,
             Err(e) => return Err(e),
         };
-        // SAFETY: accept4 returned a fresh fd that nothing else owns.
         let chan = Channel {
+            // SAFETY: accept4 returned a fresh fd that nothing else owns.
             fd: unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) },
         };
         if let Ok(Some(Msg::Start)) = chan.recv() {

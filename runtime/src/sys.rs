@@ -423,8 +423,8 @@ mod tests {
         .unwrap();
         let raw: Vec<RawFd> = (900..908).collect();
         for &fd in &raw {
-            // SAFETY: dup3 onto a number this test owns.
             assert_eq!(
+                // SAFETY: dup3 onto a number this test owns.
                 unsafe { libc::dup3(null.as_raw_fd(), fd, libc::O_CLOEXEC) },
                 fd
             );

@@ -30,37 +30,48 @@ fn module_of(src: &Path, file: &Path) -> Option<String> {
     (name != "lib").then(|| name.to_string())
 }
 
-/// The modules named by `crate::<name>` in `text`, outside comments.
+/// The modules named by `crate::<name>` in `text`, outside comments; a `use` group
+/// (`crate::{a::X, b::{Y, Z}}`, also over several lines) names each of its first parts.
 fn imports(text: &str) -> BTreeSet<String> {
+    let code: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
     let mut out = BTreeSet::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or_default();
-        let mut rest = code;
-        while let Some(i) = rest.find("crate::") {
-            let after = &rest[i + "crate::".len()..];
-            let name: String = after
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            // `crate::{a, b}` groups.
-            if let Some(grouped) = after.strip_prefix('{') {
-                let group = grouped.split('}').next().unwrap_or_default();
-                for part in group.split(',') {
-                    let m: String = part
-                        .trim()
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect();
-                    if !m.is_empty() {
-                        out.insert(m);
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("crate::") {
+        let after = &rest[i + "crate::".len()..];
+        if let Some(group) = after.strip_prefix('{') {
+            // The top-level parts of the group: split at commas outside inner braces.
+            let (mut depth, mut start) = (0usize, 0usize);
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        out.insert(ident(&group[start..j]));
+                        break;
                     }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.insert(ident(&group[start..j]));
+                        start = j + 1;
+                    }
+                    _ => {}
                 }
-            } else if !name.is_empty() {
-                out.insert(name);
             }
-            rest = after;
+        } else {
+            out.insert(ident(after));
         }
+        rest = after;
     }
+    out.remove("");
     out
 }
 
@@ -150,6 +161,10 @@ fn the_checker_finds_rings_and_grouped_imports() {
     assert_eq!(
         imports("use crate::{a::X, b};\nlet x = crate::c::f(); // crate::d"),
         ["a", "b", "c"].map(String::from).into()
+    );
+    assert_eq!(
+        imports("use crate::{\n    e::{X, Y},\n    f,\n};\nuse crate::g::{h, i};"),
+        ["e", "f", "g"].map(String::from).into()
     );
     let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     g.insert("a".into(), ["b".to_string()].into());

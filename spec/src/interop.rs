@@ -16,6 +16,7 @@ use crate::{Features, Spec, State};
 pub struct InteropError {
     /// Which document was converted.
     pub what: &'static str,
+    /// What serde said.
     #[source]
     pub source: serde_json::Error,
 }

@@ -1,21 +1,121 @@
-//! OCI runtime-spec for Rust: the config (`Spec`), state (`State`) and features
-//! (`Features`) types and their validation, generated from the upstream JSON schemas by
-//! `writ-codegen`, plus the requirement table. The release is the one pinned in
-//! `spec/schema.lock` ([`OCI_VERSION`], [`requirements::SPEC_VERSION`]).
+//! OCI runtime-spec for Rust: the config ([`Spec`]), state ([`State`]) and features
+//! ([`Features`]) documents as Rust types, their validation, and the spec's requirements as
+//! data. Types and validation are generated from the upstream JSON schemas of the release
+//! pinned in `spec/schema.lock` ([`OCI_VERSION`]); every type, member and value is
+//! documented with its unit, range, the requirement ids that govern it and a link to its
+//! section of the spec.
 //!
-//! Parsing ([`parse_config`]) only fails on what the Rust types cannot hold (wrong JSON types,
-//! unknown enum values, absent members without a zero value such as a namespace's `type`);
-//! like runc, an absent `allow` or `soft` parses as `false`/`0`. Everything else (ranges,
-//! patterns, required members) is reported by validation ([`Spec::validate`],
-//! [`validate_config_value`]), so configs real runtimes accept (podman's device `fileMode`
-//! with file-type bits) still parse. Unknown members are kept in each struct's `extra` map
-//! and written back.
+//! # Parse, validate, print
+//!
+//! [`parse_config`] (or [`load`] for a file or bundle) gives the config *and* every finding
+//! about it, so nothing the Rust types cannot show gets lost: a config without `root.path`
+//! parses, as runc reads it, to `path: ""`, and the finding that it was absent is kept.
+//!
+//! ```
+//! let text = br#"{
+//!     "ociVersion": "1.0.0",
+//!     "root": {"readonly": true},
+//!     "process": {"cwd": "/", "arsg": ["sh"], "user": {"uid": 0, "gid": 0}}
+//! }"#;
+//! let parsed = writ_spec::parse_config(text)?;
+//! assert_eq!(parsed.value.root.as_ref().unwrap().path, ""); // what the types hold
+//! assert!(!parsed.is_valid());                              // what the document lacks
+//!
+//! // Every finding names the requirement it is about, and says error or warning.
+//! let found: Vec<(&str, &str)> = parsed
+//!     .violations
+//!     .iter()
+//!     .map(|v| (v.pointer.as_str(), v.requirement))
+//!     .collect();
+//! assert_eq!(found, [
+//!     ("/root/path", "config.root.path.required"),
+//!     ("/process/arsg", "config.extensibility.log_unknown"),
+//!     ("/process/args", "config.process.args.non_empty"),
+//! ]);
+//! assert_eq!(parsed.violations[1].help.as_deref(), Some("did you mean `args`?"));
+//!
+//! // Diagnostics for people: file:line:column, the source line, a caret.
+//! let report = writ_spec::Report::new("config.json", text, &parsed.violations);
+//! let shown = report.to_string();
+//! assert!(shown.starts_with(
+//!     "config.json:3:13: error[config.root.path.required]: /root/path: required property \"path\" is missing\n"
+//! ));
+//! assert!(shown.ends_with("config.json: 2 errors, 1 warning"));
+//! // ... or as JSON for tools: report.to_json()
+//! # Ok::<(), writ_spec::ParseError>(())
+//! ```
+//!
+//! [`Parsed::into_valid`] turns the findings into a `Result` (errors refuse, warnings pass).
+//! [`Spec::validate`] checks a config built in code with the same rule set.
+//!
+//! # Build, check, save
+//!
+//! ```
+//! use writ_spec::{Mount, Spec};
+//!
+//! let mut spec = writ_spec::example::starter_config(false, 0, 0); // what `runc spec` writes
+//! spec.hostname = Some("web".into());
+//! spec.mounts.get_or_insert_with(Vec::new).push(Mount {
+//!     destination: "data".into(), // relative: on Linux a warning (it should be absolute)
+//!     source: Some("/srv/data".into()),
+//!     options: Some(vec!["rbind".into(), "ro".into()]),
+//!     ..Mount::default()
+//! });
+//! let findings = spec.validate();
+//! assert!(findings.iter().all(|v| !v.is_error()));
+//! assert_eq!(findings[0].requirement, "config.mounts.destination.absolute_linux");
+//!
+//! let dir = std::env::temp_dir().join(format!("writ-spec-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! writ_spec::save(&dir, &spec)?; // dir/config.json, written atomically
+//! assert_eq!(writ_spec::load(&dir)?.value, spec);
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Convert to oci-spec
+//!
+//! With the cargo feature `oci-spec-interop`, each document converts to and from the
+//! [`oci-spec`](https://docs.rs/oci-spec) crate's types ([`interop`]), for code that already
+//! uses them:
+//!
+//! ```
+//! # #[cfg(feature = "oci-spec-interop")] {
+//! let spec = writ_spec::example::starter_config(false, 0, 0);
+//! let theirs = oci_spec::runtime::Spec::try_from(&spec)?;
+//! assert_eq!(theirs.version(), writ_spec::OCI_VERSION);
+//! let back = writ_spec::Spec::try_from(&theirs)?;
+//! assert_eq!((&back.root, &back.mounts), (&spec.root, &spec.mounts));
+//! // oci-spec keeps capability sets as hash sets: their order does not survive the trip.
+//! # }
+//! # Ok::<(), writ_spec::interop::InteropError>(())
+//! ```
+//!
+//! # What the types hold
+//!
+//! Parsing fails only on what the types cannot hold (a wrong JSON type, an unknown enum
+//! value, an absent member without a zero value such as a namespace's `type`); everything
+//! else is a finding. Values runc accepts outside the schema because engines send them
+//! (podman's device `fileMode` with file-type bits, runc's `rshared` propagation) parse,
+//! and are warnings that name the requirement recording the deviation. Members the spec
+//! does not define are kept in each struct's `extra` map and written back. The public enums
+//! are `#[non_exhaustive]`: a later release of the spec may add values.
+//!
+//! # The requirements
+//!
+//! [`requirements`] holds every normative statement of the spec as a [`Requirement`]: id,
+//! level, document and line, platforms, our one-line summary. [`rules`] are the spec's
+//! prose rules the schema cannot express, each tagged with its id.
+
+#![warn(missing_docs)]
 
 #[rustfmt::skip]
-#[allow(missing_docs)]
-pub mod generated;
+mod generated;
+mod accepted;
 pub mod example;
 pub mod locate;
+mod parse;
+pub mod report;
 pub mod requirements;
 pub mod rules;
 pub mod validation;
@@ -26,119 +126,19 @@ pub mod interop;
 pub use generated::config::*;
 pub use generated::features::*;
 pub use generated::state::*;
-pub use generated::ConversionError;
-pub use validation::{Violation, ViolationKind};
+pub use generated::{ConversionError, OCI_VERSION, SPEC_TAG};
+pub use parse::{
+    load, parse_config, parse_features, parse_json, parse_state, save, to_json_pretty, Invalid,
+    LoadError, ParseError, Parsed, SaveError,
+};
+pub use report::{Diagnostic, Report};
+pub use requirements::{Check, Level, Platform, Requirement};
+pub use validation::{Document, SchemaCheck, SchemaRule, Severity, Violation, ViolationKind};
 
-use serde::de::DeserializeOwned;
+#[cfg(feature = "oci-spec-interop")]
+pub use interop::InteropError;
+
 use serde_json::Value;
-
-/// The spec version these types implement (generated from the tag in `spec/schema.lock`).
-pub use generated::OCI_VERSION;
-
-/// Why a document could not be parsed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseError {
-    /// Not JSON at all (or truncated).
-    #[error("invalid JSON at line {line}, column {column}: {message}")]
-    Syntax {
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    /// JSON, but a value the types cannot hold.
-    #[error(
-        "{} (line {line}, column {column}): {message}",
-        display_pointer(pointer)
-    )]
-    Shape {
-        pointer: String,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-}
-
-fn display_pointer(p: &str) -> &str {
-    if p.is_empty() {
-        "(root)"
-    } else {
-        p
-    }
-}
-
-impl ParseError {
-    /// The JSON pointer of the offending value, when known.
-    pub fn pointer(&self) -> Option<&str> {
-        match self {
-            Self::Syntax { .. } => None,
-            Self::Shape { pointer, .. } => Some(pointer),
-        }
-    }
-}
-
-/// Parse bytes as JSON, reporting syntax errors with line and column.
-pub fn parse_json(bytes: &[u8]) -> Result<Value, ParseError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let full = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let bare = full.strip_suffix(&suffix).unwrap_or(&full);
-        let message = if e.is_eof() {
-            format!("{bare} (the document is truncated)")
-        } else {
-            bare.to_owned()
-        };
-        ParseError::Syntax {
-            line: e.line(),
-            column: e.column(),
-            message,
-        }
-    })
-}
-
-fn from_value<T: DeserializeOwned>(
-    bytes: &[u8],
-    value: Value,
-    check: fn(&Value) -> Vec<Violation>,
-) -> Result<T, ParseError> {
-    match T::deserialize(&value) {
-        Ok(t) => Ok(t),
-        Err(e) => {
-            let violations = check(&value);
-            let first = violations.iter().find(|v| v.kind.breaks_parsing());
-            let (pointer, message) = match first {
-                Some(v) => (v.pointer.clone(), v.message.clone()),
-                None => (String::new(), e.to_string()),
-            };
-            let (line, column) = locate::line_column(bytes, locate::locate(bytes, &pointer));
-            Err(ParseError::Shape {
-                pointer,
-                line,
-                column,
-                message,
-            })
-        }
-    }
-}
-
-/// Parse a `config.json`. Members the spec does not define are no error: they are kept in
-/// the `extra` map of the struct they appear in.
-#[writ_macros::requirement("config.extensibility.ignore_unknown")]
-pub fn parse_config(bytes: &[u8]) -> Result<Spec, ParseError> {
-    let value = parse_json(bytes)?;
-    from_value(bytes, value, schema_violations_config)
-}
-
-/// Parse a state document.
-pub fn parse_state(bytes: &[u8]) -> Result<State, ParseError> {
-    let value = parse_json(bytes)?;
-    from_value(bytes, value, schema_violations_state)
-}
-
-/// Parse a features document.
-pub fn parse_features(bytes: &[u8]) -> Result<Features, ParseError> {
-    let value = parse_json(bytes)?;
-    from_value(bytes, value, schema_violations_features)
-}
 
 fn run(
     document: validation::Document,
@@ -177,11 +177,20 @@ pub fn schema_violations_features(v: &Value) -> Vec<Violation> {
     )
 }
 
-/// Every violation of a config document given as raw JSON: all schema rules, then the
-/// spec's mandatory prose rules ([`rules::check`]), which carry a requirement id.
+/// Every finding about a config document given as raw JSON: the rule set `writ validate`
+/// reports and `writ create` enforces. In order: the schema checks (types, required
+/// members, ranges, patterns, closed sets; members the spec does not define, as warnings),
+/// then the spec's prose rules ([`rules::all`]; recommendations as warnings). Values the
+/// spec rules out but runtimes accept because engines send them (podman's device
+/// `fileMode` with file-type bits, runc's `rshared` propagation) are warnings with a
+/// [`note`](Violation::note) naming the requirement that records the deviation. Every
+/// finding carries a requirement id; the config is valid when none is an
+/// [error](Severity::Error).
 pub fn validate_config_value(v: &Value) -> Vec<Violation> {
     let mut out = schema_violations_config(v);
-    out.extend(rules::check(v));
+    out.extend(rules::all(v));
+    accepted::apply(v, &mut out);
+    validation::link_misspellings(v, &mut out);
     out
 }
 
@@ -192,7 +201,11 @@ fn to_value<T: serde::Serialize>(t: &T) -> Value {
 }
 
 impl Spec {
-    /// Every violation of this config.
+    /// Every finding about this config ([`validate_config_value`] of its JSON).
+    ///
+    /// This sees the value as it is: a required member that parsing filled in with its zero
+    /// value (an absent `root.path` read as `""`) looks present here. The findings of a
+    /// parsed document, those included, are in [`Parsed::violations`].
     pub fn validate(&self) -> Vec<Violation> {
         validate_config_value(&to_value(self))
     }
@@ -207,14 +220,14 @@ impl Spec {
 }
 
 impl State {
-    /// Every violation of this state document.
+    /// Every finding about this state document (the schema's checks).
     pub fn validate(&self) -> Vec<Violation> {
         schema_violations_state(&to_value(self))
     }
 }
 
 impl Features {
-    /// Every violation of this features document.
+    /// Every finding about this features document (the schema's checks).
     pub fn validate(&self) -> Vec<Violation> {
         schema_violations_features(&to_value(self))
     }

@@ -12,6 +12,19 @@ pub fn line_column(src: &[u8], offset: usize) -> (usize, usize) {
 /// Byte offset of the value at `pointer`, or of the deepest existing ancestor.
 /// `src` must be valid JSON (callers parse it first).
 pub fn locate(src: &[u8], pointer: &str) -> usize {
+    find(src, pointer).1
+}
+
+/// Byte offset of the member name (its opening quote) when `pointer` names a member of an
+/// object that exists; otherwise what [`locate`] gives.
+pub fn locate_member(src: &[u8], pointer: &str) -> usize {
+    let (key, value) = find(src, pointer);
+    key.unwrap_or(value)
+}
+
+/// The offsets of the last member name reached (when the whole pointer was found and its
+/// last token is a member) and of the value at `pointer` or its deepest existing ancestor.
+fn find(src: &[u8], pointer: &str) -> (Option<usize>, usize) {
     let tokens: Vec<String> = if pointer.is_empty() {
         Vec::new()
     } else {
@@ -21,21 +34,32 @@ pub fn locate(src: &[u8], pointer: &str) -> usize {
             .map(|t| t.replace("~1", "/").replace("~0", "~"))
             .collect()
     };
-    let mut s = Scanner { src, pos: 0 };
+    let mut s = Scanner {
+        src,
+        pos: 0,
+        key: None,
+    };
     s.ws();
     let mut found = s.pos;
+    let mut key = None;
     for token in &tokens {
+        s.key = None;
         match s.descend(token) {
-            Some(p) => found = p,
-            None => break,
+            Some(p) => {
+                found = p;
+                key = s.key;
+            }
+            None => return (None, found),
         }
     }
-    found
+    (key, found)
 }
 
 struct Scanner<'a> {
     src: &'a [u8],
     pos: usize,
+    /// Where the name of the member `descend` stopped at starts.
+    key: Option<usize>,
 }
 
 impl Scanner<'_> {
@@ -114,6 +138,7 @@ impl Scanner<'_> {
                     if self.peek()? != b'"' {
                         return None;
                     }
+                    let key_at = self.pos;
                     let raw = self.string().to_vec();
                     let mut quoted = Vec::with_capacity(raw.len() + 2);
                     quoted.push(b'"');
@@ -127,6 +152,7 @@ impl Scanner<'_> {
                     self.pos += 1;
                     self.ws();
                     if key == token {
+                        self.key = Some(key_at);
                         return Some(self.pos);
                     }
                     self.skip_value();
@@ -182,5 +208,10 @@ mod tests {
         let off = locate(src, "/a/zz");
         assert_eq!(src[off], b'{');
         assert_eq!(line_column(src, off), (2, 8));
+        // The member's name, for a finding about the member itself.
+        let off = locate_member(src, "/a/b~1c");
+        assert_eq!(&src[off..off + 5], b"\"b/c\"");
+        assert_eq!(locate_member(src, "/a/b~1c/1"), locate(src, "/a/b~1c/1"));
+        assert_eq!(locate_member(src, "/a/zz"), locate(src, "/a"));
     }
 }

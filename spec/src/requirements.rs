@@ -9,14 +9,23 @@ use std::fmt;
 
 /// RFC 2119 level of a requirement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Level {
+    /// MUST: an absolute requirement.
     Must,
+    /// MUST NOT: an absolute prohibition.
     MustNot,
+    /// REQUIRED: the same as MUST (used for members that must be present).
     Required,
+    /// SHOULD: a recommendation; there may be reasons to do otherwise.
     Should,
+    /// SHOULD NOT: a recommendation against.
     ShouldNot,
+    /// RECOMMENDED: the same as SHOULD.
     Recommended,
+    /// NOT RECOMMENDED: the same as SHOULD NOT.
     NotRecommended,
+    /// MAY: a permission.
     May,
 }
 
@@ -61,18 +70,26 @@ impl fmt::Display for Level {
 
 /// Platform a requirement applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Platform {
     /// Every platform.
     All,
+    /// Linux.
     Linux,
+    /// Windows.
     Windows,
+    /// Solaris.
     Solaris,
+    /// Virtual-machine based containers.
     Vm,
+    /// FreeBSD.
     Freebsd,
+    /// z/OS.
     Zos,
 }
 
 impl Platform {
+    /// The name as the requirements list writes it (`linux`, `all`, ...).
     pub const fn as_str(self) -> &'static str {
         match self {
             Platform::All => "all",
@@ -94,6 +111,7 @@ impl fmt::Display for Platform {
 
 /// How a requirement is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Check {
     /// The JSON schema (and so the generated types and validation) enforces it.
     Schema,
@@ -104,6 +122,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// The name as the requirements list writes it (`schema`, `validate`, `runtime`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Check::Schema => "schema",
@@ -124,6 +143,7 @@ impl fmt::Display for Check {
 pub struct Requirement {
     /// Stable id, `<doc>.<section>.<rule>`.
     pub id: &'static str,
+    /// How binding it is.
     pub level: Level,
     /// Upstream document, e.g. `config.md`.
     pub doc: &'static str,
@@ -131,9 +151,11 @@ pub struct Requirement {
     pub anchor: &'static str,
     /// Line of the sentence in the document at [`SPEC_VERSION`] (0: not recorded).
     pub line: u32,
+    /// The platforms it applies to.
     pub platforms: &'static [Platform],
     /// One line, in our words.
     pub summary: &'static str,
+    /// What enforces it: the schema, writ-spec's rules, or the runtime.
     pub check: Check,
     /// runtime-tools `specerror` code name, where there is one.
     pub specerror: Option<&'static str>,

@@ -1,5 +1,6 @@
 //! Broken configs: each is rejected, the first violation (or parse error) naming the right
 //! JSON pointer; those the types cannot hold also fail `parse_config` at that pointer.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::Path;
 
@@ -65,8 +66,9 @@ fn every_invalid_config_is_rejected_at_the_right_path() {
         let value = parse_json(&bytes).unwrap();
         let violations = validate_config_value(&value);
         let first = violations
-            .first()
-            .unwrap_or_else(|| panic!("{file}: no violation reported"));
+            .iter()
+            .find(|v| v.is_error())
+            .unwrap_or_else(|| panic!("{file}: no error reported: {violations:?}"));
         assert_eq!(first.pointer, pointer, "{file}: {violations:?}");
         assert!(!first.message.is_empty());
         assert_eq!(first.requirement, id, "{file}: {first}");
@@ -75,22 +77,27 @@ fn every_invalid_config_is_rejected_at_the_right_path() {
             "{file}: {first} names an unknown requirement"
         );
         match parse_config(&bytes) {
-            Ok(spec) => {
+            Ok(parsed) => {
                 assert!(
                     !first.kind.breaks_parsing(),
                     "{file}: parsed although {first} breaks parsing"
                 );
+                // Parsing keeps every finding about the document as written, a required
+                // member it filled in with its zero value (as runc does) included.
+                assert_eq!(parsed.violations, violations, "{file}");
+                assert!(!parsed.is_valid(), "{file}");
+                assert!(parsed.clone().into_valid().is_err(), "{file}");
                 if first.kind == ViolationKind::RequiredDefaulted {
-                    // Parsed to the zero value, as runc does; the raw JSON is what is invalid.
                     assert!(first.message.contains("missing"), "{file}: {first}");
                 } else {
                     // What parsed must still fail validation the same way.
-                    assert_eq!(spec.validate(), violations, "{file}");
+                    assert_eq!(parsed.value.validate(), violations, "{file}");
                 }
             }
             Err(e) => {
                 assert!(first.kind.breaks_parsing(), "{file}: {e}");
                 assert_eq!(e.pointer(), Some(pointer.as_str()), "{file}: {e}");
+                assert_eq!(e.violations(), violations.as_slice(), "{file}");
                 if let ParseError::Shape { line, column, .. } = e {
                     assert!(line >= 1 && column >= 1);
                 }
@@ -103,7 +110,15 @@ fn every_invalid_config_is_rejected_at_the_right_path() {
 fn out_of_range_values_real_runtimes_accept_still_parse() {
     // podman's character-device fileMode: rejected by the schema, accepted by runc and crun.
     let src = br#"{"ociVersion":"1.3.0","linux":{"devices":[{"path":"/dev/x","type":"c","major":1,"minor":3,"fileMode":8630}]}}"#;
-    let spec = parse_config(src).unwrap();
+    let parsed = parse_config(src).unwrap();
+    // A warning, with the deviation that accepts it.
+    let found = parsed
+        .violations
+        .iter()
+        .find(|v| v.pointer == "/linux/devices/0/fileMode")
+        .unwrap();
+    assert!(!found.is_error() && found.note.is_some(), "{found:?}");
+    let spec = parsed.value;
     let dev = &spec.linux.as_ref().unwrap().devices.as_ref().unwrap()[0];
     assert_eq!(dev.file_mode, Some(8630));
     let v = schema_violations_config(&serde_json::to_value(&spec).unwrap());
@@ -118,7 +133,12 @@ fn missing_members_parse_like_runc_unless_they_have_no_zero_value() {
     // Go's encoding/json leaves an absent member at its zero value; runc accepts e.g. a
     // device cgroup rule without "allow". Validation still reports it.
     let src = br#"{"ociVersion":"1.3.0","linux":{"resources":{"devices":[{"access":"rwm"}]}}}"#;
-    let spec = parse_config(src).unwrap();
+    let parsed = parse_config(src).unwrap();
+    assert_eq!(
+        parsed.errors().next().map(|v| v.pointer.as_str()),
+        Some("/linux/resources/devices/0/allow")
+    );
+    let spec = parsed.value;
     let rule = &spec.linux.unwrap().resources.unwrap().devices.unwrap()[0];
     assert!(!rule.allow);
     let v = schema_violations_config(&parse_json(src).unwrap());
@@ -140,6 +160,7 @@ fn parse_errors_carry_line_and_column() {
             line,
             column,
             message,
+            ..
         }) => {
             assert_eq!(pointer, "/process/cwd");
             assert_eq!((line, column), (4, 12));

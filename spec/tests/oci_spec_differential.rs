@@ -1,5 +1,6 @@
 //! Differential test: the same configs parsed by writ-spec and by the `oci-spec` crate agree
 //! field by field, and converting between the two keeps what oci-spec models.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 #![cfg(feature = "oci-spec-interop")]
 
 use std::path::{Path, PathBuf};
@@ -39,7 +40,7 @@ fn writ_spec_and_oci_spec_agree_on_every_fixture() {
     for path in fixtures() {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
         let bytes = std::fs::read(&path).unwrap();
-        let ours = writ_spec::parse_config(&bytes).unwrap();
+        let ours = writ_spec::parse_config(&bytes).unwrap().value;
         let theirs: oci_spec::runtime::Spec = serde_json::from_slice(&bytes).unwrap();
 
         assert_eq!(theirs.version(), &ours.oci_version, "{file}");
@@ -201,7 +202,9 @@ fn normalise(mut v: Value) -> Value {
 fn conversions_keep_what_oci_spec_models() {
     for path in fixtures() {
         let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let ours = writ_spec::parse_config(&std::fs::read(&path).unwrap()).unwrap();
+        let ours = writ_spec::parse_config(&std::fs::read(&path).unwrap())
+            .unwrap()
+            .value;
         let theirs = oci_spec::runtime::Spec::try_from(&ours).unwrap();
         let back = writ_spec::Spec::try_from(&theirs).unwrap();
         let (a, b) = (normalise(j(&ours)), normalise(j(&back)));
@@ -216,7 +219,7 @@ fn conversions_keep_what_oci_spec_models() {
 #[test]
 fn state_converts_both_ways() {
     let src = br#"{"ociVersion":"1.3.0","id":"c1","status":"running","pid":42,"bundle":"/b","annotations":{"a":"b"}}"#;
-    let ours = writ_spec::parse_state(src).unwrap();
+    let ours = writ_spec::parse_state(src).unwrap().value;
     let theirs = oci_spec::runtime::State::try_from(&ours).unwrap();
     assert_eq!(theirs.id(), "c1");
     assert_eq!(theirs.pid(), &Some(42));

@@ -1,11 +1,12 @@
 //! The spec's prose rules (`check = "validate"` requirements that apply to Linux): for each,
 //! a config that breaks it is reported at the right JSON pointer with the requirement id,
-//! and a config that keeps it passes. Mandatory rules come out of `validate_config_value`;
-//! recommendations only out of `rules::advisories`.
+//! and a config that keeps it passes. Mandatory rules come out of `validate_config_value` as
+//! errors; recommendations as warnings (and out of `rules::advisories`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use serde_json::{json, Value};
 use writ_macros::verifies;
-use writ_spec::{rules, validate_config_value, ViolationKind};
+use writ_spec::{rules, validate_config_value, Severity, ViolationKind};
 
 /// A small config that keeps every rule.
 fn base() -> Value {
@@ -81,6 +82,7 @@ fn rejected(doc: &Value, pointer: &str, id: &'static str) {
     let v = validate_config_value(doc);
     assert_eq!(found(&v), [(pointer.to_owned(), id)], "{doc}\n{v:#?}");
     assert_eq!(v[0].kind, ViolationKind::Rule);
+    assert_eq!(v[0].severity, Severity::Error);
     assert!(!v[0].message.is_empty());
     assert!(v[0].to_string().ends_with(&format!("[{id}]")), "{}", v[0]);
     assert_eq!(rules::advisories(doc), [], "{doc}");
@@ -89,9 +91,12 @@ fn rejected(doc: &Value, pointer: &str, id: &'static str) {
 /// `doc` keeps every mandatory rule and departs from exactly the recommendation `id`.
 #[track_caller]
 fn advised(doc: &Value, pointer: &str, id: &'static str) {
-    assert_eq!(validate_config_value(doc), [], "{doc}");
+    let v = validate_config_value(doc);
+    assert_eq!(found(&v), [(pointer.to_owned(), id)], "{doc}\n{v:#?}");
+    assert_eq!(v[0].severity, Severity::Warning, "{doc}");
+    assert!(v[0].to_string().starts_with("warning: "), "{}", v[0]);
     let a = rules::advisories(doc);
-    assert_eq!(found(&a), [(pointer.to_owned(), id)], "{doc}\n{a:#?}");
+    assert_eq!(a, v, "{doc}");
     assert_eq!(a[0].kind, ViolationKind::Rule);
 }
 
@@ -204,7 +209,8 @@ fn mount_mappings_come_in_pairs() {
 #[test]
 fn mount_mappings_should_name_idmap() {
     let doc = idmapped(true, true, &["rbind"]);
-    assert_eq!(validate_config_value(&doc), []);
+    assert!(validate_config_value(&doc).iter().all(|v| !v.is_error()));
+    assert_eq!(rules::advisories(&doc), validate_config_value(&doc));
     assert_eq!(
         found(&rules::advisories(&doc)),
         [
@@ -371,11 +377,19 @@ fn oci_namespace_keys_are_only_the_defined_ones() {
         "org.opencontainers.image.title",
         "org.opencontainers",
     ] {
-        rejected(
-            &with(&[("/annotations", json!({ key: "x" }))]),
-            &format!("/annotations/{key}"),
-            "config.annotations.reserved_namespace",
+        // The config breaks a MUST NOT, but a runtime never refuses an annotation key
+        // (config.annotations.unknown_keys): a warning that says so.
+        let v = validate_config_value(&with(&[("/annotations", json!({ key: "x" }))]));
+        assert_eq!(
+            found(&v),
+            [(
+                format!("/annotations/{key}"),
+                "config.annotations.reserved_namespace"
+            )]
         );
+        assert_eq!(v[0].severity, Severity::Warning);
+        let note = v[0].note.as_deref().unwrap_or_default();
+        assert!(note.contains("config.annotations.unknown_keys"), "{note}");
     }
     // Outside the namespace, and the defined keys with valid values, are fine.
     clean(&with(&[(

@@ -1,8 +1,9 @@
 //! Values runc accepts beyond the schema's closed sets (codegen's `RUNC_ENUM_EXTENSIONS`):
-//! they parse and write back unchanged, while validation still reports them.
+//! they parse and write back unchanged, while validation still reports them, as warnings
+//! naming the requirement that records the deviation.
 
 use serde_json::json;
-use writ_spec::{parse_config, validate_config_value, RootfsPropagation, ViolationKind};
+use writ_spec::{parse_config, validate_config_value, RootfsPropagation, Severity, ViolationKind};
 
 fn config(propagation: &str) -> serde_json::Value {
     json!({
@@ -23,7 +24,9 @@ fn recursive_rootfs_propagation_parses_round_trips_and_is_still_reported() {
     ] {
         let value = config(text);
         let bytes = serde_json::to_vec(&value).unwrap();
-        let spec = parse_config(&bytes).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let parsed = parse_config(&bytes).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert!(parsed.is_valid(), "{text}: {:?}", parsed.violations);
+        let spec = parsed.value;
         let linux = spec.linux.as_ref().unwrap();
         assert_eq!(linux.rootfs_propagation, Some(variant), "{text}");
         assert_eq!(variant.to_string(), text);
@@ -39,6 +42,12 @@ fn recursive_rootfs_propagation_parses_round_trips_and_is_still_reported() {
             .find(|v| v.pointer == "/linux/rootfsPropagation")
             .unwrap_or_else(|| panic!("{text}: no violation: {violations:?}"));
         assert_eq!(v.kind, ViolationKind::Enum, "{text}: {v}");
+        assert_eq!(v.severity, Severity::Warning, "{text}: {v}");
+        let note = v.note.as_deref().unwrap_or_default();
+        assert!(
+            note.contains("runtime.create.apply_config"),
+            "{text}: {note}"
+        );
         assert_eq!(spec.validate(), violations, "{text}");
     }
 }

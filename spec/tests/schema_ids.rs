@@ -4,8 +4,8 @@
 
 use serde_json::{json, Value};
 use writ_macros::verifies;
-use writ_spec::generated::schema_ids::{schema_default, SCHEMA_ENFORCED, SCHEMA_RULES};
 use writ_spec::requirements::{self, Check};
+use writ_spec::validation::{schema_default, SCHEMA_ENFORCED, SCHEMA_RULES};
 use writ_spec::validation::{schema_requirement, Document, SchemaCheck};
 use writ_spec::{schema_violations_config, schema_violations_features, schema_violations_state};
 
@@ -227,6 +227,7 @@ fn every_schema_finding_names_a_requirement() {
                 Document::Config => schema_violations_config(&m),
                 Document::State => schema_violations_state(&m),
                 Document::Features => schema_violations_features(&m),
+                other => panic!("no document {other:?} in this test"),
             };
             for f in found {
                 let req = requirements::find(f.requirement)

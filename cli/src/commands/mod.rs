@@ -1,49 +1,48 @@
-//! The `writ` subcommands. Each module defines its clap `Args` and a `run` that returns
-//! the process exit code (diagnostics go to stderr / the log). The container operations
-//! (`run(global: &GlobalOpts, args) -> i32`) map their arguments onto one call of
-//! [`writ::Container`]; the others (`run(args) -> i32`) are the command line's own.
+//! The container operations (runc's commands): each module's clap `Args` and `run` map
+//! the arguments onto [`writ::Container`] and return the exit code (cli/tests/
+//! command_files.rs keeps them so); the other commands are in `crate::tools`.
 
-pub mod coverage;
 pub mod create;
 pub mod delete;
-pub mod demo;
 pub mod exec;
-pub mod features;
 pub mod kill;
 pub mod list;
 pub mod ps;
 pub mod run;
-pub mod spec;
 pub mod start;
 pub mod state;
-pub mod validate;
 
 use std::path::PathBuf;
 
-/// Options that runc accepts before the subcommand.
+/// Options that runc accepts before the subcommand (and only there, as runc: a command's
+/// help lists its own options).
 #[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Global options (before the command)")]
 pub struct GlobalOpts {
     /// Directory for container state.
-    #[arg(long, global = true, default_value = "/run/writ")]
+    #[arg(long, value_name = "DIR", default_value = "/run/writ")]
     pub root: std::path::PathBuf,
     /// Write logs to this file instead of stderr.
-    #[arg(long, global = true)]
+    #[arg(long, value_name = "FILE")]
     pub log: Option<std::path::PathBuf>,
-    /// Log format: text or json.
-    #[arg(long, global = true, default_value = "text")]
+    /// Log format: text (logrus style, as runc) or json (one object per line).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub log_format: String,
-    /// Enable debug logging.
-    #[arg(long, global = true)]
+    /// Log debug messages too.
+    #[arg(long)]
     pub debug: bool,
-    /// Use systemd for cgroups (accepted for compatibility).
-    #[arg(long, global = true)]
+    /// Read cgroupsPath as systemd's slice:prefix:name (writ makes the cgroup itself).
+    #[arg(long)]
     pub systemd_cgroup: bool,
-    /// runc's log level (debug, info, warn, error); "debug" is the same as --debug.
-    #[arg(long, global = true, hide = true)]
+    /// Log level (debug, info, warn, error); debug is the same as --debug.
+    #[arg(long, value_name = "LEVEL", hide = true)]
     pub log_level: Option<String>,
-    /// Accepted for runc compatibility (`--rootless[=true|false|auto]`); ignored.
-    #[arg(long, global = true, hide = true, num_args = 0..=1, default_missing_value = "true")]
+    /// Rootless mode: true, false or auto. writ manages containers as root only.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub rootless: Option<String>,
+    /// Path to the criu binary, for checkpoint and restore (which writ does not have yet).
+    #[arg(long, value_name = "PATH")]
+    pub criu: Option<std::path::PathBuf>,
 }
 
 impl GlobalOpts {
@@ -60,8 +59,7 @@ impl GlobalOpts {
 }
 
 /// Turns a command's result into its exit code, reporting an error: to the log (in its
-/// format) and, when the log is a file, also as plain text on stderr, where engines that
-/// do not read the log (and people) see it.
+/// format) and, with a log file, also as plain text on stderr (for engines and people).
 pub fn finish<E: std::fmt::Display>(cmd: &str, result: Result<i32, E>) -> i32 {
     match result {
         Ok(code) => code,

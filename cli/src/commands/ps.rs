@@ -1,4 +1,4 @@
-//! `writ ps [--format table|json] ID [-- PS_ARGS...]`: the processes of a container
+//! `writ ps [--format table|json] ID [PS_ARGS...]`: the processes of a container
 //! ([`writ::Container::pids`]). As in runc, json is an array of host pids (which
 //! containerd's shim reads) and table is the host's `ps` output (default `ps -ef`),
 //! filtered to the container's processes.
@@ -16,8 +16,12 @@ pub struct PsArgs {
     pub format: String,
     /// The container id.
     pub id: String,
-    /// Arguments for ps(1) in table format (default -ef).
-    #[arg(last = true)]
+    /// Options for ps(1) in table format, such as `aux` (default -ef).
+    #[arg(
+        value_name = "PS_OPTIONS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub ps_args: Vec<String>,
 }
 

@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Do not delete the container after it exits.
     #[arg(long)]
     pub keep: bool,
+    /// Do not reap the container's orphaned processes (writ run never does).
+    #[arg(long)]
+    pub no_subreaper: bool,
     #[command(flatten)]
     pub create: CreateArgs,
 }
@@ -33,6 +36,9 @@ pub fn run(global: &GlobalOpts, args: RunArgs) -> i32 {
 fn run_container(global: &GlobalOpts, args: &RunArgs) -> Result<i32> {
     let root = global.root();
     let opts = args.create.options(global, !args.detach);
+    if !args.detach {
+        foreground::hold_signals();
+    }
     let mut c = Container::create_and_start(&root, &args.create.id, &opts)?;
     if args.detach {
         return Ok(0);

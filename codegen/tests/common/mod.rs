@@ -1,4 +1,6 @@
-//! Helpers of the codegen integration tests.
+//! Helpers of the codegen integration tests (each test file uses some of them).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -9,6 +11,18 @@ pub fn workspace() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
+}
+
+/// The pinned schemas; a test without them fails saying where they go and how to get them.
+pub fn pinned_schemas() -> PathBuf {
+    writ_codegen::generate::pinned_schema_dir(&workspace()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The normalised model of the pinned schemas.
+pub fn model() -> writ_codegen::schema::Model {
+    let lock = writ_codegen::generate::pinned_lock(&workspace()).unwrap();
+    let set = writ_codegen::schema::load(&pinned_schemas(), Some(&lock)).unwrap();
+    writ_codegen::schema::normalise(&set).unwrap()
 }
 
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -32,6 +46,7 @@ pub fn copy_workspace(root: &Path) {
     std::fs::copy(ws.join("Cargo.toml"), root.join("Cargo.toml")).unwrap();
     std::fs::copy(ws.join("spec/Cargo.toml"), root.join("spec/Cargo.toml")).unwrap();
     std::fs::copy(ws.join("spec/schema.lock"), root.join("spec/schema.lock")).unwrap();
+    std::fs::copy(ws.join("spec/fields.toml"), root.join("spec/fields.toml")).unwrap();
     copy_dir(
         &ws.join("spec/src/generated"),
         &root.join("spec/src/generated"),

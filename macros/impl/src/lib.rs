@@ -3,7 +3,8 @@
 //! that calls `writ_macros::__private`, so a crate using it depends on `writ-macros`.
 //!
 //! The list is read at compile time from `spec/requirements/*.toml` (or
-//! `$WRIT_REQUIREMENTS_DIR`); `retired.toml` there records ids the list has dropped, so that
+//! `$WRIT_REQUIREMENTS_DIR`; see `list_dir` for how the compiled package finds it);
+//! `retired.toml` there records ids the list has dropped, so that
 //! naming one says when it was retired instead of suggesting an unrelated id.
 
 use std::collections::{BTreeMap, HashSet};
@@ -388,10 +389,25 @@ type Signature = Vec<(PathBuf, Option<SystemTime>, u64)>;
 static CACHE: Mutex<Option<(Signature, Arc<List>)>> = Mutex::new(None);
 static DEPS_EMITTED: Mutex<Option<PathBuf>> = Mutex::new(None);
 
+/// The directory of the list: `$WRIT_REQUIREMENTS_DIR`; else, from the package being
+/// compiled, its own `requirements/` (writ-spec carries the list in its package, so that a
+/// published writ-spec builds on its own) or the workspace's `../spec/requirements` (the
+/// other packages of the workspace); else the workspace this crate was built in.
 fn list_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("WRIT_REQUIREMENTS_DIR") {
         if !dir.is_empty() {
             return PathBuf::from(dir);
+        }
+    }
+    if let Ok(caller) = std::env::var("CARGO_MANIFEST_DIR") {
+        let caller = Path::new(&caller);
+        for dir in [
+            caller.join("requirements"),
+            caller.join("..").join("spec").join("requirements"),
+        ] {
+            if dir.join("config.toml").is_file() {
+                return dir;
+            }
         }
     }
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -43,11 +43,22 @@ pub trait Controller: Sync {
     }
 }
 
+/// The pointer of the first field that is set, of `(set, pointer)` pairs in order.
+pub(super) fn first_set(fields: &[(bool, &'static str)]) -> Option<&'static str> {
+    fields.iter().find(|(set, _)| *set).map(|(_, f)| *f)
+}
+
 /// Every controller writ drives, in the order they are applied: device rules first.
+/// `unified` comes after all of them (unified.rs), so that its files have the last word.
 pub const CONTROLLERS: &[&dyn Controller] = &[
     &super::devices::Devices,
     &super::memory::Memory,
     &super::pids::Pids,
     &super::cpu::Cpu,
     &super::cpuset::Cpuset,
+    &super::blkio::Blkio,
+    &super::hugetlb::Hugetlb,
+    &super::net_cls::NetCls,
+    &super::net_prio::NetPrio,
+    &super::rdma::Rdma,
 ];

@@ -13,12 +13,17 @@ const MEMS: &str = "/linux/resources/cpu/mems";
 /// `cpuset`.
 pub struct Cpuset;
 
+/// A cpus/mems list, unless absent or empty (an empty list leaves the parent's).
+fn set(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
 impl Cpuset {
     fn apply(dir: &Path, r: &ResourcesPlan) -> Result<(), CgroupError> {
-        if let Some(c) = &r.cpu_cpus {
+        if let Some(c) = set(&r.cpu.cpus) {
             write("cpuset", CPUS, dir, "cpuset.cpus", c)?;
         }
-        if let Some(m) = &r.cpu_mems {
+        if let Some(m) = set(&r.cpu.mems) {
             write("cpuset", MEMS, dir, "cpuset.mems", m)?;
         }
         Ok(())
@@ -31,10 +36,9 @@ impl Controller for Cpuset {
     }
 
     fn requested(&self, r: &ResourcesPlan) -> Option<&'static str> {
-        r.cpu_cpus
-            .as_ref()
+        set(&r.cpu.cpus)
             .map(|_| CPUS)
-            .or(r.cpu_mems.as_ref().map(|_| MEMS))
+            .or(set(&r.cpu.mems).map(|_| MEMS))
     }
 
     fn apply_v1(&self, dir: &Path, r: &ResourcesPlan) -> Result<(), CgroupError> {
@@ -73,7 +77,11 @@ mod tests {
         assert_eq!(read(&child, "cpuset.cpus"), "0-1");
         assert_eq!(read(&child, "cpuset.mems"), "0");
         let r = ResourcesPlan {
-            cpu_cpus: Some("1".into()),
+            cpu: writ_spec::LinuxCpu {
+                cpus: Some("1".into()),
+                mems: Some(String::new()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         Cpuset.apply_v2(child.path(), &r).unwrap();

@@ -12,7 +12,7 @@ pub enum CgroupError {
     #[error("{field}: writing {value:?} to {} (controller {controller}): {}", file.display(), io_text(source))]
     Write {
         /// The config field (JSON pointer) that asked for it.
-        field: &'static str,
+        field: String,
         /// The controller.
         controller: &'static str,
         /// The cgroup file.
@@ -22,6 +22,31 @@ pub enum CgroupError {
         /// Why it failed.
         #[source]
         source: std::io::Error,
+    },
+    /// The cgroup file a field needs does not exist: the host's kernel does not offer it.
+    #[error("{field}: {} does not exist: this host's kernel does not offer that file of the {controller} controller [runtime.create.apply_failure.error]", file.display())]
+    NoFile {
+        /// The config field (JSON pointer) that asked for it.
+        field: String,
+        /// The controller.
+        controller: &'static str,
+        /// The missing cgroup file.
+        file: PathBuf,
+    },
+    /// A field this layout's cgroup interface cannot express (a v1 field without a v2
+    /// equivalent, say); `layout` is filled in by the manager.
+    #[error("{field}: {reason}, so it cannot be applied on this {} host (controller {controller}) [{requirement}]", layout.map_or("cgroup".to_string(), |l| l.to_string()))]
+    Unsupported {
+        /// The config field (JSON pointer).
+        field: String,
+        /// The controller.
+        controller: &'static str,
+        /// The host's layout, once the manager knows it.
+        layout: Option<super::Layout>,
+        /// Why it cannot be applied.
+        reason: String,
+        /// The requirement it enforces.
+        requirement: &'static str,
     },
     /// A cgroup file could not be read.
     #[error("reading {}: {}", file.display(), io_text(source))]
@@ -33,16 +58,18 @@ pub enum CgroupError {
         source: std::io::Error,
     },
     /// The config asks for a controller the host does not offer to the container's cgroup.
-    #[error("{field}: the {controller} controller is not available for the container's cgroup on this {layout} host ({reason}) [config_linux.cgroups.fitness_check.error]")]
+    #[error("{field}: the {controller} controller is not available for the container's cgroup on this {layout} host ({reason}) [{requirement}]")]
     Unavailable {
         /// The config field (JSON pointer) that asked for it.
-        field: &'static str,
+        field: String,
         /// The controller.
-        controller: &'static str,
+        controller: String,
         /// The host's layout.
         layout: super::Layout,
         /// Why it is not available.
         reason: String,
+        /// The requirement it enforces.
+        requirement: &'static str,
     },
     /// A value of the config that this controller cannot express.
     #[error("{field}: {reason} (controller {controller})")]
@@ -105,18 +132,63 @@ pub enum CgroupError {
 }
 
 impl CgroupError {
+    /// `field` cannot be expressed on cgroup v2 (`reason` says why): a v1 setting whose
+    /// conversion is impossible (config-linux.md#unified).
+    pub fn not_on_v2(
+        field: impl Into<String>,
+        controller: &'static str,
+        reason: impl Into<String>,
+    ) -> CgroupError {
+        CgroupError::unsupported(field, controller, reason)
+            .for_requirement("config_linux.unified.v1_conversion.error")
+    }
+
+    /// `field` cannot be applied by this host's interface (`reason` says why).
+    pub fn unsupported(
+        field: impl Into<String>,
+        controller: &'static str,
+        reason: impl Into<String>,
+    ) -> CgroupError {
+        CgroupError::Unsupported {
+            field: field.into(),
+            controller,
+            layout: None,
+            reason: reason.into(),
+            requirement: "runtime.create.apply_failure.error",
+        }
+    }
+
+    /// The error with the host's layout filled in where it names none yet.
+    pub fn on(mut self, host: super::Layout) -> CgroupError {
+        if let CgroupError::Unsupported { layout, .. } = &mut self {
+            layout.get_or_insert(host);
+        }
+        self
+    }
+
     /// `field` asks for a controller the host does not offer (`reason` says why).
     pub fn unavailable(
-        field: &'static str,
-        controller: &'static str,
+        field: impl Into<String>,
+        controller: impl Into<String>,
         layout: super::Layout,
         reason: impl Into<String>,
     ) -> CgroupError {
         CgroupError::Unavailable {
-            field,
-            controller,
+            field: field.into(),
+            controller: controller.into(),
             layout,
             reason: reason.into(),
+            requirement: "config_linux.cgroups.fitness_check.error",
         }
+    }
+
+    /// The same error, naming `requirement` as the rule it enforces.
+    pub fn for_requirement(mut self, id: &'static str) -> CgroupError {
+        if let CgroupError::Unavailable { requirement, .. }
+        | CgroupError::Unsupported { requirement, .. } = &mut self
+        {
+            *requirement = id;
+        }
+        self
     }
 }

@@ -6,10 +6,11 @@ use std::path::Path;
 use super::CgroupError;
 
 /// Writes `value` to `dir/file` for the config field `field` of `controller` (the file
-/// must exist: a cgroup file is never created, its absence is the error).
+/// must exist: a cgroup file is never created; its absence means the host's kernel does
+/// not offer it, which is the error).
 pub(super) fn write(
     controller: &'static str,
-    field: &'static str,
+    field: &str,
     dir: &Path,
     file: &str,
     value: &str,
@@ -20,13 +21,28 @@ pub(super) fn write(
         .truncate(true)
         .open(&path)
         .and_then(|mut f| f.write_all(value.as_bytes()))
-        .map_err(|source| CgroupError::Write {
-            field,
-            controller,
-            file: path,
-            value: value.to_string(),
-            source,
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound && dir.is_dir() {
+                CgroupError::NoFile {
+                    field: field.to_string(),
+                    controller,
+                    file: path,
+                }
+            } else {
+                CgroupError::Write {
+                    field: field.to_string(),
+                    controller,
+                    file: path,
+                    value: value.to_string(),
+                    source,
+                }
+            }
         })
+}
+
+/// Whether `dir/file` exists (a file some kernels offer and others not).
+pub(super) fn has(dir: &Path, file: &str) -> bool {
+    dir.join(file).exists()
 }
 
 /// The text of `dir/file`.

@@ -28,7 +28,18 @@ impl Manager for Hybrid {
         field: &'static str,
         r: &ResourcesPlan,
     ) -> Result<(), CgroupError> {
-        apply_in_v1(&self.0, c, r)
-            .unwrap_or_else(|| apply_in_v2(self.0.v2(), Layout::Hybrid, c, field, r))
+        if let Some(done) = apply_in_v1(&self.0, c, r) {
+            return done;
+        }
+        if c.v2_name().is_none() {
+            let why = "no v1 hierarchy mounts it, and cgroup v2 has no such controller";
+            return Err(CgroupError::unavailable(
+                field,
+                c.name(),
+                Layout::Hybrid,
+                why,
+            ));
+        }
+        apply_in_v2(self.0.v2(), Layout::Hybrid, c, field, r)
     }
 }

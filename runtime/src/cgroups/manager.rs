@@ -6,7 +6,10 @@
 //! The provided methods work on the directories recorded in [`CgroupState`] and suit any
 //! cgroupfs manager; an implementation overrides what its layout does differently.
 
+use std::collections::BTreeMap;
+
 use super::controller::{Controller, CONTROLLERS};
+use super::host::Layout;
 use super::record::CgroupState;
 use super::{fs, CgroupError};
 use crate::plan::ResourcesPlan;
@@ -25,17 +28,15 @@ pub trait Manager: std::fmt::Debug {
         r: &ResourcesPlan,
     ) -> Result<(), CgroupError>;
 
+    /// `linux.resources.unified`: cgroup v2 files written as given (unified.rs).
+    fn apply_unified(&self, unified: &BTreeMap<String, String>) -> Result<(), CgroupError> {
+        let s = self.state();
+        super::unified::apply(s, s.layout().unwrap_or(Layout::V1), unified)
+    }
+
     /// Makes the container's directory in every hierarchy, and the missing ones above it.
     fn create(&self) -> Result<(), CgroupError> {
-        for h in &self.state().hierarchies {
-            fs::mkdir_all(&h.mount, &h.path, |parent, dir| {
-                for c in CONTROLLERS.iter().filter(|c| h.has(c.name())) {
-                    c.v1_made(parent, dir)?;
-                }
-                Ok(())
-            })?;
-        }
-        Ok(())
+        create_dirs(self.state())
     }
 
     /// Writes every resource the config sets, controller by controller (at create, and
@@ -51,7 +52,10 @@ pub trait Manager: std::fmt::Debug {
                 self.apply_controller(*c, field, r)?;
             }
         }
-        Ok(())
+        if r.unified.is_empty() {
+            return Ok(());
+        }
+        self.apply_unified(&r.unified)
     }
 
     /// Moves a process into the container's cgroup in every hierarchy.
@@ -116,4 +120,18 @@ pub trait Manager: std::fmt::Debug {
         }
         first_err.map_or(Ok(()), Err)
     }
+}
+
+/// Makes the container's directory in every hierarchy of `s`, and the missing ones above
+/// it (each controller's `v1_made` runs for each directory made in a v1 hierarchy).
+pub(super) fn create_dirs(s: &CgroupState) -> Result<(), CgroupError> {
+    for h in &s.hierarchies {
+        fs::mkdir_all(&h.mount, &h.path, |parent, dir| {
+            for c in CONTROLLERS.iter().filter(|c| h.has(c.name())) {
+                c.v1_made(parent, dir)?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
 }

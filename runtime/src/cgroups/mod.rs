@@ -29,6 +29,7 @@
 //! directory; crun refuses hybrid hosts); one without gets the program on its cgroup2
 //! directory, which the kernel enforces there too.
 
+pub mod blkio;
 pub mod bpf;
 pub mod controller;
 pub mod cpu;
@@ -38,12 +39,17 @@ pub mod devices;
 mod error;
 mod fs;
 pub mod host;
+pub mod hugetlb;
 pub mod hybrid;
 pub mod manager;
 pub mod memory;
+pub mod net_cls;
+pub mod net_prio;
 pub mod path;
 pub mod pids;
+pub mod rdma;
 pub mod record;
+pub mod unified;
 pub mod v1;
 pub mod v2;
 
@@ -228,9 +234,15 @@ pub(crate) mod tests {
 
     fn limits() -> ResourcesPlan {
         ResourcesPlan {
-            memory_limit: Some(64 << 20),
+            memory: writ_spec::LinuxMemory {
+                limit: Some(64 << 20),
+                ..Default::default()
+            },
             pids_limit: Some(64),
-            cpu_shares: Some(1024),
+            cpu: writ_spec::LinuxCpu {
+                shares: Some(1024),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }
@@ -306,6 +318,65 @@ pub(crate) mod tests {
             "{e}"
         );
         assert!(e.contains("no mounted v1 hierarchy"), "{e}");
+    }
+
+    #[writ_macros::verifies("config_linux.cgroups_path.extra_controllers")]
+    #[test]
+    fn v2_create_enables_every_offered_controller_and_hybrid_only_what_is_needed() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &[], Some(""));
+        cgroup_dir(t.path(), &["cgroup.controllers", "cgroup.subtree_control"]);
+        std::fs::write(t.path().join("cgroup.controllers"), "cpu io memory pids\n").unwrap();
+        std::fs::write(t.path().join("cgroup.subtree_control"), "cpu\n").unwrap();
+        let cg = Cgroup::plan(&host, "/c7").unwrap();
+        cg.create().unwrap();
+        // One write with what is missing (the test file keeps the last write).
+        assert_eq!(
+            read_at(t.path(), "cgroup.subtree_control"),
+            "+io +memory +pids"
+        );
+        // Already enabled: nothing written.
+        std::fs::write(
+            t.path().join("cgroup.subtree_control"),
+            "cpu io memory pids\n",
+        )
+        .unwrap();
+        Cgroup::plan(&host, "/c8").unwrap().create().unwrap();
+        assert_eq!(
+            read_at(t.path(), "cgroup.subtree_control"),
+            "cpu io memory pids"
+        );
+        // A hybrid host's cgroup2 side is left alone at create.
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory"], Some("unified"));
+        let u = t.path().join("unified");
+        cgroup_dir(&u, &["cgroup.controllers", "cgroup.subtree_control"]);
+        std::fs::write(u.join("cgroup.controllers"), "hugetlb\n").unwrap();
+        Cgroup::plan(&host, "/c9").unwrap().create().unwrap();
+        assert_eq!(read_at(&u, "cgroup.subtree_control"), "");
+    }
+
+    #[test]
+    fn a_controller_on_neither_side_of_a_hybrid_host_is_an_error() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory"], Some("unified"));
+        let cg = Cgroup::plan(&host, "/c10").unwrap();
+        let r = ResourcesPlan {
+            network: writ_spec::LinuxNetwork {
+                class_id: Some(1),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let e = cg.apply(&r).unwrap_err().to_string();
+        assert!(
+            e.starts_with("/linux/resources/network/classID: the net_cls controller"),
+            "{e}"
+        );
+        assert!(
+            e.contains("hybrid") && e.contains("no v1 hierarchy mounts it"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ pub(super) fn apply_in_v1(
     c: &dyn Controller,
     r: &ResourcesPlan,
 ) -> Option<Result<(), CgroupError>> {
-    s.v1_with(c.name()).map(|h| c.apply_v1(&h.path, r))
+    let layout = s.layout().unwrap_or(Layout::V1);
+    s.v1_with(c.name())
+        .map(|h| c.apply_v1(&h.path, r).map_err(|e| e.on(layout)))
 }
 
 impl Manager for V1 {

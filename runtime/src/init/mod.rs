@@ -243,6 +243,7 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     let exec = process::finalise(process::Finalise {
         process: &plan.process,
         personality: plan.personality,
+        memory_policy: plan.memory_policy.as_ref(),
         seccomp: a.seccomp.as_ref(),
         preserve_fds: a.preserve_fds,
         terminal,

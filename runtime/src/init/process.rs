@@ -1,27 +1,50 @@
 //! The init's third phase, the process finalisation (config.md#process,
-//! config-linux.md#personality): everything of `process` that is set on the process
-//! itself, in runc's order, once it is in its namespaces and root; then, at start, what
-//! is left before execve. The container's init runs it after its rootfs; an exec'd
-//! process runs the same after joining the container's namespaces.
+//! config-linux.md#personality, #memory-policy): everything of `process` that is set on
+//! the process itself, in runc's order, once it is in its namespaces and root; then, at
+//! start, what is left before execve. The container's init runs it after its rootfs; an
+//! exec'd process runs the same after joining the container's namespaces and root:
+//!
+//! ```text
+//! // in the child of `exec`, non-dumpable, its foreign fds closed, after setns into
+//! // /proc/<init>/ns/* and fchdir/chroot to /proc/<init>/root:
+//! let plan = crate::plan::process_of(&process, &crate::host::facts(), &mut warnings)?;
+//! let args = crate::init::process::finalise(Finalise {
+//!     process: &plan,
+//!     personality: container_plan.personality,
+//!     memory_policy: container_plan.memory_policy.as_ref(),
+//!     seccomp: compiled.as_ref(),
+//!     preserve_fds,
+//!     terminal: console_socket.map(|s| (s, None)), // no /dev/console to bind
+//! })?;
+//! return crate::init::process::exec(&plan, &args, compiled.as_ref()); // only on failure
+//! ```
+//!
+//! Neither function touches the root filesystem or the namespaces, the channel to
+//! create or the state: their only inputs are the arguments.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use rustix::fs::Mode;
 
-use crate::plan::ProcessPlan;
+use crate::plan::{MemoryPolicyPlan, ProcessPlan};
 use crate::process::ExecArgs;
 use crate::seccomp::Program;
 use crate::sys::{self, Context, SysError};
 
 use super::InitError;
 
-/// What the finalisation of one process needs besides its plan.
+/// What the finalisation of one process needs besides its plan: the container's init
+/// passes its config's values; an exec'd process the plan of its process.json and the
+/// container's personality, memory policy and seccomp filter (from the frozen config,
+/// `Container::plan`).
 pub(crate) struct Finalise<'a> {
     /// The process.
     pub process: &'a ProcessPlan,
     /// linux.personality.
     pub personality: Option<u64>,
+    /// linux.memoryPolicy.
+    pub memory_policy: Option<&'a MemoryPolicyPlan>,
     /// The compiled seccomp filter.
     pub seccomp: Option<&'a Program>,
     /// `--preserve-fds`: fds 3..3+N stay open across exec.
@@ -49,6 +72,9 @@ pub(crate) fn finalise(f: Finalise) -> Result<ExecArgs, InitError> {
     }
     if let Some((class, level)) = p.io_priority {
         crate::process::set_io_priority(class, level)?;
+    }
+    if let Some(mp) = f.memory_policy {
+        crate::mempolicy::apply(mp)?;
     }
     enter_cwd(&p.cwd)?;
     super::step("process attributes set");

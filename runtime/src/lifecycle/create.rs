@@ -29,6 +29,18 @@ pub enum Console {
     Keep,
 }
 
+impl Console {
+    /// runc's choice: the `--console-socket` when given, else the caller keeps the pty
+    /// master when it stays in the foreground (`keep`), else nobody takes it.
+    pub fn socket_or_keep(socket: Option<PathBuf>, keep: bool) -> Console {
+        match (socket, keep) {
+            (Some(s), _) => Console::Socket(s),
+            (None, true) => Console::Keep,
+            (None, false) => Console::None,
+        }
+    }
+}
+
 /// How to create a container (runc's `create` options).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -93,6 +105,15 @@ pub(crate) fn load_plan(bundle: &Path) -> Result<(crate::plan::ContainerPlan, Ve
     })?;
     let plan = crate::plan::from_config(&data, bundle, &crate::host::facts())
         .map_err(|source| Error::Config { path, source })?;
+    // The rule set's warnings: those the spec asks a runtime to log as warnings, the
+    // others (about how the config is written) in the debug log.
+    for f in &plan.findings {
+        if f.logged_as_warning {
+            crate::logging::warn(&f.line);
+        } else {
+            crate::logging::debug(|| f.line.clone());
+        }
+    }
     Ok((plan, data))
 }
 
@@ -109,6 +130,27 @@ fn freeze_config(handle: &Locked, data: &[u8]) -> Result<()> {
         .open(&path)
         .and_then(|mut f| f.write_all(data))
         .map_err(Error::io(format!("writing {}", path.display())))
+}
+
+/// The console socket of [`Console::Keep`] (`here`): its path and, when it is used, the
+/// listener (removed when dropped). A socket path must fit in sun_path (108 bytes).
+fn own_console(
+    handle: &Locked,
+    here: bool,
+) -> Result<(
+    PathBuf,
+    Option<(std::os::unix::net::UnixListener, RemoveOnDrop)>,
+)> {
+    let mut path = handle.dir.join("console.sock");
+    if path.as_os_str().len() > 100 {
+        path = std::env::temp_dir().join(format!("writ-console-{}.sock", std::process::id()));
+    }
+    if !here {
+        return Ok((path, None));
+    }
+    let l = std::os::unix::net::UnixListener::bind(&path)
+        .map_err(Error::io("creating the console socket"))?;
+    Ok((path.clone(), Some((l, RemoveOnDrop(path)))))
 }
 
 /// The whole `create` operation; returns the container's state directory, still locked
@@ -154,21 +196,12 @@ pub(crate) fn create_locked(
         return Err(e);
     }
     crate::logging::debug(|| format!("create {id}: state directory reserved"));
-    // A socket path must fit in sun_path (108 bytes).
-    let mut own_socket = handle.dir.join("console.sock");
-    if own_socket.as_os_str().len() > 100 {
-        own_socket = std::env::temp_dir().join(format!("writ-console-{}.sock", std::process::id()));
-    }
-    let listener = if here {
-        match std::os::unix::net::UnixListener::bind(&own_socket) {
-            Ok(l) => Some((l, RemoveOnDrop(own_socket.clone()))),
-            Err(e) => {
-                let _ = handle.remove();
-                return Err(Error::io("creating the console socket")(e));
-            }
+    let (own_socket, listener) = match own_console(&handle, here) {
+        Ok(own) => own,
+        Err(e) => {
+            let _ = handle.remove();
+            return Err(e);
         }
-    } else {
-        None
     };
     let console_socket = match &opts.console {
         Console::Keep if here => Some(own_socket.as_path()),
@@ -197,6 +230,7 @@ pub(crate) fn create_locked(
     handle.state.pid = Some(created.pid);
     handle.state.start_time = Some(created.start_time);
     handle.state.cgroup = created.cgroup.as_ref().map(|cg| cg.state().clone());
+    handle.state.intel_rdt = created.intel_rdt.clone();
     if let Some(pid_file) = &opts.pid_file {
         if let Err(e) = write_pid_file(pid_file, created.pid) {
             return Err(abort(handle, &created, e));
@@ -276,6 +310,9 @@ fn abort_pid(
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("removing cgroup: {e}"));
         }
+    }
+    if let Some(s) = &handle.state.intel_rdt {
+        crate::resctrl::undo(s);
     }
     let _ = handle.remove();
     err

@@ -59,6 +59,13 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
             source: Box::new(source),
         })?;
     }
+    if let Some(rdt) = &handle.state.intel_rdt {
+        crate::resctrl::remove(rdt).map_err(|source| Error::Rdt {
+            what: "removing the Intel RDT groups",
+            id: handle.id().to_string(),
+            source: Box::new(source),
+        })?;
+    }
     let state = handle.state.clone();
     handle.remove()?;
     crate::logging::debug(|| format!("delete {}: removed", state.id));
@@ -111,6 +118,14 @@ fn remove_unfinished(handle: Locked) -> Result<()> {
                 cg.state().relative
             ));
         }
+    }
+    if let Some(rdt) = &handle.state.intel_rdt {
+        crate::resctrl::remove(rdt).map_err(|source| Error::Rdt {
+            what: "removing the Intel RDT groups",
+            id: id.to_string(),
+            source: Box::new(source),
+        })?;
+        removed.push("its Intel RDT groups".into());
     }
     handle.remove()?;
     removed.push("its state".into());

@@ -25,8 +25,8 @@ pub struct ProcessOverrides {
     pub env: Vec<String>,
     /// `-t/--tty` (the container's `terminal` is not inherited: false unless given).
     pub tty: bool,
-    /// `-u/--user uid[:gid]`.
-    pub user: Option<(u32, Option<u32>)>,
+    /// `-u/--user uid[:gid]` (numbers; checked by [`Container::exec`]).
+    pub user: Option<String>,
     /// `-g/--additional-gids`: appended to the container's.
     pub additional_gids: Vec<u32>,
     /// `-c/--cap`: added to the bounding, effective and permitted sets (and ambient,
@@ -50,14 +50,22 @@ pub enum ExecProcess {
         /// runc's flags.
         overrides: ProcessOverrides,
     },
-    /// A whole process object as JSON (runc's `--process`), and the file it came from
-    /// (named in errors).
+    /// A whole process object in this file (runc's `--process process.json`).
+    File(PathBuf),
+    /// A whole process object as JSON, and the file it came from (named in errors).
     Json {
         /// The process object.
         data: Vec<u8>,
         /// Where it was read.
         path: Option<PathBuf>,
     },
+}
+
+impl ExecProcess {
+    /// The container's process with these arguments and overrides.
+    pub fn command(args: Vec<String>, overrides: ProcessOverrides) -> Self {
+        ExecProcess::Command { args, overrides }
+    }
 }
 
 /// How to exec (runc's `exec` options).
@@ -208,6 +216,14 @@ fn frozen(h: &crate::cgroups::Hierarchy) -> Option<PathBuf> {
     is.then(|| h.path.clone())
 }
 
+/// `uid[:gid]` as numbers.
+fn parse_user(s: &str) -> Option<(u32, Option<u32>)> {
+    match s.split_once(':') {
+        Some((u, g)) => Some((u.parse().ok()?, Some(g.parse().ok()?))),
+        None => Some((s.parse().ok()?, None)),
+    }
+}
+
 /// The container's process object with runc's flags applied (runc's `exec` without
 /// `--process`).
 fn apply_overrides(process: &mut Value, args: &[String], o: &ProcessOverrides) {
@@ -236,7 +252,7 @@ fn apply_overrides(process: &mut Value, args: &[String], o: &ProcessOverrides) {
     }
     let user = p.entry("user").or_insert_with(|| serde_json::json!({}));
     if let Some(u) = user.as_object_mut() {
-        if let Some((uid, gid)) = o.user {
+        if let Some((uid, gid)) = o.user.as_deref().and_then(parse_user) {
             u.insert("uid".into(), uid.into());
             if let Some(gid) = gid {
                 u.insert("gid".into(), gid.into());
@@ -283,6 +299,14 @@ fn apply_overrides(process: &mut Value, args: &[String], o: &ProcessOverrides) {
     }
 }
 
+/// A process object or frozen config that is not JSON.
+fn not_json(e: impl std::fmt::Display) -> crate::plan::PlanError {
+    crate::plan::PlanError::Invalid {
+        pointer: String::new(),
+        message: format!("not JSON: {e}"),
+    }
+}
+
 impl Container {
     /// The plan of the container's config with the exec'd process as its `process`: the
     /// process is checked as a config's is (every rule of config.md#process, errors
@@ -293,22 +317,30 @@ impl Container {
             path: path.to_path_buf(),
             source,
         };
-        let mut config = writ_spec::parse_json(&data).map_err(|e| config_err(&frozen, e.into()))?;
-        let path = match process {
-            ExecProcess::Json { data, path } => {
-                let p = path
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("process.json"));
-                let value = writ_spec::parse_json(data).map_err(|e| config_err(&p, e.into()))?;
-                config["process"] = value;
-                p
+        let mut config =
+            writ_spec::parse_json(&data).map_err(|e| config_err(&frozen, not_json(e)))?;
+        let file_data;
+        let (json, path) = match process {
+            ExecProcess::File(p) => {
+                file_data = std::fs::read(p)
+                    .map_err(Error::io(format!("reading process {}", p.display())))?;
+                (Some(file_data.as_slice()), p.clone())
             }
+            ExecProcess::Json { data, path } => (
+                Some(data.as_slice()),
+                path.clone()
+                    .unwrap_or_else(|| PathBuf::from("process.json")),
+            ),
             ExecProcess::Command { args, overrides } => {
                 apply_overrides(&mut config["process"], args, overrides);
-                frozen
+                (None, frozen)
             }
         };
-        let bytes = serde_json::to_vec(&config).map_err(|e| Error::Io {
+        if let Some(json) = json {
+            config["process"] =
+                writ_spec::parse_json(json).map_err(|e| config_err(&path, not_json(e)))?;
+        }
+        let bytes = serde_json::to_vec_pretty(&config).map_err(|e| Error::Io {
             what: "serialising the exec'd process".into(),
             source: e.into(),
         })?;
@@ -360,6 +392,15 @@ impl Container {
             }
             None => None,
         };
+        if let ExecProcess::Command { overrides, .. } = &opts.process {
+            if let Some(u) = overrides
+                .user
+                .as_deref()
+                .filter(|u| parse_user(u).is_none())
+            {
+                return Err(Error::User(u.to_string()));
+            }
+        }
         let plan = self.exec_plan(&opts.process)?;
         let mut kept = None;
         let console = match (&opts.console, plan.terminal) {
@@ -476,7 +517,7 @@ mod tests {
         let o = ProcessOverrides {
             cwd: Some("/tmp".into()),
             env: args(&["A=2", "B=3"]),
-            user: Some((1000, Some(100))),
+            user: Some("1000:100".into()),
             additional_gids: vec![7],
             caps: args(&["CAP_NET_RAW", "CAP_KILL"]),
             no_new_privs: true,

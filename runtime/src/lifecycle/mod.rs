@@ -176,10 +176,17 @@ impl Container {
     /// reach the container).
     pub fn config(&self) -> Result<writ_spec::Spec> {
         let (path, data) = self.frozen_config()?;
-        writ_spec::parse_config(&data).map_err(|e| Error::Config {
-            path,
-            source: e.into(),
-        })
+        match writ_spec::parse_config(&data) {
+            Ok(parsed) => Ok(parsed.value),
+            Err(e) => {
+                let report =
+                    writ_spec::Report::of_parse_error(path.display().to_string(), &data, &e);
+                Err(Error::Config {
+                    path,
+                    source: crate::plan::PlanError::Rules(Box::new(report)),
+                })
+            }
+        }
     }
 
     /// The plan of the config as create read it, on this host now: what exec, update and

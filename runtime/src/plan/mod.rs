@@ -15,6 +15,7 @@
 
 pub mod devices;
 pub mod hooks;
+pub mod memory_policy;
 pub mod mounts;
 pub mod namespaces;
 pub mod netdev;
@@ -27,12 +28,13 @@ use std::path::{Path, PathBuf};
 
 pub use devices::DevicePlan;
 pub use hooks::{HookPlan, HooksPlan};
+pub use memory_policy::MemoryPolicyPlan;
 pub use mounts::{IdmapPlan, MountAttrs, MountPlan};
 pub use namespaces::{
     id_map_text, IdMap, NamespaceKind, NamespacePlan, NamespaceSteps, TimeOffset,
 };
 pub use netdev::NetDevicePlan;
-pub use process::{cap_number, parse_cpu_list, rlimit_number};
+pub use process::{cap_number, parse_cpu_list, process_of, rlimit_number};
 pub use process::{CapsPlan, ProcessPlan, RlimitPlan, SchedPlan};
 pub use resources::{DeviceRule, ResourcesPlan};
 
@@ -79,6 +81,10 @@ pub struct ContainerPlan {
     pub resources: ResourcesPlan,
     /// PER_LINUX / PER_LINUX32 plus flags.
     pub personality: Option<u64>,
+    /// linux.memoryPolicy, set in the container process before the exec.
+    pub memory_policy: Option<MemoryPolicyPlan>,
+    /// linux.intelRdt as the config gives it (checked by validate; applied by resctrl).
+    pub intel_rdt: Option<writ_spec::IntelRdt>,
     /// Host interfaces to move into the container's network namespace.
     pub net_devices: Vec<NetDevicePlan>,
     /// The seccomp profile, checked (compiled by create).
@@ -87,8 +93,11 @@ pub struct ContainerPlan {
     pub hooks: HooksPlan,
     /// The config's annotations.
     pub annotations: BTreeMap<String, String>,
-    /// Non-fatal findings (e.g. unknown capability names), printed by create.
+    /// Non-fatal findings of the plan (flags writ ignores, a capability this host's
+    /// kernel does not know), logged by create as warnings.
     pub warnings: Vec<String>,
+    /// The warnings of writ-spec's rule set about the config, logged by create.
+    pub findings: Vec<Finding>,
 }
 
 impl ContainerPlan {
@@ -127,12 +136,11 @@ impl Default for HostFacts {
 /// Why a config cannot become a plan. Nothing has been touched when this is returned.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    /// config.json is not JSON, or not of the shape of a config.
-    #[error("{0}")]
-    Parse(#[from] writ_spec::ParseError),
-    /// The config breaks rules of the spec (writ-spec's), one line each.
-    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
-    Rules(Vec<writ_spec::Violation>),
+    /// config.json is not JSON, not of the shape of a config, or breaks rules of the spec
+    /// (writ-spec's rule set, the one `writ validate` reports): the counts, then every
+    /// diagnostic (`config.json:12:5: error[id]: ...`, the source line, a caret).
+    #[error("{}\n{}", .0.counts(), .0.render_diagnostics().trim_end())]
+    Rules(Box<writ_spec::Report>),
     /// A value writ cannot carry out, at a JSON pointer.
     #[error("{pointer}: {message}")]
     Invalid {
@@ -143,6 +151,20 @@ pub enum PlanError {
     },
 }
 
+impl PlanError {
+    /// The JSON pointer of the (first) value at fault, when there is one.
+    pub fn pointer(&self) -> Option<&str> {
+        match self {
+            PlanError::Invalid { pointer, .. } => Some(pointer),
+            PlanError::Rules(report) => report
+                .diagnostics()
+                .iter()
+                .find(|d| d.severity == writ_spec::Severity::Error)
+                .and_then(|d| d.pointer.as_deref()),
+        }
+    }
+}
+
 pub(crate) fn invalid(pointer: impl Into<String>, message: impl Into<String>) -> PlanError {
     PlanError::Invalid {
         pointer: pointer.into(),
@@ -150,20 +172,54 @@ pub(crate) fn invalid(pointer: impl Into<String>, message: impl Into<String>) ->
     }
 }
 
+/// A value of a spec enum this writ does not implement (one a later release of the spec
+/// added; the enums are `#[non_exhaustive]`).
+pub(crate) fn unsupported(pointer: impl Into<String>, value: impl std::fmt::Display) -> PlanError {
+    invalid(
+        pointer,
+        format!(
+            "{value:?} is not supported by this writ",
+            value = value.to_string()
+        ),
+    )
+}
+
+/// A finding of writ-spec's rule set about a config that is still accepted (a warning),
+/// for create to log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// A warning the spec asks a runtime to log (a member it does not define, a
+    /// capability it cannot grant); the others are about how the config was written and
+    /// belong in the debug log.
+    pub logged_as_warning: bool,
+    /// `config.json:12:5: warning[id]: ...`.
+    pub line: String,
+}
+
+/// The warnings of the rule set that a runtime is asked to log (members the spec does not
+/// define; capabilities it cannot grant).
+const LOGGED_AS_WARNINGS: [&str; 2] = [
+    "config.extensibility.log_unknown",
+    "config.process.capabilities.unknown_warn",
+];
+
 /// The plan of config.json's bytes. `bundle` is the absolute bundle directory.
 ///
-/// The spec's prose rules (MUST / MUST NOT / REQUIRED) are enforced before anything else.
-/// Schema ranges and patterns are left to `writ validate`: engines rely on runc accepting
-/// some values outside them (podman's device fileMode with S_IFCHR bits). An annotation
-/// key the spec does not define is never an error for a runtime
-/// (config.annotations.unknown_keys), even in the reserved org.opencontainers namespace,
-/// which `writ validate` reports (as runtime-tools does). Members the spec does not
-/// define are ignored. `ociVersion` is only checked to be a SemVer version, so every
-/// version from `writ features`' `ociVersionMin` to its `ociVersionMax` is accepted.
+/// The config is checked with writ-spec's rule set, the one `writ validate` reports
+/// ([`writ_spec::validate_config_value`]): any error refuses it before anything is
+/// touched, with every diagnostic in the error. Warnings (a recommendation not followed,
+/// a value runc accepts outside the spec such as podman's device fileMode, an annotation
+/// key the spec does not define) never refuse it; they come back in
+/// [`ContainerPlan::findings`], those the spec asks a runtime to log (members it does
+/// not define, unknown capabilities) marked as warnings. `ociVersion` is only checked to
+/// be a SemVer version, so every version from `writ features`' `ociVersionMin` to its
+/// `ociVersionMax` is accepted.
 #[writ_macros::requirement(
     "config.valid_values.error",
     "config.annotations.unknown_keys",
     "config.extensibility.ignore_unknown",
+    "config.extensibility.log_unknown",
+    "config.process.capabilities.unknown_warn",
     "runtime.create.validate",
     "features.oci_version_min.accepted",
     "features.oci_version_max.accepted"
@@ -173,25 +229,31 @@ pub fn from_config(
     bundle: &Path,
     host: &HostFacts,
 ) -> Result<ContainerPlan, PlanError> {
-    let value = writ_spec::parse_json(data)?;
-    let broken: Vec<_> = writ_spec::rules::check(&value)
-        .into_iter()
-        .filter(|v| v.requirement != "config.annotations.reserved_namespace")
-        .collect();
-    if !broken.is_empty() {
-        return Err(PlanError::Rules(broken));
-    }
-    let spec = match <writ_spec::Spec as serde::Deserialize>::deserialize(&value) {
-        Ok(spec) => spec,
-        // Parse again for the error's JSON path and line/column.
-        Err(e) => {
-            return Err(match writ_spec::parse_config(data) {
-                Err(pe) => pe.into(),
-                Ok(_) => invalid("", e.to_string()),
-            })
+    let file = bundle.join("config.json").display().to_string();
+    let (spec, report) = match writ_spec::parse_config(data) {
+        Ok(parsed) => {
+            let report = writ_spec::Report::new(file.as_str(), data, &parsed.violations);
+            (Some(parsed.value), report)
         }
+        Err(e) => (
+            None,
+            writ_spec::Report::of_parse_error(file.as_str(), data, &e),
+        ),
     };
-    build(&spec, bundle, host)
+    let spec = match spec {
+        Some(spec) if report.is_ok() => spec,
+        _ => return Err(PlanError::Rules(Box::new(report))),
+    };
+    let mut plan = build(&spec, bundle, host)?;
+    plan.findings = report
+        .diagnostics()
+        .iter()
+        .map(|d| Finding {
+            logged_as_warning: LOGGED_AS_WARNINGS.contains(&d.requirement),
+            line: d.one_line(&file),
+        })
+        .collect();
+    Ok(plan)
 }
 
 /// Builds the plan from a config that satisfies writ-spec's rules (see [`from_config`]).
@@ -245,9 +307,18 @@ fn build(
         sysctl: sysctl_of(&linux)?,
         masked_paths: linux.masked_paths.clone().unwrap_or_default(),
         readonly_paths: linux.readonly_paths.clone().unwrap_or_default(),
-        rootfs_propagation: linux.rootfs_propagation.map(propagation_flags),
+        rootfs_propagation: linux
+            .rootfs_propagation
+            .map(propagation_flags)
+            .transpose()?,
         cgroups_path: linux.cgroups_path.clone().filter(|p| !p.is_empty()),
         personality,
+        memory_policy: linux
+            .memory_policy
+            .as_ref()
+            .map(memory_policy::memory_policy_plan)
+            .transpose()?,
+        intel_rdt: linux.intel_rdt.clone(),
         seccomp: linux.seccomp.clone(),
         net_devices,
         hooks: hooks::hooks_plan(&spec.hooks)?,
@@ -257,6 +328,7 @@ fn build(
         gid_mappings: ns.gid_mappings,
         time_offsets: ns.time_offsets,
         warnings,
+        findings: Vec::new(),
     })
 }
 
@@ -279,9 +351,9 @@ fn sysctl_of(linux: &writ_spec::Linux) -> Result<BTreeMap<String, String>, PlanE
 }
 
 /// The MS_* flags of rootfsPropagation, always recursive.
-fn propagation_flags(p: writ_spec::RootfsPropagation) -> u64 {
+fn propagation_flags(p: writ_spec::RootfsPropagation) -> Result<u64, PlanError> {
     use writ_spec::RootfsPropagation as P;
-    libc::MS_REC
+    Ok(libc::MS_REC
         | match p {
             // The r* values are runc's (outside the schema; containerd's CRI writes
             // "rshared" and "rslave"): the same propagation, applied recursively.
@@ -289,7 +361,8 @@ fn propagation_flags(p: writ_spec::RootfsPropagation) -> u64 {
             P::Shared | P::Rshared => libc::MS_SHARED,
             P::Slave | P::Rslave => libc::MS_SLAVE,
             P::Unbindable | P::Runbindable => libc::MS_UNBINDABLE,
-        }
+            other => return Err(unsupported("/linux/rootfsPropagation", other)),
+        })
 }
 
 /// linux.personality: the domain; flags are not supported (a warning).

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{invalid, PlanError};
+use super::{invalid, unsupported, PlanError};
 
 /// The eight namespace types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -246,9 +246,9 @@ impl Namespaces {
     }
 }
 
-fn kind_of(t: writ_spec::LinuxNamespaceType) -> NamespaceKind {
+fn kind_of(t: writ_spec::LinuxNamespaceType, i: usize) -> Result<NamespaceKind, PlanError> {
     use writ_spec::LinuxNamespaceType as T;
-    match t {
+    Ok(match t {
         T::Mount => NamespaceKind::Mount,
         T::Pid => NamespaceKind::Pid,
         T::Network => NamespaceKind::Network,
@@ -257,7 +257,8 @@ fn kind_of(t: writ_spec::LinuxNamespaceType) -> NamespaceKind {
         T::User => NamespaceKind::User,
         T::Cgroup => NamespaceKind::Cgroup,
         T::Time => NamespaceKind::Time,
-    }
+        other => return Err(unsupported(format!("/linux/namespaces/{i}/type"), other)),
+    })
 }
 
 /// The namespaces, id mappings and time offsets. Types listed once and absolute paths
@@ -270,15 +271,18 @@ pub(super) fn namespaces_of(
         .namespaces
         .iter()
         .flatten()
-        .map(|ns| NamespacePlan {
-            kind: kind_of(ns.type_),
-            path: ns
-                .path
-                .as_deref()
-                .filter(|p| !p.is_empty())
-                .map(PathBuf::from),
+        .enumerate()
+        .map(|(i, ns)| {
+            Ok(NamespacePlan {
+                kind: kind_of(ns.type_, i)?,
+                path: ns
+                    .path
+                    .as_deref()
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from),
+            })
         })
-        .collect();
+        .collect::<Result<_, PlanError>>()?;
     let mut n = Namespaces {
         namespaces,
         uid_mappings: id_maps(&linux.uid_mappings),

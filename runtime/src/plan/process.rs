@@ -1,7 +1,7 @@
 //! The plan of the user process (config.md#process, config-linux.md): user and groups,
 //! capabilities, rlimits, oomScoreAdj, LSM labels, ioPriority, scheduler, CPU affinity.
 
-use super::{invalid, HostFacts, PlanError};
+use super::{invalid, unsupported, HostFacts, PlanError};
 
 /// A resource limit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,52 +121,7 @@ pub fn parse_cpu_list(s: &str) -> Option<Vec<usize>> {
 
 /// Capability number for a name like "CAP_SYS_ADMIN" (case-insensitive, prefix optional).
 pub fn cap_number(name: &str) -> Option<u32> {
-    const NAMES: [&str; 41] = [
-        "CHOWN",
-        "DAC_OVERRIDE",
-        "DAC_READ_SEARCH",
-        "FOWNER",
-        "FSETID",
-        "KILL",
-        "SETGID",
-        "SETUID",
-        "SETPCAP",
-        "LINUX_IMMUTABLE",
-        "NET_BIND_SERVICE",
-        "NET_BROADCAST",
-        "NET_ADMIN",
-        "NET_RAW",
-        "IPC_LOCK",
-        "IPC_OWNER",
-        "SYS_MODULE",
-        "SYS_RAWIO",
-        "SYS_CHROOT",
-        "SYS_PTRACE",
-        "SYS_PACCT",
-        "SYS_ADMIN",
-        "SYS_BOOT",
-        "SYS_NICE",
-        "SYS_RESOURCE",
-        "SYS_TIME",
-        "SYS_TTY_CONFIG",
-        "MKNOD",
-        "LEASE",
-        "AUDIT_WRITE",
-        "AUDIT_CONTROL",
-        "SETFCAP",
-        "MAC_OVERRIDE",
-        "MAC_ADMIN",
-        "SYSLOG",
-        "WAKE_ALARM",
-        "BLOCK_SUSPEND",
-        "AUDIT_READ",
-        "PERFMON",
-        "BPF",
-        "CHECKPOINT_RESTORE",
-    ];
-    let up = name.to_ascii_uppercase();
-    let bare = up.strip_prefix("CAP_").unwrap_or(&up);
-    NAMES.iter().position(|n| *n == bare).map(|i| i as u32)
+    writ_spec::rules::capability_number(name)
 }
 
 /// Rlimit resource number for a config name like "RLIMIT_NOFILE".
@@ -208,8 +163,11 @@ fn caps_of(
         for name in list.iter().flatten() {
             match cap_number(name) {
                 Some(n) if n <= host.cap_last_cap => bits |= 1u64 << n,
-                _ => warnings.push(format!(
-                    "process.capabilities.{which}: unknown capability {name:?} ignored"
+                // A name Linux does not define is writ-spec's warning, which create logs.
+                None => {}
+                Some(_) => warnings.push(format!(
+                    "process.capabilities.{which}: capability {name:?} is unknown to this \
+                     host's kernel: not granted"
                 )),
             }
         }
@@ -267,6 +225,7 @@ fn io_priority_of(p: &writ_spec::Process) -> Result<Option<(u32, u32)>, PlanErro
         IoPriorityClass::IoprioClassRt => 1,
         IoPriorityClass::IoprioClassBe => 2,
         IoPriorityClass::IoprioClassIdle => 3,
+        other => return Err(unsupported("/process/ioPriority/class", other)),
     };
     let prio = io.priority.unwrap_or(0);
     if !(0..=7).contains(&prio) {
@@ -291,6 +250,7 @@ fn scheduler_of(p: &writ_spec::Process) -> Result<Option<SchedPlan>, PlanError> 
         SchedulerPolicy::SchedIso => 4,
         SchedulerPolicy::SchedIdle => 5,
         SchedulerPolicy::SchedDeadline => 6,
+        other => return Err(unsupported("/process/scheduler/policy", other)),
     };
     let mut flags = 0u64;
     for f in s.flags.iter().flatten() {
@@ -302,6 +262,7 @@ fn scheduler_of(p: &writ_spec::Process) -> Result<Option<SchedPlan>, PlanError> 
             SchedulerFlag::SchedFlagKeepParams => 0x10,
             SchedulerFlag::SchedFlagUtilClampMin => 0x20,
             SchedulerFlag::SchedFlagUtilClampMax => 0x40,
+            other => return Err(unsupported("/process/scheduler/flags", other)),
         };
     }
     let nice = s.nice.unwrap_or(0);
@@ -386,9 +347,10 @@ fn check_lsm(p: &ProcessPlan, host: &HostFacts) -> Result<(), PlanError> {
 }
 
 /// The plan of `process`. The rules writ-spec checks (cwd absolute, args non-empty,
-/// rlimit types unique, ioPriority's priority given) hold already.
+/// rlimit types unique, ioPriority's priority given) hold already: `exec` checks its
+/// process.json with them first.
 #[writ_macros::requirement("config.process.console_size.ignored")]
-pub(super) fn process_of(
+pub fn process_of(
     p: &writ_spec::Process,
     host: &HostFacts,
     warnings: &mut Vec<String>,

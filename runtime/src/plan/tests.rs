@@ -28,8 +28,10 @@ fn build_json(v: serde_json::Value) -> Result<ContainerPlan, PlanError> {
     from_config(&serde_json::to_vec(&v).unwrap(), Path::new(B), &host())
 }
 
+/// The error's JSON pointer and its text.
 fn err_of(v: serde_json::Value) -> String {
-    build_json(v).unwrap_err().to_string()
+    let e = build_json(v).unwrap_err();
+    format!("{} {e}", e.pointer().unwrap_or("(none)"))
 }
 
 /// A change to a config, for table-driven tests.
@@ -198,13 +200,28 @@ fn unknown_capabilities_are_warnings() {
         "effective": ["CAP_CHOWN"],
         "permitted": ["CAP_CHOWN", "CAP_KILL"]
     });
+    // The name Linux does not define is a warning of the rule set create logs...
+    let findings = writ_spec::validate_config_value(&v);
+    let w: Vec<_> = findings
+        .iter()
+        .filter(|f| f.requirement == "config.process.capabilities.unknown_warn")
+        .collect();
+    assert_eq!(w.len(), 1, "{findings:?}");
+    assert_eq!(w[0].pointer, "/process/capabilities/bounding/1");
+    assert_eq!(w[0].severity, writ_spec::Severity::Warning);
+    assert!(w[0].message.contains("CAP_NOT_A_CAP"));
+    assert!(findings.iter().all(|f| !f.is_error()), "{findings:?}");
+    // ... and the container is still planned, without it, the warning among the
+    // findings create logs as warnings.
     let p = build_json(v).unwrap();
     let caps = p.process.capabilities.unwrap();
     assert_eq!(caps.bounding, 1);
     assert_eq!(caps.permitted, 1 | (1 << 5));
     assert_eq!(caps.inheritable, 0);
-    assert_eq!(p.warnings.len(), 1);
-    assert!(p.warnings[0].contains("CAP_NOT_A_CAP"));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let logged: Vec<_> = p.findings.iter().filter(|f| f.logged_as_warning).collect();
+    assert_eq!(logged.len(), 1, "{:?}", p.findings);
+    assert!(logged[0].line.contains("CAP_NOT_A_CAP"), "{:?}", logged[0]);
 }
 
 #[test]
@@ -236,7 +253,7 @@ fn namespaces_hooks_and_resources_are_planned() {
     assert_eq!(p.time_offsets[0].nanosecs, 7);
     assert_eq!(p.rootfs_propagation, Some(libc::MS_SLAVE | libc::MS_REC));
     assert_eq!(p.cgroups_path.as_deref(), Some("/a/b"));
-    assert_eq!(p.resources.memory_limit, Some(1000));
+    assert_eq!(p.resources.memory.limit, Some(1000));
     assert_eq!(p.resources.pids_limit, Some(0));
     assert_eq!(p.hooks.create_runtime[0].timeout, Some(3));
     assert_eq!(p.annotations.get("k").map(String::as_str), Some("v"));
@@ -332,7 +349,7 @@ fn an_idmapped_mount_uses_the_user_namespace_mappings_when_it_has_none() {
     let idmapped = json!([{"destination": "/x", "source": "/y", "options": ["rbind", "ridmap"]}]);
     let mut v = base();
     v["mounts"] = idmapped.clone();
-    assert!(err_of(v).starts_with("/mounts/0: an idmapped mount needs"));
+    assert!(err_of(v).starts_with("/mounts/0 /mounts/0: an idmapped mount needs"));
     let mut v = base();
     v["mounts"] = idmapped;
     v["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "user"}]);

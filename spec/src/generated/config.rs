@@ -25,11 +25,27 @@
 use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
-/// Schema: `config-schema.json#/properties/process/properties/consoleSize`.
+/// The size of the container's terminal.
+///
+/// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process). Schema: `config-schema.json#/properties/process/properties/consoleSize`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ConsoleSize {
+    /// Number of rows.
+    ///
+    /// Unit: characters.
+    ///
+    /// Requirements: [`config.process.console_size.height.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L246) (REQUIRED).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default)]
     pub height: u64,
+    /// Number of columns.
+    ///
+    /// Unit: characters.
+    ///
+    /// Requirements: [`config.process.console_size.width.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L247) (REQUIRED).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default)]
     pub width: u64,
     /// Properties this version of the schema does not define, kept so that a
@@ -37,11 +53,25 @@ pub struct ConsoleSize {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/process/properties/execCPUAffinity`.
+/// CPU affinity of processes started in the container with `exec`.
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `config-schema.json#/properties/process/properties/execCPUAffinity`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct ExecCpuAffinity {
+    /// The CPUs the process may use from its start until it has joined the container's cgroup.
+    ///
+    /// Range: a CPU list such as `0-3,7`.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<String>,
+    /// The CPUs the process may use once in the container's cgroup; absent keeps what the kernel gives it there.
+    ///
+    /// Range: a CPU list such as `0-3,7`.
+    ///
+    /// Requirements: [`config.process.exec_cpu_affinity.final_unset`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L352) (SHOULD NOT).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(rename = "final", default, skip_serializing_if = "Option::is_none")]
     pub final_: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -49,13 +79,19 @@ pub struct ExecCpuAffinity {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// FreeBSD platform-specific configurations
+/// The FreeBSD part of a config: a jail and the devices of its `devfs`.
 ///
-/// Schema: `config-freebsd.json#/freebsd`.
+/// Spec: [config-freebsd.md#freebsd-container-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#freebsd-container-configuration). Schema: `config-freebsd.json#/freebsd`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsd {
+    /// Devices to expose in the container's `devfs`, beyond those of its ruleset.
+    ///
+    /// Spec: [config-freebsd.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<FreeBsdDevice>>,
+    /// The parameters of the container's jail (jail(8)).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jail: Option<FreeBsdJail>,
     /// Properties this version of the schema does not define, kept so that a
@@ -63,12 +99,21 @@ pub struct FreeBsd {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-freebsd.json#/definitions/Device`.
+/// A device exposed in a FreeBSD container.
+///
+/// Spec: [config-freebsd.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#devices). Schema: `defs-freebsd.json#/definitions/Device`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsdDevice {
+    /// The device, relative to `/dev` (`pf`).
+    ///
+    /// Spec: [config-freebsd.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// File permissions mode (in decimal, not octal)
+    /// The permission bits of the device, in decimal in JSON (448 for 0o700).
+    ///
+    /// Range: 0 to 0o777.
+    ///
+    /// Spec: [config-freebsd.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<u32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -76,35 +121,81 @@ pub struct FreeBsdDevice {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-freebsd.json#/freebsd/properties/jail`.
+/// The jail of a FreeBSD container.
+///
+/// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail). Schema: `config-freebsd.json#/freebsd/properties/jail`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsdJail {
+    /// The jail to nest this one in (to share its vnet, say); absent nests it under the host.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// Whether the jail has its own host name, domain name, host UUID and host id (`new`) or uses its parent's (`inherit`).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<FreeBsdSharingNoDisable>,
+    /// IPv4 in the jail: the parent's addresses (`inherit`), none (`disable`), or those of `ip4Addr` (`new`).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip4: Option<FreeBsdSharing>,
+    /// The IPv4 addresses the jail may use, in numeric form.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "ip4Addr", default, skip_serializing_if = "Option::is_none")]
     pub ip4_addr: Option<Vec<String>>,
+    /// IPv6 in the jail: the parent's addresses (`inherit`), none (`disable`), or those of `ip6Addr` (`new`).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip6: Option<FreeBsdSharing>,
+    /// The IPv6 addresses the jail may use, in numeric form.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "ip6Addr", default, skip_serializing_if = "Option::is_none")]
     pub ip6_addr: Option<Vec<String>>,
+    /// Whether the jail gets its own network stack (`new`) or shares its parent's (`inherit`).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vnet: Option<FreeBsdSharingNoDisable>,
+    /// The host interface the jail's addresses are added to as aliases, while the container exists.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
+    /// Interfaces moved into the jail's own network stack for its lifetime.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "vnetInterfaces", default, skip_serializing_if = "Option::is_none")]
     pub vnet_interfaces: Option<Vec<String>>,
+    /// System V message queues in the jail: the parent's (`inherit`), its own (`new`, the default) or none (`disable`).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sysvmsg: Option<FreeBsdSharing>,
+    /// System V semaphores in the jail, as `sysvmsg`.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sysvsem: Option<FreeBsdSharing>,
+    /// System V shared memory in the jail, as `sysvmsg`.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sysvshm: Option<FreeBsdSharing>,
+    /// Which mounts the jail sees: 0 all, 1 those below its root, 2 (the default) only its root.
+    ///
+    /// Range: 0 to 2.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "enforceStatfs", default, skip_serializing_if = "Option::is_none")]
     pub enforce_statfs: Option<u8>,
+    /// Operations the jail is allowed beyond the defaults.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow: Option<FreeBsdJailAllow>,
     /// Properties this version of the schema does not define, kept so that a
@@ -112,25 +203,54 @@ pub struct FreeBsdJail {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-freebsd.json#/freebsd/properties/jail/properties/allow`.
+/// What a FreeBSD jail may do that jails normally may not; each is off unless set.
+///
+/// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail). Schema: `config-freebsd.json#/freebsd/properties/jail/properties/allow`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct FreeBsdJailAllow {
+    /// Change the jail's host name.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "setHostname", default, skip_serializing_if = "Option::is_none")]
     pub set_hostname: Option<bool>,
+    /// Open raw sockets (for ping and traceroute).
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "rawSockets", default, skip_serializing_if = "Option::is_none")]
     pub raw_sockets: Option<bool>,
+    /// Change system file flags.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chflags: Option<bool>,
+    /// The filesystem types the jail may mount and unmount.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mount: Option<Vec<String>>,
+    /// Change filesystem quotas.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quotas: Option<bool>,
+    /// Open sockets of families other than IPv4, IPv6 and UNIX.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "socketAf", default, skip_serializing_if = "Option::is_none")]
     pub socket_af: Option<bool>,
+    /// Lock memory with `mlock(2)`.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mlock: Option<bool>,
+    /// Bind ports below 1024.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(rename = "reservedPorts", default, skip_serializing_if = "Option::is_none")]
     pub reserved_ports: Option<bool>,
+    /// Whether root in the jail has super-user powers (the jail's `security.bsd.suser_enabled`); on unless set false.
+    ///
+    /// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suser: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -138,7 +258,9 @@ pub struct FreeBsdJailAllow {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-freebsd.json#/definitions/SharingMode`.
+/// How a FreeBSD jail gets a resource: from its parent, its own, or not at all.
+///
+/// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail). Schema: `defs-freebsd.json#/definitions/SharingMode`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -151,11 +273,15 @@ pub struct FreeBsdJailAllow {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum FreeBsdSharing {
+    /// The jail cannot use the resource.
     #[serde(rename = "disable")]
     Disable,
+    /// The jail has its own.
     #[serde(rename = "new")]
     New,
+    /// The jail uses its parent's (the host's when it has no parent).
     #[serde(rename = "inherit")]
     Inherit,
 }
@@ -191,7 +317,9 @@ impl ::std::convert::TryFrom<String> for FreeBsdSharing {
         value.parse()
     }
 }
-/// Schema: `defs-freebsd.json#/definitions/SharingModeNoDisable`.
+/// How a FreeBSD jail gets a resource that cannot be turned off.
+///
+/// Spec: [config-freebsd.md#jail](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-freebsd.md#jail). Schema: `defs-freebsd.json#/definitions/SharingModeNoDisable`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -204,9 +332,12 @@ impl ::std::convert::TryFrom<String> for FreeBsdSharing {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum FreeBsdSharingNoDisable {
+    /// The jail has its own.
     #[serde(rename = "new")]
     New,
+    /// The jail uses its parent's (the host's when it has no parent).
     #[serde(rename = "inherit")]
     Inherit,
 }
@@ -240,15 +371,37 @@ impl ::std::convert::TryFrom<String> for FreeBsdSharingNoDisable {
         value.parse()
     }
 }
-/// Schema: `defs.json#/definitions/Hook`.
+/// One hook: a program, its arguments and environment, and a time limit.
+///
+/// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks). Schema: `defs.json#/definitions/Hook`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Hook {
+    /// The program to run.
+    ///
+    /// Range: an absolute path (in the runtime's namespaces, except for `startContainer`).
+    ///
+    /// Requirements: [`config.hooks.prestart.path.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L555) (REQUIRED), [`config.hooks.prestart.path.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L556) (MUST), [`config.hooks.create_runtime.path.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L565) (REQUIRED), [`config.hooks.create_runtime.path.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L566) (MUST).
+    ///
+    /// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks).
     #[serde(default)]
     pub path: String,
+    /// The command line, as `execve(2)` takes it (the first entry is the program's name).
+    ///
+    /// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
+    /// The hook's environment, each entry `NAME=value`.
+    ///
+    /// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
+    /// How long the hook may run before the runtime kills it and fails the operation; absent means no limit.
+    ///
+    /// Unit: seconds. Range: at least 1.
+    ///
+    /// Requirements: [`config.hooks.prestart.timeout.positive`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L560) (MUST), [`config.hooks.create_runtime.timeout.positive`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L570) (MUST).
+    ///
+    /// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Properties this version of the schema does not define, kept so that a
@@ -256,23 +409,56 @@ pub struct Hook {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/hooks`.
+/// Programs run at fixed points of the container's life, each list in its order. Each hook
+/// gets the container's state as JSON on its standard input.
+///
+/// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks). Schema: `config-schema.json#/properties/hooks`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Hooks {
+    /// Deprecated: run during `create` in the runtime's namespaces, before `createRuntime` (use `createRuntime`).
+    ///
+    /// Requirements: [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY), [`config.hooks.prestart.path.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L561) (MUST), [`config.hooks.prestart.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L562) (MUST), [`config.hooks.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L591) (MUST), [`config.hooks.state_stdin`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L592) (MUST), [`config.hooks.prestart.timing`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L596) (MUST), [`config.hooks.prestart.before_create_runtime`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L598) (MUST).
+    ///
+    /// Spec: [config.md#prestart](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#prestart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prestart: Option<Vec<Hook>>,
+    /// Run during `create` in the runtime's namespaces, once the container's namespaces exist and before `pivot_root`.
+    ///
+    /// Requirements: [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY), [`config.hooks.create_runtime.path.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L571) (MUST), [`config.hooks.create_runtime.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L572) (MUST), [`config.hooks.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L591) (MUST), [`config.hooks.state_stdin`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L592) (MUST), [`config.hooks.create_runtime.timing`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L607) (MUST).
+    ///
+    /// Spec: [config.md#createruntime-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#createruntime-hooks).
     #[serde(rename = "createRuntime", default, skip_serializing_if = "Option::is_none")]
     pub create_runtime: Option<Vec<Hook>>,
+    /// Run during `create` in the container's namespaces, after `createRuntime` and before `pivot_root`; the path is found in the runtime's mount namespace.
+    ///
+    /// Requirements: [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY), [`config.hooks.create_container.path.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L575) (MUST), [`config.hooks.create_container.container_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L576) (MUST), [`config.hooks.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L591) (MUST), [`config.hooks.state_stdin`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L592) (MUST), [`config.hooks.create_container.timing`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L618) (MUST), [`config.hooks.create_container.after_create_runtime`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L619) (MUST).
+    ///
+    /// Spec: [config.md#createcontainer-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#createcontainer-hooks).
     #[serde(
         rename = "createContainer",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub create_container: Option<Vec<Hook>>,
+    /// Run during `start` inside the container, just before the program is executed; the path is found in the container.
+    ///
+    /// Requirements: [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY), [`config.hooks.start_container.path.container_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L579) (MUST), [`config.hooks.start_container.container_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L580) (MUST), [`config.hooks.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L591) (MUST), [`config.hooks.state_stdin`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L592) (MUST), [`config.hooks.start_container.timing`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L630) (MUST).
+    ///
+    /// Spec: [config.md#startcontainer-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#startcontainer-hooks).
     #[serde(rename = "startContainer", default, skip_serializing_if = "Option::is_none")]
     pub start_container: Option<Vec<Hook>>,
+    /// Run in the runtime's namespaces after the program has started and before `start` returns.
+    ///
+    /// Requirements: [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY), [`config.hooks.poststart.path.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L583) (MUST), [`config.hooks.poststart.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L584) (MUST), [`config.hooks.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L591) (MUST), [`config.hooks.state_stdin`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L592) (MUST), [`config.hooks.poststart.timing`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L638) (MUST).
+    ///
+    /// Spec: [config.md#poststart](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#poststart).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poststart: Option<Vec<Hook>>,
+    /// Run in the runtime's namespaces after the container is deleted and before `delete` returns; a failure is only a warning.
+    ///
+    /// Requirements: [`runtime.lifecycle.poststop.fail_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L79) (MUST), [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY), [`config.hooks.poststop.path.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L587) (MUST), [`config.hooks.poststop.runtime_ns`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L588) (MUST), [`config.hooks.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L591) (MUST), [`config.hooks.state_stdin`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L592) (MUST), [`config.hooks.poststop.timing`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L646) (MUST).
+    ///
+    /// Spec: [config.md#poststop](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#poststop).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poststop: Option<Vec<Hook>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -280,13 +466,32 @@ pub struct Hooks {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs.json#/definitions/IDMapping`.
+/// One range of ids: `size` ids from `containerID` inside map to as many from `hostID` outside.
+///
+/// Spec: [config-linux.md#user-namespace-mappings](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#user-namespace-mappings). Schema: `defs.json#/definitions/IDMapping`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IdMapping {
+    /// The first id of the range as seen inside (the container, or the mount).
+    ///
+    /// Requirements: [`config_linux.id_mappings.container_id.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L88) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#user-namespace-mappings](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#user-namespace-mappings).
     #[serde(rename = "containerID", default)]
     pub container_id: u32,
+    /// The first id of the range on the host.
+    ///
+    /// Requirements: [`config_linux.id_mappings.host_id.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L89) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#user-namespace-mappings](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#user-namespace-mappings).
     #[serde(rename = "hostID", default)]
     pub host_id: u32,
+    /// How many ids the range covers.
+    ///
+    /// Range: at least 1 for a useful mapping.
+    ///
+    /// Requirements: [`config_linux.id_mappings.size.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L90) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#user-namespace-mappings](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#user-namespace-mappings).
     #[serde(default)]
     pub size: u32,
     /// Properties this version of the schema does not define, kept so that a
@@ -294,17 +499,50 @@ pub struct IdMapping {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/intelRdt`.
+/// The resctrl group of the container: its class of service and the cache and memory bandwidth it allows.
+///
+/// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt). Schema: `config-linux.json#/linux/properties/intelRdt`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IntelRdt {
+    /// The resctrl group (class of service) to put the container in; `/` is the default group; absent makes one named after the container id.
+    ///
+    /// Requirements: [`config_linux.intel_rdt.tasks`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L739) (MUST), [`config_linux.intel_rdt.clos_root`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L747) (MUST), [`config_linux.intel_rdt.default_clos`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L767) (MUST), [`config_linux.intel_rdt.create_clos`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L770) (MUST), [`config_linux.intel_rdt.compare_clos`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L771) (MUST), [`config_linux.intel_rdt.preconfigured.check`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L773) (MUST), [`config_linux.intel_rdt.preconfigured.assign`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L773) (MUST), [`config_linux.intel_rdt.remove_created`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L775) (MUST), [`config_linux.intel_rdt.keep_foreign`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L777) (MUST NOT).
+    ///
+    /// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt).
     #[serde(rename = "closID", default, skip_serializing_if = "Option::is_none")]
     pub clos_id: Option<String>,
+    /// Lines to write to the group's `schemata` file, after `l3CacheSchema` and `memBwSchema`.
+    ///
+    /// Range: each a single line.
+    ///
+    /// Requirements: [`config_linux.intel_rdt.schemata.one_line`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L754) (MUST NOT), [`config_linux.intel_rdt.write_schemata`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L763) (MUST).
+    ///
+    /// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schemata: Option<Vec<String>>,
+    /// The L3 cache allocation line of the group's `schemata`.
+    ///
+    /// Range: one line starting `L3:`.
+    ///
+    /// Requirements: [`config_linux.intel_rdt.l3_cache_schema.prefix`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L751) (SHOULD), [`config_linux.intel_rdt.l3_cache_schema.one_line`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L751) (SHOULD NOT), [`config_linux.intel_rdt.write_both`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L759) (MUST), [`config_linux.intel_rdt.write_order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L759) (MUST), [`config_linux.intel_rdt.write_one`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L761) (MUST), [`config_linux.intel_rdt.no_write`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L765) (MUST NOT).
+    ///
+    /// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt).
     #[serde(rename = "l3CacheSchema", default, skip_serializing_if = "Option::is_none")]
     pub l3_cache_schema: Option<String>,
+    /// The memory bandwidth allocation line of the group's `schemata`.
+    ///
+    /// Range: one line starting `MB:`.
+    ///
+    /// Requirements: [`config_linux.intel_rdt.mem_bw_schema.prefix`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L753) (MUST), [`config_linux.intel_rdt.mem_bw_schema.one_line`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L753) (MUST NOT), [`config_linux.intel_rdt.write_both`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L759) (MUST), [`config_linux.intel_rdt.write_order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L759) (MUST), [`config_linux.intel_rdt.write_one`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L761) (MUST).
+    ///
+    /// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt).
     #[serde(rename = "memBwSchema", default, skip_serializing_if = "Option::is_none")]
     pub mem_bw_schema: Option<String>,
+    /// When true, a resctrl monitoring group named after the container id is created for it (and removed on delete).
+    ///
+    /// Requirements: [`config_linux.intel_rdt.monitoring`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L779) (MUST), [`config_linux.intel_rdt.monitoring.name`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L780) (MUST), [`config_linux.intel_rdt.monitoring.delete`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L783) (MUST), [`config_linux.intel_rdt.monitoring.error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L784) (MUST).
+    ///
+    /// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt).
     #[serde(
         rename = "enableMonitoring",
         default,
@@ -316,10 +554,24 @@ pub struct IntelRdt {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/process/properties/ioPriority`.
+/// The I/O priority of the container's program.
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `config-schema.json#/properties/process/properties/ioPriority`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct IoPriority {
+    /// The I/O scheduling class.
+    ///
+    /// Requirements: [`config.process.io_priority.class.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L341) (REQUIRED).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     pub class: IoPriorityClass,
+    /// The level within the class; lower is served first.
+    ///
+    /// Range: 0 (highest) to 7 (lowest).
+    ///
+    /// Requirements: [`config.process.io_priority.priority.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L342) (REQUIRED).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -327,7 +579,9 @@ pub struct IoPriority {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/process/properties/ioPriority/properties/class`.
+/// An I/O scheduling class (`ioprio_set(2)`).
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `config-schema.json#/properties/process/properties/ioPriority/properties/class`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -340,11 +594,15 @@ pub struct IoPriority {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum IoPriorityClass {
+    /// Real time: served before everything else (needs `CAP_SYS_ADMIN`).
     #[serde(rename = "IOPRIO_CLASS_RT")]
     IoprioClassRt,
+    /// Best effort: the default class, shared by priority.
     #[serde(rename = "IOPRIO_CLASS_BE")]
     IoprioClassBe,
+    /// Idle: served only when no one else wants the disk.
     #[serde(rename = "IOPRIO_CLASS_IDLE")]
     IoprioClassIdle,
 }
@@ -380,47 +638,125 @@ impl ::std::convert::TryFrom<String> for IoPriorityClass {
         value.parse()
     }
 }
-/// Linux platform-specific configurations
+/// The Linux part of a config: namespaces, id mappings, devices, cgroup resources, seccomp and the other kernel settings of the container.
 ///
-/// Schema: `config-linux.json#/linux`.
+/// Spec: [config-linux.md#linux-container-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#linux-container-configuration). Schema: `config-linux.json#/linux`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Linux {
+    /// Device nodes to create in the container (besides the default ones every container gets).
+    ///
+    /// Requirements: [`config_linux.devices.available`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L127) (MUST), [`config_linux.devices.how`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L128) (MAY), [`config_linux.devices.unique`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L143) (SHOULD NOT), [`config_linux.default_devices.supply`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L180) (MUST).
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<LinuxDevice>>,
+    /// Host network interfaces to move into the container's network namespace, by host name; each value may rename it.
+    ///
+    /// Requirements: [`config_linux.net_devices.available`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L214) (MUST), [`config_linux.net_devices.check_move`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L224) (MUST), [`config_linux.net_devices.keep_attributes`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L232) (MUST), [`config_linux.net_devices.up`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L238) (MUST), [`config_linux.net_devices.no_management`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L244) (MUST NOT), [`config_linux.net_devices.no_move_back`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L251) (MUST NOT).
+    ///
+    /// Spec: [config-linux.md#network-devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network-devices).
     #[serde(rename = "netDevices", default, skip_serializing_if = "Option::is_none")]
     pub net_devices: Option<BTreeMap<String, LinuxNetDevice>>,
+    /// User id mappings of the container's user namespace.
+    ///
+    /// Requirements: [`config_linux.id_mappings.no_chown`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L92) (SHOULD NOT), [`config_linux.id_mappings.kernel_limit`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L93) (MAY).
+    ///
+    /// Spec: [config-linux.md#user-namespace-mappings](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#user-namespace-mappings).
     #[serde(rename = "uidMappings", default, skip_serializing_if = "Option::is_none")]
     pub uid_mappings: Option<Vec<IdMapping>>,
+    /// Group id mappings of the container's user namespace.
+    ///
+    /// Requirements: [`config_linux.id_mappings.no_chown`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L92) (SHOULD NOT), [`config_linux.id_mappings.kernel_limit`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L93) (MAY).
+    ///
+    /// Spec: [config-linux.md#user-namespace-mappings](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#user-namespace-mappings).
     #[serde(rename = "gidMappings", default, skip_serializing_if = "Option::is_none")]
     pub gid_mappings: Option<Vec<IdMapping>>,
+    /// The namespaces of the container: each listed type is new, or joined when it has a `path`;
+    /// a type not listed is shared with the runtime. Each type at most once.
+    ///
+    /// Requirements: [`config_linux.namespaces.types.supported`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L29) (SHOULD), [`config_linux.namespaces.create`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L43) (MUST), [`config_linux.namespaces.inherit`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L45) (MUST), [`config_linux.namespaces.duplicate_type`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L46) (MUST).
+    ///
+    /// Spec: [config-linux.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#namespaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<LinuxNamespace>>,
+    /// Limits of the container's cgroup (memory, CPU, pids, devices, block I/O...).
+    ///
+    /// Requirements: [`config_linux.cgroups.fitness_check`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L300) (MAY), [`config_linux.cgroups.fitness_check.error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L300) (MUST).
+    ///
+    /// Spec: [config-linux.md#control-groups](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#control-groups).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<LinuxResources>,
+    /// The container's cgroup. An absolute path is taken from the cgroup mount point; a relative
+    /// one may be placed under a cgroup of the runtime's choosing; absent lets the runtime choose.
+    /// With systemd cgroup management, the form `slice:prefix:name`.
+    ///
+    /// Requirements: [`config_linux.cgroups_path.form`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L315) (MUST), [`config_linux.cgroups_path.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L317) (MUST), [`config_linux.cgroups_path.relative`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L318) (MAY), [`config_linux.cgroups_path.stable`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L320) (MUST), [`config_linux.cgroups_path.default`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L321) (MAY), [`config_linux.cgroups_path.invalid`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L322) (MAY), [`config_linux.cgroups_path.invalid.error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L322) (MUST).
+    ///
+    /// Spec: [config-linux.md#cgroups-path](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cgroups-path).
     #[serde(rename = "cgroupsPath", default, skip_serializing_if = "Option::is_none")]
     pub cgroups_path: Option<String>,
+    /// The mount propagation of the container's root mount; absent leaves the runtime's default.
+    ///
+    /// Spec: [config-linux.md#rootfs-mount-propagation](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#rootfs-mount-propagation).
     #[serde(
         rename = "rootfsPropagation",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub rootfs_propagation: Option<RootfsPropagation>,
+    /// The seccomp filter of the container's program: which system calls it may make, and what happens otherwise.
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<Seccomp>,
+    /// Kernel parameters to set in the container, by their `/proc/sys` name in dotted form (`net.ipv4.ip_forward`).
+    ///
+    /// Spec: [config-linux.md#sysctl](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#sysctl).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sysctl: Option<BTreeMap<String, String>>,
+    /// Paths in the container that its program must not read: each is covered by an empty, unreadable file or directory.
+    ///
+    /// Range: absolute paths in the container.
+    ///
+    /// Requirements: [`config_linux.masked_paths.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L1068) (MUST).
+    ///
+    /// Spec: [config-linux.md#masked-paths](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#masked-paths).
     #[serde(rename = "maskedPaths", default, skip_serializing_if = "Option::is_none")]
     pub masked_paths: Option<Vec<String>>,
+    /// Paths in the container that are made read-only.
+    ///
+    /// Range: absolute paths in the container.
+    ///
+    /// Requirements: [`config_linux.readonly_paths.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L1081) (MUST).
+    ///
+    /// Spec: [config-linux.md#readonly-paths](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#readonly-paths).
     #[serde(rename = "readonlyPaths", default, skip_serializing_if = "Option::is_none")]
     pub readonly_paths: Option<Vec<String>>,
+    /// The SELinux context of the mounts in the container.
+    ///
+    /// Spec: [config-linux.md#mount-label](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#mount-label).
     #[serde(rename = "mountLabel", default, skip_serializing_if = "Option::is_none")]
     pub mount_label: Option<String>,
+    /// Intel Resource Director Technology: the cache and memory bandwidth class of service of the container (the resctrl filesystem).
+    ///
+    /// Requirements: [`config_linux.intel_rdt.no_resctrl`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L740) (MUST), [`config_linux.intel_rdt.untouched`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L742) (MUST NOT), [`config_linux.intel_rdt.rules`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L757) (MUST).
+    ///
+    /// Spec: [config-linux.md#intelrdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#intelrdt).
     #[serde(rename = "intelRdt", default, skip_serializing_if = "Option::is_none")]
     pub intel_rdt: Option<IntelRdt>,
+    /// The NUMA memory policy of the container's program (`set_mempolicy(2)`).
+    ///
+    /// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy).
     #[serde(rename = "memoryPolicy", default, skip_serializing_if = "Option::is_none")]
     pub memory_policy: Option<MemoryPolicy>,
+    /// The execution domain of the container's program (`personality(2)`).
+    ///
+    /// Spec: [config-linux.md#personality](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#personality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub personality: Option<Personality>,
+    /// Clock offsets of a new time namespace: how far its clocks are from the host's.
+    ///
+    /// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace).
     #[serde(rename = "timeOffsets", default, skip_serializing_if = "Option::is_none")]
     pub time_offsets: Option<TimeOffsets>,
     /// Properties this version of the schema does not define, kept so that a
@@ -428,37 +764,72 @@ pub struct Linux {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources/properties/blockIO`.
+/// Block I/O weights and throttles of the container's cgroup (the blkio controller, `io` on cgroup v2).
+///
+/// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io). Schema: `config-linux.json#/linux/properties/resources/properties/blockIO`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxBlockIo {
+    /// The cgroup's relative weight for block I/O against its siblings.
+    ///
+    /// Range: 10 to 1000.
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u16>,
+    /// The weight of the cgroup's own tasks against its children (cgroup v1 CFQ only).
+    ///
+    /// Range: 10 to 1000.
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(rename = "leafWeight", default, skip_serializing_if = "Option::is_none")]
     pub leaf_weight: Option<u16>,
+    /// Read bandwidth limits, per device.
+    ///
+    /// Requirements: [`config_linux.block_io.throttle_bps.rate`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L544) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(
         rename = "throttleReadBpsDevice",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub throttle_read_bps_device: Option<Vec<LinuxThrottleDevice>>,
+    /// Write bandwidth limits, per device.
+    ///
+    /// Requirements: [`config_linux.block_io.throttle_bps.rate`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L544) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(
         rename = "throttleWriteBpsDevice",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub throttle_write_bps_device: Option<Vec<LinuxThrottleDevice>>,
+    /// Read operation rate limits, per device.
+    ///
+    /// Requirements: [`config_linux.block_io.throttle_iops.rate`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L550) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(
         rename = "throttleReadIOPSDevice",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub throttle_read_iops_device: Option<Vec<LinuxThrottleDevice>>,
+    /// Write operation rate limits, per device.
+    ///
+    /// Requirements: [`config_linux.block_io.throttle_iops.rate`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L550) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(
         rename = "throttleWriteIOPSDevice",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub throttle_write_iops_device: Option<Vec<LinuxThrottleDevice>>,
+    /// Weights for single devices, overriding `weight` there.
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(rename = "weightDevice", default, skip_serializing_if = "Option::is_none")]
     pub weight_device: Option<Vec<LinuxWeightDevice>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -466,17 +837,46 @@ pub struct LinuxBlockIo {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/process/properties/capabilities`.
+/// The five Linux capability sets of the container's program, each a list of names such as
+/// `CAP_NET_BIND_SERVICE` (capabilities(7)). A name the runtime does not know is a warning,
+/// never a failure.
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `config-schema.json#/properties/process/properties/capabilities`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxCapabilities {
+    /// The bounding set: the most the program and its children can ever gain.
+    ///
+    /// Requirements: [`config.process.capabilities.unknown_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L288) (MUST).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounding: Option<Vec<String>>,
+    /// The permitted set: what the program may make effective.
+    ///
+    /// Requirements: [`config.process.capabilities.unknown_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L288) (MUST).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permitted: Option<Vec<String>>,
+    /// The effective set: what the kernel checks the program's operations against.
+    ///
+    /// Requirements: [`config.process.capabilities.unknown_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L288) (MUST).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effective: Option<Vec<String>>,
+    /// The inheritable set: what may pass to a program it executes.
+    ///
+    /// Requirements: [`config.process.capabilities.unknown_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L288) (MUST).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inheritable: Option<Vec<String>>,
+    /// The ambient set: what passes to a program it executes even without file capabilities.
+    ///
+    /// Requirements: [`config.process.capabilities.unknown_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L288) (MUST).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ambient: Option<Vec<String>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -484,29 +884,80 @@ pub struct LinuxCapabilities {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources/properties/cpu`.
+/// CPU time and placement of the container's cgroup.
+///
+/// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu). Schema: `config-linux.json#/linux/properties/resources/properties/cpu`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxCpu {
+    /// The CPUs the container may run on (`cpuset.cpus`).
+    ///
+    /// Range: a CPU list such as `0-3,7`.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpus: Option<String>,
+    /// The memory nodes the container may allocate from (`cpuset.mems`).
+    ///
+    /// Range: a node list such as `0-1`.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mems: Option<String>,
+    /// The length of the accounting period for `quota` (the kernel default is 100000).
+    ///
+    /// Unit: microseconds.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<u64>,
+    /// The CPU time the cgroup may use in each `period`; -1 means no limit.
+    ///
+    /// Unit: microseconds.
+    ///
+    /// Requirements: [`config_linux.cpu.quota.not_below_burst`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L493) (MUST), [`config_linux.cpu.quota.not_below_burst.error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L493) (MAY).
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quota: Option<i64>,
+    /// Unused quota the cgroup may carry over into a later period.
+    ///
+    /// Unit: microseconds. Range: at most `quota` when `quota` is positive.
+    ///
+    /// Requirements: [`config_linux.cpu.burst.not_above_quota`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L495) (MUST), [`config_linux.cpu.burst.not_above_quota.error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L495) (MAY).
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub burst: Option<u64>,
+    /// The accounting period for `realtimeRuntime` (cgroup v1).
+    ///
+    /// Unit: microseconds.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(rename = "realtimePeriod", default, skip_serializing_if = "Option::is_none")]
     pub realtime_period: Option<u64>,
+    /// The real-time CPU time the cgroup may use in each `realtimePeriod` (cgroup v1).
+    ///
+    /// Unit: microseconds.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(
         rename = "realtimeRuntime",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub realtime_runtime: Option<i64>,
+    /// The cgroup's relative weight for CPU time against its siblings (`cpu.shares`; converted to `cpu.weight` on cgroup v2).
+    ///
+    /// Range: 2 to 262144.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shares: Option<u64>,
+    /// When 1, the cgroup's tasks run at the lowest priority, as `SCHED_IDLE` (cgroup v2 `cpu.idle`).
+    ///
+    /// Range: 0 or 1.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle: Option<i64>,
     /// Properties this version of the schema does not define, kept so that a
@@ -514,25 +965,58 @@ pub struct LinuxCpu {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/Device`.
+/// A device node to make available in the container.
+///
+/// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices). Schema: `defs-linux.json#/definitions/Device`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDevice {
-    /// Type of a block or special character device
+    /// The kind of device.
+    ///
+    /// Range: `c` (character), `b` (block), `u` (unbuffered character) or `p` (FIFO).
+    ///
+    /// Requirements: [`config_linux.devices.type.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L132) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(rename = "type", default)]
     pub type_: String,
+    /// Where the device appears in the container (it may be outside `/dev`).
+    ///
+    /// Range: an absolute path in the container.
+    ///
+    /// Requirements: [`config_linux.devices.path.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L134) (REQUIRED), [`config_linux.devices.path.conflict`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L135) (MUST), [`config_linux.devices.path.anywhere`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L136) (MAY).
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(default)]
     pub path: String,
-    /// File permissions mode (in decimal, not octal)
+    /// The permission bits of the node, in decimal in JSON (438 for 0o666).
+    ///
+    /// Range: 0 to 0o777; writ also takes podman's values with the file-type bits (0o20666) and uses the permission bits.
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(rename = "fileMode", default, skip_serializing_if = "Option::is_none")]
     pub file_mode: Option<u32>,
-    /// major device number
+    /// The major device number; required for `c`, `b` and `u`, not for `p`.
+    ///
+    /// Requirements: [`config_linux.devices.major_minor.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L137) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major: Option<i64>,
-    /// minor device number
+    /// The minor device number; required for `c`, `b` and `u`, not for `p`.
+    ///
+    /// Requirements: [`config_linux.devices.major_minor.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L137) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minor: Option<i64>,
+    /// The owner of the node, as a container uid.
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// The group of the node, as a container gid.
+    ///
+    /// Spec: [config-linux.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -540,19 +1024,40 @@ pub struct LinuxDevice {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/DeviceCgroup`.
+/// One rule of the device cgroup: allow or deny some access to some devices.
+///
+/// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list). Schema: `defs-linux.json#/definitions/DeviceCgroup`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxDeviceCgroup {
+    /// Whether the rule allows (true) or denies (false) the access.
+    ///
+    /// Requirements: [`config_linux.device_allowlist.allow.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L409) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list).
     #[serde(default)]
     pub allow: bool,
+    /// Which kind of device the rule is about; absent means all.
+    ///
+    /// Range: `a` (all), `c` (character) or `b` (block).
+    ///
+    /// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
-    /// major device number
+    /// The major number the rule is about; absent means all.
+    ///
+    /// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub major: Option<i64>,
-    /// minor device number
+    /// The minor number the rule is about; absent means all.
+    ///
+    /// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minor: Option<i64>,
+    /// Which access the rule is about: any of `r` (read), `w` (write), `m` (mknod); absent means all.
+    ///
+    /// Range: a combination of `r`, `w` and `m`.
+    ///
+    /// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -560,11 +1065,27 @@ pub struct LinuxDeviceCgroup {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources/properties/hugepageLimits/items`.
+/// A limit on the huge pages of one size the container may use.
+///
+/// Spec: [config-linux.md#huge-page-limits](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#huge-page-limits). Schema: `config-linux.json#/linux/properties/resources/properties/hugepageLimits/items`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxHugepageLimit {
+    /// The huge page size, as the kernel names it in `hugetlb.<size>.*`.
+    ///
+    /// Range: a number and unit such as `2MB` or `1GB`.
+    ///
+    /// Requirements: [`config_linux.hugepage_limits.page_size.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L608) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#huge-page-limits](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#huge-page-limits).
     #[serde(rename = "pageSize", default)]
     pub page_size: String,
+    /// The most huge page memory of this size the cgroup may use.
+    ///
+    /// Unit: bytes.
+    ///
+    /// Requirements: [`config_linux.hugepage_limits.limit.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L614) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#huge-page-limits](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#huge-page-limits).
     #[serde(default)]
     pub limit: u64,
     /// Properties this version of the schema does not define, kept so that a
@@ -572,11 +1093,23 @@ pub struct LinuxHugepageLimit {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/NetworkInterfacePriority`.
+/// The priority of the container's traffic on one network interface.
+///
+/// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network). Schema: `defs-linux.json#/definitions/NetworkInterfacePriority`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxInterfacePriority {
+    /// The interface name.
+    ///
+    /// Requirements: [`config_linux.network.priority.name.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L641) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network).
     #[serde(default)]
     pub name: String,
+    /// The priority for that interface.
+    ///
+    /// Requirements: [`config_linux.network.priority.priority.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L642) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network).
     #[serde(default)]
     pub priority: u32,
     /// Properties this version of the schema does not define, kept so that a
@@ -584,29 +1117,76 @@ pub struct LinuxInterfacePriority {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources/properties/memory`.
+/// The memory limits of the container's cgroup; -1 means no limit for the byte values.
+///
+/// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory). Schema: `config-linux.json#/linux/properties/resources/properties/memory`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxMemory {
+    /// Deprecated kernel memory limit (cgroup v1 only; ignored by recent kernels). Setting it is discouraged.
+    ///
+    /// Unit: bytes.
+    ///
+    /// Requirements: [`config_linux.memory.kernel.discouraged`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L452) (NOT RECOMMENDED).
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kernel: Option<i64>,
+    /// Deprecated kernel TCP buffer limit (cgroup v1 only). Setting it is discouraged.
+    ///
+    /// Unit: bytes.
+    ///
+    /// Requirements: [`config_linux.memory.kernel_tcp.discouraged`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L453) (NOT RECOMMENDED).
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(rename = "kernelTCP", default, skip_serializing_if = "Option::is_none")]
     pub kernel_tcp: Option<i64>,
+    /// The most memory the cgroup may use (`memory.limit_in_bytes`, `memory.max` on cgroup v2).
+    ///
+    /// Unit: bytes. Range: -1 (no limit) or a positive number.
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
+    /// A soft limit: what the cgroup is pushed back to under memory pressure (`memory.low` on cgroup v2).
+    ///
+    /// Unit: bytes.
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reservation: Option<i64>,
+    /// The most memory plus swap the cgroup may use (on cgroup v2 writ sets `memory.swap.max` to the difference from `limit`).
+    ///
+    /// Unit: bytes. Range: -1 (no limit), or at least `limit`.
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<i64>,
+    /// How readily the kernel swaps out the cgroup's anonymous memory (cgroup v1).
+    ///
+    /// Range: 0 to 100.
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swappiness: Option<u64>,
+    /// When true, tasks that exceed the limit wait instead of being killed by the OOM killer (cgroup v1).
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(
         rename = "disableOOMKiller",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub disable_oom_killer: Option<bool>,
+    /// Whether the limits also account for child cgroups (cgroup v1; always on with v2).
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(rename = "useHierarchy", default, skip_serializing_if = "Option::is_none")]
     pub use_hierarchy: Option<bool>,
+    /// When true, an update that sets `limit` below what the cgroup uses now is refused.
+    ///
+    /// Requirements: [`config_linux.memory.check_before_update`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L466) (MAY), [`config_linux.memory.check_before_update.reject`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L466) (MUST).
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(
         rename = "checkBeforeUpdate",
         default,
@@ -618,11 +1198,25 @@ pub struct LinuxMemory {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/NamespaceReference`.
+/// One namespace of the container.
+///
+/// Spec: [config-linux.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#namespaces). Schema: `defs-linux.json#/definitions/NamespaceReference`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct LinuxNamespace {
+    /// The kind of namespace.
+    ///
+    /// Requirements: [`config_linux.namespaces.type.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L29) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#namespaces).
     #[serde(rename = "type")]
     pub type_: LinuxNamespaceType,
+    /// A namespace to join instead of creating one: a file such as `/proc/<pid>/ns/net` or a bind mount of it.
+    ///
+    /// Range: an absolute path in the runtime's mount namespace, to a namespace of this `type`.
+    ///
+    /// Requirements: [`config_linux.namespaces.path.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L39) (MUST), [`config_linux.namespaces.path.join`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L40) (MUST), [`config_linux.namespaces.path.type_mismatch`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L41) (MUST).
+    ///
+    /// Spec: [config-linux.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#namespaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -630,7 +1224,9 @@ pub struct LinuxNamespace {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/NamespaceType`.
+/// A kind of Linux namespace (namespaces(7)).
+///
+/// Spec: [config-linux.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#namespaces). Schema: `defs-linux.json#/definitions/NamespaceType`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -643,21 +1239,30 @@ pub struct LinuxNamespace {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum LinuxNamespaceType {
+    /// Mount points: the container has its own mount table.
     #[serde(rename = "mount")]
     Mount,
+    /// Process ids: the container's first process is pid 1 and sees only its own processes.
     #[serde(rename = "pid")]
     Pid,
+    /// Network devices, addresses, routes, ports and firewall rules.
     #[serde(rename = "network")]
     Network,
+    /// Host name and NIS domain name.
     #[serde(rename = "uts")]
     Uts,
+    /// System V IPC objects and POSIX message queues.
     #[serde(rename = "ipc")]
     Ipc,
+    /// User and group ids, mapped to the host's by `uidMappings` and `gidMappings`.
     #[serde(rename = "user")]
     User,
+    /// The cgroup root: the container sees its own cgroup as `/`.
     #[serde(rename = "cgroup")]
     Cgroup,
+    /// The boot-time and monotonic clocks, shifted by `timeOffsets`.
     #[serde(rename = "time")]
     Time,
 }
@@ -703,9 +1308,16 @@ impl ::std::convert::TryFrom<String> for LinuxNamespaceType {
         value.parse()
     }
 }
-/// Schema: `defs-linux.json#/definitions/NetDevice`.
+/// How a host interface moved into the container is named there.
+///
+/// Spec: [config-linux.md#network-devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network-devices). Schema: `defs-linux.json#/definitions/NetDevice`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxNetDevice {
+    /// The interface's name in the container; absent keeps the host name. A name ending in `%d` lets the kernel pick the number.
+    ///
+    /// Requirements: [`config_linux.net_devices.name_clash`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L225) (MUST), [`config_linux.net_devices.template`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L228) (MUST).
+    ///
+    /// Spec: [config-linux.md#network-devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network-devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -713,11 +1325,19 @@ pub struct LinuxNetDevice {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources/properties/network`.
+/// The network cgroup settings (cgroup v1 net_cls and net_prio).
+///
+/// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network). Schema: `config-linux.json#/linux/properties/resources/properties/network`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxNetwork {
+    /// The class id the cgroup's packets are tagged with (net_cls), for traffic control.
+    ///
+    /// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network).
     #[serde(rename = "classID", default, skip_serializing_if = "Option::is_none")]
     pub class_id: Option<u32>,
+    /// The priority of the cgroup's traffic on some interfaces (net_prio).
+    ///
+    /// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priorities: Option<Vec<LinuxInterfacePriority>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -725,9 +1345,18 @@ pub struct LinuxNetwork {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources/properties/pids`.
+/// The limit on the number of tasks (processes and threads) in the container's cgroup.
+///
+/// Spec: [config-linux.md#pids](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#pids). Schema: `config-linux.json#/linux/properties/resources/properties/pids`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxPids {
+    /// The most tasks the cgroup may hold; 0 is a real limit, -1 (or any negative value) means no limit.
+    ///
+    /// Unit: tasks.
+    ///
+    /// Requirements: [`config_linux.pids.zero_limit`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L671) (SHOULD).
+    ///
+    /// Spec: [config-linux.md#pids](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#pids).
     #[serde(default)]
     pub limit: i64,
     /// Properties this version of the schema does not define, kept so that a
@@ -735,11 +1364,23 @@ pub struct LinuxPids {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/Rdma`.
+/// Limits on one RDMA device; sets `hcaHandles`, `hcaObjects` or both.
+///
+/// Spec: [config-linux.md#rdma](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#rdma). Schema: `defs-linux.json#/definitions/Rdma`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxRdma {
+    /// The most HCA handles the cgroup may hold.
+    ///
+    /// Requirements: [`config_linux.rdma.handles_or_objects`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L692) (MUST), [`config_linux.rdma.both`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L692) (MAY).
+    ///
+    /// Spec: [config-linux.md#rdma](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#rdma).
     #[serde(rename = "hcaHandles", default, skip_serializing_if = "Option::is_none")]
     pub hca_handles: Option<u32>,
+    /// The most HCA objects the cgroup may hold.
+    ///
+    /// Requirements: [`config_linux.rdma.handles_or_objects`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L692) (MUST), [`config_linux.rdma.both`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L692) (MAY).
+    ///
+    /// Spec: [config-linux.md#rdma](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#rdma).
     #[serde(rename = "hcaObjects", default, skip_serializing_if = "Option::is_none")]
     pub hca_objects: Option<u32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -747,25 +1388,58 @@ pub struct LinuxRdma {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/resources`.
+/// The cgroup limits of the container (cgroup v1 names; converted on a cgroup v2 host).
+///
+/// Spec: [config-linux.md#control-groups](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#control-groups). Schema: `config-linux.json#/linux/properties/resources`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxResources {
+    /// cgroup v2 files to write, by file name (`memory.high`, `io.weight`...), with their contents; written even when the runtime does not know them.
+    ///
+    /// Requirements: [`config_linux.unified.enable_controllers`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L717) (MUST), [`config_linux.unified.unknown_keys`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L719) (MUST), [`config_linux.unified.missing_controller`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L721) (MUST), [`config_linux.unified.v1_conversion`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L732) (MAY), [`config_linux.unified.v1_conversion.error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L734) (MUST).
+    ///
+    /// Spec: [config-linux.md#unified](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#unified).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unified: Option<BTreeMap<String, String>>,
+    /// Device access rules of the device cgroup, applied in order (a later rule wins).
+    ///
+    /// Requirements: [`config_linux.devices.unlisted_access`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L145) (MAY), [`config_linux.device_allowlist.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L405) (MUST).
+    ///
+    /// Spec: [config-linux.md#allowed-device-list](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#allowed-device-list).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<LinuxDeviceCgroup>>,
+    /// The limit on the number of tasks in the cgroup.
+    ///
+    /// Spec: [config-linux.md#pids](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#pids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pids: Option<LinuxPids>,
+    /// Block I/O weights and throttles.
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(rename = "blockIO", default, skip_serializing_if = "Option::is_none")]
     pub block_io: Option<LinuxBlockIo>,
+    /// CPU shares, quota, real-time bandwidth and the CPUs and memory nodes the container may use.
+    ///
+    /// Spec: [config-linux.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<LinuxCpu>,
+    /// Limits on huge page usage, per page size.
+    ///
+    /// Spec: [config-linux.md#huge-page-limits](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#huge-page-limits).
     #[serde(rename = "hugepageLimits", default, skip_serializing_if = "Option::is_none")]
     pub hugepage_limits: Option<Vec<LinuxHugepageLimit>>,
+    /// Memory limits: usage, swap, kernel memory, OOM behaviour.
+    ///
+    /// Spec: [config-linux.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<LinuxMemory>,
+    /// Network class id and interface priorities (the net_cls and net_prio cgroups).
+    ///
+    /// Spec: [config-linux.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<LinuxNetwork>,
+    /// Limits on RDMA resources, by device name (`mlx5_1`).
+    ///
+    /// Spec: [config-linux.md#rdma](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#rdma).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rdma: Option<BTreeMap<String, LinuxRdma>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -773,15 +1447,30 @@ pub struct LinuxResources {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/blockIODeviceThrottle`.
+/// A block I/O limit for one device.
+///
+/// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io). Schema: `defs-linux.json#/definitions/blockIODeviceThrottle`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxThrottleDevice {
-    /// major device number
+    /// The device's major number.
+    ///
+    /// Requirements: [`config_linux.block_io.throttle_bps.major_minor`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L542) (REQUIRED), [`config_linux.block_io.throttle_iops.major_minor`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L548) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default)]
     pub major: i64,
-    /// minor device number
+    /// The device's minor number.
+    ///
+    /// Requirements: [`config_linux.block_io.throttle_bps.major_minor`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L542) (REQUIRED), [`config_linux.block_io.throttle_iops.major_minor`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L548) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default)]
     pub minor: i64,
+    /// The limit: bytes per second for the `Bps` lists, operations per second for the `IOPS` lists.
+    ///
+    /// Unit: bytes per second, or operations per second.
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<u64>,
     /// Properties this version of the schema does not define, kept so that a
@@ -789,17 +1478,41 @@ pub struct LinuxThrottleDevice {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/blockIODeviceWeight`.
+/// A block I/O weight for one device; sets `weight`, `leafWeight` or both.
+///
+/// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io). Schema: `defs-linux.json#/definitions/blockIODeviceWeight`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxWeightDevice {
-    /// major device number
+    /// The device's major number.
+    ///
+    /// Requirements: [`config_linux.block_io.weight_device.major_minor`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L533) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default)]
     pub major: i64,
-    /// minor device number
+    /// The device's minor number.
+    ///
+    /// Requirements: [`config_linux.block_io.weight_device.major_minor`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L533) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default)]
     pub minor: i64,
+    /// The weight on this device.
+    ///
+    /// Range: 10 to 1000.
+    ///
+    /// Requirements: [`config_linux.block_io.weight_device.weight_or_leaf`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L538) (MUST), [`config_linux.block_io.weight_device.both`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L538) (MAY).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<u16>,
+    /// The leaf weight on this device (cgroup v1 CFQ only).
+    ///
+    /// Range: 10 to 1000.
+    ///
+    /// Requirements: [`config_linux.block_io.weight_device.weight_or_leaf`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L538) (MUST), [`config_linux.block_io.weight_device.both`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L538) (MAY).
+    ///
+    /// Spec: [config-linux.md#block-io](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#block-io).
     #[serde(rename = "leafWeight", default, skip_serializing_if = "Option::is_none")]
     pub leaf_weight: Option<u16>,
     /// Properties this version of the schema does not define, kept so that a
@@ -807,13 +1520,28 @@ pub struct LinuxWeightDevice {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/memoryPolicy`.
+/// The NUMA memory policy of the container's program (`set_mempolicy(2)`).
+///
+/// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy). Schema: `config-linux.json#/linux/properties/memoryPolicy`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct MemoryPolicy {
+    /// The policy.
+    ///
+    /// Requirements: [`config_linux.memory_policy.mode.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L826) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<MemoryPolicyMode>,
+    /// The NUMA nodes the policy uses.
+    ///
+    /// Range: a node list such as `0-3,7`.
+    ///
+    /// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodes: Option<String>,
+    /// Flags that change how `nodes` is read or how pages move.
+    ///
+    /// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<MemoryPolicyFlag>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -821,7 +1549,9 @@ pub struct MemoryPolicy {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/MemoryPolicyFlag`.
+/// A memory policy flag of `set_mempolicy(2)`.
+///
+/// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy). Schema: `defs-linux.json#/definitions/MemoryPolicyFlag`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -834,11 +1564,15 @@ pub struct MemoryPolicy {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum MemoryPolicyFlag {
+    /// Let automatic NUMA balancing move pages (with `MPOL_BIND`).
     #[serde(rename = "MPOL_F_NUMA_BALANCING")]
     MpolFNumaBalancing,
+    /// `nodes` counts within the nodes the task may use.
     #[serde(rename = "MPOL_F_RELATIVE_NODES")]
     MpolFRelativeNodes,
+    /// `nodes` is absolute and does not follow changes of the allowed nodes.
     #[serde(rename = "MPOL_F_STATIC_NODES")]
     MpolFStaticNodes,
 }
@@ -874,7 +1608,9 @@ impl ::std::convert::TryFrom<String> for MemoryPolicyFlag {
         value.parse()
     }
 }
-/// Schema: `defs-linux.json#/definitions/MemoryPolicyMode`.
+/// A memory policy mode of `set_mempolicy(2)`.
+///
+/// Spec: [config-linux.md#memory-policy](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#memory-policy). Schema: `defs-linux.json#/definitions/MemoryPolicyMode`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -887,19 +1623,27 @@ impl ::std::convert::TryFrom<String> for MemoryPolicyFlag {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum MemoryPolicyMode {
+    /// The system default: allocate on the node of the CPU that asks.
     #[serde(rename = "MPOL_DEFAULT")]
     MpolDefault,
+    /// Allocate only from `nodes`.
     #[serde(rename = "MPOL_BIND")]
     MpolBind,
+    /// Spread allocations page by page over `nodes`.
     #[serde(rename = "MPOL_INTERLEAVE")]
     MpolInterleave,
+    /// Spread allocations over `nodes` by the weights the system sets.
     #[serde(rename = "MPOL_WEIGHTED_INTERLEAVE")]
     MpolWeightedInterleave,
+    /// Prefer the first node of `nodes`, fall back to others.
     #[serde(rename = "MPOL_PREFERRED")]
     MpolPreferred,
+    /// Prefer any node of `nodes`, fall back to others.
     #[serde(rename = "MPOL_PREFERRED_MANY")]
     MpolPreferredMany,
+    /// Allocate on the node of the CPU that asks.
     #[serde(rename = "MPOL_LOCAL")]
     MpolLocal,
 }
@@ -943,19 +1687,54 @@ impl ::std::convert::TryFrom<String> for MemoryPolicyMode {
         value.parse()
     }
 }
-/// Schema: `defs.json#/definitions/Mount`.
+/// One filesystem mounted into the container.
+///
+/// Spec: [config.md#mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#mounts). Schema: `defs.json#/definitions/Mount`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Mount {
+    /// What to mount: a device name, a directory (for bind mounts), or a name for a virtual
+    /// filesystem (`proc`, `tmpfs`). A relative path is taken from the bundle directory.
+    ///
+    /// Spec: [config.md#mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#mounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// Where the mount appears inside the container.
+    ///
+    /// Range: an absolute path in the container (a relative one is taken from `/` on Linux, for old configs).
+    ///
+    /// Requirements: [`config.mounts.destination.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L70) (REQUIRED), [`config.mounts.destination.absolute_linux`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L71) (SHOULD), [`config.mounts.destination.relative_allowed`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L72) (MAY), [`config.mounts.destination.relative_to_root`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L72) (MUST), [`config.mounts.destination.absolute_windows`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L74) (MUST), [`config.mounts.destination.not_nested_windows`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L75) (MUST NOT), [`config.mounts.destination.absolute_solaris`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L76) (MUST), [`config.mounts.destination.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L78) (MUST).
+    ///
+    /// Spec: [config.md#mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#mounts).
     #[serde(default)]
     pub destination: String,
+    /// Mount options: the names of mount flags (`ro`, `nosuid`, `rbind`, `rprivate`...), runtime
+    /// options (`idmap`, `ridmap`, `tmpcopyup`) and filesystem-specific data (`size=64k`), which
+    /// writ passes to the filesystem.
+    ///
+    /// Requirements: [`config.mounts.options.windows_ro`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L87) (MUST), [`config.mount_options.must`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L91) (MUST), [`config.mount_options.should`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L91) (SHOULD), [`config.mount_options.may`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L91) (MAY), [`config.mount_options.idmap`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L154) (SHOULD), [`config.mount_options.ridmap`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L155) (SHOULD), [`config.mount_options.mount8`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L161) (MUST), [`config.mount_options.custom`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L163) (MAY), [`config.mount_options.unknown_as_data`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L166) (SHOULD).
+    ///
+    /// Spec: [config.md#linux-mount-options](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-mount-options).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<Vec<String>>,
+    /// The filesystem type (`proc`, `tmpfs`, `bind`, `overlay`...), as `mount(2)` takes it.
+    ///
+    /// Spec: [config.md#posix-platform-mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-mounts).
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+    /// User id mappings that make this an id-mapped mount (files owned by host uid H appear as
+    /// the container uid they map to). Comes with `gidMappings`, and with the `idmap` or `ridmap`
+    /// option.
+    ///
+    /// Requirements: [`config.mount_options.idmap.mount_mappings`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L154) (MUST), [`config.mounts.uid_mappings.mount_setattr`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L189) (SHOULD), [`config.mounts.uid_mappings.idmap_option`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L190) (SHOULD), [`config.mounts.uid_mappings.with_gid`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L192) (MUST).
+    ///
+    /// Spec: [config.md#posix-platform-mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-mounts).
     #[serde(rename = "uidMappings", default, skip_serializing_if = "Option::is_none")]
     pub uid_mappings: Option<Vec<IdMapping>>,
+    /// Group id mappings of an id-mapped mount; comes with `uidMappings`.
+    ///
+    /// Requirements: [`config.mounts.gid_mappings.mount_setattr`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L194) (SHOULD), [`config.mounts.gid_mappings.idmap_option`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L195) (SHOULD), [`config.mounts.gid_mappings.with_uid`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L197) (MUST).
+    ///
+    /// Spec: [config.md#posix-platform-mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-mounts).
     #[serde(rename = "gidMappings", default, skip_serializing_if = "Option::is_none")]
     pub gid_mappings: Option<Vec<IdMapping>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -963,11 +1742,21 @@ pub struct Mount {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/Personality`.
+/// The execution domain of the container's program.
+///
+/// Spec: [config-linux.md#personality](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#personality). Schema: `defs-linux.json#/definitions/Personality`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Personality {
+    /// The execution domain.
+    ///
+    /// Requirements: [`config_linux.personality.domain.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L1108) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#personality](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#personality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<PersonalityDomain>,
+    /// Further personality flags (writ supports none yet and warns).
+    ///
+    /// Spec: [config-linux.md#personality](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#personality).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<String>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -975,7 +1764,9 @@ pub struct Personality {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/PersonalityDomain`.
+/// An execution domain of `personality(2)`.
+///
+/// Spec: [config-linux.md#personality](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#personality). Schema: `defs-linux.json#/definitions/PersonalityDomain`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -988,9 +1779,12 @@ pub struct Personality {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum PersonalityDomain {
+    /// Native Linux.
     #[serde(rename = "LINUX")]
     Linux,
+    /// 32-bit Linux: `uname` reports a 32-bit machine (for 32-bit user space on a 64-bit kernel).
     #[serde(rename = "LINUX32")]
     Linux32,
 }
@@ -1024,47 +1818,118 @@ impl ::std::convert::TryFrom<String> for PersonalityDomain {
         value.parse()
     }
 }
-/// Schema: `config-schema.json#/properties/process`.
+/// The container's program: its command line, user, working directory, environment and limits.
+///
+/// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process). Schema: `config-schema.json#/properties/process`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Process {
+    /// The program and its arguments, as `execve(2)` takes them; the first entry is the program.
+    ///
+    /// Range: at least one entry outside Windows.
+    ///
+    /// Requirements: [`config.process.args.non_empty`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L252) (REQUIRED).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
+    /// The whole command line as one string (Windows only; used when `args` is absent).
+    ///
+    /// Requirements: [`config.process.command_line.windows`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L252) (REQUIRED).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(rename = "commandLine", default, skip_serializing_if = "Option::is_none")]
     pub command_line: Option<String>,
+    /// The size of the terminal when `terminal` is true; ignored otherwise.
+    ///
+    /// Requirements: [`config.process.console_size.ignored`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L245) (MUST).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(rename = "consoleSize", default, skip_serializing_if = "Option::is_none")]
     pub console_size: Option<ConsoleSize>,
+    /// The working directory the program starts in.
+    ///
+    /// Range: an absolute path inside the container.
+    ///
+    /// Requirements: [`config.process.cwd.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L248) (REQUIRED), [`config.process.cwd.absolute`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L249) (MUST).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default)]
     pub cwd: String,
+    /// The program's environment, each entry `NAME=value`.
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<Vec<String>>,
+    /// Whether the program gets a pseudo-terminal as its standard streams. With `create`, the
+    /// runtime hands the pty master to the `--console-socket`.
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terminal: Option<bool>,
+    /// The user the program runs as.
+    ///
+    /// Spec: [config.md#user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
+    /// The Linux capability sets the program starts with.
+    ///
+    /// Requirements: [`config.process.capabilities.unknown_warn`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L288) (MUST), [`config.process.capabilities.ungrantable_ok`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L290) (SHOULD NOT).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<LinuxCapabilities>,
+    /// The AppArmor profile to confine the program with (Linux).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(
         rename = "apparmorProfile",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub apparmor_profile: Option<String>,
+    /// The program's OOM killer score adjustment; absent leaves the inherited value.
+    ///
+    /// Range: -1000 to 1000 (the kernel's bounds).
+    ///
+    /// Requirements: [`config.process.oom_score_adj.set`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L303) (MUST), [`config.process.oom_score_adj.unset`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L304) (MUST NOT).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(rename = "oomScoreAdj", default, skip_serializing_if = "Option::is_none")]
     pub oom_score_adj: Option<i64>,
+    /// The SELinux label the program runs with (Linux).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(rename = "selinuxLabel", default, skip_serializing_if = "Option::is_none")]
     pub selinux_label: Option<String>,
+    /// The I/O scheduling class and priority of the program (Linux `ioprio_set(2)`).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(rename = "ioPriority", default, skip_serializing_if = "Option::is_none")]
     pub io_priority: Option<IoPriority>,
+    /// When true, the program and its children cannot gain privileges (`PR_SET_NO_NEW_PRIVS`): set-id bits and file capabilities stop working.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(
         rename = "noNewPrivileges",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub no_new_privileges: Option<bool>,
+    /// The CPU scheduling policy and parameters of the program (Linux `sched_setattr(2)`).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduler: Option<Scheduler>,
+    /// Resource limits of the program (`setrlimit(2)`); each type at most once.
+    ///
+    /// Requirements: [`config.process.rlimits.duplicate`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L278) (MUST).
+    ///
+    /// Spec: [config.md#posix-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rlimits: Option<Vec<Rlimit>>,
+    /// The CPUs a process started with `exec` may run on, before and after it joins the container's cgroup.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(
         rename = "execCPUAffinity",
         default,
@@ -1076,13 +1941,36 @@ pub struct Process {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/process/properties/rlimits/items`.
+/// One resource limit of the container's program.
+///
+/// Spec: [config.md#posix-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-process). Schema: `config-schema.json#/properties/process/properties/rlimits/items`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Rlimit {
+    /// The ceiling for the soft limit; raising it needs `CAP_SYS_RESOURCE`.
+    ///
+    /// Unit: the resource's own (bytes, seconds, a count).
+    ///
+    /// Requirements: [`config.process.rlimits.hard.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L274) (REQUIRED), [`config.process.rlimits.hard.applied`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L275) (MUST).
+    ///
+    /// Spec: [config.md#posix-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-process).
     #[serde(default)]
     pub hard: u64,
+    /// The limit the kernel enforces (the current limit); the process may raise it up to `hard`.
+    ///
+    /// Unit: the resource's own (bytes, seconds, a count).
+    ///
+    /// Requirements: [`config.process.rlimits.soft.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L272) (REQUIRED), [`config.process.rlimits.soft.applied`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L273) (MUST).
+    ///
+    /// Spec: [config.md#posix-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-process).
     #[serde(default)]
     pub soft: u64,
+    /// Which resource is limited.
+    ///
+    /// Range: a name `getrlimit(2)` knows on the platform (on Linux `RLIMIT_NOFILE`, `RLIMIT_NPROC`, ...).
+    ///
+    /// Requirements: [`config.process.rlimits.type.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L264) (REQUIRED), [`config.process.rlimits.type.unknown`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L268) (MUST), [`config.process.rlimits.type.getrlimit`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L269) (MUST).
+    ///
+    /// Spec: [config.md#posix-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-process).
     #[serde(rename = "type", default)]
     pub type_: String,
     /// Properties this version of the schema does not define, kept so that a
@@ -1090,13 +1978,26 @@ pub struct Rlimit {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Configures the container's root filesystem.
+/// The container's root filesystem.
 ///
-/// Schema: `config-schema.json#/properties/root`.
+/// Spec: [config.md#root](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#root). Schema: `config-schema.json#/properties/root`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Root {
+    /// Where the root filesystem is: an absolute path, or one relative to the bundle directory. By
+    /// convention `rootfs`. On Windows a volume GUID path instead.
+    ///
+    /// Range: a directory that exists when the container is created.
+    ///
+    /// Requirements: [`config.root.path.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L35) (REQUIRED), [`config.root.path.windows_guid`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L36) (MUST), [`config.root.path.conventional`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L39) (SHOULD), [`config.root.path.exists`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L41) (MUST).
+    ///
+    /// Spec: [config.md#root](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#root).
     #[serde(default)]
     pub path: String,
+    /// When true, the container sees its root filesystem read-only. Must be absent or false on Windows.
+    ///
+    /// Requirements: [`config.root.readonly`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L43) (MUST), [`config.root.readonly.windows`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L44) (MUST).
+    ///
+    /// Spec: [config.md#root](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readonly: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1104,9 +2005,11 @@ pub struct Root {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/RootfsPropagation`.
+/// The mount propagation of the container's root mount (mount_namespaces(7)).
 ///
-/// Compatibility extension: also accepts `rprivate`, `rshared`, `rslave`, `runbindable`, which the schema does not list (runc applies these with MS_REC, and containerd's CRI writes "rshared" (Bidirectional hostPath propagation) and "rslave" (HostToContainer) for Kubernetes pods). Validation still reports them as outside the schema.
+/// Spec: [config-linux.md#rootfs-mount-propagation](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#rootfs-mount-propagation). Schema: `defs-linux.json#/definitions/RootfsPropagation`.
+///
+/// Compatibility extension: also accepts `rprivate`, `rshared`, `rslave`, `runbindable`, which the schema does not list (runc applies these with MS_REC, and containerd's CRI writes "rshared" (Bidirectional hostPath propagation) and "rslave" (HostToContainer) for Kubernetes pods). Validation reports them as warnings.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1119,21 +2022,30 @@ pub struct Root {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum RootfsPropagation {
+    /// No mount events pass to or from the host.
     #[serde(rename = "private")]
     Private,
+    /// Mount events pass both ways between the container and the host.
     #[serde(rename = "shared")]
     Shared,
+    /// Mount events pass from the host into the container only.
     #[serde(rename = "slave")]
     Slave,
+    /// Private, and the mount cannot be bind-mounted.
     #[serde(rename = "unbindable")]
     Unbindable,
+    /// runc's recursive `private` (writ applies every value recursively).
     #[serde(rename = "rprivate")]
     Rprivate,
+    /// runc's recursive `shared`.
     #[serde(rename = "rshared")]
     Rshared,
+    /// runc's recursive `slave`.
     #[serde(rename = "rslave")]
     Rslave,
+    /// runc's recursive `unbindable`.
     #[serde(rename = "runbindable")]
     Runbindable,
 }
@@ -1179,20 +2091,55 @@ impl ::std::convert::TryFrom<String> for RootfsPropagation {
         value.parse()
     }
 }
-/// Schema: `config-schema.json#/properties/process/properties/scheduler`.
+/// The CPU scheduling of the container's program (`sched_setattr(2)`).
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `config-schema.json#/properties/process/properties/scheduler`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Scheduler {
+    /// The scheduling policy.
+    ///
+    /// Requirements: [`config.process.scheduler.policy.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L310) (REQUIRED).
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     pub policy: SchedulerPolicy,
+    /// The nice value, for `SCHED_OTHER` and `SCHED_BATCH`; lower gets more CPU.
+    ///
+    /// Range: -20 to 19.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nice: Option<i32>,
+    /// The static priority, for the real-time policies `SCHED_FIFO` and `SCHED_RR`.
+    ///
+    /// Range: 1 to 99 for real-time policies, 0 otherwise.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
+    /// Flags that change how the policy behaves.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<SchedulerFlag>>,
+    /// For `SCHED_DEADLINE`: the CPU time the program gets in each period.
+    ///
+    /// Unit: nanoseconds.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<u64>,
+    /// For `SCHED_DEADLINE`: how soon after the start of a period `runtime` must be done.
+    ///
+    /// Unit: nanoseconds.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<u64>,
+    /// For `SCHED_DEADLINE`: the length of a period.
+    ///
+    /// Unit: nanoseconds.
+    ///
+    /// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub period: Option<u64>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1200,7 +2147,9 @@ pub struct Scheduler {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/SchedulerFlag`.
+/// A flag of `sched_setattr(2)`.
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `defs-linux.json#/definitions/SchedulerFlag`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1213,19 +2162,27 @@ pub struct Scheduler {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SchedulerFlag {
+    /// Children start with the default policy, not this one.
     #[serde(rename = "SCHED_FLAG_RESET_ON_FORK")]
     SchedFlagResetOnFork,
+    /// A `SCHED_DEADLINE` task may use bandwidth others leave unused.
     #[serde(rename = "SCHED_FLAG_RECLAIM")]
     SchedFlagReclaim,
+    /// A `SCHED_DEADLINE` task gets `SIGXCPU` when it overruns its runtime.
     #[serde(rename = "SCHED_FLAG_DL_OVERRUN")]
     SchedFlagDlOverrun,
+    /// Keep the current policy, change only the parameters.
     #[serde(rename = "SCHED_FLAG_KEEP_POLICY")]
     SchedFlagKeepPolicy,
+    /// Keep the current parameters, change only the policy.
     #[serde(rename = "SCHED_FLAG_KEEP_PARAMS")]
     SchedFlagKeepParams,
+    /// Set the minimum utilisation clamp.
     #[serde(rename = "SCHED_FLAG_UTIL_CLAMP_MIN")]
     SchedFlagUtilClampMin,
+    /// Set the maximum utilisation clamp.
     #[serde(rename = "SCHED_FLAG_UTIL_CLAMP_MAX")]
     SchedFlagUtilClampMax,
 }
@@ -1269,7 +2226,9 @@ impl ::std::convert::TryFrom<String> for SchedulerFlag {
         value.parse()
     }
 }
-/// Schema: `defs-linux.json#/definitions/SchedulerPolicy`.
+/// A Linux scheduling policy (sched(7)).
+///
+/// Spec: [config.md#linux-process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#linux-process). Schema: `defs-linux.json#/definitions/SchedulerPolicy`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1282,19 +2241,27 @@ impl ::std::convert::TryFrom<String> for SchedulerFlag {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SchedulerPolicy {
+    /// The default time-sharing policy.
     #[serde(rename = "SCHED_OTHER")]
     SchedOther,
+    /// Real time, first in first out: runs until it blocks or yields.
     #[serde(rename = "SCHED_FIFO")]
     SchedFifo,
+    /// Real time, round robin: like `SCHED_FIFO` with a time slice.
     #[serde(rename = "SCHED_RR")]
     SchedRr,
+    /// For CPU-bound batch work: time sharing, never preferred for wake-ups.
     #[serde(rename = "SCHED_BATCH")]
     SchedBatch,
+    /// Isochronous (reserved; not in mainline Linux).
     #[serde(rename = "SCHED_ISO")]
     SchedIso,
+    /// Lowest priority: runs only when nothing else wants the CPU.
     #[serde(rename = "SCHED_IDLE")]
     SchedIdle,
+    /// Earliest deadline first, with `runtime`, `deadline` and `period`.
     #[serde(rename = "SCHED_DEADLINE")]
     SchedDeadline,
 }
@@ -1338,29 +2305,63 @@ impl ::std::convert::TryFrom<String> for SchedulerPolicy {
         value.parse()
     }
 }
-/// Schema: `config-linux.json#/linux/properties/seccomp`.
+/// The seccomp filter of the container's program: the action for system calls no rule
+/// matches, and rules for the others.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `config-linux.json#/linux/properties/seccomp`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Seccomp {
+    /// What happens on a system call no rule matches.
+    ///
+    /// Requirements: [`config_linux.seccomp.default_action.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L885) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(rename = "defaultAction")]
     pub default_action: SeccompAction,
+    /// The error number `defaultAction` returns; only with an action that returns one (`SCMP_ACT_ERRNO`, `SCMP_ACT_TRACE`).
+    ///
+    /// Range: an errno value; EPERM (1) when absent.
+    ///
+    /// Requirements: [`config_linux.seccomp.default_errno.unsupported`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L888) (MUST).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(
         rename = "defaultErrnoRet",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub default_errno_ret: Option<u32>,
+    /// Flags for loading the filter (`seccomp(2)`).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flags: Option<Vec<SeccompFlag>>,
+    /// A UNIX socket to send the seccomp notification descriptor to (for `SCMP_ACT_NOTIFY`), with the container's state.
+    ///
+    /// Requirements: [`config_linux.seccomp.listener.socket_type`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L927) (MUST), [`config_linux.seccomp.listener.one_state`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L928) (MUST), [`config_linux.seccomp.listener.no_reuse`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L929) (MUST NOT), [`config_linux.seccomp.listener.close`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L929) (MUST), [`config_linux.seccomp.listener.send_error`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L930) (MUST), [`config_linux.seccomp.listener.fds.seccomp_fd`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L935) (REQUIRED), [`config_linux.process_state.json_payload`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L1007) (MUST), [`config_linux.process_state.scm_rights`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L1007) (MUST).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(rename = "listenerPath", default, skip_serializing_if = "Option::is_none")]
     pub listener_path: Option<String>,
+    /// Opaque data passed to the seccomp agent with the state; only together with `listenerPath`.
+    ///
+    /// Requirements: [`config_linux.seccomp.listener_metadata.needs_path`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L939) (MUST NOT).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(
         rename = "listenerMetadata",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub listener_metadata: Option<String>,
+    /// Further architectures the filter applies to (for 32-bit system calls on a 64-bit kernel, say).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architectures: Option<Vec<SeccompArch>>,
+    /// Rules for system calls, by name; the first rule that matches decides.
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub syscalls: Option<Vec<Syscall>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1368,7 +2369,9 @@ pub struct Seccomp {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/SeccompAction`.
+/// What a seccomp filter does with a system call.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `defs-linux.json#/definitions/SeccompAction`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1381,23 +2384,33 @@ pub struct Seccomp {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompAction {
+    /// Kill the thread that made the call (as `SCMP_ACT_KILL_THREAD`).
     #[serde(rename = "SCMP_ACT_KILL")]
     ScmpActKill,
+    /// Kill the whole process.
     #[serde(rename = "SCMP_ACT_KILL_PROCESS")]
     ScmpActKillProcess,
+    /// Kill the thread that made the call.
     #[serde(rename = "SCMP_ACT_KILL_THREAD")]
     ScmpActKillThread,
+    /// Send `SIGSYS` to the thread.
     #[serde(rename = "SCMP_ACT_TRAP")]
     ScmpActTrap,
+    /// Fail the call with an error number (`errnoRet`).
     #[serde(rename = "SCMP_ACT_ERRNO")]
     ScmpActErrno,
+    /// Notify a ptrace tracer (fails with `ENOSYS` when there is none).
     #[serde(rename = "SCMP_ACT_TRACE")]
     ScmpActTrace,
+    /// Let the call through.
     #[serde(rename = "SCMP_ACT_ALLOW")]
     ScmpActAllow,
+    /// Let the call through and log it.
     #[serde(rename = "SCMP_ACT_LOG")]
     ScmpActLog,
+    /// Let a seccomp agent decide, through the `listenerPath` socket (writ does not support it yet).
     #[serde(rename = "SCMP_ACT_NOTIFY")]
     ScmpActNotify,
 }
@@ -1445,7 +2458,9 @@ impl ::std::convert::TryFrom<String> for SeccompAction {
         value.parse()
     }
 }
-/// Schema: `defs-linux.json#/definitions/SeccompArch`.
+/// A system call architecture of libseccomp.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `defs-linux.json#/definitions/SeccompArch`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1458,51 +2473,75 @@ impl ::std::convert::TryFrom<String> for SeccompAction {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompArch {
+    /// 32-bit x86.
     #[serde(rename = "SCMP_ARCH_X86")]
     ScmpArchX86,
+    /// 64-bit x86.
     #[serde(rename = "SCMP_ARCH_X86_64")]
     ScmpArchX8664,
+    /// The x32 ABI of x86-64.
     #[serde(rename = "SCMP_ARCH_X32")]
     ScmpArchX32,
+    /// 32-bit ARM.
     #[serde(rename = "SCMP_ARCH_ARM")]
     ScmpArchArm,
+    /// 64-bit ARM.
     #[serde(rename = "SCMP_ARCH_AARCH64")]
     ScmpArchAarch64,
+    /// 64-bit LoongArch.
     #[serde(rename = "SCMP_ARCH_LOONGARCH64")]
     ScmpArchLoongarch64,
+    /// Motorola 68000.
     #[serde(rename = "SCMP_ARCH_M68K")]
     ScmpArchM68k,
+    /// 32-bit MIPS, big endian.
     #[serde(rename = "SCMP_ARCH_MIPS")]
     ScmpArchMips,
+    /// 64-bit MIPS, big endian.
     #[serde(rename = "SCMP_ARCH_MIPS64")]
     ScmpArchMips64,
+    /// The n32 ABI of 64-bit MIPS, big endian.
     #[serde(rename = "SCMP_ARCH_MIPS64N32")]
     ScmpArchMips64n32,
+    /// 32-bit MIPS, little endian.
     #[serde(rename = "SCMP_ARCH_MIPSEL")]
     ScmpArchMipsel,
+    /// 64-bit MIPS, little endian.
     #[serde(rename = "SCMP_ARCH_MIPSEL64")]
     ScmpArchMipsel64,
+    /// The n32 ABI of 64-bit MIPS, little endian.
     #[serde(rename = "SCMP_ARCH_MIPSEL64N32")]
     ScmpArchMipsel64n32,
+    /// 32-bit PowerPC.
     #[serde(rename = "SCMP_ARCH_PPC")]
     ScmpArchPpc,
+    /// 64-bit PowerPC, big endian.
     #[serde(rename = "SCMP_ARCH_PPC64")]
     ScmpArchPpc64,
+    /// 64-bit PowerPC, little endian.
     #[serde(rename = "SCMP_ARCH_PPC64LE")]
     ScmpArchPpc64le,
+    /// 31-bit s390.
     #[serde(rename = "SCMP_ARCH_S390")]
     ScmpArchS390,
+    /// 64-bit s390x.
     #[serde(rename = "SCMP_ARCH_S390X")]
     ScmpArchS390x,
+    /// SuperH, little endian.
     #[serde(rename = "SCMP_ARCH_SH")]
     ScmpArchSh,
+    /// SuperH, big endian.
     #[serde(rename = "SCMP_ARCH_SHEB")]
     ScmpArchSheb,
+    /// 32-bit PA-RISC.
     #[serde(rename = "SCMP_ARCH_PARISC")]
     ScmpArchParisc,
+    /// 64-bit PA-RISC.
     #[serde(rename = "SCMP_ARCH_PARISC64")]
     ScmpArchParisc64,
+    /// 64-bit RISC-V.
     #[serde(rename = "SCMP_ARCH_RISCV64")]
     ScmpArchRiscv64,
 }
@@ -1578,7 +2617,9 @@ impl ::std::convert::TryFrom<String> for SeccompArch {
         value.parse()
     }
 }
-/// Schema: `defs-linux.json#/definitions/SeccompFlag`.
+/// A flag for loading a seccomp filter.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `defs-linux.json#/definitions/SeccompFlag`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1591,13 +2632,18 @@ impl ::std::convert::TryFrom<String> for SeccompArch {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompFlag {
+    /// Apply the filter to every thread of the process.
     #[serde(rename = "SECCOMP_FILTER_FLAG_TSYNC")]
     SeccompFilterFlagTsync,
+    /// Log the actions the filter takes, except `SCMP_ACT_ALLOW`.
     #[serde(rename = "SECCOMP_FILTER_FLAG_LOG")]
     SeccompFilterFlagLog,
+    /// Do not turn on the speculative store bypass mitigation.
     #[serde(rename = "SECCOMP_FILTER_FLAG_SPEC_ALLOW")]
     SeccompFilterFlagSpecAllow,
+    /// A notified call waits killably while the agent has not received it.
     #[serde(rename = "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")]
     SeccompFilterFlagWaitKillableRecv,
 }
@@ -1641,7 +2687,9 @@ impl ::std::convert::TryFrom<String> for SeccompFlag {
         value.parse()
     }
 }
-/// Schema: `defs-linux.json#/definitions/SeccompOperators`.
+/// A comparison of a system call argument with `value`.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `defs-linux.json#/definitions/SeccompOperators`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1654,19 +2702,27 @@ impl ::std::convert::TryFrom<String> for SeccompFlag {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum SeccompOperator {
+    /// Not equal.
     #[serde(rename = "SCMP_CMP_NE")]
     ScmpCmpNe,
+    /// Less than.
     #[serde(rename = "SCMP_CMP_LT")]
     ScmpCmpLt,
+    /// Less than or equal.
     #[serde(rename = "SCMP_CMP_LE")]
     ScmpCmpLe,
+    /// Equal.
     #[serde(rename = "SCMP_CMP_EQ")]
     ScmpCmpEq,
+    /// Greater than or equal.
     #[serde(rename = "SCMP_CMP_GE")]
     ScmpCmpGe,
+    /// Greater than.
     #[serde(rename = "SCMP_CMP_GT")]
     ScmpCmpGt,
+    /// The argument masked with `value` equals `valueTwo`.
     #[serde(rename = "SCMP_CMP_MASKED_EQ")]
     ScmpCmpMaskedEq,
 }
@@ -1710,21 +2766,39 @@ impl ::std::convert::TryFrom<String> for SeccompOperator {
         value.parse()
     }
 }
-/// Solaris platform-specific configurations
+/// The Solaris part of a config: the zone settings of an application container (zonecfg(1M)).
 ///
-/// Schema: `config-solaris.json#/solaris`.
+/// Spec: [config-solaris.md#solaris-application-container-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#solaris-application-container-configuration). Schema: `config-solaris.json#/solaris`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Solaris {
+    /// The SMF service (FMRI) that must be online before the container's program starts.
+    ///
+    /// Spec: [config-solaris.md#milestone](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#milestone).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub milestone: Option<String>,
+    /// The largest privilege set any process in the container can get, as a privilege set string (priv_str_to_set(3C)).
+    ///
+    /// Spec: [config-solaris.md#limitpriv](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#limitpriv).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limitpriv: Option<String>,
+    /// The most shared memory the container may use (`max-shm-memory`), such as `512m`.
+    ///
+    /// Spec: [config-solaris.md#maxshmmemory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#maxshmmemory).
     #[serde(rename = "maxShmMemory", default, skip_serializing_if = "Option::is_none")]
     pub max_shm_memory: Option<String>,
+    /// A cap on the CPU time the container may use (`capped-cpu`).
+    ///
+    /// Spec: [config-solaris.md#cappedcpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedcpu).
     #[serde(rename = "cappedCPU", default, skip_serializing_if = "Option::is_none")]
     pub capped_cpu: Option<SolarisCappedCpu>,
+    /// Caps on the physical memory and swap the container may use (`capped-memory`).
+    ///
+    /// Spec: [config-solaris.md#cappedmemory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedmemory).
     #[serde(rename = "cappedMemory", default, skip_serializing_if = "Option::is_none")]
     pub capped_memory: Option<SolarisCappedMemory>,
+    /// Virtual network interfaces (VNICs) created for the container automatically.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anet: Option<Vec<SolarisAnet>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1732,25 +2806,48 @@ pub struct Solaris {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-solaris.json#/solaris/properties/anet/items`.
+/// One automatically created VNIC of a Solaris container.
+///
+/// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet). Schema: `config-solaris.json#/solaris/properties/anet/items`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SolarisAnet {
+    /// The name of the VNIC datalink.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linkname: Option<String>,
+    /// The link the VNIC is created over.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(rename = "lowerLink", default, skip_serializing_if = "Option::is_none")]
     pub lower_link: Option<String>,
+    /// The IP addresses the container may use on the VNIC.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(rename = "allowedAddress", default, skip_serializing_if = "Option::is_none")]
     pub allowed_address: Option<String>,
+    /// Whether the `allowedAddress` addresses are configured on the interface each time the container boots (`true` or `false`).
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(
         rename = "configureAllowedAddress",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub configure_allowed_address: Option<String>,
+    /// The default router of the VNIC.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defrouter: Option<String>,
+    /// The MAC address of the VNIC, or a keyword for how to choose one.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(rename = "macAddress", default, skip_serializing_if = "Option::is_none")]
     pub mac_address: Option<String>,
+    /// The link protection types to enable, comma-separated.
+    ///
+    /// Spec: [config-solaris.md#automatic-network-anet](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#automatic-network-anet).
     #[serde(rename = "linkProtection", default, skip_serializing_if = "Option::is_none")]
     pub link_protection: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1758,9 +2855,14 @@ pub struct SolarisAnet {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-solaris.json#/solaris/properties/cappedCPU`.
+/// The CPU cap of a Solaris container.
+///
+/// Spec: [config-solaris.md#cappedcpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedcpu). Schema: `config-solaris.json#/solaris/properties/cappedCPU`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SolarisCappedCpu {
+    /// How many CPUs' worth of time the container may use: `1` is one whole CPU, `1.25` one and a quarter.
+    ///
+    /// Spec: [config-solaris.md#cappedcpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedcpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ncpus: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1768,11 +2870,19 @@ pub struct SolarisCappedCpu {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-solaris.json#/solaris/properties/cappedMemory`.
+/// The memory caps of a Solaris container.
+///
+/// Spec: [config-solaris.md#cappedmemory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedmemory). Schema: `config-solaris.json#/solaris/properties/cappedMemory`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SolarisCappedMemory {
+    /// The physical memory cap, such as `512m`.
+    ///
+    /// Spec: [config-solaris.md#cappedmemory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedmemory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub physical: Option<String>,
+    /// The swap cap, such as `512m`.
+    ///
+    /// Spec: [config-solaris.md#cappedmemory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-solaris.md#cappedmemory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swap: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1780,45 +2890,113 @@ pub struct SolarisCappedMemory {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Open Container Initiative Runtime Specification Container Configuration Schema
+/// A container's configuration: what `config.json` in a bundle holds. Only `ociVersion` is
+/// always required; on Linux a config also needs `root` and, to be started, `process`.
+/// Parse one with [`parse_config`](crate::parse_config) or [`load`](crate::load), which keep
+/// every finding about the document as written.
 ///
-/// Schema: `config-schema.json#`.
+/// Spec: [config.md#configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#configuration). Schema: `config-schema.json#`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Spec {
-    /// The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The version of the runtime spec this config was written against.
+    ///
+    /// Range: a SemVer 2.0.0 version (`MAJOR.MINOR.PATCH`); writ accepts 1.0.0 up to its own version.
+    ///
+    /// Requirements: [`config.oci_version.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L17) (REQUIRED), [`config.oci_version.semver`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L17) (MUST), [`features.oci_version_min.accepted`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L15) (MUST), [`features.oci_version_max.accepted`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L18) (MUST).
+    ///
+    /// Spec: [config.md#specification-version](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#specification-version).
     #[serde(rename = "ociVersion", default)]
     pub oci_version: String,
+    /// Programs the runtime runs at fixed points of the container's life (POSIX platforms).
+    ///
+    /// Requirements: [`config.hooks.kinds`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L552) (MAY).
+    ///
+    /// Spec: [config.md#posix-platform-hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-hooks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<Hooks>,
+    /// Free-form metadata about the container, as key/value strings. Keys should be in reverse
+    /// domain notation (`com.example.key`); the `org.opencontainers` namespace is reserved for
+    /// the keys the spec defines.
+    ///
+    /// Range: non-empty keys; values any string, the empty one included.
+    ///
+    /// Requirements: [`config.annotations.free_form`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L719) (MAY), [`config.annotations.map`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L720) (MUST), [`config.annotations.absent_or_empty`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L721) (MAY), [`config.annotations.key_string`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L723) (MUST), [`config.annotations.key_non_empty`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L724) (MUST NOT), [`config.annotations.key_reverse_domain`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L725) (SHOULD), [`config.annotations.reserved_keys`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L727) (MUST), [`config.annotations.known_keys`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L728) (MAY), [`config.annotations.image_os.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L731) (MUST), [`config.annotations.image_os.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L731) (SHOULD), [`config.annotations.image_os_version.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L732) (MUST), [`config.annotations.image_os_version.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L732) (SHOULD), [`config.annotations.image_os_features.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L733) (MUST), [`config.annotations.image_os_features.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L733) (SHOULD), [`config.annotations.image_architecture.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L734) (MUST), [`config.annotations.image_architecture.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L734) (SHOULD), [`config.annotations.image_variant.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L735) (MUST), [`config.annotations.image_variant.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L735) (SHOULD), [`config.annotations.image_author.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L736) (MUST), [`config.annotations.image_author.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L736) (SHOULD), [`config.annotations.image_created.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L737) (MUST), [`config.annotations.image_created.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L737) (SHOULD), [`config.annotations.image_stop_signal.kill`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L738) (SHOULD), [`config.annotations.image_stop_signal.value`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L738) (MUST), [`config.annotations.image_stop_signal.usage`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L738) (SHOULD), [`config.annotations.reserved_namespace`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L740) (MUST NOT), [`config.annotations.unknown_keys`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L741) (MUST), [`config.annotations.value_string`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L743) (MUST), [`config.annotations.value_empty`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L744) (MAY).
+    ///
+    /// Spec: [config.md#annotations](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#annotations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
+    /// The host name the container sees; it takes effect only with a new UTS namespace.
+    ///
+    /// Spec: [config.md#hostname](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#hostname).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
+    /// The NIS domain name the container sees; it takes effect only with a new UTS namespace.
+    ///
+    /// Spec: [config.md#domainname](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#domainname).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domainname: Option<String>,
+    /// Filesystems to mount in the container in addition to `root`, in the order listed: a later
+    /// mount may cover an earlier one.
+    ///
+    /// Requirements: [`config.mounts.order`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L66) (MUST).
+    ///
+    /// Spec: [config.md#mounts](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#mounts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mounts: Option<Vec<Mount>>,
-    /// Configures the container's root filesystem.
+    /// The container's root filesystem. Required on Linux (and every platform but Windows Hyper-V).
+    ///
+    /// Requirements: [`config.root.windows_server.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L30) (REQUIRED), [`config.root.hyperv.absent`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L31) (MUST NOT), [`config.root.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L33) (REQUIRED).
+    ///
+    /// Spec: [config.md#root](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root: Option<Root>,
+    /// The program the container runs and its environment. Needed to start the container (`create` works without it).
+    ///
+    /// Requirements: [`config.process.required_at_start`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L240) (REQUIRED).
+    ///
+    /// Spec: [config.md#process](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#process).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<Process>,
-    /// Linux platform-specific configurations
+    /// Settings that only apply to Linux containers: namespaces, cgroups, devices, seccomp and more.
+    ///
+    /// Requirements: [`config.platform.linux`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L524) (MAY).
+    ///
+    /// Spec: [config.md#platform-specific-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#platform-specific-configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linux: Option<Linux>,
-    /// Solaris platform-specific configurations
+    /// Settings that only apply to Solaris application containers.
+    ///
+    /// Requirements: [`config.platform.solaris`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L526) (MAY).
+    ///
+    /// Spec: [config.md#platform-specific-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#platform-specific-configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub solaris: Option<Solaris>,
-    /// Windows platform-specific configurations
+    /// Settings that only apply to Windows containers; required when the target is Windows.
+    ///
+    /// Requirements: [`config.platform.windows`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L530) (MUST).
+    ///
+    /// Spec: [config.md#platform-specific-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#platform-specific-configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub windows: Option<Windows>,
-    /// configuration for virtual-machine-based containers
+    /// Settings for a container run inside a virtual machine: hypervisor, kernel, image.
+    ///
+    /// Requirements: [`config.platform.vm`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L528) (MAY).
+    ///
+    /// Spec: [config.md#platform-specific-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#platform-specific-configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vm: Option<Vm>,
-    /// z/OS platform-specific configurations
+    /// Settings that only apply to z/OS containers.
+    ///
+    /// Requirements: [`config.platform.zos`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L532) (MAY).
+    ///
+    /// Spec: [config.md#platform-specific-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#platform-specific-configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zos: Option<Zos>,
-    /// FreeBSD platform-specific configurations
+    /// Settings that only apply to FreeBSD (jail-based) containers.
+    ///
+    /// Requirements: [`config.platform.freebsd`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L522) (MAY).
+    ///
+    /// Spec: [config.md#platform-specific-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#platform-specific-configuration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freebsd: Option<FreeBsd>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1826,14 +3004,36 @@ pub struct Spec {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/Syscall`.
+/// A seccomp rule: system calls, an action, and optionally conditions on their arguments.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `defs-linux.json#/definitions/Syscall`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct Syscall {
+    /// The system calls the rule is about; names the filter's architectures do not have are skipped.
+    ///
+    /// Requirements: [`config_linux.seccomp.syscalls.names.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L946) (REQUIRED), [`config_linux.seccomp.syscalls.names.non_empty`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L947) (MUST).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default)]
     pub names: Vec<String>,
+    /// What happens when the rule matches.
+    ///
+    /// Requirements: [`config_linux.seccomp.syscalls.action.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L948) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     pub action: SeccompAction,
+    /// The error number `action` returns; only with an action that returns one.
+    ///
+    /// Range: an errno value; EPERM (1) when absent.
+    ///
+    /// Requirements: [`config_linux.seccomp.syscalls.errno.unsupported`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L963) (MUST).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(rename = "errnoRet", default, skip_serializing_if = "Option::is_none")]
     pub errno_ret: Option<u32>,
+    /// Conditions on the arguments; the rule matches when all of them hold.
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<SyscallArg>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1841,26 +3041,60 @@ pub struct Syscall {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/SyscallArg`.
+/// A condition on one system call argument.
+///
+/// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp). Schema: `defs-linux.json#/definitions/SyscallArg`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct SyscallArg {
+    /// Which argument, counting from 0.
+    ///
+    /// Range: 0 to 5.
+    ///
+    /// Requirements: [`config_linux.seccomp.args.index.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L969) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default)]
     pub index: u32,
+    /// The value to compare the argument with (for `SCMP_CMP_MASKED_EQ`, the mask).
+    ///
+    /// Requirements: [`config_linux.seccomp.args.value.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L970) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(default)]
     pub value: u64,
+    /// For `SCMP_CMP_MASKED_EQ`: the value the masked argument must equal.
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     #[serde(rename = "valueTwo", default, skip_serializing_if = "Option::is_none")]
     pub value_two: Option<u64>,
+    /// The comparison.
+    ///
+    /// Requirements: [`config_linux.seccomp.args.op.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md?plain=1#L972) (REQUIRED).
+    ///
+    /// Spec: [config-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#seccomp).
     pub op: SeccompOperator,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-linux.json#/definitions/TimeOffsets`.
+/// How far one clock of the time namespace is from the host's: `secs` plus `nanosecs`.
+///
+/// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace). Schema: `defs-linux.json#/definitions/TimeOffsets`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct TimeOffset {
+    /// Whole seconds of the offset (may be negative).
+    ///
+    /// Unit: seconds.
+    ///
+    /// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secs: Option<i64>,
+    /// The part of the offset below a second.
+    ///
+    /// Unit: nanoseconds. Range: 0 to 999999999.
+    ///
+    /// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nanosecs: Option<u32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1868,11 +3102,19 @@ pub struct TimeOffset {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-linux.json#/linux/properties/timeOffsets`.
+/// The clock offsets of the container's time namespace.
+///
+/// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace). Schema: `config-linux.json#/linux/properties/timeOffsets`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct TimeOffsets {
+    /// Offset of `CLOCK_BOOTTIME` (time since boot, suspend included).
+    ///
+    /// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boottime: Option<TimeOffset>,
+    /// Offset of `CLOCK_MONOTONIC`.
+    ///
+    /// Spec: [config-linux.md#offset-for-time-namespace](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-linux.md#offset-for-time-namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monotonic: Option<TimeOffset>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1880,17 +3122,40 @@ pub struct TimeOffsets {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-schema.json#/properties/process/properties/user`.
+/// Who the container's program runs as.
+///
+/// Spec: [config.md#user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#user). Schema: `config-schema.json#/properties/process/properties/user`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct User {
+    /// The user id, as seen inside the container (POSIX platforms).
+    ///
+    /// Requirements: [`config.process.user.uid.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L370) (REQUIRED).
+    ///
+    /// Spec: [config.md#posix-platform-user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
+    /// The primary group id, as seen inside the container (POSIX platforms).
+    ///
+    /// Requirements: [`config.process.user.gid.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L371) (REQUIRED).
+    ///
+    /// Spec: [config.md#posix-platform-user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<u32>,
+    /// The file mode creation mask of the program; absent keeps the runtime's default (0022).
+    ///
+    /// Range: permission bits, 0 to 0o777 (give it in decimal in JSON: 18 for 0o022).
+    ///
+    /// Spec: [config.md#posix-platform-user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub umask: Option<u32>,
+    /// Supplementary group ids of the program, as seen inside the container.
+    ///
+    /// Spec: [config.md#posix-platform-user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#posix-platform-user).
     #[serde(rename = "additionalGids", default, skip_serializing_if = "Option::is_none")]
     pub additional_gids: Option<Vec<u32>>,
+    /// The user name (Windows only).
+    ///
+    /// Spec: [config.md#windows-user](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md#windows-user).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1898,21 +3163,29 @@ pub struct User {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// configuration for virtual-machine-based containers
+/// Running the container in a virtual machine: the hypervisor, the kernel, the root image and the hardware.
 ///
-/// Schema: `config-vm.json#/vm`.
+/// Spec: [config-vm.md#virtual-machine-specific-container-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#virtual-machine-specific-container-configuration). Schema: `config-vm.json#/vm`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Vm {
-    /// hypervisor config used by VM-based containers
+    /// The hypervisor that runs the VM.
+    ///
+    /// Spec: [config-vm.md#hypervisor-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hypervisor-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hypervisor: Option<VmHypervisor>,
-    /// kernel config used by VM-based containers
+    /// The kernel the VM boots.
+    ///
+    /// Spec: [config-vm.md#kernel-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#kernel-object).
     #[serde(default)]
     pub kernel: VmKernel,
-    /// root image config used by VM-based containers
+    /// The VM's root disk image.
+    ///
+    /// Spec: [config-vm.md#image-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#image-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<VmImage>,
-    /// hardware configuration for the VM image
+    /// The VM's virtual hardware: CPUs, memory, device tree, pass-through of host resources.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(rename = "hwConfig", default, skip_serializing_if = "Option::is_none")]
     pub hw_config: Option<VmHwConfig>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1920,21 +3193,43 @@ pub struct Vm {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// hardware configuration for the VM image
+/// The virtual hardware of a VM container (the pass-through members follow Xen's xl.cfg).
 ///
-/// Schema: `config-vm.json#/vm/properties/hwConfig`.
+/// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object). Schema: `config-vm.json#/vm/properties/hwConfig`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmHwConfig {
+    /// A device tree file to give the VM.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(rename = "deviceTree", default, skip_serializing_if = "Option::is_none")]
     pub device_tree: Option<String>,
+    /// How many virtual CPUs the VM gets.
+    ///
+    /// Unit: CPUs.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vcpus: Option<u32>,
+    /// The most memory the VM gets.
+    ///
+    /// Unit: bytes.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<u64>,
+    /// Host device tree nodes to pass through to the VM.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dtdevs: Option<Vec<String>>,
+    /// Host I/O memory ranges the VM may access.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iomems: Option<Vec<VmIoMem>>,
+    /// Host interrupt lines the VM may use.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub irqs: Option<Vec<u32>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1942,13 +3237,19 @@ pub struct VmHwConfig {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// hypervisor config used by VM-based containers
+/// The hypervisor of a VM container.
 ///
-/// Schema: `config-vm.json#/vm/properties/hypervisor`.
+/// Spec: [config-vm.md#hypervisor-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hypervisor-object). Schema: `config-vm.json#/vm/properties/hypervisor`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmHypervisor {
+    /// The hypervisor program.
+    ///
+    /// Spec: [config-vm.md#hypervisor-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hypervisor-object).
     #[serde(default)]
     pub path: String,
+    /// Arguments for the hypervisor.
+    ///
+    /// Spec: [config-vm.md#hypervisor-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hypervisor-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<String>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -1956,20 +3257,28 @@ pub struct VmHypervisor {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// root image config used by VM-based containers
+/// The root disk image of a VM container.
 ///
-/// Schema: `config-vm.json#/vm/properties/image`.
+/// Spec: [config-vm.md#image-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#image-object). Schema: `config-vm.json#/vm/properties/image`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct VmImage {
+    /// The image file.
+    ///
+    /// Spec: [config-vm.md#image-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#image-object).
     #[serde(default)]
     pub path: String,
+    /// The image's format.
+    ///
+    /// Spec: [config-vm.md#image-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#image-object).
     pub format: VmImageFormat,
     /// Properties this version of the schema does not define, kept so that a
     /// config written back loses nothing.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-vm.json#/definitions/RootImageFormat`.
+/// A disk image format.
+///
+/// Spec: [config-vm.md#image-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#image-object). Schema: `defs-vm.json#/definitions/RootImageFormat`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -1982,15 +3291,21 @@ pub struct VmImage {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum VmImageFormat {
+    /// A plain disk image.
     #[serde(rename = "raw")]
     Raw,
+    /// QEMU's copy-on-write format.
     #[serde(rename = "qcow2")]
     Qcow2,
+    /// VirtualBox's format.
     #[serde(rename = "vdi")]
     Vdi,
+    /// VMware's format.
     #[serde(rename = "vmdk")]
     Vmdk,
+    /// The Virtual Hard Disk format.
     #[serde(rename = "vhd")]
     Vhd,
 }
@@ -2030,13 +3345,26 @@ impl ::std::convert::TryFrom<String> for VmImageFormat {
         value.parse()
     }
 }
-/// Schema: `defs-vm.json#/definitions/IOMemEntryFormat`.
+/// One range of host I/O memory given to the VM.
+///
+/// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object). Schema: `defs-vm.json#/definitions/IOMemEntryFormat`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmIoMem {
+    /// The guest frame number the range is mapped at; absent maps it at `firstMFN`.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(rename = "firstGFN", default, skip_serializing_if = "Option::is_none")]
     pub first_gfn: Option<u64>,
+    /// The first host (machine) frame number of the range.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(rename = "firstMFN", default)]
     pub first_mfn: u64,
+    /// How many frames the range covers.
+    ///
+    /// Unit: pages.
+    ///
+    /// Spec: [config-vm.md#hwconfig-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#hwconfig-object).
     #[serde(rename = "nrMFNs", default)]
     pub nr_mf_ns: u64,
     /// Properties this version of the schema does not define, kept so that a
@@ -2044,15 +3372,24 @@ pub struct VmIoMem {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// kernel config used by VM-based containers
+/// The kernel of a VM container.
 ///
-/// Schema: `config-vm.json#/vm/properties/kernel`.
+/// Spec: [config-vm.md#kernel-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#kernel-object). Schema: `config-vm.json#/vm/properties/kernel`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct VmKernel {
+    /// The kernel image to boot.
+    ///
+    /// Spec: [config-vm.md#kernel-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#kernel-object).
     #[serde(default)]
     pub path: String,
+    /// The kernel's command line parameters.
+    ///
+    /// Spec: [config-vm.md#kernel-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#kernel-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Vec<String>>,
+    /// An initial ramdisk for the kernel.
+    ///
+    /// Spec: [config-vm.md#kernel-object](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-vm.md#kernel-object).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initrd: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2060,29 +3397,57 @@ pub struct VmKernel {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Windows platform-specific configurations
+/// The Windows part of a config: image layers, devices, resources, networking, Hyper-V isolation.
 ///
-/// Schema: `config-windows.json#/windows`.
+/// Spec: [config-windows.md#windows-specific-container-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#windows-specific-container-configuration). Schema: `config-windows.json#/windows`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Windows {
+    /// The container image's layer folders, from the top (read-write scratch) layer down.
+    ///
+    /// Range: at least one folder.
+    ///
+    /// Spec: [config-windows.md#layerfolders](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#layerfolders).
     #[serde(rename = "layerFolders", default)]
     pub layer_folders: Vec<String>,
+    /// Devices to make available in the container.
+    ///
+    /// Spec: [config-windows.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#devices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<WindowsDevice>>,
+    /// Memory, CPU and storage limits.
+    ///
+    /// Spec: [config-windows.md#resources](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#resources).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<WindowsResources>,
+    /// How the container connects to the network.
+    ///
+    /// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub network: Option<WindowsNetwork>,
+    /// The credential spec (group managed service account) of the container, as a JSON object.
+    ///
+    /// Spec: [config-windows.md#credential-spec](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#credential-spec).
     #[serde(rename = "credentialSpec", default, skip_serializing_if = "Option::is_none")]
     pub credential_spec: Option<Map<String, Value>>,
+    /// Whether the container runs a Windows update (servicing) operation.
+    ///
+    /// Spec: [config-windows.md#servicing](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#servicing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub servicing: Option<bool>,
+    /// Whether disk flushes are ignored while the container boots (faster image creation).
+    ///
+    /// Spec: [config-windows.md#ignoreflushesduringboot](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#ignoreflushesduringboot).
     #[serde(
         rename = "ignoreFlushesDuringBoot",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub ignore_flushes_during_boot: Option<bool>,
+    /// Run the container isolated in a Hyper-V utility VM; the container then has no `root`.
+    ///
+    /// Requirements: [`config.root.hyperv.absent`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config.md?plain=1#L31) (MUST NOT).
+    ///
+    /// Spec: [config-windows.md#hyperv](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#hyperv).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hyperv: Option<WindowsHyperV>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2090,11 +3455,19 @@ pub struct Windows {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-windows.json#/windows/properties/resources/properties/cpu/properties/affinity`.
+/// CPU affinity within one Windows processor group.
+///
+/// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu). Schema: `config-windows.json#/windows/properties/resources/properties/cpu/properties/affinity`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsCpuGroupAffinity {
+    /// The CPUs of the group, one bit each.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mask: Option<u64>,
+    /// The processor group the mask is about.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<u32>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2102,15 +3475,35 @@ pub struct WindowsCpuGroupAffinity {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-windows.json#/windows/properties/resources/properties/cpu`.
+/// The CPU limits of a Windows container; set one of `count`, `shares` and `maximum`.
+///
+/// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu). Schema: `config-windows.json#/windows/properties/resources/properties/cpu`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsCpuResources {
+    /// How many of the host's CPUs the container may use.
+    ///
+    /// Unit: CPUs.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// The container's relative weight for CPU time.
+    ///
+    /// Range: 0 to 10000.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shares: Option<u16>,
+    /// The share of CPU cycles the container may use, in cycles per 10000.
+    ///
+    /// Range: 0 to 10000.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<u16>,
+    /// The CPUs the container may run on.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<WindowsCpuGroupAffinity>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2118,11 +3511,19 @@ pub struct WindowsCpuResources {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-windows.json#/definitions/Device`.
+/// A device to make available in a Windows container.
+///
+/// Spec: [config-windows.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#devices). Schema: `defs-windows.json#/definitions/Device`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct WindowsDevice {
+    /// Which device, read as `idType` says.
+    ///
+    /// Spec: [config-windows.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#devices).
     #[serde(default)]
     pub id: String,
+    /// How `id` is read.
+    ///
+    /// Spec: [config-windows.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#devices).
     #[serde(rename = "idType")]
     pub id_type: WindowsDeviceIdType,
     /// Properties this version of the schema does not define, kept so that a
@@ -2130,7 +3531,9 @@ pub struct WindowsDevice {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-windows.json#/definitions/Device/properties/idType`.
+/// How a Windows device id is read.
+///
+/// Spec: [config-windows.md#devices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#devices). Schema: `defs-windows.json#/definitions/Device/properties/idType`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -2143,7 +3546,9 @@ pub struct WindowsDevice {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum WindowsDeviceIdType {
+    /// `id` is a device interface class GUID.
     #[serde(rename = "class")]
     Class,
 }
@@ -2175,9 +3580,14 @@ impl ::std::convert::TryFrom<String> for WindowsDeviceIdType {
         value.parse()
     }
 }
-/// Schema: `config-windows.json#/windows/properties/hyperv`.
+/// Hyper-V isolation of a Windows container.
+///
+/// Spec: [config-windows.md#hyperv](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#hyperv). Schema: `config-windows.json#/windows/properties/hyperv`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsHyperV {
+    /// The image of the utility VM; absent lets the runtime find one.
+    ///
+    /// Spec: [config-windows.md#hyperv](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#hyperv).
     #[serde(rename = "utilityVMPath", default, skip_serializing_if = "Option::is_none")]
     pub utility_vm_path: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2185,9 +3595,16 @@ pub struct WindowsHyperV {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-windows.json#/windows/properties/resources/properties/memory`.
+/// The memory limit of a Windows container.
+///
+/// Spec: [config-windows.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#memory). Schema: `config-windows.json#/windows/properties/resources/properties/memory`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsMemoryResources {
+    /// The most memory the container may use.
+    ///
+    /// Unit: bytes.
+    ///
+    /// Spec: [config-windows.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2195,25 +3612,42 @@ pub struct WindowsMemoryResources {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-windows.json#/windows/properties/network`.
+/// The networking of a Windows container.
+///
+/// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network). Schema: `config-windows.json#/windows/properties/network`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsNetwork {
+    /// The Host Network Service (HNS) endpoints to connect the container to.
+    ///
+    /// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network).
     #[serde(rename = "endpointList", default, skip_serializing_if = "Option::is_none")]
     pub endpoint_list: Option<Vec<String>>,
+    /// Whether names without a domain are resolved.
+    ///
+    /// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network).
     #[serde(
         rename = "allowUnqualifiedDNSQuery",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub allow_unqualified_dns_query: Option<bool>,
+    /// DNS suffixes to try when resolving names.
+    ///
+    /// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network).
     #[serde(rename = "DNSSearchList", default, skip_serializing_if = "Option::is_none")]
     pub dns_search_list: Option<Vec<String>>,
+    /// A container whose network stack this one shares.
+    ///
+    /// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network).
     #[serde(
         rename = "networkSharedContainerName",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub network_shared_container_name: Option<String>,
+    /// The network namespace to use; with it, no other member may be set.
+    ///
+    /// Spec: [config-windows.md#network](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#network).
     #[serde(
         rename = "networkNamespace",
         default,
@@ -2225,13 +3659,24 @@ pub struct WindowsNetwork {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-windows.json#/windows/properties/resources`.
+/// The resource limits of a Windows container.
+///
+/// Spec: [config-windows.md#resources](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#resources). Schema: `config-windows.json#/windows/properties/resources`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsResources {
+    /// The memory limit.
+    ///
+    /// Spec: [config-windows.md#memory](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#memory).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<WindowsMemoryResources>,
+    /// The CPU count, shares, maximum and affinity.
+    ///
+    /// Spec: [config-windows.md#cpu](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#cpu).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<WindowsCpuResources>,
+    /// The system drive's I/O limits and size.
+    ///
+    /// Spec: [config-windows.md#storage](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#storage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage: Option<WindowsStorageResources>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2239,13 +3684,30 @@ pub struct WindowsResources {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `config-windows.json#/windows/properties/resources/properties/storage`.
+/// The system drive limits of a Windows container.
+///
+/// Spec: [config-windows.md#storage](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#storage). Schema: `config-windows.json#/windows/properties/resources/properties/storage`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct WindowsStorageResources {
+    /// The most I/O operations per second on the system drive.
+    ///
+    /// Unit: operations per second.
+    ///
+    /// Spec: [config-windows.md#storage](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#storage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iops: Option<u64>,
+    /// The most bytes per second on the system drive.
+    ///
+    /// Unit: bytes per second.
+    ///
+    /// Spec: [config-windows.md#storage](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#storage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bps: Option<u64>,
+    /// The least size of the system drive.
+    ///
+    /// Unit: bytes.
+    ///
+    /// Spec: [config-windows.md#storage](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-windows.md#storage).
     #[serde(rename = "sandboxSize", default, skip_serializing_if = "Option::is_none")]
     pub sandbox_size: Option<u64>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2253,11 +3715,14 @@ pub struct WindowsStorageResources {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// z/OS platform-specific configurations
+/// The z/OS part of a config.
 ///
-/// Schema: `config-zos.json#/zos`.
+/// Spec: [config-zos.md#zos-container-configuration](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-zos.md#zos-container-configuration). Schema: `config-zos.json#/zos`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Zos {
+    /// The namespaces of the container: each listed type is new, or joined when it has a `path`.
+    ///
+    /// Spec: [config-zos.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-zos.md#namespaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<ZosNamespace>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2265,11 +3730,19 @@ pub struct Zos {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-zos.json#/definitions/NamespaceReference`.
+/// One namespace of a z/OS container.
+///
+/// Spec: [config-zos.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-zos.md#namespaces). Schema: `defs-zos.json#/definitions/NamespaceReference`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct ZosNamespace {
+    /// The kind of namespace.
+    ///
+    /// Spec: [config-zos.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-zos.md#namespaces).
     #[serde(rename = "type")]
     pub type_: ZosNamespaceType,
+    /// A namespace to join instead of creating one.
+    ///
+    /// Spec: [config-zos.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-zos.md#namespaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     /// Properties this version of the schema does not define, kept so that a
@@ -2277,7 +3750,9 @@ pub struct ZosNamespace {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `defs-zos.json#/definitions/NamespaceType`.
+/// A kind of z/OS namespace.
+///
+/// Spec: [config-zos.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/config-zos.md#namespaces). Schema: `defs-zos.json#/definitions/NamespaceType`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -2290,13 +3765,18 @@ pub struct ZosNamespace {
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum ZosNamespaceType {
+    /// Mount points.
     #[serde(rename = "mount")]
     Mount,
+    /// Process ids.
     #[serde(rename = "pid")]
     Pid,
+    /// Host name and domain name.
     #[serde(rename = "uts")]
     Uts,
+    /// Inter-process communication objects.
     #[serde(rename = "ipc")]
     Ipc,
 }

@@ -26,9 +26,14 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use super::config::*;
 
-/// Schema: `features-linux.json#/linux/properties/apparmor`.
+/// AppArmor support of a runtime.
+///
+/// Spec: [features-linux.md#apparmor](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#apparmor). Schema: `features-linux.json#/linux/properties/apparmor`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct AppArmorFeatures {
+    /// Whether the runtime can apply AppArmor profiles.
+    ///
+    /// Spec: [features-linux.md#apparmor](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#apparmor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -36,17 +41,34 @@ pub struct AppArmorFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/cgroup`.
+/// The cgroup setups a runtime supports.
+///
+/// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup). Schema: `features-linux.json#/linux/properties/cgroup`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct CgroupFeatures {
+    /// cgroup v1 hierarchies.
+    ///
+    /// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v1: Option<bool>,
+    /// The unified cgroup v2 hierarchy.
+    ///
+    /// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub v2: Option<bool>,
+    /// Managing cgroups through systemd (system instance).
+    ///
+    /// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub systemd: Option<bool>,
+    /// Managing cgroups through a systemd user instance.
+    ///
+    /// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup).
     #[serde(rename = "systemdUser", default, skip_serializing_if = "Option::is_none")]
     pub systemd_user: Option<bool>,
+    /// The RDMA controller.
+    ///
+    /// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rdma: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -54,30 +76,64 @@ pub struct CgroupFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Open Container Initiative Runtime Specification Runtime Features Schema
+/// What a runtime implements, as `writ features` prints it: the spec versions, hooks, mount
+/// options and platform features it understands. A member that is absent (or null) is unknown,
+/// never empty.
 ///
-/// Schema: `features-schema.json#`.
+/// Spec: [features.md#features-structure](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#features-structure). Schema: `features-schema.json#`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct Features {
-    /// The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The oldest spec version a config may have.
+    ///
+    /// Requirements: [`features.oci_version_min.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L14) (REQUIRED), [`features.oci_version_min.accepted`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L15) (MUST), [`features.oci_version_max.not_below_min`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L19) (MUST NOT).
+    ///
+    /// Spec: [features.md#specification-version](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#specification-version).
     #[serde(rename = "ociVersionMin", default)]
     pub oci_version_min: String,
-    /// The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The newest spec version a config may have.
+    ///
+    /// Requirements: [`features.oci_version_max.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L17) (REQUIRED), [`features.oci_version_max.accepted`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L18) (MUST), [`features.oci_version_max.not_below_min`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L19) (MUST NOT).
+    ///
+    /// Spec: [features.md#specification-version](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#specification-version).
     #[serde(rename = "ociVersionMax", default)]
     pub oci_version_max: String,
+    /// The hook kinds the runtime runs (`prestart`, `createRuntime`, ...).
+    ///
+    /// Requirements: [`features.document.optional_fields`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L9) (MAY), [`features.hooks.supported`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L32) (MUST).
+    ///
+    /// Spec: [features.md#hooks](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#hooks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<Vec<String>>,
+    /// The mount options the runtime understands (without filesystem-specific data options).
+    ///
+    /// Requirements: [`features.document.optional_fields`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L9) (MAY), [`features.mount_options.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L49) (MUST), [`features.mount_options.no_fs_specific`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L50) (SHOULD NOT).
+    ///
+    /// Spec: [features.md#mount-options](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#mount-options).
     #[serde(rename = "mountOptions", default, skip_serializing_if = "Option::is_none")]
     pub mount_options: Option<Vec<String>>,
+    /// Free-form information about the runtime, as key/value strings (`org.opencontainers.runc.version`, say).
+    ///
+    /// Requirements: [`features.document.optional_fields`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L9) (MAY), [`features.annotations.free_form`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L130) (MAY), [`features.annotations.map`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L131) (MUST).
+    ///
+    /// Spec: [features.md#annotations](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#annotations).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
+    /// Config annotations (or prefixes ending in `.`) that change how the runtime behaves, and so deserve care.
+    ///
+    /// Requirements: [`features.document.optional_fields`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L9) (MAY).
+    ///
+    /// Spec: [features.md#unsafe-annotations-in-configjson](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#unsafe-annotations-in-configjson).
     #[serde(
         rename = "potentiallyUnsafeConfigAnnotations",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub potentially_unsafe_config_annotations: Option<Vec<String>>,
-    /// Linux platform-specific features
+    /// What the runtime implements of the Linux part of a config.
+    ///
+    /// Requirements: [`features.document.optional_fields`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L9) (MAY), [`features.platform.linux`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md?plain=1#L125) (MAY).
+    ///
+    /// Spec: [features.md#platform-specific-features](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features.md#platform-specific-features).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linux: Option<LinuxFeatures>,
     /// Properties this version of the schema does not define, kept so that a
@@ -85,9 +141,16 @@ pub struct Features {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/mountExtensions/properties/idmap`.
+/// Id-mapped mount support of a runtime.
+///
+/// Spec: [features-linux.md#mountextensions](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#mountextensions). Schema: `features-linux.json#/linux/properties/mountExtensions/properties/idmap`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IdMapFeatures {
+    /// Whether the runtime makes id-mapped mounts (true also when only some kinds work).
+    ///
+    /// Requirements: [`features_linux.mount_extensions.idmap.partial`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L257) (MUST).
+    ///
+    /// Spec: [features-linux.md#mountextensions](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#mountextensions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -95,9 +158,14 @@ pub struct IdMapFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/intelRdt`.
+/// Intel RDT support of a runtime.
+///
+/// Spec: [features-linux.md#intel-rdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#intel-rdt). Schema: `features-linux.json#/linux/properties/intelRdt`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct IntelRdtFeatures {
+    /// Whether the runtime can put containers in resctrl groups.
+    ///
+    /// Spec: [features-linux.md#intel-rdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#intel-rdt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -105,31 +173,62 @@ pub struct IntelRdtFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Linux platform-specific features
+/// What a runtime implements of the Linux part of a config.
 ///
-/// Schema: `features-linux.json#/linux`.
+/// Spec: [features-linux.md#linux-features-structure](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#linux-features-structure). Schema: `features-linux.json#/linux`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct LinuxFeatures {
+    /// The namespace types the runtime can create or join.
+    ///
+    /// Requirements: [`features_linux.namespaces.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L8) (MUST).
+    ///
+    /// Spec: [features-linux.md#namespaces](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#namespaces).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespaces: Option<Vec<LinuxNamespaceType>>,
+    /// The capability names the runtime understands.
+    ///
+    /// Requirements: [`features_linux.capabilities.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L27) (MUST).
+    ///
+    /// Spec: [features-linux.md#capabilities](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#capabilities).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<Vec<String>>,
+    /// The cgroup setups the runtime supports.
+    ///
+    /// Spec: [features-linux.md#cgroup](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#cgroup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cgroup: Option<CgroupFeatures>,
+    /// What the runtime implements of seccomp.
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seccomp: Option<SeccompFeatures>,
+    /// Whether the runtime supports AppArmor.
+    ///
+    /// Spec: [features-linux.md#apparmor](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#apparmor).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apparmor: Option<AppArmorFeatures>,
+    /// Whether the runtime supports SELinux.
+    ///
+    /// Spec: [features-linux.md#selinux](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#selinux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selinux: Option<SelinuxFeatures>,
+    /// Whether the runtime supports Intel RDT.
+    ///
+    /// Spec: [features-linux.md#intel-rdt](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#intel-rdt).
     #[serde(rename = "intelRdt", default, skip_serializing_if = "Option::is_none")]
     pub intel_rdt: Option<IntelRdtFeatures>,
+    /// Mount features beyond the mount options.
+    ///
+    /// Spec: [features-linux.md#mountextensions](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#mountextensions).
     #[serde(
         rename = "mountExtensions",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub mount_extensions: Option<MountExtensionsFeatures>,
+    /// Whether the runtime moves network devices into containers.
+    ///
+    /// Spec: [features-linux.md#netdevices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#netdevices).
     #[serde(rename = "netDevices", default, skip_serializing_if = "Option::is_none")]
     pub net_devices: Option<NetDevicesFeatures>,
     /// Properties this version of the schema does not define, kept so that a
@@ -137,9 +236,14 @@ pub struct LinuxFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/mountExtensions`.
+/// Mount features of a runtime beyond the mount options.
+///
+/// Spec: [features-linux.md#mountextensions](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#mountextensions). Schema: `features-linux.json#/linux/properties/mountExtensions`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct MountExtensionsFeatures {
+    /// Id-mapped mounts.
+    ///
+    /// Spec: [features-linux.md#mountextensions](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#mountextensions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idmap: Option<IdMapFeatures>,
     /// Properties this version of the schema does not define, kept so that a
@@ -147,9 +251,14 @@ pub struct MountExtensionsFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/netDevices`.
+/// Network device support of a runtime.
+///
+/// Spec: [features-linux.md#netdevices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#netdevices). Schema: `features-linux.json#/linux/properties/netDevices`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct NetDevicesFeatures {
+    /// Whether the runtime moves `linux.netDevices` into containers.
+    ///
+    /// Spec: [features-linux.md#netdevices](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#netdevices).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a
@@ -157,19 +266,49 @@ pub struct NetDevicesFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/seccomp`.
+/// What a runtime implements of seccomp.
+///
+/// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp). Schema: `features-linux.json#/linux/properties/seccomp`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SeccompFeatures {
+    /// Whether the runtime can install seccomp filters at all.
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// The actions the runtime understands.
+    ///
+    /// Requirements: [`features_linux.seccomp.actions.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L107) (MUST).
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub actions: Option<Vec<SeccompAction>>,
+    /// The argument comparisons the runtime understands.
+    ///
+    /// Requirements: [`features_linux.seccomp.operators.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L109) (MUST).
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operators: Option<Vec<SeccompOperator>>,
+    /// The architectures the runtime understands.
+    ///
+    /// Requirements: [`features_linux.seccomp.archs.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L111) (MUST).
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archs: Option<Vec<SeccompArch>>,
+    /// The filter flags the runtime understands.
+    ///
+    /// Requirements: [`features_linux.seccomp.known_flags.recognised`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L113) (MUST).
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(rename = "knownFlags", default, skip_serializing_if = "Option::is_none")]
     pub known_flags: Option<Vec<SeccompFlag>>,
+    /// The filter flags the runtime understands and can apply on this build.
+    ///
+    /// Requirements: [`features_linux.seccomp.supported_flags.supported`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md?plain=1#L116) (MUST).
+    ///
+    /// Spec: [features-linux.md#seccomp](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#seccomp).
     #[serde(rename = "supportedFlags", default, skip_serializing_if = "Option::is_none")]
     pub supported_flags: Option<Vec<SeccompFlag>>,
     /// Properties this version of the schema does not define, kept so that a
@@ -177,9 +316,14 @@ pub struct SeccompFeatures {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-/// Schema: `features-linux.json#/linux/properties/selinux`.
+/// SELinux support of a runtime.
+///
+/// Spec: [features-linux.md#selinux](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#selinux). Schema: `features-linux.json#/linux/properties/selinux`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, Default, PartialEq)]
 pub struct SelinuxFeatures {
+    /// Whether the runtime can apply SELinux labels.
+    ///
+    /// Spec: [features-linux.md#selinux](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/features-linux.md#selinux).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Properties this version of the schema does not define, kept so that a

@@ -673,7 +673,7 @@ pub static REQUIREMENTS: &[Requirement] = &[
         specerror: Some("PropsApplyExceptProcOnCreate"),
         fingerprint: "da3344421b02f657",
         waived: None,
-        deviation: Some("linux.rootfsPropagation also accepts runc's rprivate, rshared, rslave and runbindable (outside the schema's enum; containerd's CRI writes rshared and rslave for Kubernetes hostPath propagation), applied recursively with MS_REC; writ validate still reports them as outside the schema."),
+        deviation: Some("linux.rootfsPropagation also accepts runc's rprivate, rshared, rslave and runbindable (outside the schema's enum; containerd's CRI writes rshared and rslave for Kubernetes hostPath propagation), applied recursively with MS_REC; writ validate and create report them as a warning (outside the schema, accepted)."),
     },
     Requirement {
         id: "runtime.create.args_deferred",

@@ -26,7 +26,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use super::config::*;
 
-/// Schema: `state-schema.json#/properties/status`.
+/// The status of a container.
+///
+/// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state). Schema: `state-schema.json#/properties/status`.
 #[derive(
     serde::Deserialize,
     serde::Serialize,
@@ -39,13 +41,18 @@ use super::config::*;
     PartialEq,
     PartialOrd
 )]
+#[non_exhaustive]
 pub enum ContainerStatus {
+    /// `create` is running: the container is being set up.
     #[serde(rename = "creating")]
     Creating,
+    /// `create` has finished; the program has not been started yet.
     #[serde(rename = "created")]
     Created,
+    /// The program has been started and has not exited.
     #[serde(rename = "running")]
     Running,
+    /// The program has exited (or `create` failed halfway).
     #[serde(rename = "stopped")]
     Stopped,
 }
@@ -83,22 +90,48 @@ impl ::std::convert::TryFrom<String> for ContainerStatus {
         value.parse()
     }
 }
-/// Open Container Runtime State Schema
+/// What a runtime reports about a container (`state`, and the input of every hook).
 ///
-/// Schema: `state-schema.json#`.
+/// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state). Schema: `state-schema.json#`.
 #[derive(serde::Deserialize, serde::Serialize, Clone, Debug, PartialEq)]
 pub struct State {
-    /// The version of Open Container Initiative Runtime Specification that the document complies with
+    /// The version of the runtime spec the state follows.
+    ///
+    /// Requirements: [`runtime.state.oci_version.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L12) (REQUIRED), [`runtime.state.schema`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L35) (MUST).
+    ///
+    /// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state).
     #[serde(rename = "ociVersion", default)]
     pub oci_version: String,
-    /// the container's ID
+    /// The container's id, unique among the containers of this runtime on this host.
+    ///
+    /// Requirements: [`runtime.state.id.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L13) (REQUIRED), [`runtime.state.id.unique`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L14) (MUST).
+    ///
+    /// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state).
     #[serde(default)]
     pub id: String,
+    /// Where the container is in its life.
+    ///
+    /// Requirements: [`runtime.state.status.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L16) (REQUIRED), [`runtime.state.status.values`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L17) (MAY), [`runtime.state.status.extra`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L24) (MAY), [`runtime.state.status.extra_new_only`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L24) (MUST).
+    ///
+    /// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state).
     pub status: ContainerStatus,
+    /// The container process's id as the host sees it; present while `created` or `running`.
+    ///
+    /// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
+    /// The absolute path of the container's bundle directory on the host.
+    ///
+    /// Requirements: [`runtime.state.bundle.required`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L28) (REQUIRED).
+    ///
+    /// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state).
     #[serde(default)]
     pub bundle: String,
+    /// The annotations of the container's config; empty or absent when it has none.
+    ///
+    /// Requirements: [`runtime.state.annotations.empty`](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md?plain=1#L31) (MAY).
+    ///
+    /// Spec: [runtime.md#state](https://github.com/opencontainers/runtime-spec/blob/v1.3.0/runtime.md#state).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
     /// Properties this version of the schema does not define, kept so that a

@@ -39,9 +39,10 @@ pub fn check_hook(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("path") {
-                cx.missing("path", true);
-            }
+            cx.members(
+                o,
+                &[("path", Some(true)), ("args", None), ("env", None), ("timeout", None)],
+            );
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
                 cx.string(x1, None);
@@ -88,6 +89,17 @@ pub fn check_hooks(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("prestart", None),
+                    ("createRuntime", None),
+                    ("createContainer", None),
+                    ("startContainer", None),
+                    ("poststart", None),
+                    ("poststop", None),
+                ],
+            );
             if let Some(x1) = o.get("prestart") {
                 let mark = cx.enter_key("prestart");
                 match x1.as_array() {
@@ -180,15 +192,14 @@ pub fn check_id_mapping(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("containerID") {
-                cx.missing("containerID", true);
-            }
-            if !o.contains_key("hostID") {
-                cx.missing("hostID", true);
-            }
-            if !o.contains_key("size") {
-                cx.missing("size", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("containerID", Some(true)),
+                    ("hostID", Some(true)),
+                    ("size", Some(true)),
+                ],
+            );
             if let Some(x1) = o.get("containerID") {
                 let mark = cx.enter_key("containerID");
                 cx.integer(x1, "u32", None, None);
@@ -212,9 +223,17 @@ pub fn check_mount(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("destination") {
-                cx.missing("destination", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("source", None),
+                    ("destination", Some(true)),
+                    ("options", None),
+                    ("type", None),
+                    ("uidMappings", None),
+                    ("gidMappings", None),
+                ],
+            );
             if let Some(x1) = o.get("source") {
                 let mark = cx.enter_key("source");
                 cx.string(x1, None);
@@ -280,9 +299,7 @@ pub fn check_root(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("path") {
-                cx.missing("path", true);
-            }
+            cx.members(o, &[("path", Some(true)), ("readonly", None)]);
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
                 cx.string(x1, None);
@@ -301,12 +318,7 @@ pub fn check_console_size(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("height") {
-                cx.missing("height", true);
-            }
-            if !o.contains_key("width") {
-                cx.missing("width", true);
-            }
+            cx.members(o, &[("height", Some(true)), ("width", Some(true))]);
             if let Some(x1) = o.get("height") {
                 let mark = cx.enter_key("height");
                 cx.integer(x1, "u64", None, None);
@@ -325,6 +337,16 @@ pub fn check_user(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("uid", None),
+                    ("gid", None),
+                    ("umask", None),
+                    ("additionalGids", None),
+                    ("username", None),
+                ],
+            );
             if let Some(x1) = o.get("uid") {
                 let mark = cx.enter_key("uid");
                 cx.integer(x1, "u32", None, None);
@@ -367,6 +389,16 @@ pub fn check_linux_capabilities(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("bounding", None),
+                    ("permitted", None),
+                    ("effective", None),
+                    ("inheritable", None),
+                    ("ambient", None),
+                ],
+            );
             if let Some(x1) = o.get("bounding") {
                 let mark = cx.enter_key("bounding");
                 match x1.as_array() {
@@ -449,9 +481,7 @@ pub fn check_io_priority(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("class") {
-                cx.missing("class", false);
-            }
+            cx.members(o, &[("class", Some(false)), ("priority", None)]);
             if let Some(x1) = o.get("class") {
                 let mark = cx.enter_key("class");
                 check_io_priority_class(x1, cx);
@@ -500,9 +530,18 @@ pub fn check_scheduler(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("policy") {
-                cx.missing("policy", false);
-            }
+            cx.members(
+                o,
+                &[
+                    ("policy", Some(false)),
+                    ("nice", None),
+                    ("priority", None),
+                    ("flags", None),
+                    ("runtime", None),
+                    ("deadline", None),
+                    ("period", None),
+                ],
+            );
             if let Some(x1) = o.get("policy") {
                 let mark = cx.enter_key("policy");
                 check_scheduler_policy(x1, cx);
@@ -555,15 +594,10 @@ pub fn check_rlimit(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("type") {
-                cx.missing("type", true);
-            }
-            if !o.contains_key("soft") {
-                cx.missing("soft", true);
-            }
-            if !o.contains_key("hard") {
-                cx.missing("hard", true);
-            }
+            cx.members(
+                o,
+                &[("hard", Some(true)), ("soft", Some(true)), ("type", Some(true))],
+            );
             if let Some(x1) = o.get("hard") {
                 let mark = cx.enter_key("hard");
                 cx.integer(x1, "u64", None, None);
@@ -587,6 +621,7 @@ pub fn check_exec_cpu_affinity(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("initial", None), ("final", None)]);
             if let Some(x1) = o.get("initial") {
                 let mark = cx.enter_key("initial");
                 cx.string(x1, Some(1usize));
@@ -605,9 +640,27 @@ pub fn check_process(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("cwd") {
-                cx.missing("cwd", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("args", None),
+                    ("commandLine", None),
+                    ("consoleSize", None),
+                    ("cwd", Some(true)),
+                    ("env", None),
+                    ("terminal", None),
+                    ("user", None),
+                    ("capabilities", None),
+                    ("apparmorProfile", None),
+                    ("oomScoreAdj", None),
+                    ("selinuxLabel", None),
+                    ("ioPriority", None),
+                    ("noNewPrivileges", None),
+                    ("scheduler", None),
+                    ("rlimits", None),
+                    ("execCPUAffinity", None),
+                ],
+            );
             if let Some(x1) = o.get("args") {
                 let mark = cx.enter_key("args");
                 match x1.as_array() {
@@ -723,12 +776,18 @@ pub fn check_linux_device(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("type") {
-                cx.missing("type", true);
-            }
-            if !o.contains_key("path") {
-                cx.missing("path", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("type", Some(true)),
+                    ("path", Some(true)),
+                    ("fileMode", None),
+                    ("major", None),
+                    ("minor", None),
+                    ("uid", None),
+                    ("gid", None),
+                ],
+            );
             if let Some(x1) = o.get("type") {
                 let mark = cx.enter_key("type");
                 cx.string(x1, Some(2usize));
@@ -772,6 +831,7 @@ pub fn check_linux_net_device(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("name", None)]);
             if let Some(x1) = o.get("name") {
                 let mark = cx.enter_key("name");
                 cx.string(x1, None);
@@ -789,9 +849,7 @@ pub fn check_linux_namespace(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("type") {
-                cx.missing("type", false);
-            }
+            cx.members(o, &[("type", Some(false)), ("path", None)]);
             if let Some(x1) = o.get("type") {
                 let mark = cx.enter_key("type");
                 check_linux_namespace_type(x1, cx);
@@ -810,9 +868,16 @@ pub fn check_linux_device_cgroup(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("allow") {
-                cx.missing("allow", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("allow", Some(true)),
+                    ("type", None),
+                    ("major", None),
+                    ("minor", None),
+                    ("access", None),
+                ],
+            );
             if let Some(x1) = o.get("allow") {
                 let mark = cx.enter_key("allow");
                 cx.boolean(x1);
@@ -846,9 +911,7 @@ pub fn check_linux_pids(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("limit") {
-                cx.missing("limit", true);
-            }
+            cx.members(o, &[("limit", Some(true))]);
             if let Some(x1) = o.get("limit") {
                 let mark = cx.enter_key("limit");
                 cx.integer(x1, "i64", None, None);
@@ -862,12 +925,10 @@ pub fn check_linux_throttle_device(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("major") {
-                cx.missing("major", true);
-            }
-            if !o.contains_key("minor") {
-                cx.missing("minor", true);
-            }
+            cx.members(
+                o,
+                &[("major", Some(true)), ("minor", Some(true)), ("rate", None)],
+            );
             if let Some(x1) = o.get("major") {
                 let mark = cx.enter_key("major");
                 cx.integer(x1, "i64", None, None);
@@ -891,12 +952,15 @@ pub fn check_linux_weight_device(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("major") {
-                cx.missing("major", true);
-            }
-            if !o.contains_key("minor") {
-                cx.missing("minor", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("major", Some(true)),
+                    ("minor", Some(true)),
+                    ("weight", None),
+                    ("leafWeight", None),
+                ],
+            );
             if let Some(x1) = o.get("major") {
                 let mark = cx.enter_key("major");
                 cx.integer(x1, "i64", None, None);
@@ -925,6 +989,18 @@ pub fn check_linux_block_io(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("weight", None),
+                    ("leafWeight", None),
+                    ("throttleReadBpsDevice", None),
+                    ("throttleWriteBpsDevice", None),
+                    ("throttleReadIOPSDevice", None),
+                    ("throttleWriteIOPSDevice", None),
+                    ("weightDevice", None),
+                ],
+            );
             if let Some(x1) = o.get("weight") {
                 let mark = cx.enter_key("weight");
                 cx.integer(x1, "u16", None, None);
@@ -1013,6 +1089,20 @@ pub fn check_linux_cpu(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("cpus", None),
+                    ("mems", None),
+                    ("period", None),
+                    ("quota", None),
+                    ("burst", None),
+                    ("realtimePeriod", None),
+                    ("realtimeRuntime", None),
+                    ("shares", None),
+                    ("idle", None),
+                ],
+            );
             if let Some(x1) = o.get("cpus") {
                 let mark = cx.enter_key("cpus");
                 cx.string(x1, None);
@@ -1066,12 +1156,7 @@ pub fn check_linux_hugepage_limit(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("pageSize") {
-                cx.missing("pageSize", true);
-            }
-            if !o.contains_key("limit") {
-                cx.missing("limit", true);
-            }
+            cx.members(o, &[("pageSize", Some(true)), ("limit", Some(true))]);
             if let Some(x1) = o.get("pageSize") {
                 let mark = cx.enter_key("pageSize");
                 cx.string(x1, Some(3usize));
@@ -1090,6 +1175,20 @@ pub fn check_linux_memory(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("kernel", None),
+                    ("kernelTCP", None),
+                    ("limit", None),
+                    ("reservation", None),
+                    ("swap", None),
+                    ("swappiness", None),
+                    ("disableOOMKiller", None),
+                    ("useHierarchy", None),
+                    ("checkBeforeUpdate", None),
+                ],
+            );
             if let Some(x1) = o.get("kernel") {
                 let mark = cx.enter_key("kernel");
                 cx.integer(x1, "i64", None, None);
@@ -1143,12 +1242,7 @@ pub fn check_linux_interface_priority(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("name") {
-                cx.missing("name", true);
-            }
-            if !o.contains_key("priority") {
-                cx.missing("priority", true);
-            }
+            cx.members(o, &[("name", Some(true)), ("priority", Some(true))]);
             if let Some(x1) = o.get("name") {
                 let mark = cx.enter_key("name");
                 cx.string(x1, None);
@@ -1167,6 +1261,7 @@ pub fn check_linux_network(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("classID", None), ("priorities", None)]);
             if let Some(x1) = o.get("classID") {
                 let mark = cx.enter_key("classID");
                 cx.integer(x1, "u32", None, None);
@@ -1194,6 +1289,7 @@ pub fn check_linux_rdma(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("hcaHandles", None), ("hcaObjects", None)]);
             if let Some(x1) = o.get("hcaHandles") {
                 let mark = cx.enter_key("hcaHandles");
                 cx.integer(x1, "u32", None, None);
@@ -1212,6 +1308,20 @@ pub fn check_linux_resources(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("unified", None),
+                    ("devices", None),
+                    ("pids", None),
+                    ("blockIO", None),
+                    ("cpu", None),
+                    ("hugepageLimits", None),
+                    ("memory", None),
+                    ("network", None),
+                    ("rdma", None),
+                ],
+            );
             if let Some(x1) = o.get("unified") {
                 let mark = cx.enter_key("unified");
                 match x1.as_object() {
@@ -1383,15 +1493,15 @@ pub fn check_syscall_arg(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("index") {
-                cx.missing("index", true);
-            }
-            if !o.contains_key("value") {
-                cx.missing("value", true);
-            }
-            if !o.contains_key("op") {
-                cx.missing("op", false);
-            }
+            cx.members(
+                o,
+                &[
+                    ("index", Some(true)),
+                    ("value", Some(true)),
+                    ("valueTwo", None),
+                    ("op", Some(false)),
+                ],
+            );
             if let Some(x1) = o.get("index") {
                 let mark = cx.enter_key("index");
                 cx.integer(x1, "u32", None, None);
@@ -1420,12 +1530,15 @@ pub fn check_syscall(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("names") {
-                cx.missing("names", true);
-            }
-            if !o.contains_key("action") {
-                cx.missing("action", false);
-            }
+            cx.members(
+                o,
+                &[
+                    ("names", Some(true)),
+                    ("action", Some(false)),
+                    ("errnoRet", None),
+                    ("args", None),
+                ],
+            );
             if let Some(x1) = o.get("names") {
                 let mark = cx.enter_key("names");
                 match x1.as_array() {
@@ -1473,9 +1586,18 @@ pub fn check_seccomp(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("defaultAction") {
-                cx.missing("defaultAction", false);
-            }
+            cx.members(
+                o,
+                &[
+                    ("defaultAction", Some(false)),
+                    ("defaultErrnoRet", None),
+                    ("flags", None),
+                    ("listenerPath", None),
+                    ("listenerMetadata", None),
+                    ("architectures", None),
+                    ("syscalls", None),
+                ],
+            );
             if let Some(x1) = o.get("defaultAction") {
                 let mark = cx.enter_key("defaultAction");
                 check_seccomp_action(x1, cx);
@@ -1546,6 +1668,16 @@ pub fn check_intel_rdt(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("closID", None),
+                    ("schemata", None),
+                    ("l3CacheSchema", None),
+                    ("memBwSchema", None),
+                    ("enableMonitoring", None),
+                ],
+            );
             if let Some(x1) = o.get("closID") {
                 let mark = cx.enter_key("closID");
                 cx.string(x1, None);
@@ -1610,6 +1742,7 @@ pub fn check_memory_policy(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("mode", None), ("nodes", None), ("flags", None)]);
             if let Some(x1) = o.get("mode") {
                 let mark = cx.enter_key("mode");
                 check_memory_policy_mode(x1, cx);
@@ -1646,6 +1779,7 @@ pub fn check_personality(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("domain", None), ("flags", None)]);
             if let Some(x1) = o.get("domain") {
                 let mark = cx.enter_key("domain");
                 check_personality_domain(x1, cx);
@@ -1673,6 +1807,7 @@ pub fn check_time_offset(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("secs", None), ("nanosecs", None)]);
             if let Some(x1) = o.get("secs") {
                 let mark = cx.enter_key("secs");
                 cx.integer(x1, "i64", None, None);
@@ -1691,6 +1826,7 @@ pub fn check_time_offsets(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("boottime", None), ("monotonic", None)]);
             if let Some(x1) = o.get("boottime") {
                 let mark = cx.enter_key("boottime");
                 check_time_offset(x1, cx);
@@ -1709,6 +1845,28 @@ pub fn check_linux(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("devices", None),
+                    ("netDevices", None),
+                    ("uidMappings", None),
+                    ("gidMappings", None),
+                    ("namespaces", None),
+                    ("resources", None),
+                    ("cgroupsPath", None),
+                    ("rootfsPropagation", None),
+                    ("seccomp", None),
+                    ("sysctl", None),
+                    ("maskedPaths", None),
+                    ("readonlyPaths", None),
+                    ("mountLabel", None),
+                    ("intelRdt", None),
+                    ("memoryPolicy", None),
+                    ("personality", None),
+                    ("timeOffsets", None),
+                ],
+            );
             if let Some(x1) = o.get("devices") {
                 let mark = cx.enter_key("devices");
                 match x1.as_array() {
@@ -1877,6 +2035,7 @@ pub fn check_solaris_capped_cpu(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("ncpus", None)]);
             if let Some(x1) = o.get("ncpus") {
                 let mark = cx.enter_key("ncpus");
                 cx.string(x1, None);
@@ -1890,6 +2049,7 @@ pub fn check_solaris_capped_memory(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("physical", None), ("swap", None)]);
             if let Some(x1) = o.get("physical") {
                 let mark = cx.enter_key("physical");
                 cx.string(x1, None);
@@ -1908,6 +2068,18 @@ pub fn check_solaris_anet(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("linkname", None),
+                    ("lowerLink", None),
+                    ("allowedAddress", None),
+                    ("configureAllowedAddress", None),
+                    ("defrouter", None),
+                    ("macAddress", None),
+                    ("linkProtection", None),
+                ],
+            );
             if let Some(x1) = o.get("linkname") {
                 let mark = cx.enter_key("linkname");
                 cx.string(x1, None);
@@ -1951,6 +2123,17 @@ pub fn check_solaris(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("milestone", None),
+                    ("limitpriv", None),
+                    ("maxShmMemory", None),
+                    ("cappedCPU", None),
+                    ("cappedMemory", None),
+                    ("anet", None),
+                ],
+            );
             if let Some(x1) = o.get("milestone") {
                 let mark = cx.enter_key("milestone");
                 cx.string(x1, None);
@@ -2002,12 +2185,7 @@ pub fn check_windows_device(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("id") {
-                cx.missing("id", true);
-            }
-            if !o.contains_key("idType") {
-                cx.missing("idType", false);
-            }
+            cx.members(o, &[("id", Some(true)), ("idType", Some(false))]);
             if let Some(x1) = o.get("id") {
                 let mark = cx.enter_key("id");
                 cx.string(x1, None);
@@ -2026,6 +2204,7 @@ pub fn check_windows_memory_resources(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("limit", None)]);
             if let Some(x1) = o.get("limit") {
                 let mark = cx.enter_key("limit");
                 cx.integer(x1, "u64", None, None);
@@ -2039,6 +2218,7 @@ pub fn check_windows_cpu_group_affinity(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("mask", None), ("group", None)]);
             if let Some(x1) = o.get("mask") {
                 let mark = cx.enter_key("mask");
                 cx.integer(x1, "u64", None, None);
@@ -2057,6 +2237,15 @@ pub fn check_windows_cpu_resources(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("count", None),
+                    ("shares", None),
+                    ("maximum", None),
+                    ("affinity", None),
+                ],
+            );
             if let Some(x1) = o.get("count") {
                 let mark = cx.enter_key("count");
                 cx.integer(x1, "u64", None, None);
@@ -2085,6 +2274,7 @@ pub fn check_windows_storage_resources(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("iops", None), ("bps", None), ("sandboxSize", None)]);
             if let Some(x1) = o.get("iops") {
                 let mark = cx.enter_key("iops");
                 cx.integer(x1, "u64", None, None);
@@ -2108,6 +2298,7 @@ pub fn check_windows_resources(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("memory", None), ("cpu", None), ("storage", None)]);
             if let Some(x1) = o.get("memory") {
                 let mark = cx.enter_key("memory");
                 check_windows_memory_resources(x1, cx);
@@ -2131,6 +2322,16 @@ pub fn check_windows_network(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("endpointList", None),
+                    ("allowUnqualifiedDNSQuery", None),
+                    ("DNSSearchList", None),
+                    ("networkSharedContainerName", None),
+                    ("networkNamespace", None),
+                ],
+            );
             if let Some(x1) = o.get("endpointList") {
                 let mark = cx.enter_key("endpointList");
                 match x1.as_array() {
@@ -2182,6 +2383,7 @@ pub fn check_windows_hyper_v(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("utilityVMPath", None)]);
             if let Some(x1) = o.get("utilityVMPath") {
                 let mark = cx.enter_key("utilityVMPath");
                 cx.string(x1, None);
@@ -2195,9 +2397,19 @@ pub fn check_windows(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("layerFolders") {
-                cx.missing("layerFolders", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("layerFolders", Some(true)),
+                    ("devices", None),
+                    ("resources", None),
+                    ("network", None),
+                    ("credentialSpec", None),
+                    ("servicing", None),
+                    ("ignoreFlushesDuringBoot", None),
+                    ("hyperv", None),
+                ],
+            );
             if let Some(x1) = o.get("layerFolders") {
                 let mark = cx.enter_key("layerFolders");
                 match x1.as_array() {
@@ -2274,9 +2486,7 @@ pub fn check_vm_hypervisor(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("path") {
-                cx.missing("path", true);
-            }
+            cx.members(o, &[("path", Some(true)), ("parameters", None)]);
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
                 cx.string(x1, None);
@@ -2304,9 +2514,10 @@ pub fn check_vm_kernel(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("path") {
-                cx.missing("path", true);
-            }
+            cx.members(
+                o,
+                &[("path", Some(true)), ("parameters", None), ("initrd", None)],
+            );
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
                 cx.string(x1, None);
@@ -2343,12 +2554,7 @@ pub fn check_vm_image(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("path") {
-                cx.missing("path", true);
-            }
-            if !o.contains_key("format") {
-                cx.missing("format", false);
-            }
+            cx.members(o, &[("path", Some(true)), ("format", Some(false))]);
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
                 cx.string(x1, None);
@@ -2367,12 +2573,10 @@ pub fn check_vm_io_mem(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("firstMFN") {
-                cx.missing("firstMFN", true);
-            }
-            if !o.contains_key("nrMFNs") {
-                cx.missing("nrMFNs", true);
-            }
+            cx.members(
+                o,
+                &[("firstGFN", None), ("firstMFN", Some(true)), ("nrMFNs", Some(true))],
+            );
             if let Some(x1) = o.get("firstGFN") {
                 let mark = cx.enter_key("firstGFN");
                 cx.integer(x1, "u64", None, None);
@@ -2396,6 +2600,17 @@ pub fn check_vm_hw_config(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("deviceTree", None),
+                    ("vcpus", None),
+                    ("memory", None),
+                    ("dtdevs", None),
+                    ("iomems", None),
+                    ("irqs", None),
+                ],
+            );
             if let Some(x1) = o.get("deviceTree") {
                 let mark = cx.enter_key("deviceTree");
                 cx.string(x1, None);
@@ -2461,9 +2676,15 @@ pub fn check_vm(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("kernel") {
-                cx.missing("kernel", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("hypervisor", None),
+                    ("kernel", Some(true)),
+                    ("image", None),
+                    ("hwConfig", None),
+                ],
+            );
             if let Some(x1) = o.get("hypervisor") {
                 let mark = cx.enter_key("hypervisor");
                 check_vm_hypervisor(x1, cx);
@@ -2496,9 +2717,7 @@ pub fn check_zos_namespace(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("type") {
-                cx.missing("type", false);
-            }
+            cx.members(o, &[("type", Some(false)), ("path", None)]);
             if let Some(x1) = o.get("type") {
                 let mark = cx.enter_key("type");
                 check_zos_namespace_type(x1, cx);
@@ -2517,6 +2736,7 @@ pub fn check_zos(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("namespaces", None)]);
             if let Some(x1) = o.get("namespaces") {
                 let mark = cx.enter_key("namespaces");
                 match x1.as_array() {
@@ -2539,6 +2759,7 @@ pub fn check_free_bsd_device(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("path", None), ("mode", None)]);
             if let Some(x1) = o.get("path") {
                 let mark = cx.enter_key("path");
                 cx.string(x1, None);
@@ -2565,6 +2786,20 @@ pub fn check_free_bsd_jail_allow(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("setHostname", None),
+                    ("rawSockets", None),
+                    ("chflags", None),
+                    ("mount", None),
+                    ("quotas", None),
+                    ("socketAf", None),
+                    ("mlock", None),
+                    ("reservedPorts", None),
+                    ("suser", None),
+                ],
+            );
             if let Some(x1) = o.get("setHostname") {
                 let mark = cx.enter_key("setHostname");
                 cx.boolean(x1);
@@ -2627,6 +2862,25 @@ pub fn check_free_bsd_jail(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("parent", None),
+                    ("host", None),
+                    ("ip4", None),
+                    ("ip4Addr", None),
+                    ("ip6", None),
+                    ("ip6Addr", None),
+                    ("vnet", None),
+                    ("interface", None),
+                    ("vnetInterfaces", None),
+                    ("sysvmsg", None),
+                    ("sysvsem", None),
+                    ("sysvshm", None),
+                    ("enforceStatfs", None),
+                    ("allow", None),
+                ],
+            );
             if let Some(x1) = o.get("parent") {
                 let mark = cx.enter_key("parent");
                 cx.string(x1, None);
@@ -2732,6 +2986,7 @@ pub fn check_free_bsd(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("devices", None), ("jail", None)]);
             if let Some(x1) = o.get("devices") {
                 let mark = cx.enter_key("devices");
                 match x1.as_array() {
@@ -2759,9 +3014,25 @@ pub fn check_spec(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("ociVersion") {
-                cx.missing("ociVersion", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("ociVersion", Some(true)),
+                    ("hooks", None),
+                    ("annotations", None),
+                    ("hostname", None),
+                    ("domainname", None),
+                    ("mounts", None),
+                    ("root", None),
+                    ("process", None),
+                    ("linux", None),
+                    ("solaris", None),
+                    ("windows", None),
+                    ("vm", None),
+                    ("zos", None),
+                    ("freebsd", None),
+                ],
+            );
             if let Some(x1) = o.get("ociVersion") {
                 let mark = cx.enter_key("ociVersion");
                 cx.string(x1, None);
@@ -2865,18 +3136,17 @@ pub fn check_state(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("ociVersion") {
-                cx.missing("ociVersion", true);
-            }
-            if !o.contains_key("id") {
-                cx.missing("id", true);
-            }
-            if !o.contains_key("status") {
-                cx.missing("status", false);
-            }
-            if !o.contains_key("bundle") {
-                cx.missing("bundle", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("ociVersion", Some(true)),
+                    ("id", Some(true)),
+                    ("status", Some(false)),
+                    ("pid", None),
+                    ("bundle", Some(true)),
+                    ("annotations", None),
+                ],
+            );
             if let Some(x1) = o.get("ociVersion") {
                 let mark = cx.enter_key("ociVersion");
                 cx.string(x1, None);
@@ -2927,6 +3197,16 @@ pub fn check_cgroup_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("v1", None),
+                    ("v2", None),
+                    ("systemd", None),
+                    ("systemdUser", None),
+                    ("rdma", None),
+                ],
+            );
             if let Some(x1) = o.get("v1") {
                 let mark = cx.enter_key("v1");
                 cx.boolean(x1);
@@ -2960,6 +3240,17 @@ pub fn check_seccomp_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("enabled", None),
+                    ("actions", None),
+                    ("operators", None),
+                    ("archs", None),
+                    ("knownFlags", None),
+                    ("supportedFlags", None),
+                ],
+            );
             if let Some(x1) = o.get("enabled") {
                 let mark = cx.enter_key("enabled");
                 cx.boolean(x1);
@@ -3043,6 +3334,7 @@ pub fn check_app_armor_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("enabled", None)]);
             if let Some(x1) = o.get("enabled") {
                 let mark = cx.enter_key("enabled");
                 cx.boolean(x1);
@@ -3056,6 +3348,7 @@ pub fn check_selinux_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("enabled", None)]);
             if let Some(x1) = o.get("enabled") {
                 let mark = cx.enter_key("enabled");
                 cx.boolean(x1);
@@ -3069,6 +3362,7 @@ pub fn check_intel_rdt_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("enabled", None)]);
             if let Some(x1) = o.get("enabled") {
                 let mark = cx.enter_key("enabled");
                 cx.boolean(x1);
@@ -3082,6 +3376,7 @@ pub fn check_id_map_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("enabled", None)]);
             if let Some(x1) = o.get("enabled") {
                 let mark = cx.enter_key("enabled");
                 cx.boolean(x1);
@@ -3095,6 +3390,7 @@ pub fn check_mount_extensions_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("idmap", None)]);
             if let Some(x1) = o.get("idmap") {
                 let mark = cx.enter_key("idmap");
                 check_id_map_features(x1, cx);
@@ -3108,6 +3404,7 @@ pub fn check_net_devices_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(o, &[("enabled", None)]);
             if let Some(x1) = o.get("enabled") {
                 let mark = cx.enter_key("enabled");
                 cx.boolean(x1);
@@ -3121,6 +3418,20 @@ pub fn check_linux_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
+            cx.members(
+                o,
+                &[
+                    ("namespaces", None),
+                    ("capabilities", None),
+                    ("cgroup", None),
+                    ("seccomp", None),
+                    ("apparmor", None),
+                    ("selinux", None),
+                    ("intelRdt", None),
+                    ("mountExtensions", None),
+                    ("netDevices", None),
+                ],
+            );
             if let Some(x1) = o.get("namespaces") {
                 let mark = cx.enter_key("namespaces");
                 match x1.as_array() {
@@ -3192,12 +3503,18 @@ pub fn check_features(v: &Value, cx: &mut Ctx) {
     match v.as_object() {
         None => cx.wrong_type(v, "an object"),
         Some(o) => {
-            if !o.contains_key("ociVersionMin") {
-                cx.missing("ociVersionMin", true);
-            }
-            if !o.contains_key("ociVersionMax") {
-                cx.missing("ociVersionMax", true);
-            }
+            cx.members(
+                o,
+                &[
+                    ("ociVersionMin", Some(true)),
+                    ("ociVersionMax", Some(true)),
+                    ("hooks", None),
+                    ("mountOptions", None),
+                    ("annotations", None),
+                    ("potentiallyUnsafeConfigAnnotations", None),
+                    ("linux", None),
+                ],
+            );
             if let Some(x1) = o.get("ociVersionMin") {
                 let mark = cx.enter_key("ociVersionMin");
                 cx.string(x1, None);

@@ -14,18 +14,20 @@
 use serde_json::Value;
 use writ_macros::requirement;
 
-use crate::requirements;
 use crate::validation::{push_token, Violation, ViolationKind};
 
 mod annotations;
 mod hooks;
 mod linux;
 mod mounts;
+mod names;
 mod process;
 mod resources;
 mod root;
 mod seccomp;
 mod version;
+
+pub use names::{capability_number, CAPABILITIES, RLIMITS};
 
 /// A JSON pointer under construction.
 #[derive(Debug, Clone, Default)]
@@ -54,13 +56,36 @@ impl Ptr {
 pub(crate) struct Findings(Vec<Violation>);
 
 impl Findings {
+    /// A finding about rule `id`: an error or a warning as the rule's level says.
     pub(crate) fn report(&mut self, id: &'static str, at: &Ptr, message: String) {
-        self.0.push(Violation {
-            pointer: at.0.clone(),
+        self.0.push(Violation::new(
+            at.0.clone(),
             message,
-            kind: ViolationKind::Rule,
-            requirement: id,
-        });
+            ViolationKind::Rule,
+            id,
+        ));
+    }
+
+    /// A finding that is a warning whatever the level of rule `id` (a rule that says to
+    /// warn), with a suggestion.
+    pub(crate) fn warn(
+        &mut self,
+        id: &'static str,
+        at: &Ptr,
+        message: String,
+        help: Option<String>,
+    ) {
+        let mut v = Violation::new(at.0.clone(), message, ViolationKind::Rule, id);
+        v.severity = crate::Severity::Warning;
+        v.help = help;
+        self.0.push(v);
+    }
+
+    /// The last finding gets a suggestion.
+    pub(crate) fn help(&mut self, help: Option<String>) {
+        if let Some(v) = self.0.last_mut() {
+            v.help = help;
+        }
     }
 }
 
@@ -115,20 +140,19 @@ pub fn all(config: &Value) -> Vec<Violation> {
     f.0
 }
 
-/// Whether a finding breaks a mandatory rule (MUST, MUST NOT, REQUIRED).
-fn mandatory(v: &Violation) -> bool {
-    requirements::find(v.requirement).is_some_and(|r| r.level.is_mandatory())
-}
-
-/// The violations of mandatory prose rules (MUST, MUST NOT, REQUIRED) in a config.
+/// The rule findings that are errors (mandatory rules: MUST, MUST NOT, REQUIRED).
 pub fn check(config: &Value) -> Vec<Violation> {
-    all(config).into_iter().filter(mandatory).collect()
+    all(config)
+        .into_iter()
+        .filter(Violation::is_error)
+        .collect()
 }
 
-/// The places where a config departs from a recommendation (SHOULD, SHOULD NOT, NOT
-/// RECOMMENDED): worth a warning, not an error.
+/// The rule findings that are warnings: where a config departs from a recommendation
+/// (SHOULD, SHOULD NOT, NOT RECOMMENDED), or what a rule says to warn about (an unknown
+/// capability).
 pub fn advisories(config: &Value) -> Vec<Violation> {
-    all(config).into_iter().filter(|v| !mandatory(v)).collect()
+    all(config).into_iter().filter(|v| !v.is_error()).collect()
 }
 
 /// Whether `path` is absolute on Linux.

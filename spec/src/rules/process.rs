@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 use writ_macros::requirement;
 
+use super::names::{capability_number, CAPABILITIES, RLIMITS};
 use super::{absolute, has, items, object, string, Findings, Ptr};
+use crate::validation::closest;
 
 pub(super) fn check(config: &Value, f: &mut Findings) {
     let Some(p) = object(config, "process") else {
@@ -15,6 +17,8 @@ pub(super) fn check(config: &Value, f: &mut Findings) {
     cwd_absolute(p, &at, f);
     args_non_empty(p, &at, f);
     rlimits_unique(p, &at, f);
+    rlimit_types(p, &at, f);
+    capability_names(p, &at, f);
     io_priority_level(p, &at, f);
     user_ids(p, &at, f);
 }
@@ -64,6 +68,66 @@ fn rlimits_unique(p: &Value, at: &Ptr, f: &mut Findings) {
             );
         } else {
             seen.insert(ty, i);
+        }
+    }
+}
+
+/// A type the schema's pattern allows (`RLIMIT_` and capitals; the schema check reports
+/// others) that Linux does not know.
+#[requirement(
+    "config.process.rlimits.type.unknown",
+    "config.process.rlimits.type.getrlimit"
+)]
+fn rlimit_types(p: &Value, at: &Ptr, f: &mut Findings) {
+    for (i, r) in items(p, "rlimits") {
+        let Some(ty) = string(r, "type") else {
+            continue;
+        };
+        let shaped = ty
+            .strip_prefix("RLIMIT_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_uppercase()));
+        if shaped && !RLIMITS.contains(&ty) {
+            f.report(
+                "config.process.rlimits.type.unknown",
+                &at.key("rlimits").idx(i).key("type"),
+                format!("{ty} is not a resource limit Linux knows (getrlimit(2))"),
+            );
+            f.help(closest(ty, RLIMITS.into_iter()).map(|k| format!("did you mean `{k}`?")));
+        }
+    }
+}
+
+/// A capability name Linux does not define: a warning, and the capability is left out
+/// (`writ create` also warns about one this host's kernel does not have).
+#[requirement(
+    "config.process.capabilities.unknown_warn",
+    "config.process.capabilities.ungrantable_ok"
+)]
+fn capability_names(p: &Value, at: &Ptr, f: &mut Findings) {
+    let Some(caps) = object(p, "capabilities") else {
+        return;
+    };
+    for set in [
+        "bounding",
+        "effective",
+        "inheritable",
+        "permitted",
+        "ambient",
+    ] {
+        for (i, name) in items(caps, set) {
+            let Some(name) = name.as_str() else { continue };
+            if capability_number(name).is_some() {
+                continue;
+            }
+            let bare = name.strip_prefix("CAP_").unwrap_or(name);
+            let help =
+                closest(bare, CAPABILITIES.into_iter()).map(|k| format!("did you mean `CAP_{k}`?"));
+            f.warn(
+                "config.process.capabilities.unknown_warn",
+                &at.key("capabilities").key(set).idx(i),
+                format!("unknown capability {name:?} (not granted)"),
+                help,
+            );
         }
     }
 }

@@ -6,14 +6,12 @@ use std::path::PathBuf;
 /// Create a new specification file (config.json) for a bundle.
 #[derive(Debug, clap::Args)]
 pub struct SpecArgs {
-    /// Generate a config for a rootless container (user namespace mapping the caller to root).
-    ///
-    /// Typed like the global runc-compatible `--rootless[=VALUE]` (same id, so clap keeps
-    /// this one for `spec`): `--rootless` alone or with any value but `false` selects it.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub rootless: Option<String>,
+    /// Write a config for a rootless container: a user namespace that maps the caller to
+    /// root, no network namespace, /sys bind-mounted.
+    #[arg(long)]
+    pub rootless: bool,
     /// Directory of the bundle to write config.json into (default: the current directory).
-    #[arg(long, short = 'b')]
+    #[arg(long, short = 'b', value_name = "DIR")]
     pub bundle: Option<PathBuf>,
 }
 
@@ -29,7 +27,7 @@ pub fn run(args: SpecArgs) -> i32 {
     let path = dir.join("config.json");
     let uid = rustix::process::geteuid().as_raw();
     let gid = rustix::process::getegid().as_raw();
-    let rootless = args.rootless.as_deref().is_some_and(|v| v != "false");
+    let rootless = args.rootless;
     let spec = writ_spec::example::starter_config(rootless, uid, gid);
     let mut text = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"\t");

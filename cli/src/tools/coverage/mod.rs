@@ -4,7 +4,7 @@
 //! The requirements come from `writ_spec::requirements::REQUIREMENTS`; the handlers and
 //! tests from `crate::trace::USES` (collected from the sources at build time); which
 //! `check = "schema"` entries a generated check enforces from
-//! `writ_spec::generated::schema_ids::SCHEMA_ENFORCED`; and whether each tagged test ran and
+//! `writ_spec::validation::SCHEMA_ENFORCED`; and whether each tagged test ran and
 //! passed from the records the last test run wrote ([`results`], `writ_macros::results`).
 //!
 //! A requirement is *verified* only when it is implemented (a `#[requirement]` handler, or a
@@ -21,8 +21,8 @@ pub mod results;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use writ_spec::generated::schema_ids::SCHEMA_ENFORCED;
 use writ_spec::requirements::{Check, Level, Requirement, DOCS, REQUIREMENTS};
+use writ_spec::validation::SCHEMA_ENFORCED;
 
 use crate::trace::{Use, UseKind, USES};
 pub use render::{render, render_json, render_markdown, render_table, RenderOpts};
