@@ -589,3 +589,46 @@ fn exec_gets_the_containers_seccomp_filter() {
         assert!(!b.rootfs().join("tmp/denied").exists());
     });
 }
+
+#[test]
+fn exec_scheduler_and_io_priority_from_process_json() {
+    for_each_runtime("exec-sched-ioprio", |ctx| {
+        let b = ctx.bundle();
+        let c = running(ctx, &b);
+        let d = scratch();
+        let pj = d.path().join("process.json");
+        let process = json!({
+            "args": ["sleep", "1000"], "cwd": "/", "env": ["PATH=/bin"],
+            "user": {"uid": 0, "gid": 0},
+            "scheduler": {"policy": "SCHED_BATCH", "nice": 7},
+            "ioPriority": {"class": "IOPRIO_CLASS_BE", "priority": 6}
+        });
+        fs::write(&pj, process.to_string()).unwrap();
+        let pid = exec_detached(&c, &["-p", pj.to_str().unwrap()], &[]);
+        // SAFETY: plain queries of another process's scheduling attributes.
+        let (policy, ioprio) = unsafe {
+            (
+                libc::sched_getscheduler(pid),
+                libc::syscall(libc::SYS_ioprio_get, 1, pid),
+            )
+        };
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let nice: i32 = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .nth(16)
+            .unwrap()
+            .parse()
+            .unwrap();
+        kill_reap(pid);
+        if ctx.kind() == Kind::Runc && policy != libc::SCHED_BATCH {
+            ctx.deviation("runc 1.1.5 has no process.scheduler nor ioPriority");
+            return;
+        }
+        assert_eq!(policy, libc::SCHED_BATCH, "scheduler policy");
+        assert_eq!(nice, 7, "nice");
+        assert_eq!(ioprio, (2 << 13) | 6, "I/O priority: best effort, level 6");
+    });
+}
