@@ -391,7 +391,6 @@ fn exec_detached_pid_file_and_tty() {
     });
 }
 
-#[verifies("runtime.state_op.unknown_id")]
 #[test]
 fn exec_refused_when_stopped_or_unknown_allowed_when_created() {
     for_each_runtime("exec-status", |ctx| {

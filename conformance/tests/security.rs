@@ -107,7 +107,10 @@ fn private_runtime(ctx: &Ctx) -> (tempfile::TempDir, Ctx) {
 }
 
 /// What identifies a file's content having been written: size, mtime, ctime, first bytes.
-fn fingerprint(p: &Path) -> (u64, i64, i64, i64, Vec<u8>) {
+type Fingerprint = (u64, i64, i64, i64, Vec<u8>);
+
+/// See [`Fingerprint`].
+fn fingerprint(p: &Path) -> Fingerprint {
     let m = fs::metadata(p).unwrap();
     let mut head = fs::read(p).unwrap();
     head.truncate(64);
@@ -120,6 +123,62 @@ fn anyone_runs(bin: &Path) -> bool {
         .unwrap()
         .flatten()
         .any(|e| fs::read_link(e.path().join("exe")).is_ok_and(|x| x == bin))
+}
+
+/// What an exe attacker found: the runtime binary unchanged, its exe held (the premise:
+/// with CAP_SYS_PTRACE it opens), both writes through it failed, and for writ with EROFS
+/// (a read-only view, not merely a busy file).
+#[track_caller]
+fn assert_exe_held_not_written(
+    ctx: &Ctx,
+    bin: &Path,
+    before: &Fingerprint,
+    report: &str,
+    errors: &str,
+) {
+    let kv = kv_lines(report);
+    assert_eq!(
+        &fingerprint(bin),
+        before,
+        "the runtime binary was written from a container: {report} {errors}"
+    );
+    assert_eq!(
+        kv.get("held").map(String::as_str),
+        Some("yes"),
+        "with CAP_SYS_PTRACE the exe opens (the premise): {report}"
+    );
+    for w in ["w1", "w2"] {
+        assert!(
+            kv.get(w).is_some_and(|rc| rc != "0"),
+            "writing the held exe ({w}) must fail: {report} {errors}"
+        );
+    }
+    if ctx.kind() == Kind::Writ {
+        assert!(
+            errors.to_lowercase().contains("read-only file system"),
+            "writ's exe is a read-only view (EROFS), not merely busy: {errors}"
+        );
+    }
+}
+
+/// What an inspector found of `whose` fds: no host path reachable, no directory fd (runc
+/// 1.1.5's are its known deviation).
+#[track_caller]
+fn assert_no_host_reach(ctx: &Ctx, whose: &str, reports: &[&String]) {
+    for report in reports {
+        assert!(
+            !report.contains("escape="),
+            "a host path is reachable through {whose}: {report}"
+        );
+        let dirs: Vec<&str> = report.lines().filter(|l| l.starts_with("dirfd=")).collect();
+        if ctx.kind() == Kind::Runc && !dirs.is_empty() {
+            ctx.deviation(&format!(
+                "runc 1.1.5's {whose} holds directory fds: {dirs:?}"
+            ));
+        } else {
+            assert!(dirs.is_empty(), "{whose} holds directory fds: {report}");
+        }
+    }
 }
 
 /// The attacker's script: waits for the victim's pid, holds `/proc/<victim>/exe` open,
@@ -181,29 +240,7 @@ fn cve_2019_5736_runtime_binary_not_writable_from_a_sibling() {
         wait_for(&a.rootfs().join("tmp/phase2"), "the attacker's second try");
         let report = fs::read_to_string(a.rootfs().join("tmp/report")).unwrap_or_default();
         let errors = fs::read_to_string(a.rootfs().join("tmp/report.err")).unwrap_or_default();
-        let kv = kv_lines(&report);
-        assert_eq!(
-            fingerprint(&bin),
-            before,
-            "the runtime binary was written from a container: {report} {errors}"
-        );
-        assert_eq!(
-            kv.get("held").map(String::as_str),
-            Some("yes"),
-            "a sibling with CAP_SYS_PTRACE opens /proc/<init>/exe (the premise): {report}"
-        );
-        for w in ["w1", "w2"] {
-            assert!(
-                kv.get(w).is_some_and(|rc| rc != "0"),
-                "writing the held exe ({w}) must fail: {report} {errors}"
-            );
-        }
-        if ctx.kind() == Kind::Writ {
-            assert!(
-                errors.to_lowercase().contains("read-only file system"),
-                "writ's exe is a read-only view (EROFS), not merely busy: {errors}"
-            );
-        }
+        assert_exe_held_not_written(ctx, &bin, &before, &report, &errors);
     });
 }
 
@@ -215,7 +252,19 @@ fn inspector(marker: &Path) -> String {
         r#"
 while [ ! -s /tmp/victim ]; do sleep 0.02; done
 v=$(cat /tmp/victim); r=/tmp/report; n=0; ok=0
-for f in /proc/$v/fd/*; do
+{probe}echo fds=$n >> $r; echo readable=$ok >> $r; echo done=yes >> $r
+touch /tmp/phase1
+sleep 30
+"#,
+        probe = fd_probe(marker)
+    )
+}
+
+/// The shell lines that inspect victim `$v` (its fds, root and cwd) and append what they
+/// reach to `$r`, counting fds in `n` and those that can be followed in `ok`.
+fn fd_probe(marker: &Path) -> String {
+    format!(
+        r#"for f in /proc/$v/fd/*; do
   n=$((n+1))
   if l=$(readlink $f 2>/dev/null); then ok=$((ok+1)); echo "fd=$f:$l" >> $r; fi
   [ -d "$f" ] && echo "dirfd=$f:$l" >> $r
@@ -223,9 +272,6 @@ for f in /proc/$v/fd/*; do
 done
 [ -e /proc/$v/root{m} ] && echo escape=root >> $r
 [ -e /proc/$v/cwd/../../../../../../../..{m} ] && echo escape=cwd >> $r
-echo fds=$n >> $r; echo readable=$ok >> $r; echo done=yes >> $r
-touch /tmp/phase1
-sleep 30
 "#,
         m = marker.display()
     )
@@ -283,23 +329,7 @@ fn cve_2024_21626_no_host_fd_reachable_from_a_sibling() {
             num(&tk, "readable") >= 3,
             "with CAP_SYS_PTRACE it can (the premise): {ptrace}"
         );
-        for report in [&plain, &ptrace] {
-            assert!(
-                !report.contains("escape="),
-                "a host path is reachable through the created init: {report}"
-            );
-            let dirs: Vec<&str> = report.lines().filter(|l| l.starts_with("dirfd=")).collect();
-            if ctx.kind() == Kind::Runc && !dirs.is_empty() {
-                ctx.deviation(&format!(
-                    "runc 1.1.5's created init holds directory fds: {dirs:?}"
-                ));
-            } else {
-                assert!(
-                    dirs.is_empty(),
-                    "the created init holds directory fds: {report}"
-                );
-            }
-        }
+        assert_no_host_reach(ctx, "the created init", &[&plain, &ptrace]);
     });
 }
 
@@ -881,15 +911,7 @@ fn exec_helper_attacker(marker: &Path, report: &str) -> String {
         r#"
 while [ ! -s /tmp/victim ]; do sleep 0.02; done
 v=$(cat /tmp/victim); r={report}; n=0; ok=0
-for f in /proc/$v/fd/*; do
-  n=$((n+1))
-  if l=$(readlink $f 2>/dev/null); then ok=$((ok+1)); echo "fd=$f:$l" >> $r; fi
-  [ -d "$f" ] && echo "dirfd=$f:$l" >> $r
-  [ -e "$f/../../../../../../../../..{m}" ] && echo "escape=$f" >> $r
-done
-[ -e /proc/$v/root{m} ] && echo escape=root >> $r
-[ -e /proc/$v/cwd/../../../../../../../..{m} ] && echo escape=cwd >> $r
-if (exec 3</proc/$v/exe) 2>/dev/null; then
+{probe}if (exec 3</proc/$v/exe) 2>/dev/null; then
   exec 3</proc/$v/exe
   echo held=yes >> $r
   printf '\177' | dd of=/proc/self/fd/3 bs=1 count=1 conv=notrunc 2>>$r.err; echo w1=$? >> $r
@@ -904,14 +926,19 @@ if [ -e /proc/self/fd/3 ]; then
 fi
 touch $r.phase2
 "#,
-        m = marker.display()
+        probe = fd_probe(marker)
     )
 }
 
 /// Starts `exec -d ID sleep 30` until one of its helpers in the container's pid
 /// namespace is caught (SIGSTOP) while it still runs the runtime, not `program` (the
 /// container's busybox); returns the exec command and the stopped helper's host pid.
-fn catch_exec_helper(ctx: &Ctx, id: &str, init: i32, program: &Path) -> (std::process::Child, i32) {
+fn catch_exec_helper(
+    ctx: &Ctx,
+    id: &str,
+    init: i32,
+    program: &Path,
+) -> Option<(std::process::Child, i32)> {
     let pidns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
     for _ in 0..50 {
         let mut exec = std::process::Command::new(&ctx.rt.bin)
@@ -933,7 +960,7 @@ fn catch_exec_helper(ctx: &Ctx, id: &str, init: i32, program: &Path) -> (std::pr
                 let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGSTOP);
                 let exe = fs::read_link(format!("/proc/{h}/exe")).unwrap_or_default();
                 if exe != program && !exe.as_os_str().is_empty() {
-                    return (exec, h);
+                    return Some((exec, h));
                 }
                 // Too late: it runs the program already.
                 let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
@@ -946,7 +973,7 @@ fn catch_exec_helper(ctx: &Ctx, id: &str, init: i32, program: &Path) -> (std::pr
         }
         let _ = exec.wait();
     }
-    panic!("no exec helper caught before its exec in 50 tries");
+    None
 }
 
 #[verifies("runtime_linux.fds.extra")]
@@ -971,7 +998,15 @@ fn cve_2024_21626_and_2019_5736_exec_helper_exposes_no_host_object() {
         ca.start().ok();
         let init = ca.pid.unwrap();
         let busybox = fs::read_link(format!("/proc/{init}/exe")).unwrap();
-        let (mut exec, helper) = catch_exec_helper(&pctx, &ca.id, init, &busybox);
+        let Some((mut exec, helper)) = catch_exec_helper(&pctx, &ca.id, init, &busybox) else {
+            assert_ne!(
+                ctx.kind(),
+                Kind::Writ,
+                "no exec helper caught before its exec in 50 tries"
+            );
+            ctx.deviation("its exec helper was not caught before its exec in 50 tries (too brief in the container's pid namespace)");
+            return;
+        };
         fs::write(a.rootfs().join("tmp/victim"), inner_pid(helper).to_string()).unwrap();
         let tmp = a.rootfs().join("tmp");
         wait_for(&tmp.join("report.phase1"), "the plain inspection");
@@ -1014,11 +1049,6 @@ fn cve_2024_21626_and_2019_5736_exec_helper_exposes_no_host_object() {
         );
         assert_eq!(pk.get("done").map(String::as_str), Some("yes"), "{plain}");
         assert_eq!(tk.get("done").map(String::as_str), Some("yes"), "{ptrace}");
-        assert_eq!(
-            fingerprint(&bin),
-            before,
-            "the runtime binary was written from the container: {ptrace} {errors}"
-        );
         let num = |kv: &std::collections::BTreeMap<String, String>, k: &str| {
             kv.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
         };
@@ -1031,39 +1061,53 @@ fn cve_2024_21626_and_2019_5736_exec_helper_exposes_no_host_object() {
                 "without CAP_SYS_PTRACE the helper's exe and fds are closed (non-dumpable): {plain}"
             );
         }
-        assert_eq!(
-            tk.get("held").map(String::as_str),
-            Some("yes"),
-            "with CAP_SYS_PTRACE its exe opens (the premise): {ptrace}"
+        assert_exe_held_not_written(ctx, &bin, &before, &ptrace, &errors);
+        assert_no_host_reach(ctx, "the exec helper", &[&plain, &ptrace]);
+    });
+}
+
+#[verifies("runtime_linux.fds.extra")]
+#[test]
+fn cve_2024_21626_exec_cwd_in_proc_self_fd_stays_in_the_container() {
+    for_each_runtime("cve-2024-21626-exec-cwd", |ctx| {
+        let host = host_target("exec-cwd");
+        let marker = host.path().join("host-marker");
+        fs::write(&marker, "host").unwrap();
+        let b = ctx.bundle();
+        b.set_args(&["sleep", "1000"]);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        let script = format!(
+            "if [ -e ../../../../../../../../..{m} ]; then echo ESCAPED; fi; echo ran",
+            m = marker.display()
         );
-        for w in ["w1", "w2"] {
-            assert!(
-                tk.get(w).is_some_and(|rc| rc != "0"),
-                "writing the helper's exe ({w}) must fail: {ptrace} {errors}"
-            );
-        }
-        if ctx.kind() == Kind::Writ {
-            assert!(
-                errors.to_lowercase().contains("read-only file system"),
-                "writ's exe is a read-only view (EROFS): {errors}"
-            );
-        }
-        for report in [&plain, &ptrace] {
-            assert!(
-                !report.contains("escape="),
-                "a host path is reachable through the exec helper: {report}"
-            );
-            let dirs: Vec<&str> = report.lines().filter(|l| l.starts_with("dirfd=")).collect();
-            if ctx.kind() == Kind::Runc && !dirs.is_empty() {
-                ctx.deviation(&format!(
-                    "runc 1.1.5's exec helper holds directory fds: {dirs:?}"
-                ));
+        let mut escaped = Vec::new();
+        for n in 3..=12 {
+            let cwd = format!("/proc/self/fd/{n}");
+            let out = c.exec(&["--cwd", &cwd], &["sh", "-c", &script]);
+            if out.success() {
+                assert!(out.stdout.contains("ran"), "{out}");
+                if out.stdout.contains("ESCAPED") {
+                    escaped.push(n);
+                }
             } else {
+                out.fails();
                 assert!(
-                    dirs.is_empty(),
-                    "the exec helper holds directory fds: {report}"
+                    !out.stdout.contains("ran"),
+                    "a failed exec ran the process: {out}"
                 );
             }
+        }
+        if ctx.kind() == Kind::Runc && !escaped.is_empty() {
+            ctx.deviation(&format!(
+                "runc 1.1.5 is vulnerable to CVE-2024-21626 in exec: --cwd /proc/self/fd/{escaped:?} is on the host"
+            ));
+        } else {
+            assert!(
+                escaped.is_empty(),
+                "exec --cwd /proc/self/fd/{escaped:?} put the process on the host"
+            );
         }
     });
 }

@@ -4,30 +4,33 @@
 //!
 //! The caller (P, `writ exec`) opens the namespaces of the container's init from
 //! `/proc/<pid>/ns/*` (through a pidfd checked against the recorded start time, so a
-//! recycled pid is never joined), joins the init's pid and time namespaces for its
-//! children only, and forks the exec'd process (C), which is born in them and stays P's
-//! child (P waits for it and forwards signals). P puts C into the container's cgroup
-//! (or the `--cgroup` sub-cgroup) while C joins the other namespaces and runs the init's
-//! own process finalisation (`init::process`: terminal, personality, rlimits, scheduler,
-//! I/O priority, cwd, seccomp, user, groups and capabilities, umask; then
-//! noNewPrivileges' seccomp, the final CPU affinity, the LSM labels, execve). C execs only
-//! once P says it is in the cgroup.
+//! recycled pid is never joined) and forks a helper (H), which joins them all and forks
+//! the exec'd process (C) with CLONE_PARENT: C is born in every namespace of the
+//! container, pid and time included (they apply to children), with the container's root
+//! (so nothing in the container's pid namespace ever sees it with the host's root), and
+//! is P's child (P waits for it and forwards signals); H reports C's pid and exits. P's
+//! own namespaces are never changed. P puts C into the container's cgroup (or the
+//! `--cgroup` sub-cgroup) while C runs the init's own process finalisation
+//! (`init::process`: terminal, personality, memory policy, rlimits, scheduler, I/O
+//! priority, cwd, seccomp, user, groups and capabilities, umask; then noNewPrivileges'
+//! seccomp, the final CPU affinity, the LSM labels, execve). C execs only once P says it
+//! is in the cgroup.
 //!
 //! The namespaces are joined in three passes, as runc and nsenter(1) do: first every
 //! namespace but the user namespace that host root may join (a namespace the engine made
 //! outside the container's user namespace, e.g. podman's network namespace, can only be
-//! joined before C holds the container's credentials), then the user namespace, then
-//! those that needed it (EPERM in the first pass). Pid and time namespaces apply to
-//! children: P joins them and forks after.
+//! joined before H holds the container's credentials), then the user namespace, then
+//! those that needed it (EPERM in the first pass).
 //!
-//! What C holds of the host (the rules of the security issue apply to it as to the init):
+//! What H and C hold of the host (the rules of the security issue apply to them as to
+//! the init):
 //! - Non-dumpable from its first instruction (P sets it before the fork) until the exec of
 //!   the program: no process of the container can open its `/proc/<pid>/{exe,fd,cwd,...}`.
 //! - Its exe is the read-only view of the writ binary (`exeseal`: `writ exec` re-execs
 //!   itself through it first, like `create` and `run`).
-//! - Its first act closes every fd it was not handed; it keeps stdio, the
+//! - H's first act closes every fd it was not handed; it keeps stdio, the
 //!   `--preserve-fds` fds, the channel to P, the console socket and the namespace fds
-//!   (nsfs files, closed once joined). It never opens anything of the host's `/proc`
+//!   (nsfs files, closed once joined, before C is forked). It never opens anything of the host's `/proc`
 //!   or a host directory; its root and cwd are the mount namespace's root from the
 //!   setns on, and the cwd is checked to lie inside it (CVE-2024-21626).
 
@@ -41,7 +44,7 @@ use crate::init::process::{self as finalisation, Finalise};
 use crate::init_error::InitError;
 use crate::namespaces::{JoinFd, NamespaceKind};
 use crate::plan::ContainerPlan;
-use crate::spawn::{recv_logging, send, ContainerError, NsRestore};
+use crate::spawn::{recv_logging, send, ContainerError};
 use crate::sync::{Channel, Msg};
 use crate::sys::{self, Context, Errno, SysError};
 
@@ -112,24 +115,6 @@ fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError
     Ok(out)
 }
 
-/// Whether a namespace of this kind is joined by P (it applies to children).
-fn joined_by_parent(kind: NamespaceKind) -> bool {
-    matches!(kind, NamespaceKind::Pid | NamespaceKind::Time)
-}
-
-/// Joins the pid and time namespaces for the children of the caller; undone when the
-/// result is dropped.
-fn enter_for_children(joins: &[JoinFd]) -> Result<NsRestore, ContainerError> {
-    let mut restore = NsRestore(Vec::new());
-    for j in joins.iter().filter(|j| joined_by_parent(j.kind)) {
-        let own = crate::namespaces::own(j.kind)
-            .with_ctx(|| format!("opening own {} namespace", j.kind.config_name()))?;
-        restore.0.push((j.kind, own));
-        crate::namespaces::join(j)?;
-    }
-    Ok(restore)
-}
-
 /// Spawns the process; returns once it has exec'd its program (or failed, with the
 /// reason C sent).
 #[writ_macros::requirement(
@@ -149,18 +134,11 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
         None => None,
     };
     crate::spawn::before_clone(req.plan)?;
-    let restore = enter_for_children(&joins)?;
     let (chan, child_chan) = crate::sync::pair().ctx("socketpair")?;
     let forked = sys::fork_with_flags(0).ctx("forking the exec'd process")?;
-    let pid = match forked {
+    let helper = match forked {
         sys::Forked::Child => {
             drop(chan);
-            // Its fds are closed with every other fd the child was not handed.
-            std::mem::forget(restore);
-            let joins = joins
-                .into_iter()
-                .filter(|j| !joined_by_parent(j.kind))
-                .collect();
             child(Child {
                 plan: req.plan,
                 chan: child_chan,
@@ -173,29 +151,49 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
         }
         sys::Forked::Parent(pid) => pid,
     };
-    drop(restore);
     drop(child_chan);
     drop(req.console);
-    let kill = |e: ContainerError| {
-        let p = nix::unistd::Pid::from_raw(pid);
-        let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
-        let _ = nix::sys::wait::waitpid(p, None);
+    let kill = |pids: &[Option<i32>], e: ContainerError| {
+        for &pid in pids.iter().flatten() {
+            let p = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::wait::waitpid(p, None);
+        }
         e
     };
-    if let Some(cg) = &req.cgroup {
-        cg.add(pid).map_err(|e| kill(e.into()))?;
+    // The helper joins the namespaces, forks the process (our child too) and reports its
+    // pid; the process sets itself up and says Ready (or why not), in either order. It is
+    // then put into the cgroup and told to exec; the channel is close-on-exec: EOF is the
+    // exec. (Nothing is sent to it before it is ready to read: a socket closed with unread
+    // data resets the connection, and its error would be lost.)
+    let mut pid = None;
+    let mut ready = false;
+    while pid.is_none() || !ready {
+        let msg = recv_logging(&chan);
+        let known = pid;
+        let fail = |e: ContainerError| kill(&[Some(helper), known], e);
+        match msg {
+            Ok(Some(Msg::Pid(p))) => {
+                pid = Some(p);
+                let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+                if let Some(cg) = &req.cgroup {
+                    cg.add(p).map_err(|e| kill(&[Some(p)], e.into()))?;
+                }
+            }
+            Ok(Some(Msg::Ready)) => ready = true,
+            Ok(Some(other)) => return Err(fail(ContainerError::Unexpected(format!("{other:?}")))),
+            Ok(None) => return Err(fail(ContainerError::Ended("exited during setup"))),
+            Err(e) => return Err(fail(e)),
+        }
     }
-    // C is set up (or says why not), then told to exec; the channel is close-on-exec in
-    // C: EOF is the exec. (Nothing is sent to C before it is ready to read it: a socket
-    // closed with unread data resets the connection, and its error would be lost.)
-    let ready = match recv_logging(&chan) {
-        Ok(Some(Msg::Ready)) => send(&chan, &Msg::Cgroup).and_then(|()| recv_logging(&chan)),
-        other => other,
-    };
-    match ready {
+    let pid = pid.unwrap_or_default();
+    match send(&chan, &Msg::Cgroup).and_then(|()| recv_logging(&chan)) {
         Ok(None) => Ok(Spawned { pid }),
-        Ok(Some(other)) => Err(kill(ContainerError::Unexpected(format!("{other:?}")))),
-        Err(e) => Err(kill(e)),
+        Ok(Some(other)) => Err(kill(
+            &[Some(pid)],
+            ContainerError::Unexpected(format!("{other:?}")),
+        )),
+        Err(e) => Err(kill(&[Some(pid)], e)),
     }
 }
 
@@ -282,6 +280,19 @@ fn setup(c: &mut Child) -> Result<Never, InitError> {
     crate::init::reset_signals();
     join_namespaces(std::mem::take(&mut c.joins))?;
     crate::logging::debug(|| "exec: namespaces joined".to_string());
+    // The pid and time namespaces apply to children: the process is forked now, born in
+    // every namespace of the container (never seen in its pid namespace with the host's
+    // root), as a child of P (CLONE_PARENT); the helper reports its pid and exits.
+    match sys::fork_with_flags(libc::CLONE_PARENT as u64).ctx("forking the exec'd process")? {
+        sys::Forked::Child => {
+            let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
+        }
+        sys::Forked::Parent(pid) => {
+            let _ = c.chan.send(&Msg::Pid(pid));
+            // SAFETY: the helper ends here without running destructors.
+            unsafe { libc::_exit(0) }
+        }
+    }
     if !c.no_new_keyring {
         crate::init::new_session_keyring();
     }

@@ -359,7 +359,6 @@ impl Container {
     /// container is refused (runc's text). With `ignore_paused` it is still refused
     /// while its cgroup is frozen, with the reason: the process would freeze before it
     /// runs and the caller would wait forever (runc hangs there).
-    #[writ_macros::requirement("runtime.state_op.unknown_id")]
     pub fn exec(&self, opts: &ExecOptions) -> Result<Exec> {
         let (record, status) = self.store.read(self.id())?;
         if !matches!(status, Status::Created | Status::Running) {
