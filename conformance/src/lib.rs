@@ -1030,6 +1030,20 @@ impl<'a> Container<'a> {
         self.ctx.cmd(&["delete", "--force", &self.id])
     }
 
+    /// `exec FLAGS... ID CMD...` (runc's exec) in the foreground.
+    pub fn exec(&self, flags: &[&str], cmd: &[&str]) -> Out {
+        self.exec_with(flags, cmd, Invoke::default())
+    }
+
+    /// `exec FLAGS... ID CMD...` with invocation options (extra fds, timeout).
+    pub fn exec_with(&self, flags: &[&str], cmd: &[&str], opts: Invoke<'_>) -> Out {
+        let mut args = vec!["exec"];
+        args.extend_from_slice(flags);
+        args.push(&self.id);
+        args.extend_from_slice(cmd);
+        self.ctx.cmd_with(&args, opts)
+    }
+
     /// `run --bundle B ID` in the foreground; the container's stdio is the command's.
     pub fn run(&mut self, extra: &[&str]) -> Out {
         self.touched = true;

@@ -195,3 +195,70 @@ fn containerd_missing_executable() {
         });
     });
 }
+
+#[test]
+fn containerd_task_exec() {
+    for_each_runtime("containerd-exec", |ctx| {
+        with_containerd(ctx, |c, b| {
+            let id = writ_conformance::unique_id("ctre");
+            c.run(&b.rootfs(), &["-d"], &id, &["/bin/sleep", "1000"])
+                .ok();
+            // The shim calls `exec --process F --detach --pid-file P ID` and reaps the
+            // process: its output and exit status come back through ctr.
+            let out = c.ctr(&[
+                "task",
+                "exec",
+                "--exec-id",
+                "e1",
+                &id,
+                "/bin/sh",
+                "-c",
+                "echo from-exec; exit 5",
+            ]);
+            assert_eq!(out.code, Some(5), "{out}");
+            assert!(out.stdout.contains("from-exec"), "{out}");
+            let out = c.ctr(&[
+                "task",
+                "exec",
+                "--exec-id",
+                "e2",
+                "--user",
+                "1000",
+                "--cwd",
+                "/tmp",
+                &id,
+                "/bin/sh",
+                "-c",
+                "id -u; pwd",
+            ]);
+            out.ok();
+            assert_eq!(
+                out.stdout.lines().collect::<Vec<_>>(),
+                ["1000", "/tmp"],
+                "{out}"
+            );
+            // Detached: the process runs on beside the task's.
+            c.ctr(&[
+                "task",
+                "exec",
+                "-d",
+                "--exec-id",
+                "e3",
+                &id,
+                "/bin/sleep",
+                "1000",
+            ])
+            .ok();
+            let ps = c.ctr(&["task", "ps", &id]);
+            ps.ok();
+            assert!(ps.stdout.lines().count() >= 3, "two processes listed: {ps}");
+            c.ctr(&["task", "kill", "-s", "KILL", &id]).ok();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !c.ctr(&["task", "rm", &id]).success() {
+                assert!(Instant::now() < deadline, "the task did not stop");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            c.ctr(&["container", "rm", &id]).ok();
+        });
+    });
+}
