@@ -361,7 +361,8 @@ impl Container {
     /// runs and the caller would wait forever (runc hangs there).
     pub fn exec(&self, opts: &ExecOptions) -> Result<Exec> {
         let (record, status) = self.store.read(self.id())?;
-        if !matches!(status, Status::Created | Status::Running) {
+        // Paused (the freezer's state) goes on to the frozen-cgroup checks below.
+        if !matches!(status, Status::Created | Status::Running | Status::Paused) {
             return Err(Error::WrongStatus {
                 op: "exec in",
                 id: self.id().to_string(),
