@@ -25,6 +25,21 @@ extern "C" fn forward(sig: libc::c_int) {
     }
 }
 
+/// The signals forwarded to the process in the foreground.
+fn forwarded() -> nix::sys::signal::SigSet {
+    use nix::sys::signal::Signal::*;
+    [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH]
+        .into_iter()
+        .collect()
+}
+
+/// Holds the forwarded signals back (blocked) until [`follow`] installs their handlers:
+/// one that arrives while the process is being started is forwarded, not fatal to writ.
+/// The process itself starts with an empty signal mask.
+pub fn hold_signals() {
+    let _ = forwarded().thread_block();
+}
+
 /// Forwards the usual termination signals (and with `winch`, window size changes) to
 /// `pid` from now on, until [`stop_forwarding`].
 pub fn install_forwarding(pid: i32, winch: bool) {
@@ -181,4 +196,27 @@ fn write_all(fd: BorrowedFd, mut data: &[u8]) {
             Err(_) => return,
         }
     }
+}
+
+/// Follows the process `pid` in the foreground until `wait` returns its exit status:
+/// signals are forwarded to it meanwhile, and a pty master kept for it is connected to
+/// stdin/stdout.
+pub fn follow(
+    pid: i32,
+    master: Option<&OwnedFd>,
+    wait: impl FnOnce() -> writ::Result<i32>,
+) -> writ::Result<i32> {
+    install_forwarding(pid, master.is_some());
+    let _ = forwarded().thread_unblock();
+    let status = match master {
+        Some(m) => proxy_terminal(m, pid)
+            .map_err(|e| writ::Error::Io {
+                what: "connecting the terminal".into(),
+                source: e.into(),
+            })
+            .and_then(|()| wait()),
+        None => wait(),
+    };
+    stop_forwarding();
+    status
 }

@@ -38,6 +38,8 @@ enum Command {
     Delete(commands::delete::DeleteArgs),
     /// Create and start a container, and wait for it (or detach).
     Run(commands::run::RunArgs),
+    /// Run another process in a running (or created) container.
+    Exec(commands::exec::ExecArgs),
     /// List the containers under --root.
     List(commands::list::ListArgs),
     /// Show the processes of a container.
@@ -58,8 +60,6 @@ enum Command {
     Features(tools::features::FeaturesArgs),
     /// Run a busybox container end to end and show the coverage summary.
     Demo(tools::demo::DemoArgs),
-    /// Run a process in a running container (not in writ yet).
-    Exec(NotYet),
     /// Change the resource limits of a container (see writ resources for what can change).
     Update(commands::update::UpdateArgs),
     /// Show a container's resource usage and OOM events, as runc's JSON lines.
@@ -82,7 +82,6 @@ impl Command {
     /// The name of a runc command writ does not have yet.
     fn not_yet(&self) -> Option<&'static str> {
         Some(match self {
-            Command::Exec(_) => "exec",
             Command::Checkpoint(_) => "checkpoint",
             Command::Restore(_) => "restore",
             _ => return None,
@@ -100,6 +99,7 @@ impl Command {
             Command::Resume(_) => "resume",
             Command::Update(_) => "update",
             Command::Run(_) => "run",
+            Command::Exec(_) => "exec",
             Command::Demo(_) => "demo",
             _ => return None,
         })
@@ -140,7 +140,7 @@ fn main() {
     if let Some(name) = command.not_yet() {
         commands::report(
             name,
-            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, update, events, resources, spec and features)",
+            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, exec, list, ps, pause, resume, update, events, resources, spec and features)",
         );
         std::process::exit(1);
     }
@@ -160,6 +160,7 @@ fn main() {
         Command::Kill(a) => commands::kill::run(g, a),
         Command::Delete(a) => commands::delete::run(g, a),
         Command::Run(a) => commands::run::run(g, a),
+        Command::Exec(a) => commands::exec::run(g, a),
         Command::List(a) => commands::list::run(g, a),
         Command::Ps(a) => commands::ps::run(g, a),
         Command::Pause(a) => commands::pause::run(g, a),
@@ -173,7 +174,7 @@ fn main() {
         Command::Features(a) => tools::features::run(a),
         Command::Demo(a) => tools::demo::run(a),
         // Answered above.
-        Command::Exec(_) | Command::Checkpoint(_) | Command::Restore(_) => 1,
+        Command::Checkpoint(_) | Command::Restore(_) => 1,
     };
     std::process::exit(code);
 }

@@ -117,7 +117,8 @@ pub fn writ_bin() -> PathBuf {
     workspace_target_dir().join("debug").join("writ")
 }
 
-fn find_in_path(name: &str) -> Option<PathBuf> {
+/// An executable named `name` on PATH or in the usual system directories.
+pub fn find_in_path(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
     for extra in [
@@ -1074,6 +1075,20 @@ impl<'a> Container<'a> {
         self.ctx.cmd(&["delete", "--force", &self.id])
     }
 
+    /// `exec FLAGS... ID CMD...` (runc's exec) in the foreground.
+    pub fn exec(&self, flags: &[&str], cmd: &[&str]) -> Out {
+        self.exec_with(flags, cmd, Invoke::default())
+    }
+
+    /// `exec FLAGS... ID CMD...` with invocation options (extra fds, timeout).
+    pub fn exec_with(&self, flags: &[&str], cmd: &[&str], opts: Invoke<'_>) -> Out {
+        let mut args = vec!["exec"];
+        args.extend_from_slice(flags);
+        args.push(&self.id);
+        args.extend_from_slice(cmd);
+        self.ctx.cmd_with(&args, opts)
+    }
+
     /// `run --bundle B ID` in the foreground; the container's stdio is the command's.
     pub fn run(&mut self, extra: &[&str]) -> Out {
         self.touched = true;
@@ -1638,4 +1653,69 @@ pub fn cap_mask(names: &[&str]) -> u64 {
         .iter()
         .map(|n| 1u64 << cap_bit(n).unwrap_or_else(|| panic!("unknown capability {n}")))
         .fold(0, |a, b| a | b)
+}
+
+// ---------------------------------------------------------------------------------------
+// containerd shims
+// ---------------------------------------------------------------------------------------
+
+/// Start a private containerd: `config` (TOML) written to `dir/config.toml`, its output to
+/// `dir/daemon.log`.
+pub fn spawn_containerd(
+    bin: &Path,
+    dir: &Path,
+    config: &str,
+) -> Result<std::process::Child, String> {
+    fs::write(dir.join("config.toml"), config).map_err(|e| e.to_string())?;
+    let log = fs::File::create(dir.join("daemon.log")).map_err(|e| e.to_string())?;
+    Command::new(bin)
+        .arg("--config")
+        .arg(dir.join("config.toml"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("start containerd: {e}"))
+}
+
+/// End the containerd shims of the daemon at `address` that were re-parented to us (a
+/// subreaper) when the daemon went: SIGKILL the live ones whose command line names the
+/// address, reap them and the ones that already exited (zombies have no cmdline; their
+/// comm tells).
+pub fn end_shims(address: &Path) {
+    let sock = address.to_string_lossy().into_owned();
+    let mine = std::process::id().to_string();
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return;
+    };
+    for p in procs.flatten() {
+        let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let status = fs::read_to_string(p.path().join("status")).unwrap_or_default();
+        let field = |k: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(k))
+                .map(str::trim)
+                .unwrap_or("")
+                .to_owned()
+        };
+        if field("PPid:") != mine || !field("Name:").starts_with("containerd-shim") {
+            continue;
+        }
+        let cmdline =
+            String::from_utf8_lossy(&fs::read(p.path().join("cmdline")).unwrap_or_default())
+                .into_owned();
+        let zombie = field("State:").starts_with('Z');
+        if cmdline.contains(&sock) || zombie {
+            if !zombie {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = wait_pid(pid, Duration::from_secs(5));
+        }
+    }
 }

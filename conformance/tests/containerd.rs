@@ -6,7 +6,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use writ_conformance::{
@@ -44,16 +44,7 @@ impl Containerd {
             state = d.join("state").display(),
             sock = d.join("c.sock").display()
         );
-        fs::write(d.join("config.toml"), config).map_err(|e| e.to_string())?;
-        let log = fs::File::create(d.join("daemon.log")).map_err(|e| e.to_string())?;
-        let daemon = Command::new(daemon_bin)
-            .arg("--config")
-            .arg(d.join("config.toml"))
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log)
-            .spawn()
-            .map_err(|e| format!("start containerd: {e}"))?;
+        let daemon = writ_conformance::spawn_containerd(&daemon_bin, d, &config)?;
         let c = Containerd {
             ctr,
             runtime: ctx.rt.bin.clone(),
@@ -103,48 +94,8 @@ impl Drop for Containerd {
     fn drop(&mut self) {
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
-        // Shims are re-parented to us (a subreaper): end the live ones of this daemon and
-        // reap the ones that already exited (zombies have no cmdline; their comm tells).
-        let sock = self
-            .dir
-            .path()
-            .join("c.sock")
-            .to_string_lossy()
-            .into_owned();
-        let mine = std::process::id().to_string();
-        if let Ok(procs) = fs::read_dir("/proc") {
-            for p in procs.flatten() {
-                let Ok(pid) = p.file_name().to_string_lossy().parse::<i32>() else {
-                    continue;
-                };
-                let status = fs::read_to_string(p.path().join("status")).unwrap_or_default();
-                let field = |k: &str| {
-                    status
-                        .lines()
-                        .find_map(|l| l.strip_prefix(k))
-                        .map(str::trim)
-                        .unwrap_or("")
-                        .to_owned()
-                };
-                if field("PPid:") != mine || !field("Name:").starts_with("containerd-shim") {
-                    continue;
-                }
-                let cmdline = String::from_utf8_lossy(
-                    &fs::read(p.path().join("cmdline")).unwrap_or_default(),
-                )
-                .into_owned();
-                let zombie = field("State:").starts_with('Z');
-                if cmdline.contains(&sock) || zombie {
-                    if !zombie {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::Signal::SIGKILL,
-                        );
-                    }
-                    let _ = writ_conformance::wait_pid(pid, Duration::from_secs(5));
-                }
-            }
-        }
+        // Shims are re-parented to us (a subreaper): end this daemon's.
+        writ_conformance::end_shims(&self.dir.path().join("c.sock"));
         umount_under(self.dir.path());
     }
 }
@@ -277,6 +228,73 @@ fn containerd_pause_resume_and_metrics() {
             c.ctr(&["task", "kill", &id]).ok();
             wait_task(c, &id, "STOPPED");
             c.ctr(&["task", "rm", &id]).ok();
+            c.ctr(&["container", "rm", &id]).ok();
+        });
+    });
+}
+
+#[test]
+fn containerd_task_exec() {
+    for_each_runtime("containerd-exec", |ctx| {
+        with_containerd(ctx, |c, b| {
+            let id = writ_conformance::unique_id("ctre");
+            c.run(&b.rootfs(), &["-d"], &id, &["/bin/sleep", "1000"])
+                .ok();
+            // The shim calls `exec --process F --detach --pid-file P ID` and reaps the
+            // process: its output and exit status come back through ctr.
+            let out = c.ctr(&[
+                "task",
+                "exec",
+                "--exec-id",
+                "e1",
+                &id,
+                "/bin/sh",
+                "-c",
+                "echo from-exec; exit 5",
+            ]);
+            assert_eq!(out.code, Some(5), "{out}");
+            assert!(out.stdout.contains("from-exec"), "{out}");
+            let out = c.ctr(&[
+                "task",
+                "exec",
+                "--exec-id",
+                "e2",
+                "--user",
+                "1000",
+                "--cwd",
+                "/tmp",
+                &id,
+                "/bin/sh",
+                "-c",
+                "id -u; pwd",
+            ]);
+            out.ok();
+            assert_eq!(
+                out.stdout.lines().collect::<Vec<_>>(),
+                ["1000", "/tmp"],
+                "{out}"
+            );
+            // Detached: the process runs on beside the task's.
+            c.ctr(&[
+                "task",
+                "exec",
+                "-d",
+                "--exec-id",
+                "e3",
+                &id,
+                "/bin/sleep",
+                "1000",
+            ])
+            .ok();
+            let ps = c.ctr(&["task", "ps", &id]);
+            ps.ok();
+            assert!(ps.stdout.lines().count() >= 3, "two processes listed: {ps}");
+            c.ctr(&["task", "kill", "-s", "KILL", &id]).ok();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !c.ctr(&["task", "rm", &id]).success() {
+                assert!(Instant::now() < deadline, "the task did not stop");
+                std::thread::sleep(Duration::from_millis(50));
+            }
             c.ctr(&["container", "rm", &id]).ok();
         });
     });

@@ -38,6 +38,11 @@ impl Podman {
     }
 
     fn cmd(&self, args: &[&str]) -> Out {
+        self.cmd_with(args, Vec::new())
+    }
+
+    /// A podman command that is handed `fds` as 3, 4, ...
+    fn cmd_with(&self, args: &[&str], fds: Vec<std::os::fd::OwnedFd>) -> Out {
         let root = self.dir.path().join("root");
         let runroot = self.dir.path().join("run");
         let mut full: Vec<&OsStr> = vec![
@@ -54,6 +59,7 @@ impl Podman {
             &full,
             Invoke {
                 timeout: Some(Duration::from_secs(60)),
+                extra_fds: fds,
                 ..Default::default()
             },
         )
@@ -273,6 +279,75 @@ fn podman_update_changes_a_running_container() {
             assert_eq!(limit.trim(), (96u64 << 20).to_string(), "{}", dir.display());
             p.cmd(&["stop", "-t", "5", &name]).ok();
             p.cmd(&["rm", &name]).ok();
+        });
+    });
+}
+
+#[verifies("config.process.rlimits.soft.applied")]
+#[test]
+fn podman_exec() {
+    for_each_runtime("podman-exec", |ctx| {
+        with_podman(ctx, |p, b| {
+            let name = writ_conformance::unique_id("podexec");
+            p.run(&b.rootfs(), &["-d", "--name", &name], &["sleep", "1000"])
+                .ok();
+            // Plain: output and exit status.
+            let out = p.cmd(&["exec", &name, "sh", "-c", "echo from-exec; exit 4"]);
+            assert_eq!(out.code, Some(4), "{out}");
+            assert!(out.stdout.contains("from-exec"), "{out}");
+            // -u, -e, -w, and the container's rlimits.
+            let out = p.cmd(&[
+                "exec",
+                "-u",
+                "1000:1000",
+                "-e",
+                "FOO=bar",
+                "-w",
+                "/tmp",
+                &name,
+                "sh",
+                "-c",
+                "id -u; echo $FOO; pwd; ulimit -n",
+            ]);
+            out.ok();
+            let lines: Vec<&str> = out.stdout.lines().collect();
+            assert_eq!(lines, ["1000", "bar", "/tmp", "1024"], "{out}");
+            // -it: a terminal (conmon takes the pty master over the console socket).
+            let out = p.cmd(&["exec", "-it", &name, "sh", "-c", "tty; echo tty-done"]);
+            out.ok();
+            assert!(
+                out.stdout.contains("/dev/pts/") && out.stdout.contains("tty-done"),
+                "{out}"
+            );
+            // -d: returns, the process runs on.
+            p.cmd(&["exec", "-d", &name, "sh", "-c", "echo bg > /tmp/bg"])
+                .ok();
+            let start = std::time::Instant::now();
+            let mut out = p.cmd(&["exec", &name, "cat", "/tmp/bg"]);
+            while !out.success() && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(50));
+                out = p.cmd(&["exec", &name, "cat", "/tmp/bg"]);
+            }
+            assert_eq!(out.stdout.trim(), "bg", "{out}");
+            // --preserve-fds: the caller's fd 3 reaches the process.
+            let (r, w) = nix::unistd::pipe().unwrap();
+            let out = p.cmd_with(
+                &[
+                    "exec",
+                    "--preserve-fds",
+                    "1",
+                    &name,
+                    "sh",
+                    "-c",
+                    "echo via3 >&3",
+                ],
+                vec![w],
+            );
+            out.ok();
+            let mut got = String::new();
+            std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut got).unwrap();
+            assert_eq!(got, "via3\n", "{out}");
+            p.cmd(&["rm", "-f", "-t", "0", &name]).ok();
         });
     });
 }

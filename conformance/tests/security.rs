@@ -14,6 +14,11 @@
 //! - CVE-2025-52565: the pty bound onto a /dev/console that is a symlink.
 //! - CVE-2025-52881: procfs writes (sysctls) redirected by mounts inside the container.
 //! - CVE-2022-29162: inheritable capabilities the config did not ask for.
+//! - The exec'd process (`exec`): its helper, caught and stopped before it execs the
+//!   program, must be closed to the container without CAP_SYS_PTRACE (non-dumpable),
+//!   hold no host directory, reach no host path, and its exe must not be writable once
+//!   no process runs the runtime (the CVE-2024-21626 and CVE-2019-5736 classes for exec).
+
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
@@ -102,7 +107,10 @@ fn private_runtime(ctx: &Ctx) -> (tempfile::TempDir, Ctx) {
 }
 
 /// What identifies a file's content having been written: size, mtime, ctime, first bytes.
-fn fingerprint(p: &Path) -> (u64, i64, i64, i64, Vec<u8>) {
+type Fingerprint = (u64, i64, i64, i64, Vec<u8>);
+
+/// See [`Fingerprint`].
+fn fingerprint(p: &Path) -> Fingerprint {
     let m = fs::metadata(p).unwrap();
     let mut head = fs::read(p).unwrap();
     head.truncate(64);
@@ -115,6 +123,62 @@ fn anyone_runs(bin: &Path) -> bool {
         .unwrap()
         .flatten()
         .any(|e| fs::read_link(e.path().join("exe")).is_ok_and(|x| x == bin))
+}
+
+/// What an exe attacker found: the runtime binary unchanged, its exe held (the premise:
+/// with CAP_SYS_PTRACE it opens), both writes through it failed, and for writ with EROFS
+/// (a read-only view, not merely a busy file).
+#[track_caller]
+fn assert_exe_held_not_written(
+    ctx: &Ctx,
+    bin: &Path,
+    before: &Fingerprint,
+    report: &str,
+    errors: &str,
+) {
+    let kv = kv_lines(report);
+    assert_eq!(
+        &fingerprint(bin),
+        before,
+        "the runtime binary was written from a container: {report} {errors}"
+    );
+    assert_eq!(
+        kv.get("held").map(String::as_str),
+        Some("yes"),
+        "with CAP_SYS_PTRACE the exe opens (the premise): {report}"
+    );
+    for w in ["w1", "w2"] {
+        assert!(
+            kv.get(w).is_some_and(|rc| rc != "0"),
+            "writing the held exe ({w}) must fail: {report} {errors}"
+        );
+    }
+    if ctx.kind() == Kind::Writ {
+        assert!(
+            errors.to_lowercase().contains("read-only file system"),
+            "writ's exe is a read-only view (EROFS), not merely busy: {errors}"
+        );
+    }
+}
+
+/// What an inspector found of `whose` fds: no host path reachable, no directory fd (runc
+/// 1.1.5's are its known deviation).
+#[track_caller]
+fn assert_no_host_reach(ctx: &Ctx, whose: &str, reports: &[&String]) {
+    for report in reports {
+        assert!(
+            !report.contains("escape="),
+            "a host path is reachable through {whose}: {report}"
+        );
+        let dirs: Vec<&str> = report.lines().filter(|l| l.starts_with("dirfd=")).collect();
+        if ctx.kind() == Kind::Runc && !dirs.is_empty() {
+            ctx.deviation(&format!(
+                "runc 1.1.5's {whose} holds directory fds: {dirs:?}"
+            ));
+        } else {
+            assert!(dirs.is_empty(), "{whose} holds directory fds: {report}");
+        }
+    }
 }
 
 /// The attacker's script: waits for the victim's pid, holds `/proc/<victim>/exe` open,
@@ -176,29 +240,7 @@ fn cve_2019_5736_runtime_binary_not_writable_from_a_sibling() {
         wait_for(&a.rootfs().join("tmp/phase2"), "the attacker's second try");
         let report = fs::read_to_string(a.rootfs().join("tmp/report")).unwrap_or_default();
         let errors = fs::read_to_string(a.rootfs().join("tmp/report.err")).unwrap_or_default();
-        let kv = kv_lines(&report);
-        assert_eq!(
-            fingerprint(&bin),
-            before,
-            "the runtime binary was written from a container: {report} {errors}"
-        );
-        assert_eq!(
-            kv.get("held").map(String::as_str),
-            Some("yes"),
-            "a sibling with CAP_SYS_PTRACE opens /proc/<init>/exe (the premise): {report}"
-        );
-        for w in ["w1", "w2"] {
-            assert!(
-                kv.get(w).is_some_and(|rc| rc != "0"),
-                "writing the held exe ({w}) must fail: {report} {errors}"
-            );
-        }
-        if ctx.kind() == Kind::Writ {
-            assert!(
-                errors.to_lowercase().contains("read-only file system"),
-                "writ's exe is a read-only view (EROFS), not merely busy: {errors}"
-            );
-        }
+        assert_exe_held_not_written(ctx, &bin, &before, &report, &errors);
     });
 }
 
@@ -210,7 +252,19 @@ fn inspector(marker: &Path) -> String {
         r#"
 while [ ! -s /tmp/victim ]; do sleep 0.02; done
 v=$(cat /tmp/victim); r=/tmp/report; n=0; ok=0
-for f in /proc/$v/fd/*; do
+{probe}echo fds=$n >> $r; echo readable=$ok >> $r; echo done=yes >> $r
+touch /tmp/phase1
+sleep 30
+"#,
+        probe = fd_probe(marker)
+    )
+}
+
+/// The shell lines that inspect victim `$v` (its fds, root and cwd) and append what they
+/// reach to `$r`, counting fds in `n` and those that can be followed in `ok`.
+fn fd_probe(marker: &Path) -> String {
+    format!(
+        r#"for f in /proc/$v/fd/*; do
   n=$((n+1))
   if l=$(readlink $f 2>/dev/null); then ok=$((ok+1)); echo "fd=$f:$l" >> $r; fi
   [ -d "$f" ] && echo "dirfd=$f:$l" >> $r
@@ -218,9 +272,6 @@ for f in /proc/$v/fd/*; do
 done
 [ -e /proc/$v/root{m} ] && echo escape=root >> $r
 [ -e /proc/$v/cwd/../../../../../../../..{m} ] && echo escape=cwd >> $r
-echo fds=$n >> $r; echo readable=$ok >> $r; echo done=yes >> $r
-touch /tmp/phase1
-sleep 30
 "#,
         m = marker.display()
     )
@@ -278,23 +329,7 @@ fn cve_2024_21626_no_host_fd_reachable_from_a_sibling() {
             num(&tk, "readable") >= 3,
             "with CAP_SYS_PTRACE it can (the premise): {ptrace}"
         );
-        for report in [&plain, &ptrace] {
-            assert!(
-                !report.contains("escape="),
-                "a host path is reachable through the created init: {report}"
-            );
-            let dirs: Vec<&str> = report.lines().filter(|l| l.starts_with("dirfd=")).collect();
-            if ctx.kind() == Kind::Runc && !dirs.is_empty() {
-                ctx.deviation(&format!(
-                    "runc 1.1.5's created init holds directory fds: {dirs:?}"
-                ));
-            } else {
-                assert!(
-                    dirs.is_empty(),
-                    "the created init holds directory fds: {report}"
-                );
-            }
-        }
+        assert_no_host_reach(ctx, "the created init", &[&plain, &ptrace]);
     });
 }
 
@@ -848,5 +883,231 @@ fn cve_2022_29162_no_inheritable_capabilities_beyond_the_config() {
         let kill = 1u64 << cap_bit("CAP_KILL").unwrap();
         assert_eq!(caps["CapInh"], kill, "inheritable set: {caps:?}");
         assert_eq!(caps["CapAmb"], 0, "{caps:?}");
+    });
+}
+
+/// Every descendant of `pid` (children of children...).
+fn descendants(pid: i32) -> Vec<i32> {
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        let kids = fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        for k in kids
+            .split_whitespace()
+            .filter_map(|k| k.parse::<i32>().ok())
+        {
+            out.push(k);
+            todo.push(k);
+        }
+    }
+    out
+}
+
+/// The attacker's script for an exec'd helper `$v` (in the container's pid namespace),
+/// caught and stopped before it execs: what of the host can it reach through the
+/// helper's `/proc` entries, and can it write the helper's exe? Lines `key=value` to `r`.
+fn exec_helper_attacker(marker: &Path, report: &str) -> String {
+    format!(
+        r#"
+while [ ! -s /tmp/victim ]; do sleep 0.02; done
+v=$(cat /tmp/victim); r={report}; n=0; ok=0
+{probe}if (exec 3</proc/$v/exe) 2>/dev/null; then
+  exec 3</proc/$v/exe
+  echo held=yes >> $r
+  printf '\177' | dd of=/proc/self/fd/3 bs=1 count=1 conv=notrunc 2>>$r.err; echo w1=$? >> $r
+else
+  echo held=no >> $r
+fi
+echo fds=$n >> $r; echo readable=$ok >> $r; echo done=yes >> $r
+touch $r.phase1
+while [ ! -e /tmp/started ]; do sleep 0.02; done
+if [ -e /proc/self/fd/3 ]; then
+  printf '\177' | dd of=/proc/self/fd/3 bs=1 count=1 conv=notrunc 2>>$r.err; echo w2=$? >> $r
+fi
+touch $r.phase2
+"#,
+        probe = fd_probe(marker)
+    )
+}
+
+/// Starts `exec -d ID sleep 30` until one of its helpers in the container's pid
+/// namespace is caught (SIGSTOP) while it still runs the runtime, not `program` (the
+/// container's busybox); returns the exec command and the stopped helper's host pid.
+fn catch_exec_helper(
+    ctx: &Ctx,
+    id: &str,
+    init: i32,
+    program: &Path,
+) -> Option<(std::process::Child, i32)> {
+    let pidns = fs::read_link(format!("/proc/{init}/ns/pid")).unwrap();
+    for _ in 0..50 {
+        let mut exec = std::process::Command::new(&ctx.rt.bin)
+            .arg("--root")
+            .arg(ctx.root())
+            .args(["exec", "-d", id, "sleep", "30"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let ppid = exec.id() as i32;
+        let start = Instant::now();
+        while start.elapsed() < t() {
+            let helper = descendants(ppid)
+                .into_iter()
+                .find(|&p| fs::read_link(format!("/proc/{p}/ns/pid")).is_ok_and(|l| l == pidns));
+            if let Some(h) = helper {
+                let p = nix::unistd::Pid::from_raw(h);
+                let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGSTOP);
+                let exe = fs::read_link(format!("/proc/{h}/exe")).unwrap_or_default();
+                if exe != program && !exe.as_os_str().is_empty() {
+                    return Some((exec, h));
+                }
+                // Too late: it runs the program already.
+                let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGCONT);
+                break;
+            }
+            if exec.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        let _ = exec.wait();
+    }
+    None
+}
+
+#[verifies("runtime_linux.fds.extra")]
+#[test]
+fn cve_2024_21626_and_2019_5736_exec_helper_exposes_no_host_object() {
+    for_each_runtime("cve-exec-helper", |ctx| {
+        let (_bin_dir, pctx) = private_runtime(ctx);
+        let bin = pctx.rt.bin.clone();
+        let before = fingerprint(&bin);
+        let host = host_target("exec");
+        let marker = host.path().join("host-marker");
+        fs::write(&marker, "host").unwrap();
+        // The container's process inspects without CAP_SYS_PTRACE; an exec'd process
+        // with it (-c) inspects again once the helper is caught.
+        let a = pctx.bundle();
+        a.set_sh(&format!(
+            "{}\ntouch /tmp/phase1; sleep 30",
+            exec_helper_attacker(&marker, "/tmp/report")
+        ));
+        let mut ca = pctx.container(&a);
+        ca.create().ok();
+        ca.start().ok();
+        let init = ca.pid.unwrap();
+        let busybox = fs::read_link(format!("/proc/{init}/exe")).unwrap();
+        let Some((mut exec, helper)) = catch_exec_helper(&pctx, &ca.id, init, &busybox) else {
+            assert_ne!(
+                ctx.kind(),
+                Kind::Writ,
+                "no exec helper caught before its exec in 50 tries"
+            );
+            ctx.deviation("its exec helper was not caught before its exec in 50 tries (too brief in the container's pid namespace)");
+            return;
+        };
+        fs::write(a.rootfs().join("tmp/victim"), inner_pid(helper).to_string()).unwrap();
+        let tmp = a.rootfs().join("tmp");
+        wait_for(&tmp.join("report.phase1"), "the plain inspection");
+        ca.exec(
+            &["-d", "-c", "CAP_SYS_PTRACE"],
+            &["sh", "-c", &exec_helper_attacker(&marker, "/tmp/report2")],
+        )
+        .ok();
+        wait_for(
+            &tmp.join("report2.phase1"),
+            "the inspection with CAP_SYS_PTRACE",
+        );
+        // The helper goes on and execs; once no process runs the runtime any more, the
+        // attackers try again (a busy binary refuses writes with ETXTBSY until then).
+        let helper_pid = nix::unistd::Pid::from_raw(helper);
+        let _ = nix::sys::signal::kill(helper_pid, nix::sys::signal::Signal::SIGCONT);
+        let status = exec.wait().unwrap();
+        let start = Instant::now();
+        while fs::read_link(format!("/proc/{helper}/exe")).is_ok_and(|e| e != busybox)
+            && start.elapsed() < t()
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        fs::write(tmp.join("started"), "").unwrap();
+        wait_for(
+            &tmp.join("report.phase2"),
+            "the plain attacker's second try",
+        );
+        wait_for(
+            &tmp.join("report2.phase2"),
+            "the second try with CAP_SYS_PTRACE",
+        );
+        let _ = nix::sys::signal::kill(helper_pid, nix::sys::signal::Signal::SIGKILL);
+        let read = |f: &str| fs::read_to_string(a.rootfs().join("tmp").join(f)).unwrap_or_default();
+        let (plain, ptrace, errors) = (read("report"), read("report2"), read("report2.err"));
+        let (pk, tk) = (kv_lines(&plain), kv_lines(&ptrace));
+        assert!(
+            status.success(),
+            "the caught exec went on once continued: {status}"
+        );
+        assert_eq!(pk.get("done").map(String::as_str), Some("yes"), "{plain}");
+        assert_eq!(tk.get("done").map(String::as_str), Some("yes"), "{ptrace}");
+        let num = |kv: &std::collections::BTreeMap<String, String>, k: &str| {
+            kv.get(k).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0)
+        };
+        let closed = (pk.get("held").map(String::as_str), num(&pk, "readable")) == (Some("no"), 0);
+        if ctx.kind() == Kind::Runc && !closed {
+            ctx.deviation("runc 1.1.5's exec helper is dumpable at times: its /proc entries open without CAP_SYS_PTRACE");
+        } else {
+            assert!(
+                closed,
+                "without CAP_SYS_PTRACE the helper's exe and fds are closed (non-dumpable): {plain}"
+            );
+        }
+        assert_exe_held_not_written(ctx, &bin, &before, &ptrace, &errors);
+        assert_no_host_reach(ctx, "the exec helper", &[&plain, &ptrace]);
+    });
+}
+
+#[verifies("runtime_linux.fds.extra")]
+#[test]
+fn cve_2024_21626_exec_cwd_in_proc_self_fd_stays_in_the_container() {
+    for_each_runtime("cve-2024-21626-exec-cwd", |ctx| {
+        let host = host_target("exec-cwd");
+        let marker = host.path().join("host-marker");
+        fs::write(&marker, "host").unwrap();
+        let b = ctx.bundle();
+        b.set_args(&["sleep", "1000"]);
+        let mut c = ctx.container(&b);
+        c.create().ok();
+        c.start().ok();
+        let script = format!(
+            "if [ -e ../../../../../../../../..{m} ]; then echo ESCAPED; fi; echo ran",
+            m = marker.display()
+        );
+        let mut escaped = Vec::new();
+        for n in 3..=12 {
+            let cwd = format!("/proc/self/fd/{n}");
+            let out = c.exec(&["--cwd", &cwd], &["sh", "-c", &script]);
+            if out.success() {
+                assert!(out.stdout.contains("ran"), "{out}");
+                if out.stdout.contains("ESCAPED") {
+                    escaped.push(n);
+                }
+            } else {
+                out.fails();
+                assert!(
+                    !out.stdout.contains("ran"),
+                    "a failed exec ran the process: {out}"
+                );
+            }
+        }
+        if ctx.kind() == Kind::Runc && !escaped.is_empty() {
+            ctx.deviation(&format!(
+                "runc 1.1.5 is vulnerable to CVE-2024-21626 in exec: --cwd /proc/self/fd/{escaped:?} is on the host"
+            ));
+        } else {
+            assert!(
+                escaped.is_empty(),
+                "exec --cwd /proc/self/fd/{escaped:?} put the process on the host"
+            );
+        }
     });
 }

@@ -139,8 +139,6 @@ pub fn send_master(sock: &UnixStream, master: BorrowedFd, name: &str) -> Result<
 /// Receives a pty master sent with [`send_master`] to `listener` (by a sender that has
 /// already sent it: the listener is not waited on).
 pub fn recv_master(listener: &std::os::unix::net::UnixListener) -> Result<OwnedFd, ConsoleError> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned};
-    use std::os::fd::FromRawFd;
     let recv_err = |e: io::Error| ConsoleError::Receive(e);
     listener.set_nonblocking(true).map_err(recv_err)?;
     let (conn, _) = listener.accept().map_err(|e| {
@@ -153,6 +151,13 @@ pub fn recv_master(listener: &std::os::unix::net::UnixListener) -> Result<OwnedF
             ConsoleError::Receive(e)
         }
     })?;
+    recv_master_on(&conn)
+}
+
+/// Receives a pty master sent with [`send_master`] on a connected socket (blocking).
+pub fn recv_master_on(conn: &UnixStream) -> Result<OwnedFd, ConsoleError> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned};
+    use std::os::fd::FromRawFd;
     let mut buf = [0u8; 4096];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);

@@ -104,6 +104,28 @@ pub enum Error {
         /// The container.
         id: String,
     },
+    /// `exec` into a paused container (runc's text).
+    #[error("cannot exec in a paused container {0:?} (use --ignore-paused to override)")]
+    Paused(String),
+    /// `exec --ignore-paused` into a frozen cgroup, refused instead of hanging.
+    #[error("container {id:?} is paused ({} is frozen): a process joining it would stop before it runs and exec would wait for it forever (runc hangs here); resume the container first", dir.display())]
+    Frozen {
+        /// The container.
+        id: String,
+        /// The frozen cgroup directory.
+        dir: PathBuf,
+    },
+    /// An `exec --user` that is not `uid[:gid]`.
+    #[error("invalid --user {0:?}: expected uid[:gid] (numbers)")]
+    User(String),
+    /// An `exec --cgroup` argument that cannot be used.
+    #[error("invalid --cgroup {arg:?}: {reason}")]
+    SubCgroup {
+        /// The argument.
+        arg: String,
+        /// Why.
+        reason: String,
+    },
     /// The container's Intel RDT groups (linux.intelRdt).
     #[error("{what} of {id:?}: {source}")]
     Rdt {

@@ -58,6 +58,7 @@ pub mod cgroups;
 mod console;
 mod devices;
 pub mod error;
+pub(crate) mod exec;
 pub mod exeseal;
 mod hooks;
 pub mod host;
@@ -85,7 +86,8 @@ pub use error::{Error, Result};
 pub use hooks::HookError;
 pub use init_error::InitError;
 pub use lifecycle::{
-    parse_bytes, parse_signal, Console, Container, CreateOptions, Event, ResourcesUpdate, State,
+    parse_bytes, parse_signal, Console, Container, CreateOptions, Event, Exec, ExecOptions,
+    ExecProcess, ProcessOverrides, ResourcesUpdate, State,
 };
 pub use spawn::ContainerError;
 pub use state::{Status, OCI_VERSION};

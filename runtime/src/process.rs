@@ -107,16 +107,26 @@ pub fn set_personality(p: u64) -> Result<(), SysError> {
     Ok(())
 }
 
-/// Sets the LSM labels the exec'd program gets (written just before execve).
+/// Sets the LSM labels the exec'd program gets (written just before execve), for the
+/// container's process and an exec'd one alike.
 pub fn set_exec_labels(p: &ProcessPlan) -> Result<(), SysError> {
+    set_exec_labels_in(Path::new("/proc/self"), p)
+}
+
+/// [`set_exec_labels`] through the `attr` files under `proc_self` (`/proc/self`; a
+/// directory standing for it in tests, as this host has neither AppArmor nor SELinux).
+/// AppArmor's own `attr/apparmor/exec` is preferred to the shared `attr/exec` (Linux
+/// 5.8+ with several LSMs).
+pub(crate) fn set_exec_labels_in(proc_self: &Path, p: &ProcessPlan) -> Result<(), SysError> {
+    let attr = proc_self.join("attr");
     if let Some(prof) = &p.apparmor_profile {
         let text = format!("exec {prof}");
-        let r = sys::write_file(Path::new("/proc/self/attr/apparmor/exec"), text.as_bytes())
-            .or_else(|_| sys::write_file(Path::new("/proc/self/attr/exec"), text.as_bytes()));
+        let r = sys::write_file(&attr.join("apparmor/exec"), text.as_bytes())
+            .or_else(|_| sys::write_file(&attr.join("exec"), text.as_bytes()));
         r.with_ctx(|| format!("applying apparmor profile {prof}"))?;
     }
     if let Some(l) = &p.selinux_label {
-        sys::write_file(Path::new("/proc/self/attr/exec"), l.as_bytes())
+        sys::write_file(&attr.join("exec"), l.as_bytes())
             .with_ctx(|| format!("applying selinux label {l}"))?;
     }
     Ok(())
@@ -341,6 +351,37 @@ impl ExecArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lsm_labels_are_written_to_the_exec_attr_files() {
+        let d = tempfile::tempdir().unwrap();
+        let attr = d.path().join("attr");
+        std::fs::create_dir_all(attr.join("apparmor")).unwrap();
+        for f in ["apparmor/exec", "exec"] {
+            std::fs::write(attr.join(f), "").unwrap();
+        }
+        let p = ProcessPlan {
+            apparmor_profile: Some("writ-exec".into()),
+            ..Default::default()
+        };
+        set_exec_labels_in(d.path(), &p).unwrap();
+        let read = |f: &str| std::fs::read_to_string(attr.join(f)).unwrap();
+        assert_eq!(read("apparmor/exec"), "exec writ-exec");
+        assert_eq!(read("exec"), "");
+        // Without AppArmor's own file: the shared one.
+        std::fs::remove_file(attr.join("apparmor/exec")).unwrap();
+        set_exec_labels_in(d.path(), &p).unwrap();
+        assert_eq!(read("exec"), "exec writ-exec");
+        let p = ProcessPlan {
+            selinux_label: Some("system_u:system_r:container_t:s0".into()),
+            ..Default::default()
+        };
+        set_exec_labels_in(d.path(), &p).unwrap();
+        assert_eq!(read("exec"), "system_u:system_r:container_t:s0");
+        // No attr files at all (no LSM): the error names the label.
+        let e = set_exec_labels_in(&d.path().join("none"), &p).unwrap_err();
+        assert!(e.to_string().contains("container_t"), "{e}");
+    }
 
     fn plan(args: &[&str], env: &[&str]) -> ProcessPlan {
         ProcessPlan {

@@ -104,7 +104,7 @@ impl From<CgroupError> for ContainerError {
 
 /// The next message from the init, writing its `Log` lines to our log; the init's
 /// `Error` is returned as the error.
-fn recv_logging(chan: &Channel) -> Result<Option<Msg>, ContainerError> {
+pub(crate) fn recv_logging(chan: &Channel) -> Result<Option<Msg>, ContainerError> {
     loop {
         match chan.recv() {
             Ok(Some(Msg::Log(level, line))) => crate::logging::log(level, &line),
@@ -116,7 +116,7 @@ fn recv_logging(chan: &Channel) -> Result<Option<Msg>, ContainerError> {
 }
 
 /// Sends to the init; if it is gone, its error (still queued) is the error.
-fn send(chan: &Channel, m: &Msg) -> Result<(), ContainerError> {
+pub(crate) fn send(chan: &Channel, m: &Msg) -> Result<(), ContainerError> {
     chan.send(m).map_err(|e| {
         loop {
             match chan.recv() {
@@ -193,7 +193,7 @@ impl Drop for Cleanup {
 }
 
 /// Restores the caller's pid/time namespace for children after a temporary setns/unshare.
-struct NsRestore(Vec<(NamespaceKind, OwnedFd)>);
+pub(crate) struct NsRestore(pub(crate) Vec<(NamespaceKind, OwnedFd)>);
 
 impl Drop for NsRestore {
     fn drop(&mut self) {
@@ -389,7 +389,7 @@ fn enter_for_children(plan: &ContainerPlan) -> Result<NsRestore, ContainerError>
 
 /// What the init inherits from create's own process.
 #[writ_macros::requirement("config.process.oom_score_adj.unset")]
-fn before_clone(plan: &ContainerPlan) -> Result<(), ContainerError> {
+pub(crate) fn before_clone(plan: &ContainerPlan) -> Result<(), ContainerError> {
     // Like runc, set on ourselves first: the init's own /proc/self files are not
     // writable to it once it is non-dumpable in a user namespace.
     if let Some(v) = plan.process.oom_score_adj {
@@ -540,7 +540,7 @@ fn record_pid(handle: &mut Locked, pid: i32) -> Result<(), ContainerError> {
 /// A caller may start create with stdin/stdout/stderr closed; then the next fds create
 /// opens would take those numbers and leak into the container as its stdio. Fill the gaps
 /// with /dev/null first.
-fn ensure_stdio() {
+pub(crate) fn ensure_stdio() {
     for fd in 0..3 {
         // SAFETY: F_GETFD only queries the descriptor table.
         let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;

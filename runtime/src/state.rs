@@ -207,6 +207,9 @@ pub struct ContainerState {
     /// Whether cgroupsPath was read as systemd's slice:prefix:name.
     #[serde(default)]
     pub systemd_cgroup: bool,
+    /// Created with `--no-new-keyring` (exec'd processes then keep the caller's keyring too).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_new_keyring: bool,
 }
 
 impl ContainerState {
@@ -228,6 +231,7 @@ impl ContainerState {
             poststart: Vec::new(),
             poststop: Vec::new(),
             systemd_cgroup: false,
+            no_new_keyring: false,
         }
     }
 

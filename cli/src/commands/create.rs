@@ -40,11 +40,7 @@ impl CreateArgs {
     pub fn options(&self, global: &GlobalOpts, keep_console: bool) -> CreateOptions {
         let mut o = CreateOptions::new(self.bundle.clone().unwrap_or_default());
         o.pid_file = self.pid_file.clone();
-        o.console = match (&self.console_socket, keep_console) {
-            (Some(s), _) => Console::Socket(s.clone()),
-            (None, true) => Console::Keep,
-            (None, false) => Console::None,
-        };
+        o.console = Console::socket_or_keep(self.console_socket.clone(), keep_console);
         o.preserve_fds = self.preserve_fds;
         o.no_pivot = self.no_pivot;
         o.no_new_keyring = self.no_new_keyring;

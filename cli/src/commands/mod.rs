@@ -5,6 +5,7 @@
 pub mod create;
 pub mod delete;
 pub mod events;
+pub mod exec;
 pub mod kill;
 pub mod list;
 pub mod pause;
@@ -61,8 +62,7 @@ impl GlobalOpts {
 }
 
 /// Turns a command's result into its exit code, reporting an error: to the log (in its
-/// format) and, when the log is a file, also as plain text on stderr, where engines that
-/// do not read the log (and people) see it.
+/// format) and, with a log file, also as plain text on stderr (for engines and people).
 pub fn finish<E: std::fmt::Display>(cmd: &str, result: Result<i32, E>) -> i32 {
     result.unwrap_or_else(|e| {
         report(cmd, &e);

@@ -36,29 +36,21 @@ pub fn run(global: &GlobalOpts, args: RunArgs) -> i32 {
 fn run_container(global: &GlobalOpts, args: &RunArgs) -> Result<i32> {
     let root = global.root();
     let opts = args.create.options(global, !args.detach);
+    if !args.detach {
+        foreground::hold_signals();
+    }
     let mut c = Container::create_and_start(&root, &args.create.id, &opts)?;
     if args.detach {
         return Ok(0);
     }
     let pid = c.pid().unwrap_or(0);
     let master = c.take_console();
-    foreground::install_forwarding(pid, master.is_some());
-    let status = match &master {
-        Some(m) => foreground::proxy_terminal(m, pid)
-            .map_err(|e| Error::Io {
-                what: "connecting the terminal".into(),
-                source: e.into(),
-            })
-            .and_then(|()| c.wait()),
-        None => c.wait(),
-    };
-    let code = status.unwrap_or_else(|e| {
+    let code = foreground::follow(pid, master.as_ref(), || c.wait()).unwrap_or_else(|e| {
         // Not our child (or waiting failed): follow it until it is gone.
         writ::logging::warn(&format!("waiting for the container: {e}"));
         c.wait_gone();
         1
     });
-    foreground::stop_forwarding();
     if !args.keep {
         match Container::load(&root, &args.create.id).and_then(|c| c.delete(true)) {
             Ok(()) | Err(Error::State(StateError::NotFound(_))) => {}

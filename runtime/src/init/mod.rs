@@ -179,7 +179,17 @@ fn ensure_cgroup(a: &InitArgs) -> Result<(), InitError> {
     Ok(())
 }
 
-fn reset_signals() {
+/// Joins a fresh anonymous session keyring, like runc (the caller's session keyring is
+/// the host's); kernels or namespaces without keyrings are fine.
+pub(crate) fn new_session_keyring() {
+    // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
+    unsafe {
+        libc::syscall(libc::SYS_keyctl, 1, std::ptr::null::<libc::c_char>());
+    }
+}
+
+/// Default dispositions for every signal and an empty signal mask.
+pub(crate) fn reset_signals() {
     for sig in 1..=64 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
@@ -207,11 +217,7 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     a.joins.clear();
     step("namespaces set up");
     if !a.no_new_keyring {
-        // A fresh session keyring, like runc; kernels or namespaces without keyrings are fine.
-        // SAFETY: keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL) takes no pointers we own.
-        unsafe {
-            libc::syscall(libc::SYS_keyctl, 1, std::ptr::null::<libc::c_char>());
-        }
+        new_session_keyring();
     }
     if let Some(c) = &plan.process.cpu_affinity_initial {
         crate::process::set_affinity(c, "initial")?;

@@ -29,6 +29,18 @@ pub enum Console {
     Keep,
 }
 
+impl Console {
+    /// runc's choice: the `--console-socket` when given, else the caller keeps the pty
+    /// master when it stays in the foreground (`keep`), else nobody takes it.
+    pub fn socket_or_keep(socket: Option<PathBuf>, keep: bool) -> Console {
+        match (socket, keep) {
+            (Some(s), _) => Console::Socket(s),
+            (None, true) => Console::Keep,
+            (None, false) => Console::None,
+        }
+    }
+}
+
 /// How to create a container (runc's `create` options).
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -177,6 +189,7 @@ pub(crate) fn create_locked(
     initial.poststart = plan.hooks.poststart.iter().map(StoredHook::from).collect();
     initial.poststop = plan.hooks.poststop.iter().map(StoredHook::from).collect();
     initial.systemd_cgroup = opts.systemd_cgroup;
+    initial.no_new_keyring = opts.no_new_keyring;
     let mut handle = store.reserve(&initial)?;
     if let Err(e) = freeze_config(&handle, &config) {
         let _ = handle.remove();

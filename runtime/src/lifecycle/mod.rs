@@ -11,6 +11,7 @@
 mod create;
 mod delete;
 mod events;
+mod exec;
 mod kill;
 mod pause;
 mod start;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 
 pub use create::{Console, CreateOptions};
 pub use events::Event;
+pub use exec::{Exec, ExecOptions, ExecProcess, ProcessOverrides};
 pub use kill::parse_signal;
 pub use state::{user_name, State};
 pub use update_request::{parse_bytes, ResourcesUpdate};
