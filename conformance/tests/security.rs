@@ -886,6 +886,12 @@ fn cve_2022_29162_no_inheritable_capabilities_beyond_the_config() {
     });
 }
 
+/// Field 3 of /proc/<pid>/stat (R, S, T, Z, ...).
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
 /// Every descendant of `pid` (children of children...).
 fn descendants(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
@@ -958,6 +964,11 @@ fn catch_exec_helper(
             if let Some(h) = helper {
                 let p = nix::unistd::Pid::from_raw(h);
                 let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGSTOP);
+                // Stopped for sure (a stop during execve takes effect after it), then look.
+                let stopped = Instant::now();
+                while proc_state(h) != Some('T') && stopped.elapsed() < t() {
+                    std::thread::yield_now();
+                }
                 let exe = fs::read_link(format!("/proc/{h}/exe")).unwrap_or_default();
                 if exe != program && !exe.as_os_str().is_empty() {
                     return Some((exec, h));
