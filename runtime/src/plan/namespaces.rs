@@ -282,31 +282,18 @@ pub(super) fn namespaces_of(
         gid_mappings: id_maps(&linux.gid_mappings),
         time_offsets: Vec::new(),
     };
-    match n.get(NamespaceKind::Mount) {
-        Some(m) if m.path.is_none() => {}
-        Some(_) => {
-            return Err(invalid(
-                "/linux/namespaces",
-                "joining an existing mount namespace is not supported; the rootfs needs a new one",
-            ))
-        }
-        None => {
-            return Err(invalid(
-                "/linux/namespaces",
-                "a new mount namespace is required to set up the rootfs",
-            ))
-        }
-    }
     check_mappings(&n)?;
     for (ptr, value) in [
         ("/hostname", &spec.hostname),
         ("/domainname", &spec.domainname),
     ] {
-        if value.as_deref().is_some_and(|h| !h.is_empty()) && !n.is_new(NamespaceKind::Uts) {
+        // In a uts namespace of its own or joined by path (as runc and crun do); never
+        // in the runtime's, which would rename the host.
+        if value.as_deref().is_some_and(|h| !h.is_empty()) && n.get(NamespaceKind::Uts).is_none() {
             let what = ptr.trim_start_matches('/');
             return Err(invalid(
                 ptr,
-                format!("setting the {what} needs a new uts namespace"),
+                format!("setting the {what} needs a uts namespace (new or joined by path), not the runtime's"),
             ));
         }
     }
