@@ -37,7 +37,7 @@
 //!   or a host directory; its root and cwd are the mount namespace's root from the
 //!   setns on, and the cwd is checked to lie inside it (CVE-2024-21626).
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -73,8 +73,18 @@ pub(crate) struct Spawned {
     pub pid: i32,
 }
 
-/// The init's namespaces that differ from the caller's, in join order (user first).
-fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError> {
+/// What the process enters of the init's: its namespaces (those that differ from the
+/// caller's, in join order, user first) and its root directory.
+struct InitView {
+    joins: Vec<JoinFd>,
+    /// The init's root (`/proc/<pid>/root`): the container's root whether the container
+    /// has a mount namespace of its own (its root then), shares the caller's or joined
+    /// one (a mount tree of its own, entered with chroot).
+    root: OwnedFd,
+}
+
+/// The init's namespaces and root (see [`InitView`]).
+fn open_init_view(req: &ExecRequest) -> Result<InitView, ContainerError> {
     let (pid, start_time) = req.init;
     let gone = || ContainerError::Gone(pid);
     // A pidfd pins the init: its start time checked after opening it rules out a
@@ -108,6 +118,12 @@ fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError
         }
         out.push(JoinFd { kind, path, fd });
     }
+    let root = rustix::fs::open(
+        format!("/proc/{pid}/root"),
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ctx("opening the container's root")?;
     let mut pfd = [nix::poll::PollFd::new(
         pidfd.as_fd(),
         nix::poll::PollFlags::POLLIN,
@@ -115,7 +131,7 @@ fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError
     if nix::poll::poll(&mut pfd, nix::poll::PollTimeout::ZERO).unwrap_or(1) != 0 {
         return Err(gone());
     }
-    Ok(out)
+    Ok(InitView { joins: out, root })
 }
 
 /// Spawns the process; returns once it has exec'd its program (or failed, with the
@@ -131,7 +147,7 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
         crate::logging::warn(w);
     }
     crate::spawn::ensure_stdio();
-    let joins = open_init_namespaces(&req)?;
+    let view = open_init_view(&req)?;
     let seccomp = match &req.plan.seccomp {
         Some(s) => Some(crate::seccomp::compile(s)?),
         None => None,
@@ -161,7 +177,8 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
             child(Child {
                 plan: req.plan,
                 chan: child_chan,
-                joins,
+                joins: view.joins,
+                root: Some(view.root),
                 console: req.console,
                 preserve_fds: req.preserve_fds,
                 no_new_keyring: req.no_new_keyring,
@@ -214,6 +231,8 @@ struct Child<'a> {
     plan: &'a ContainerPlan,
     chan: Channel,
     joins: Vec<JoinFd>,
+    /// The container's root; closed once entered.
+    root: Option<OwnedFd>,
     console: Option<UnixStream>,
     preserve_fds: u32,
     no_new_keyring: bool,
@@ -242,6 +261,7 @@ fn close_foreign_fds(c: &Child) -> Result<(), InitError> {
     let mut keep = vec![0, 1, 2, c.chan.as_fd().as_raw_fd()];
     keep.extend(c.console.iter().map(|s| s.as_raw_fd()));
     keep.extend(c.joins.iter().map(|j| j.fd.as_raw_fd()));
+    keep.extend(c.root.iter().map(|r| r.as_raw_fd()));
     sys::close_fds_except(&keep, 3, c.preserve_fds).ctx("exec: closing inherited fds")?;
     Ok(())
 }
@@ -277,6 +297,15 @@ fn join_pass(
         }
     }
     Ok(left)
+}
+
+/// chroot into the container's root (after the mount namespace is joined), then the
+/// fd is closed: the process is forked with nothing of it.
+fn enter_root(root: OwnedFd) -> Result<(), InitError> {
+    rustix::process::fchdir(&root).ctx("entering the container's root")?;
+    nix::unistd::chroot(".").ctx("chroot to the container's root")?;
+    drop(root);
+    Ok(())
 }
 
 fn is_user(k: NamespaceKind) -> bool {
@@ -316,6 +345,9 @@ fn setup(c: &mut Child) -> Result<Never, InitError> {
         join_cgroup(cg)?;
     }
     let left = join_as_host_root(std::mem::take(&mut c.joins))?;
+    if let Some(root) = c.root.take() {
+        enter_root(root)?;
+    }
     // The pid and time namespaces apply to children: the process is forked now, born in
     // them and the container's other namespaces but the user namespace (never seen in
     // its pid namespace with the host's root), in its cgroup, as a child of P
