@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use writ_conformance::{
     cap_bit, for_each_runtime, host_mount_points, kv_lines, work_dir, ConsoleSocket, CreateOpts,
-    Ctx, Kind, Runtime,
+    Ctx, Kind, Out, Runtime,
 };
 use writ_macros::verifies;
 
@@ -333,6 +333,52 @@ fn cve_2024_21626_no_host_fd_reachable_from_a_sibling() {
     });
 }
 
+/// The script that says whether its cwd leads to `marker` on the host, then that it ran.
+fn cwd_escape_check(marker: &Path) -> String {
+    format!(
+        "if [ -e ../../../../../../../../..{m} ]; then echo ESCAPED; fi; echo ran",
+        m = marker.display()
+    )
+}
+
+/// Runs `run(n)` (a process with cwd `/proc/self/fd/n` and [`cwd_escape_check`]) for each
+/// `n`: it ran, or failed without running. Returns the `n` whose cwd was on the host.
+#[track_caller]
+fn escaping_cwds(ns: std::ops::RangeInclusive<u32>, run: impl Fn(u32) -> Out) -> Vec<u32> {
+    let mut escaped = Vec::new();
+    for n in ns {
+        let out = run(n);
+        if out.success() {
+            assert!(out.stdout.contains("ran"), "{out}");
+            if out.stdout.contains("ESCAPED") {
+                escaped.push(n);
+            }
+        } else {
+            out.fails();
+            assert!(
+                !out.stdout.contains("ran"),
+                "a failed start ran the process: {out}"
+            );
+        }
+    }
+    escaped
+}
+
+/// No cwd on the host (runc 1.1.5's CVE-2024-21626 is its known deviation).
+#[track_caller]
+fn assert_no_cwd_escape(ctx: &Ctx, escaped: &[u32], where_: &str) {
+    if ctx.kind() == Kind::Runc && !escaped.is_empty() {
+        ctx.deviation(&format!(
+            "runc 1.1.5 is vulnerable to CVE-2024-21626{where_}: cwd /proc/self/fd/{escaped:?} is on the host"
+        ));
+    } else {
+        assert!(
+            escaped.is_empty(),
+            "cwd /proc/self/fd/{escaped:?}{where_} put the process on the host"
+        );
+    }
+}
+
 #[verifies(
     "runtime.create.apply_failure.error",
     "runtime.create.apply_failure.nothing_created"
@@ -343,38 +389,14 @@ fn cve_2024_21626_cwd_in_proc_self_fd_stays_in_the_container() {
         let host = host_target("cwd");
         let marker = host.path().join("host-marker");
         fs::write(&marker, "host").unwrap();
-        let mut escaped = Vec::new();
-        for n in 3..=9 {
+        let script = cwd_escape_check(&marker);
+        let escaped = escaping_cwds(3..=9, |n| {
             let b = ctx.bundle();
             b.edit(|c| c["process"]["cwd"] = json!(format!("/proc/self/fd/{n}")));
-            b.set_sh(&format!(
-                "if [ -e ../../../../../../../../..{m} ]; then echo ESCAPED; fi; echo ran",
-                m = marker.display()
-            ));
-            let out = ctx.run(&b);
-            if out.success() {
-                assert!(out.stdout.contains("ran"), "{out}");
-                if out.stdout.contains("ESCAPED") {
-                    escaped.push(n);
-                }
-            } else {
-                out.fails();
-                assert!(
-                    !out.stdout.contains("ran"),
-                    "a failed create ran the process: {out}"
-                );
-            }
-        }
-        if ctx.kind() == Kind::Runc && !escaped.is_empty() {
-            ctx.deviation(&format!(
-                "runc 1.1.5 is vulnerable to CVE-2024-21626: cwd /proc/self/fd/{escaped:?} is on the host"
-            ));
-        } else {
-            assert!(
-                escaped.is_empty(),
-                "cwd /proc/self/fd/{escaped:?} put the container's process on the host"
-            );
-        }
+            b.set_sh(&script);
+            ctx.run(&b)
+        });
+        assert_no_cwd_escape(ctx, &escaped, "");
     });
 }
 
@@ -886,6 +908,12 @@ fn cve_2022_29162_no_inheritable_capabilities_beyond_the_config() {
     });
 }
 
+/// Field 3 of /proc/<pid>/stat (R, S, T, Z, ...).
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
 /// Every descendant of `pid` (children of children...).
 fn descendants(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();
@@ -958,6 +986,11 @@ fn catch_exec_helper(
             if let Some(h) = helper {
                 let p = nix::unistd::Pid::from_raw(h);
                 let _ = nix::sys::signal::kill(p, nix::sys::signal::Signal::SIGSTOP);
+                // Stopped for sure (a stop during execve takes effect after it), then look.
+                let stopped = Instant::now();
+                while proc_state(h) != Some('T') && stopped.elapsed() < t() {
+                    std::thread::yield_now();
+                }
                 let exe = fs::read_link(format!("/proc/{h}/exe")).unwrap_or_default();
                 if exe != program && !exe.as_os_str().is_empty() {
                     return Some((exec, h));
@@ -1078,36 +1111,11 @@ fn cve_2024_21626_exec_cwd_in_proc_self_fd_stays_in_the_container() {
         let mut c = ctx.container(&b);
         c.create().ok();
         c.start().ok();
-        let script = format!(
-            "if [ -e ../../../../../../../../..{m} ]; then echo ESCAPED; fi; echo ran",
-            m = marker.display()
-        );
-        let mut escaped = Vec::new();
-        for n in 3..=12 {
+        let script = cwd_escape_check(&marker);
+        let escaped = escaping_cwds(3..=12, |n| {
             let cwd = format!("/proc/self/fd/{n}");
-            let out = c.exec(&["--cwd", &cwd], &["sh", "-c", &script]);
-            if out.success() {
-                assert!(out.stdout.contains("ran"), "{out}");
-                if out.stdout.contains("ESCAPED") {
-                    escaped.push(n);
-                }
-            } else {
-                out.fails();
-                assert!(
-                    !out.stdout.contains("ran"),
-                    "a failed exec ran the process: {out}"
-                );
-            }
-        }
-        if ctx.kind() == Kind::Runc && !escaped.is_empty() {
-            ctx.deviation(&format!(
-                "runc 1.1.5 is vulnerable to CVE-2024-21626 in exec: --cwd /proc/self/fd/{escaped:?} is on the host"
-            ));
-        } else {
-            assert!(
-                escaped.is_empty(),
-                "exec --cwd /proc/self/fd/{escaped:?} put the process on the host"
-            );
-        }
+            c.exec(&["--cwd", &cwd], &["sh", "-c", &script])
+        });
+        assert_no_cwd_escape(ctx, &escaped, " in exec");
     });
 }

@@ -4,23 +4,26 @@
 //!
 //! The caller (P, `writ exec`) opens the namespaces of the container's init from
 //! `/proc/<pid>/ns/*` (through a pidfd checked against the recorded start time, so a
-//! recycled pid is never joined) and forks a helper (H), which joins them all and forks
-//! the exec'd process (C) with CLONE_PARENT: C is born in every namespace of the
-//! container, pid and time included (they apply to children), with the container's root
-//! (so nothing in the container's pid namespace ever sees it with the host's root), and
-//! is P's child (P waits for it and forwards signals); H reports C's pid and exits. P's
-//! own namespaces are never changed. P puts C into the container's cgroup (or the
-//! `--cgroup` sub-cgroup) while C runs the init's own process finalisation
+//! recycled pid is never joined) and forks a helper (H) into the container's cgroup2
+//! directory (CLONE_INTO_CGROUP, or the `--cgroup` sub-cgroup); H moves itself into it
+//! in every v1 hierarchy (a thread that moves itself skips the kernel's global migration
+//! lock and its RCU grace period), joins every namespace but the user namespace and forks
+//! the exec'd process (C) with CLONE_PARENT: C is born in the container's cgroup and in
+//! its namespaces, pid and time included (they apply to children), with the container's
+//! root and no fd of a host directory (so nothing in the container's pid namespace ever
+//! sees it with the host's root or reaches the host through it; H, in the caller's pid
+//! namespace, is invisible there), and is P's child (P waits for it and forwards
+//! signals); H reports C's pid and exits. P's own namespaces and cgroup are never
+//! changed. C joins the user namespace, then runs the init's own process finalisation
 //! (`init::process`: terminal, personality, memory policy, rlimits, scheduler, I/O
 //! priority, cwd, seccomp, user, groups and capabilities, umask; then noNewPrivileges'
-//! seccomp, the final CPU affinity, the LSM labels, execve). C execs only once P says it
-//! is in the cgroup.
+//! seccomp, the final CPU affinity, the LSM labels) and execs.
 //!
 //! The namespaces are joined in three passes, as runc and nsenter(1) do: first every
 //! namespace but the user namespace that host root may join (a namespace the engine made
 //! outside the container's user namespace, e.g. podman's network namespace, can only be
-//! joined before H holds the container's credentials), then the user namespace, then
-//! those that needed it (EPERM in the first pass).
+//! joined with host credentials), then the
+//! user namespace, then those that needed it (EPERM in the first pass).
 //!
 //! What H and C hold of the host (the rules of the security issue apply to them as to
 //! the init):
@@ -34,19 +37,19 @@
 //!   or a host directory; its root and cwd are the mount namespace's root from the
 //!   setns on, and the cwd is checked to lie inside it (CVE-2024-21626).
 
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
-use crate::cgroups::Cgroup;
+use crate::cgroups::{CgroupState, Version};
 use crate::init::process::{self as finalisation, Finalise};
 use crate::init_error::InitError;
 use crate::namespaces::{JoinFd, NamespaceKind};
 use crate::plan::ContainerPlan;
-use crate::spawn::{recv_logging, send, ContainerError};
+use crate::spawn::{recv_logging, ContainerError};
 use crate::sync::{Channel, Msg};
-use crate::sys::{self, Context, Errno, SysError};
+use crate::sys::{self, Context, Errno};
 
 /// What the exec'd process is made of.
 pub(crate) struct ExecRequest<'a> {
@@ -55,7 +58,7 @@ pub(crate) struct ExecRequest<'a> {
     /// Host pid of the container's init and its start time.
     pub init: (i32, u64),
     /// The cgroup the process joins (the container's, or a sub-cgroup of it).
-    pub cgroup: Option<Cgroup>,
+    pub cgroup: Option<CgroupState>,
     /// With a terminal: where the pty master goes.
     pub console: Option<UnixStream>,
     /// `--preserve-fds`.
@@ -70,8 +73,18 @@ pub(crate) struct Spawned {
     pub pid: i32,
 }
 
-/// The init's namespaces that differ from the caller's, in join order (user first).
-fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError> {
+/// What the process enters of the init's: its namespaces (those that differ from the
+/// caller's, in join order, user first) and its root directory.
+struct InitView {
+    joins: Vec<JoinFd>,
+    /// The init's root (`/proc/<pid>/root`): the container's root whether the container
+    /// has a mount namespace of its own (its root then), shares the caller's or joined
+    /// one (a mount tree of its own, entered with chroot).
+    root: OwnedFd,
+}
+
+/// The init's namespaces and root (see [`InitView`]).
+fn open_init_view(req: &ExecRequest) -> Result<InitView, ContainerError> {
     let (pid, start_time) = req.init;
     let gone = || ContainerError::Gone(pid);
     // A pidfd pins the init: its start time checked after opening it rules out a
@@ -105,6 +118,12 @@ fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError
         }
         out.push(JoinFd { kind, path, fd });
     }
+    let root = rustix::fs::open(
+        format!("/proc/{pid}/root"),
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ctx("opening the container's root")?;
     let mut pfd = [nix::poll::PollFd::new(
         pidfd.as_fd(),
         nix::poll::PollFlags::POLLIN,
@@ -112,7 +131,7 @@ fn open_init_namespaces(req: &ExecRequest) -> Result<Vec<JoinFd>, ContainerError
     if nix::poll::poll(&mut pfd, nix::poll::PollTimeout::ZERO).unwrap_or(1) != 0 {
         return Err(gone());
     }
-    Ok(out)
+    Ok(InitView { joins: out, root })
 }
 
 /// Spawns the process; returns once it has exec'd its program (or failed, with the
@@ -128,29 +147,48 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
         crate::logging::warn(w);
     }
     crate::spawn::ensure_stdio();
-    let joins = open_init_namespaces(&req)?;
+    let view = open_init_view(&req)?;
     let seccomp = match &req.plan.seccomp {
         Some(s) => Some(crate::seccomp::compile(s)?),
         None => None,
     };
+    let cgroup2 = match req.cgroup.as_ref().and_then(|cg| cg.v2()) {
+        Some(h) => Some(
+            rustix::fs::open(
+                &h.path,
+                rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .with_ctx(|| format!("opening cgroup {}", h.path.display()))?,
+        ),
+        None => None,
+    };
     crate::spawn::before_clone(req.plan)?;
     let (chan, child_chan) = crate::sync::pair().ctx("socketpair")?;
-    let forked = sys::fork_with_flags(0).ctx("forking the exec'd process")?;
+    // The helper is born in the cgroup2 directory (host credentials, and no fd of it in
+    // any process the container can see).
+    let forked =
+        sys::fork_into(0, cgroup2.as_ref().map(|f| f.as_fd())).ctx("forking the exec'd process")?;
     let helper = match forked {
         sys::Forked::Child => {
             drop(chan);
             child(Child {
                 plan: req.plan,
                 chan: child_chan,
-                joins,
+                joins: view.joins,
+                root: Some(view.root),
                 console: req.console,
                 preserve_fds: req.preserve_fds,
                 no_new_keyring: req.no_new_keyring,
                 seccomp,
+                cgroup: req.cgroup,
             })
         }
         sys::Forked::Parent(pid) => pid,
     };
+    drop(cgroup2);
     drop(child_chan);
     drop(req.console);
     let kill = |pids: &[Option<i32>], e: ContainerError| {
@@ -161,33 +199,24 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
         }
         e
     };
-    // The helper joins the namespaces, forks the process (our child too) and reports its
-    // pid; the process sets itself up and says Ready (or why not), in either order. It is
-    // then put into the cgroup and told to exec; the channel is close-on-exec: EOF is the
-    // exec. (Nothing is sent to it before it is ready to read: a socket closed with unread
-    // data resets the connection, and its error would be lost.)
-    let mut pid = None;
-    let mut ready = false;
-    while pid.is_none() || !ready {
-        let msg = recv_logging(&chan);
-        let known = pid;
-        let fail = |e: ContainerError| kill(&[Some(helper), known], e);
-        match msg {
-            Ok(Some(Msg::Pid(p))) => {
-                pid = Some(p);
-                let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
-                if let Some(cg) = &req.cgroup {
-                    cg.add(p).map_err(|e| kill(&[Some(p)], e.into()))?;
-                }
-            }
-            Ok(Some(Msg::Ready)) => ready = true,
-            Ok(Some(other)) => return Err(fail(ContainerError::Unexpected(format!("{other:?}")))),
-            Ok(None) => return Err(fail(ContainerError::Ended("exited during setup"))),
-            Err(e) => return Err(fail(e)),
+    // The helper joins the cgroup and the namespaces, forks the process (our child too)
+    // and reports its pid; the channel is close-on-exec in the process: EOF is its exec.
+    let pid = match recv_logging(&chan) {
+        Ok(Some(Msg::Pid(pid))) => pid,
+        Ok(Some(other)) => {
+            let e = ContainerError::Unexpected(format!("{other:?}"));
+            return Err(kill(&[Some(helper)], e));
         }
-    }
-    let pid = pid.unwrap_or_default();
-    match send(&chan, &Msg::Cgroup).and_then(|()| recv_logging(&chan)) {
+        Ok(None) => {
+            return Err(kill(
+                &[Some(helper)],
+                ContainerError::Ended("exited during setup"),
+            ))
+        }
+        Err(e) => return Err(kill(&[Some(helper)], e)),
+    };
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(helper), None);
+    match recv_logging(&chan) {
         Ok(None) => Ok(Spawned { pid }),
         Ok(Some(other)) => Err(kill(
             &[Some(pid)],
@@ -202,10 +231,13 @@ struct Child<'a> {
     plan: &'a ContainerPlan,
     chan: Channel,
     joins: Vec<JoinFd>,
+    /// The container's root; closed once entered.
+    root: Option<OwnedFd>,
     console: Option<UnixStream>,
     preserve_fds: u32,
     no_new_keyring: bool,
     seccomp: Option<crate::seccomp::Program>,
+    cgroup: Option<CgroupState>,
 }
 
 /// C: never returns.
@@ -229,6 +261,7 @@ fn close_foreign_fds(c: &Child) -> Result<(), InitError> {
     let mut keep = vec![0, 1, 2, c.chan.as_fd().as_raw_fd()];
     keep.extend(c.console.iter().map(|s| s.as_raw_fd()));
     keep.extend(c.joins.iter().map(|j| j.fd.as_raw_fd()));
+    keep.extend(c.root.iter().map(|r| r.as_raw_fd()));
     sys::close_fds_except(&keep, 3, c.preserve_fds).ctx("exec: closing inherited fds")?;
     Ok(())
 }
@@ -266,26 +299,66 @@ fn join_pass(
     Ok(left)
 }
 
-/// Joins the namespaces (three passes, see the module doc).
-fn join_namespaces(joins: Vec<JoinFd>) -> Result<(), InitError> {
-    let is_user = |k: NamespaceKind| k == NamespaceKind::User;
-    let left = join_pass(joins, |k| !is_user(k), true)?;
+/// chroot into the container's root (after the mount namespace is joined), then the
+/// fd is closed: the process is forked with nothing of it.
+fn enter_root(root: OwnedFd) -> Result<(), InitError> {
+    rustix::process::fchdir(&root).ctx("entering the container's root")?;
+    nix::unistd::chroot(".").ctx("chroot to the container's root")?;
+    drop(root);
+    Ok(())
+}
+
+fn is_user(k: NamespaceKind) -> bool {
+    k == NamespaceKind::User
+}
+
+/// The helper's pass (see the module doc): every namespace but the user namespace that
+/// host root may join; returns the rest (the user namespace, and those refused with EPERM).
+fn join_as_host_root(joins: Vec<JoinFd>) -> Result<Vec<JoinFd>, InitError> {
+    join_pass(joins, |k| !is_user(k), true)
+}
+
+/// The process's passes: the user namespace, then what needed it.
+fn join_with_user_namespace(left: Vec<JoinFd>) -> Result<(), InitError> {
     let left = join_pass(left, is_user, false)?;
     join_pass(left, |_| true, false)?;
+    Ok(())
+}
+
+/// The helper joins the cgroup's v1 hierarchies itself (a thread that moves itself skips
+/// the kernel's global migration lock and its RCU grace period, milliseconds on a busy
+/// host); it was born in the cgroup2 directory (CLONE_INTO_CGROUP), so the process it
+/// forks is in the whole cgroup from birth.
+fn join_cgroup(cg: &CgroupState) -> Result<(), InitError> {
+    for h in cg.hierarchies.iter().filter(|h| h.version == Version::V1) {
+        let tasks = h.path.join("tasks");
+        sys::write_file(&tasks, b"0")
+            .with_ctx(|| format!("joining cgroup {}", h.path.display()))?;
+    }
     Ok(())
 }
 
 fn setup(c: &mut Child) -> Result<Never, InitError> {
     close_foreign_fds(c)?;
     crate::init::reset_signals();
-    join_namespaces(std::mem::take(&mut c.joins))?;
-    crate::logging::debug(|| "exec: namespaces joined".to_string());
+    if let Some(cg) = &c.cgroup {
+        join_cgroup(cg)?;
+    }
+    let left = join_as_host_root(std::mem::take(&mut c.joins))?;
+    if let Some(root) = c.root.take() {
+        enter_root(root)?;
+    }
     // The pid and time namespaces apply to children: the process is forked now, born in
-    // every namespace of the container (never seen in its pid namespace with the host's
-    // root), as a child of P (CLONE_PARENT); the helper reports its pid and exits.
+    // them and the container's other namespaces but the user namespace (never seen in
+    // its pid namespace with the host's root), in its cgroup, as a child of P
+    // (CLONE_PARENT); the helper reports its pid and exits. The process then joins the
+    // user namespace.
     match sys::fork_with_flags(libc::CLONE_PARENT as u64).ctx("forking the exec'd process")? {
         sys::Forked::Child => {
+            // Until it execs, it dies with P (and at EOF on the channel).
             let _ = sys::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64, 0);
+            join_with_user_namespace(left)?;
+            crate::logging::debug(|| "exec: cgroup and namespaces joined".to_string());
         }
         sys::Forked::Parent(pid) => {
             let _ = c.chan.send(&Msg::Pid(pid));
@@ -308,18 +381,6 @@ fn setup(c: &mut Child) -> Result<Never, InitError> {
         preserve_fds: c.preserve_fds,
         terminal: c.console.take().map(|s| (s, None)),
     })?;
-    // Once P has put us into the cgroup, the program runs.
-    c.chan.send(&Msg::Ready).ctx("exec: talking to writ exec")?;
-    match c.chan.recv() {
-        Ok(Some(Msg::Cgroup)) => {}
-        Ok(Some(other)) => {
-            return Err(InitError::Channel(format!(
-                "unexpected message from writ exec: {other:?}"
-            )))
-        }
-        Ok(None) => return Err(InitError::Channel("writ exec went away".into())),
-        Err(e) => return Err(SysError::new("exec: reading from writ exec", e).into()),
-    }
     let _ = sys::prctl(libc::PR_SET_PDEATHSIG, 0, 0);
     Err(finalisation::exec(p, &exec, c.seccomp.as_ref()))
 }

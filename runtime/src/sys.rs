@@ -138,6 +138,9 @@ struct CloneArgs {
     cgroup: u64,
 }
 
+/// clone3's flag: the child starts in the cgroup2 directory `CloneArgs::cgroup`.
+const CLONE_INTO_CGROUP: u64 = 0x200000000;
+
 /// Result of [`fork_with_flags`].
 pub enum Forked {
     Child,
@@ -147,6 +150,16 @@ pub enum Forked {
 /// fork(2) with namespace flags: clone3 without CLONE_VM, so the child runs on a copy of
 /// the address space exactly like fork. The caller must be single-threaded.
 pub fn fork_with_flags(flags: u64) -> Result<Forked, Errno> {
+    fork_into(flags, None)
+}
+
+/// [`fork_with_flags`], the child born in the cgroup2 directory `cgroup` when given
+/// (CLONE_INTO_CGROUP: no migration afterwards).
+pub fn fork_into(flags: u64, cgroup: Option<BorrowedFd>) -> Result<Forked, Errno> {
+    let (flags, cgroup) = match cgroup {
+        Some(fd) => (flags | CLONE_INTO_CGROUP, fd.as_raw_fd() as u64),
+        None => (flags, 0),
+    };
     // CLONE_PARENT takes the exit signal of the caller's parent relation; clone3 wants 0.
     let exit_signal = if flags & libc::CLONE_PARENT as u64 != 0 {
         0
@@ -156,6 +169,7 @@ pub fn fork_with_flags(flags: u64) -> Result<Forked, Errno> {
     let mut args = CloneArgs {
         flags,
         exit_signal,
+        cgroup,
         ..Default::default()
     };
     // SAFETY: clone3 without CLONE_VM/CLONE_THREAD duplicates the (single-threaded) process

@@ -378,11 +378,7 @@ impl Container {
                 if !opts.ignore_paused && cg.hierarchies.iter().any(|h| frozen(h).is_some()) {
                     return Err(Error::Paused(self.id().to_string()));
                 }
-                Some(crate::cgroups::Cgroup::from_state(target_cgroup(
-                    self.id(),
-                    cg,
-                    &opts.cgroup,
-                )?))
+                Some(target_cgroup(self.id(), cg, &opts.cgroup)?)
             }
             None if !opts.cgroup.is_empty() => {
                 return Err(Error::SubCgroup {
