@@ -28,14 +28,18 @@ pub const TREES: &[(&str, Option<&str>)] = &[
     ("codegen/src", Some("writ_codegen")),
 ];
 
-/// One id of one attribute (the build script's own copy of `writ::trace::Use`).
+/// One id of one attribute (the build script's own copy of `writ_cli::trace::Use`).
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Use {
+    /// The requirement id.
     pub id: String,
-    /// `Handler` or `Test`: the variant name of `writ::trace::UseKind`.
+    /// `Handler` or `Test`: the variant name of `writ_cli::trace::UseKind`.
     pub kind: &'static str,
+    /// Workspace-relative file.
     pub file: String,
+    /// Line of the item's name.
     pub line: usize,
+    /// Item path.
     pub item: String,
 }
 
@@ -137,6 +141,7 @@ fn module_path(tree: &Path, krate: Option<&str>, file: &Path) -> Vec<String> {
     }
 }
 
+/// Records the uses in one file of a source tree.
 pub fn scan_file(
     root: &Path,
     tree: &Path,

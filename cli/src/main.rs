@@ -1,7 +1,7 @@
 //! The `writ` binary: a thin, runc-compatible CLI over the `writ` library.
 use clap::{Parser, Subcommand};
-use writ::commands::{self, GlobalOpts};
-use writ_cli::commands as tools;
+use writ_cli::commands::{self, GlobalOpts};
+use writ_cli::tools;
 
 #[derive(Parser)]
 #[command(
@@ -112,7 +112,7 @@ fn main() {
         print!(
             "writ version {}\nspec: {}\n",
             env!("CARGO_PKG_VERSION"),
-            writ::state::OCI_VERSION
+            writ::OCI_VERSION
         );
         std::process::exit(0);
     }
@@ -137,7 +137,7 @@ fn main() {
         std::process::exit(1);
     };
     if let Some(name) = command.not_yet() {
-        writ::commands::report(
+        commands::report(
             name,
             &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, spec and features)",
         );
@@ -145,7 +145,7 @@ fn main() {
     }
     if let Some(name) = command.manages_containers() {
         if !rustix::process::geteuid().is_root() {
-            writ::commands::report(
+            commands::report(
                 name,
                 &"writ needs root to manage containers (namespaces, mounts, cgroups); run it as root. Rootless containers are not supported yet",
             );

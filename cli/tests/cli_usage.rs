@@ -1,5 +1,6 @@
 //! The command line as a person and an engine meet it: help, runc's spellings, the commands
 //! writ does not have yet, errors in logrus style, what a non-root caller is told.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Output};

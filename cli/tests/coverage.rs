@@ -1,7 +1,8 @@
 //! `writ coverage`: the status rules, the totals, the renderings, the build-time scan of
 //! `#[requirement]` / `#[verifies]`, and the consistency of the real table.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
-use writ_cli::commands::coverage::{
+use writ_cli::tools::coverage::{
     self, compute, id_matches, status_of, Filter, Format, RenderOpts, Results, Status, TestState,
 };
 use writ_cli::trace::{Use, UseKind, USES};
@@ -693,7 +694,7 @@ fn real_output_is_deterministic() {
 
 #[test]
 fn levels_parse_as_written() {
-    use writ_cli::commands::coverage::parse_level;
+    use writ_cli::tools::coverage::parse_level;
     assert_eq!(parse_level("must"), Ok(Level::Must));
     assert_eq!(parse_level("must-not"), Ok(Level::MustNot));
     assert_eq!(parse_level("MUST NOT"), Ok(Level::MustNot));

@@ -1,11 +1,12 @@
 //! The coverage page in a real browser: at a 1400 px wide window nothing sticks out
 //! sideways (no horizontal scrolling). Runs Debian's chromium headless; `.ci/run` installs
 //! it, and without it the test says so and skips.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use writ_cli::commands::coverage::{self, Format, RenderOpts, Results};
+use writ_cli::tools::coverage::{self, Format, RenderOpts, Results};
 
 /// The browser: `$WRIT_CHROMIUM`, else the first of chromium / chromium-browser on PATH.
 fn chromium() -> Option<PathBuf> {

@@ -2,7 +2,7 @@
 //! requirements recorded in spec/ratchet.toml may only go up, and every waived
 //! requirement says why.
 
-use writ_cli::commands::coverage::{self, Status};
+use writ_cli::tools::coverage::{self, Status};
 use writ_spec::requirements::REQUIREMENTS;
 
 #[test]

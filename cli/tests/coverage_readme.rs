@@ -2,7 +2,7 @@
 //! `<!-- coverage:end -->`) is the current output of
 //! `writ coverage --format markdown --summary`.
 
-use writ_cli::commands::coverage;
+use writ_cli::tools::coverage;
 
 #[test]
 fn readme_summary_is_current() {

@@ -3,11 +3,12 @@
 //! computed from its records turns the requirement from verified to failing. Also: the
 //! `--check` of `writ coverage` refuses a run in which tagged tests did not run, and
 //! `#[verifies]` below `#[test]` does not compile in a test build.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use writ_cli::commands::coverage::{self, Format, RenderOpts, Results, Status, TestState};
+use writ_cli::tools::coverage::{self, Format, RenderOpts, Results, Status, TestState};
 use writ_cli::trace::{Use, UseKind};
 use writ_spec::requirements::REQUIREMENTS;
 use writ_spec::validation::SCHEMA_ENFORCED;

@@ -1,11 +1,12 @@
 //! `writ features`: the map is sound, the document follows the coverage table exactly,
 //! and it is a valid features document.
+#![allow(clippy::expect_used)]
 
 use std::collections::HashSet;
 
 use serde_json::Value;
-use writ_cli::commands::coverage::{self, compute, Results, Status};
-use writ_cli::commands::features::{
+use writ_cli::tools::coverage::{self, compute, Results, Status};
+use writ_cli::tools::features::{
     all_handled, check_document, explain, features_document, FeaturesMap, PROSE_ONLY,
 };
 use writ_cli::trace::{Use, UseKind};

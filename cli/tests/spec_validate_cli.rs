@@ -1,4 +1,5 @@
 //! `writ spec` and `writ validate` as a user runs them.
+#![allow(clippy::unwrap_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

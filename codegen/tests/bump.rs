@@ -6,6 +6,7 @@
 //! regenerates; `--check` then passes against the new release, and the new version shows in
 //! the generated constants. The real workspace writes its spec version only in
 //! `spec/schema.lock`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,5 +1,6 @@
 //! `writ-codegen --check` on a temporary copy of the workspace's generated files: passes when
 //! clean, fails naming the file after a hand edit; the schema lock rejects a changed schema.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::PathBuf;
 

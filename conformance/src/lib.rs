@@ -12,6 +12,9 @@
 //! the result per runtime is printed (and appended to `target/conformance-report.txt`) and
 //! the test fails if any runtime that ran failed. Known, deliberate deviations of an oracle
 //! from the spec are recorded with [`Ctx::deviation`] instead of failing it.
+// The harness of the scenario tests (not published): a failing `expect` is a failing
+// scenario, and its items are documented where a scenario author needs it.
+#![allow(missing_docs, clippy::expect_used)]
 
 use std::ffi::OsStr;
 use std::fmt;

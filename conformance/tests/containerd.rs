@@ -2,6 +2,7 @@
 //! daemon per scenario (own root, state and socket), `ctr run --rootfs --runc-binary <bin>`.
 //!
 //! When containerd or ctr is not installed every runtime is reported as skipped.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -9,6 +9,7 @@
 //! devices controller is mounted elsewhere (devcgroup_check_permission runs the cgroup2
 //! program first, then the v1 check). On a host that is cgroup2-only already (the pure v2
 //! VM lane) the runtime runs as it is.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -9,6 +9,7 @@
 //!
 //! This is the only test of this binary: it reaps the zombies that killed creates leave to
 //! it (the test process is a subreaper), which would steal other tests' children.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::path::{Path, PathBuf};

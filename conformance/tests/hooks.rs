@@ -1,4 +1,5 @@
 //! Hooks: order, state on stdin, args and env, timeout, failure.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::path::Path;

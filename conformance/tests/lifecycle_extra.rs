@@ -1,5 +1,6 @@
 //! More of runtime.md's lifecycle: however the container process ends, the container is
 //! `stopped`; a config that breaks the spec is refused by `create` before anything is built.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::time::{Duration, Instant};

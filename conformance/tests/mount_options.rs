@@ -1,5 +1,6 @@
 //! Linux mount options of the config.md table, checked by behaviour or by the mount's
 //! flags in /proc/self/mountinfo inside the container.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 

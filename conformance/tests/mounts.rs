@@ -1,6 +1,7 @@
 //! Root filesystem and mounts: tmpfs, bind, ro, readonly root, masked and readonly paths.
 //! Symlinks in the rootfs that must not take a mount or device outside it are in
 //! `security.rs` (CVE-2021-30465, CVE-2025-31133).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 

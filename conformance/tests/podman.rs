@@ -3,6 +3,7 @@
 //!
 //! Runs for every runtime like the other scenarios; when podman is not installed every
 //! runtime is reported as skipped (an engine is missing, not a writ feature).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! The container process: user and groups, capabilities, rlimits, env/cwd,
 //! noNewPrivileges, stdio and fds, pid file, console socket.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,6 +1,7 @@
 //! Every linux.resources field on this host's layout (v1 or hybrid; a pure cgroup v2 host
 //! is covered by cgroup2.rs in the VM lane): applied to its cgroup file, or create fails
 //! with an error naming the field.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::path::PathBuf;

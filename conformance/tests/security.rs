@@ -14,6 +14,7 @@
 //! - CVE-2025-52565: the pty bound onto a /dev/console that is a symlink.
 //! - CVE-2025-52881: procfs writes (sysctls) redirected by mounts inside the container.
 //! - CVE-2022-29162: inheritable capabilities the config did not ask for.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};

@@ -5,6 +5,7 @@
 //!
 //! writ only: the oracles do not share writ's `validate` (runc creates a container from a
 //! config without `ociVersion`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::Path;
 

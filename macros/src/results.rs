@@ -43,6 +43,7 @@ const MAGIC: &str = "writ-verifies\t1";
 /// How a tagged test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
+    /// Passed.
     Pass,
     /// Failed, with what the test or harness said.
     Fail(String),
@@ -51,6 +52,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The outcome's word in the results file: `pass`, `fail` or `skip`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Outcome::Pass => "pass",
@@ -59,6 +61,7 @@ impl Outcome {
         }
     }
 
+    /// What the test or harness said (empty for a pass).
     pub fn detail(&self) -> &str {
         match self {
             Outcome::Pass => "",
@@ -93,6 +96,7 @@ pub struct Record {
     pub line: u32,
     /// The requirement ids the test verifies.
     pub ids: Vec<String>,
+    /// How it ended.
     pub outcome: Outcome,
     /// When the test ended, in seconds since the Unix epoch.
     pub time: u64,
@@ -334,6 +338,7 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// Starts recording a test that verifies `ids`; the record is written when the guard is dropped.
     pub fn start(
         ids: &'static [&'static str],
         module: &'static str,

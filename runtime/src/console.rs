@@ -16,15 +16,26 @@ use rustix::pty::OpenptFlags;
 /// Errors setting up the console.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
+    /// The console socket cannot be connected to.
     #[error("connecting to console socket {}: {source}", path.display())]
-    Connect { path: PathBuf, source: io::Error },
-    #[error("creating a pseudo-terminal: {what}: {source}")]
-    Pty {
-        what: &'static str,
+    Connect {
+        /// The socket.
+        path: PathBuf,
+        /// Why.
         source: io::Error,
     },
+    /// The pseudo-terminal cannot be made or set up.
+    #[error("creating a pseudo-terminal: {what}: {source}")]
+    Pty {
+        /// The step.
+        what: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+    /// The master cannot be sent over the console socket.
     #[error("sending the terminal master to the console socket: {0}")]
     Send(io::Error),
+    /// The master did not arrive.
     #[error("receiving the terminal master: {0}")]
     Receive(io::Error),
 }

@@ -6,46 +6,22 @@ use std::os::fd::AsFd;
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 
-use crate::plan::DevicePlan;
+pub use crate::plan::devices::{with_defaults, DevicePlan};
 use crate::rootfs::Root;
-use crate::sys::{errno_text, fd_path, Errno};
+use crate::sys::{fd_path, Context, SysError};
 
-/// The devices every container gets (config-linux.md#default-devices), besides ptmx which is
-/// a link to pts/ptmx.
-#[writ_macros::requirement("config_linux.default_devices.supply")]
-pub fn default_devices() -> Vec<DevicePlan> {
-    let dev = |path: &str, major, minor| DevicePlan {
-        path: path.to_string(),
-        kind: libc::S_IFCHR,
-        major,
-        minor,
-        mode: 0o666,
-        uid: 0,
-        gid: 0,
-    };
-    vec![
-        dev("/dev/null", 1, 3),
-        dev("/dev/zero", 1, 5),
-        dev("/dev/full", 1, 7),
-        dev("/dev/random", 1, 8),
-        dev("/dev/urandom", 1, 9),
-        dev("/dev/tty", 5, 0),
-    ]
-}
-
-/// The devices to create: the config's, then the defaults the config does not list.
-pub fn with_defaults(config: &[DevicePlan]) -> Vec<DevicePlan> {
-    let mut all = config.to_vec();
-    for d in default_devices() {
-        if !all.iter().any(|c| c.path == d.path) {
-            all.push(d);
-        }
-    }
-    all
-}
-
-fn ferr(e: rustix::io::Errno) -> Errno {
-    Errno::from_raw(e.raw_os_error())
+/// Why a device node or a link in /dev could not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum DeviceError {
+    /// A system call failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// Something other than the device is at its path.
+    #[error("creating device {path}: a different file already exists at that path")]
+    Conflict {
+        /// The device's path in the container.
+        path: String,
+    },
 }
 
 /// Creates one device node. `bind` forces a bind mount of the host's node of the same path.
@@ -55,10 +31,9 @@ fn ferr(e: rustix::io::Errno) -> Errno {
     "config_linux.devices.path.conflict",
     "config_linux.devices.path.anywhere"
 )]
-pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), String> {
+pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), DeviceError> {
     let (dir, name) = root.parent_of(&d.path)?;
-    let msg =
-        |what: &str, e: Errno| format!("creating device {}: {what}: {}", d.path, errno_text(e));
+    let msg = |what: &str| format!("creating device {}: {what}", d.path);
     if !bind {
         let ft = FileType::from_raw_mode(d.kind);
         let dev = rustix::fs::makedev(d.major as u32, d.minor as u32);
@@ -67,7 +42,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             // An existing entry is never followed; it must already be this device.
             Err(rustix::io::Errno::EXIST) => return check_existing(&dir, &name, d),
             Err(rustix::io::Errno::PERM) => return create_device(root, d, true),
-            Err(e) => return Err(msg("mknod", ferr(e))),
+            Err(e) => return Err(SysError::new(msg("mknod"), e).into()),
         }
         rustix::fs::chmodat(
             &dir,
@@ -75,7 +50,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             Mode::from_raw_mode(d.mode),
             AtFlags::empty(),
         )
-        .map_err(|e| msg("chmod", ferr(e)))?;
+        .with_ctx(|| msg("chmod"))?;
         rustix::fs::chownat(
             &dir,
             name.as_str(),
@@ -83,7 +58,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             Some(rustix::fs::Gid::from_raw(d.gid)),
             AtFlags::SYMLINK_NOFOLLOW,
         )
-        .map_err(|e| msg("chown", ferr(e)))?;
+        .with_ctx(|| msg("chown"))?;
         return Ok(());
     }
     match rustix::fs::openat(
@@ -97,12 +72,12 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
             // An empty regular file is a mount point (ours or the image's); anything else
             // must already be the device.
             let st = rustix::fs::statat(&dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
-                .map_err(|e| msg("stat", ferr(e)))?;
+                .with_ctx(|| msg("stat"))?;
             if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_size != 0 {
                 return check_existing(&dir, &name, d);
             }
         }
-        Err(e) => return Err(msg("creating mount point", ferr(e))),
+        Err(e) => return Err(SysError::new(msg("creating mount point"), e).into()),
     }
     let target = rustix::fs::openat(
         &dir,
@@ -110,7 +85,7 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),
     )
-    .map_err(|e| msg("opening mount point", ferr(e)))?;
+    .with_ctx(|| msg("opening mount point"))?;
     nix::mount::mount(
         Some(d.path.as_str()),
         fd_path(target.as_fd()).as_str(),
@@ -118,13 +93,18 @@ pub fn create_device(root: &Root, d: &DevicePlan, bind: bool) -> Result<(), Stri
         nix::mount::MsFlags::MS_BIND,
         None::<&str>,
     )
-    .map_err(|e| msg("bind from host", e))
+    .with_ctx(|| msg("bind from host"))?;
+    Ok(())
 }
 
 /// An entry already at a device's path is fine only when it is that very device.
-fn check_existing(dir: &std::os::fd::OwnedFd, name: &str, d: &DevicePlan) -> Result<(), String> {
+fn check_existing(
+    dir: &std::os::fd::OwnedFd,
+    name: &str,
+    d: &DevicePlan,
+) -> Result<(), DeviceError> {
     let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-        .map_err(|e| format!("creating device {}: stat: {}", d.path, errno_text(ferr(e))))?;
+        .with_ctx(|| format!("creating device {}: stat", d.path))?;
     let same_kind = FileType::from_raw_mode(st.st_mode) == FileType::from_raw_mode(d.kind);
     let same_dev = d.kind == libc::S_IFIFO
         || (rustix::fs::major(st.st_rdev) as u64 == d.major
@@ -132,15 +112,14 @@ fn check_existing(dir: &std::os::fd::OwnedFd, name: &str, d: &DevicePlan) -> Res
     if same_kind && same_dev {
         return Ok(());
     }
-    Err(format!(
-        "creating device {}: a different file already exists at that path",
-        d.path
-    ))
+    Err(DeviceError::Conflict {
+        path: d.path.clone(),
+    })
 }
 
 /// The standard links in /dev.
 #[writ_macros::requirement("runtime_linux.dev_symlinks")]
-pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
+pub fn create_links(root: &Root, ptmx: bool) -> Result<(), SysError> {
     let mut links = vec![
         ("/dev/fd", "/proc/self/fd"),
         ("/dev/stdin", "/proc/self/fd/0"),
@@ -155,17 +134,16 @@ pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
         let name = link.trim_start_matches("/dev/");
         match rustix::fs::symlinkat(target, &dev, name) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(format!("creating link {link}: {}", errno_text(ferr(e)))),
+            Err(e) => return Err(e).with_ctx(|| format!("creating link {link}")),
         }
     }
     if ptmx {
         // /dev/ptmx must be the container's pts/ptmx.
         match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
             Ok(()) | Err(rustix::io::Errno::NOENT) => {}
-            Err(e) => return Err(format!("replacing /dev/ptmx: {}", errno_text(ferr(e)))),
+            Err(e) => return Err(e).ctx("replacing /dev/ptmx"),
         }
-        rustix::fs::symlinkat("pts/ptmx", &dev, "ptmx")
-            .map_err(|e| format!("creating link /dev/ptmx: {}", errno_text(ferr(e))))?;
+        rustix::fs::symlinkat("pts/ptmx", &dev, "ptmx").ctx("creating link /dev/ptmx")?;
     }
     Ok(())
 }
@@ -173,30 +151,66 @@ pub fn create_links(root: &Root, ptmx: bool) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
 
-    #[writ_macros::verifies("config_linux.default_devices.supply")]
-    #[test]
-    fn config_devices_override_defaults() {
-        let custom = DevicePlan {
-            path: "/dev/null".into(),
-            kind: libc::S_IFCHR,
-            major: 1,
-            minor: 3,
-            mode: 0o600,
-            uid: 5,
-            gid: 5,
-        };
-        let all = with_defaults(std::slice::from_ref(&custom));
-        assert_eq!(all.iter().filter(|d| d.path == "/dev/null").count(), 1);
-        assert_eq!(all[0], custom);
-        for p in [
-            "/dev/zero",
-            "/dev/full",
-            "/dev/random",
-            "/dev/urandom",
-            "/dev/tty",
-        ] {
-            assert!(all.iter().any(|d| d.path == p), "{p} missing");
+    fn fifo(path: &str, mode: u32) -> DevicePlan {
+        DevicePlan {
+            path: path.into(),
+            kind: libc::S_IFIFO,
+            major: 0,
+            minor: 0,
+            mode,
+            uid: 0,
+            gid: 0,
         }
+    }
+
+    #[writ_macros::verifies("config_linux.devices.path.anywhere")]
+    #[test]
+    fn a_node_is_made_inside_the_root_with_its_mode_and_parents() {
+        let d = tempfile::tempdir().unwrap();
+        let root = Root::open(d.path()).unwrap();
+        create_device(&root, &fifo("/dev/sub/f", 0o640), false).unwrap();
+        let md = std::fs::symlink_metadata(d.path().join("dev/sub/f")).unwrap();
+        assert!(md.file_type().is_fifo());
+        assert_eq!(md.mode() & 0o777, 0o640);
+        // The same node again is fine (an existing entry must already be it).
+        create_device(&root, &fifo("/dev/sub/f", 0o640), false).unwrap();
+    }
+
+    #[writ_macros::verifies("config_linux.devices.path.conflict")]
+    #[test]
+    fn a_different_file_at_the_path_is_refused_and_never_followed() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("dev")).unwrap();
+        std::fs::write(d.path().join("dev/taken"), b"data").unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x"), d.path().join("dev/link")).unwrap();
+        let root = Root::open(d.path()).unwrap();
+        let e = create_device(&root, &fifo("/dev/taken", 0o600), false).unwrap_err();
+        assert!(matches!(&e, DeviceError::Conflict { path } if path == "/dev/taken"));
+        assert_eq!(
+            e.to_string(),
+            "creating device /dev/taken: a different file already exists at that path"
+        );
+        assert!(create_device(&root, &fifo("/dev/link", 0o600), false).is_err());
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    }
+
+    #[writ_macros::verifies("runtime_linux.dev_symlinks")]
+    #[test]
+    fn dev_links_point_at_proc_and_ptmx_at_pts() {
+        let d = tempfile::tempdir().unwrap();
+        let root = Root::open(d.path()).unwrap();
+        std::fs::create_dir(d.path().join("dev")).unwrap();
+        std::fs::write(d.path().join("dev/ptmx"), b"").unwrap();
+        create_links(&root, true).unwrap();
+        let link = |n: &str| std::fs::read_link(d.path().join("dev").join(n)).unwrap();
+        assert_eq!(link("fd"), std::path::Path::new("/proc/self/fd"));
+        assert_eq!(link("stdin"), std::path::Path::new("/proc/self/fd/0"));
+        assert_eq!(link("stderr"), std::path::Path::new("/proc/self/fd/2"));
+        assert_eq!(link("ptmx"), std::path::Path::new("pts/ptmx"));
+        // Twice is fine.
+        create_links(&root, true).unwrap();
     }
 }

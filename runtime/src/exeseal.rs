@@ -67,11 +67,15 @@ const SEALED_ENV: &str = "_WRIT_EXESEAL";
 /// Why the binary could not be protected.
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {
+    /// A system call of the protection failed.
     #[error("protecting the writ binary (CVE-2019-5736): {what}: {source}")]
     Io {
+        /// What was being done.
         what: &'static str,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// The re-executed binary is still writable through /proc/self/exe.
     #[error("protecting the writ binary (CVE-2019-5736): after the re-exec, /proc/self/exe is still writable ({0})")]
     NotSealed(String),
 }
@@ -144,9 +148,7 @@ fn read_only_view(path: &Path) -> Result<OwnedFd, SealError> {
         source: std::io::Error::from_raw_os_error(e as i32),
     })?;
     let attr = crate::sys::MountAttr {
-        attr_set: crate::sys::MOUNT_ATTR_RDONLY
-            | crate::sys::MOUNT_ATTR_NOSUID
-            | crate::sys::MOUNT_ATTR_NODEV,
+        attr_set: libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR_NOSUID | libc::MOUNT_ATTR_NODEV,
         ..Default::default()
     };
     crate::sys::mount_setattr(view.as_fd(), false, &attr).map_err(|e| SealError::Io {
@@ -260,7 +262,7 @@ mod tests {
             Some(crate::sys::Errno::EINVAL)
         );
         let rw = crate::sys::MountAttr {
-            attr_clr: crate::sys::MOUNT_ATTR_RDONLY,
+            attr_clr: libc::MOUNT_ATTR_RDONLY,
             ..Default::default()
         };
         assert_eq!(

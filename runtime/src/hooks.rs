@@ -15,7 +15,7 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
@@ -30,24 +30,42 @@ const OUTPUT_LIMIT: usize = 16 * 1024;
 /// A hook that could not run or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
+    /// The hook's program cannot be started.
     #[error("hook {}: cannot run it: {source}", path.display())]
-    Spawn { path: PathBuf, source: io::Error },
+    Spawn {
+        /// The hook's path.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The hook ended with a failure.
     #[error("hook {}: {status}{}", path.display(), quote_output(output))]
     Failed {
+        /// The hook's path.
         path: PathBuf,
+        /// How it ended ("exited with status 3", "killed by signal 9").
         status: String,
+        /// What it printed (stdout and stderr together).
         output: String,
     },
+    /// The hook ran past its timeout and was killed.
     #[error("hook {}: timed out after {timeout} s and was killed{}", path.display(), quote_output(output))]
     Timeout {
+        /// The hook's path.
         path: PathBuf,
+        /// Its timeout, seconds.
         timeout: u32,
+        /// What it printed until then.
         output: String,
     },
+    /// Talking to the hook failed.
     #[error("hook {}: {what}: {source}", path.display())]
     Io {
+        /// The hook's path.
         path: PathBuf,
+        /// The step.
         what: &'static str,
+        /// Why.
         source: io::Error,
     },
 }
@@ -119,20 +137,20 @@ impl Drop for IgnoreSigpipe {
     }
 }
 
-/// Runs one hook and waits for it (at most its timeout).
-pub fn run_hook(hook: &HookPlan, state_json: &[u8]) -> Result<(), HookError> {
-    let _sigpipe = IgnoreSigpipe::new();
-    let path = hook.path.clone();
-    let io_err = |what: &'static str| {
-        let path = path.clone();
-        move |source: io::Error| HookError::Io { path, what, source }
-    };
+fn io_err(path: &std::path::Path, what: &'static str) -> impl FnOnce(io::Error) -> HookError {
+    let path = path.to_path_buf();
+    move |source| HookError::Io { path, what, source }
+}
 
-    // One pipe for stdout and stderr together, read here.
+/// Starts the hook: its argv, exactly its env, stdin a pipe, stdout and stderr one pipe
+/// together (whose read end is returned), in a process group of its own (so that a
+/// timeout kills what it started too).
+fn spawn(hook: &HookPlan) -> Result<(Child, OwnedFd), HookError> {
     let (out_r, out_w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-        .map_err(|e| io_err("creating output pipe")(e.into()))?;
-    let out_w2 = out_w.try_clone().map_err(io_err("creating output pipe"))?;
-
+        .map_err(|e| io_err(&hook.path, "creating output pipe")(e.into()))?;
+    let out_w2 = out_w
+        .try_clone()
+        .map_err(io_err(&hook.path, "creating output pipe"))?;
     let mut cmd = Command::new(&hook.path);
     if let Some((argv0, rest)) = hook.args.split_first() {
         cmd.arg0(argv0).args(rest);
@@ -149,15 +167,106 @@ pub fn run_hook(hook: &HookPlan, state_json: &[u8]) -> Result<(), HookError> {
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::from(out_w))
         .stderr(Stdio::from(out_w2))
-        // Its own process group, so that a timeout kills what it started too.
         .process_group(0);
-    let mut child = cmd.spawn().map_err(|source| HookError::Spawn {
-        path: path.clone(),
+    let child = cmd.spawn().map_err(|source| HookError::Spawn {
+        path: hook.path.clone(),
         source,
     })?;
-    // Our copies of the write ends went into `cmd`; drop it so EOF can be seen.
-    drop(cmd);
+    // Our copies of the write ends went into `cmd`; it is dropped here, so EOF can be seen.
+    Ok((child, out_r))
+}
 
+/// A running hook: its state JSON goes in, its output comes out.
+struct Running<'a> {
+    path: &'a std::path::Path,
+    child: Child,
+    pidfd: OwnedFd,
+    stdin: Option<OwnedFd>,
+    out: Option<OwnedFd>,
+    output: Vec<u8>,
+    input: &'a [u8],
+    written: usize,
+}
+
+impl Running<'_> {
+    /// Kills the hook's process group and reaps it.
+    fn kill(&mut self) {
+        let _ = kill_group(&self.child);
+        let _ = self.child.wait();
+    }
+
+    /// Writes what stdin takes now; stdin is closed once all is written or the hook
+    /// stops reading (EPIPE, or any other error: the hook gets no more input).
+    fn feed(&mut self) {
+        if let Some(fd) = &self.stdin {
+            match rustix::io::write(fd, &self.input[self.written..]) {
+                Ok(n) => self.written += n,
+                Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INTR) => {}
+                Err(_) => self.written = self.input.len(),
+            }
+        }
+        if self.written >= self.input.len() {
+            self.stdin = None;
+        }
+    }
+
+    /// Feeds stdin and reads the output until the hook exits (true) or the deadline
+    /// passes (false).
+    fn pump(&mut self, deadline: Option<Instant>) -> Result<bool, HookError> {
+        loop {
+            let timeout = match deadline {
+                None => PollTimeout::NONE,
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Ok(false);
+                    }
+                    PollTimeout::try_from(left.as_millis().max(1)).unwrap_or(PollTimeout::MAX)
+                }
+            };
+            let mut fds = Vec::with_capacity(3);
+            fds.push(PollFd::new(self.pidfd.as_fd(), PollFlags::POLLIN));
+            if let Some(fd) = &self.out {
+                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
+            }
+            if let Some(fd) = &self.stdin {
+                fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLOUT));
+            }
+            match nix::poll::poll(&mut fds, timeout) {
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    self.kill();
+                    return Err(io_err(self.path, "waiting")(e.into()));
+                }
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                .collect();
+            drop(fds);
+            let mut i = 1;
+            if self.out.is_some() {
+                if ready[i] && !read_some(&mut self.out, &mut self.output) {
+                    self.out = None;
+                }
+                i += 1;
+            }
+            if self.stdin.is_some() && ready[i] {
+                self.feed();
+            }
+            if ready[0] {
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Runs one hook and waits for it (at most its timeout).
+pub fn run_hook(hook: &HookPlan, state_json: &[u8]) -> Result<(), HookError> {
+    let _sigpipe = IgnoreSigpipe::new();
+    let path = hook.path.as_path();
+    let (mut child, out_r) = spawn(hook)?;
     let deadline = hook
         .timeout
         .map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
@@ -167,114 +276,54 @@ pub fn run_hook(hook: &HookPlan, state_json: &[u8]) -> Result<(), HookError> {
         Err(e) => {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(io_err("watching the process")(e.into()));
+            return Err(io_err(path, "watching the process")(e.into()));
         }
     };
-
-    let mut stdin: Option<OwnedFd> = child.stdin.take().map(OwnedFd::from);
+    let stdin: Option<OwnedFd> = child.stdin.take().map(OwnedFd::from);
     if let Some(fd) = &stdin {
-        set_nonblocking(fd).map_err(io_err("writing the state to stdin"))?;
+        set_nonblocking(fd).map_err(io_err(path, "writing the state to stdin"))?;
     }
-    let mut out: Option<OwnedFd> = Some(out_r);
-    if let Some(fd) = &out {
-        set_nonblocking(fd).map_err(io_err("reading the output"))?;
-    }
-    let mut output = Vec::new();
-    let mut written = 0usize;
-    if state_json.is_empty() {
-        stdin = None;
-    }
-
-    let exited = loop {
-        let timeout = match deadline {
-            None => PollTimeout::NONE,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    break false;
-                }
-                PollTimeout::try_from(left.as_millis().max(1)).unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let mut fds = Vec::with_capacity(3);
-        fds.push(PollFd::new(pidfd.as_fd(), PollFlags::POLLIN));
-        if let Some(fd) = &out {
-            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLIN));
-        }
-        if let Some(fd) = &stdin {
-            fds.push(PollFd::new(fd.as_fd(), PollFlags::POLLOUT));
-        }
-        match nix::poll::poll(&mut fds, timeout) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => {
-                let _ = kill_group(&child);
-                let _ = child.wait();
-                return Err(io_err("waiting")(e.into()));
-            }
-        }
-        let ready: Vec<bool> = fds
-            .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        drop(fds);
-        let mut i = 1;
-        if out.is_some() {
-            if ready[i] && !read_some(&mut out, &mut output) {
-                out = None;
-            }
-            i += 1;
-        }
-        if stdin.is_some() && ready[i] {
-            if let Some(fd) = &stdin {
-                match rustix::io::write(fd, &state_json[written..]) {
-                    Ok(n) => written += n,
-                    Err(rustix::io::Errno::AGAIN) | Err(rustix::io::Errno::INTR) => {}
-                    // EPIPE (the hook closed stdin or never reads it) or anything else:
-                    // the hook gets no more input.
-                    Err(_) => written = state_json.len(),
-                }
-            }
-            if written >= state_json.len() {
-                stdin = None;
-            }
-        }
-        if ready[0] {
-            break true;
-        }
+    set_nonblocking(&out_r).map_err(io_err(path, "reading the output"))?;
+    let mut run = Running {
+        path,
+        child,
+        pidfd,
+        stdin: stdin.filter(|_| !state_json.is_empty()),
+        out: Some(out_r),
+        output: Vec::new(),
+        input: state_json,
+        written: 0,
     };
-
+    let exited = run.pump(deadline)?;
     if !exited {
-        let _ = kill_group(&child);
-        let _ = child.wait();
-        drain(&mut out, &mut output);
+        run.kill();
+        drain(&mut run.out, &mut run.output);
         return Err(HookError::Timeout {
-            path,
+            path: path.to_path_buf(),
             timeout: hook.timeout.unwrap_or(0),
-            output: output_text(&output),
+            output: output_text(&run.output),
         });
     }
-    drop(stdin);
-    let status = child.wait().map_err(io_err("waiting"))?;
-    drain(&mut out, &mut output);
-    if status.success() {
-        if !output.is_empty() {
-            crate::logging::debug(|| {
-                format!(
-                    "hook {} output: {:?}",
-                    hook.path.display(),
-                    output_text(&output)
-                )
-            });
-        }
-        Ok(())
-    } else {
-        Err(HookError::Failed {
-            path,
+    run.stdin = None;
+    let status = run.child.wait().map_err(io_err(path, "waiting"))?;
+    drain(&mut run.out, &mut run.output);
+    if !status.success() {
+        return Err(HookError::Failed {
+            path: path.to_path_buf(),
             status: describe(status),
-            output: output_text(&output),
-        })
+            output: output_text(&run.output),
+        });
     }
+    if !run.output.is_empty() {
+        crate::logging::debug(|| {
+            format!(
+                "hook {} output: {:?}",
+                path.display(),
+                output_text(&run.output)
+            )
+        });
+    }
+    Ok(())
 }
 
 fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {

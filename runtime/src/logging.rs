@@ -23,9 +23,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Severity of a log line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
+    /// An operation failed.
     Error,
+    /// Something is off but the operation goes on.
     Warn,
+    /// For information.
     Info,
+    /// Written only with `--debug`.
     Debug,
 }
 
@@ -45,6 +49,7 @@ impl Level {
         self as u8
     }
 
+    /// The level of its [`Level::as_u8`] number.
     pub fn from_u8(b: u8) -> Option<Level> {
         [Level::Error, Level::Warn, Level::Info, Level::Debug]
             .get(usize::from(b))
@@ -55,19 +60,35 @@ impl Level {
 /// Output format of log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// logrus-like text lines.
     Text,
+    /// One JSON object per line (`level`, `msg`, `time`), as containerd reads.
     Json,
 }
 
+/// Why the logger cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// `--log-format` is neither text nor json.
+    #[error("unknown log format {0:?}: expected \"text\" or \"json\"")]
+    Format(String),
+    /// The `--log` file cannot be opened.
+    #[error("opening log file {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 impl std::str::FromStr for Format {
-    type Err = String;
+    type Err = LogError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
-            other => Err(format!(
-                "unknown log format {other:?}: expected \"text\" or \"json\""
-            )),
+            other => Err(LogError::Format(other.to_string())),
         }
     }
 }
@@ -85,23 +106,38 @@ static DIVERT: AtomicI32 = AtomicI32::new(OWN_LOG);
 const OWN_LOG: i32 = -1;
 const MUTED: i32 = -2;
 
-/// In the container's init: from now on, send log lines as `Log` messages over the
-/// socket `fd` (`Some`), or drop them (`None`). The log file itself is never written
-/// again by this process (its fd is closed).
-pub fn divert(fd: Option<std::os::fd::RawFd>) {
-    DIVERT.store(fd.unwrap_or(MUTED), Ordering::Relaxed);
+/// How a diverted line is sent over the socket (the init's channel protocol, given with
+/// the first [`divert`]).
+pub type Send = fn(std::os::fd::RawFd, Level, &str);
+
+static SEND: OnceLock<Send> = OnceLock::new();
+
+/// In the container's init: from now on, send log lines over the socket `fd` with `send`
+/// (`Some`), or drop them (`None`). The log file itself is never written again by this
+/// process (its fd is closed).
+pub fn divert(to: Option<(std::os::fd::RawFd, Send)>) {
+    match to {
+        Some((fd, send)) => {
+            let _ = SEND.set(send);
+            DIVERT.store(fd, Ordering::Relaxed);
+        }
+        None => DIVERT.store(MUTED, Ordering::Relaxed),
+    }
 }
 
 /// Sets up the logger once, from the global options. Later calls are ignored.
 /// Opening the log file may fail; the error names the file.
-pub fn init(log: Option<&Path>, format: Format, debug: bool) -> Result<(), String> {
+pub fn init(log: Option<&Path>, format: Format, debug: bool) -> Result<(), LogError> {
     let file = match log {
         Some(path) => Some(
             OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
-                .map_err(|e| format!("opening log file {}: {e}", path.display()))?,
+                .map_err(|source| LogError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
         ),
         None => None,
     };
@@ -132,7 +168,9 @@ pub fn log(level: Level, msg: &str) {
         OWN_LOG => {}
         MUTED => return,
         fd => {
-            let _ = crate::sync::send_on(fd, &crate::sync::Msg::Log(level, msg.to_string()));
+            if let Some(send) = SEND.get() {
+                send(fd, level, msg);
+            }
             return;
         }
     }
@@ -282,8 +320,8 @@ mod tests {
 
     #[test]
     fn format_parses() {
-        assert_eq!("json".parse::<Format>(), Ok(Format::Json));
-        assert_eq!("text".parse::<Format>(), Ok(Format::Text));
+        assert_eq!("json".parse::<Format>().ok(), Some(Format::Json));
+        assert_eq!("text".parse::<Format>().ok(), Some(Format::Text));
         assert!("xml".parse::<Format>().is_err());
     }
 }

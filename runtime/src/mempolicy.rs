@@ -4,10 +4,10 @@
 //! holds the mode, flags and node mask, already checked.
 
 use crate::plan::MemoryPolicyPlan;
-use crate::sys::{errno_text, Errno};
+use crate::sys::{Errno, SysError};
 
 /// Sets the calling thread's memory policy.
-pub fn apply(p: &MemoryPolicyPlan) -> Result<(), String> {
+pub fn apply(p: &MemoryPolicyPlan) -> Result<(), SysError> {
     let (mask, maxnode) = if p.nodes.is_empty() {
         (std::ptr::null(), 0)
     } else {
@@ -25,12 +25,15 @@ pub fn apply(p: &MemoryPolicyPlan) -> Result<(), String> {
             }
             _ => "",
         };
-        return Err(format!(
-            "/linux/memoryPolicy: set_mempolicy({}, nodes {:?}): {}{hint}",
-            p.name,
-            node_list(&p.nodes),
-            errno_text(e)
-        ));
+        return Err(SysError::new(
+            format!(
+                "/linux/memoryPolicy: set_mempolicy({}, nodes {:?})",
+                p.name,
+                node_list(&p.nodes)
+            ),
+            e,
+        )
+        .hint(hint));
     }
     Ok(())
 }
@@ -69,13 +72,13 @@ mod tests {
         // A test thread of its own: the policy is per thread.
         std::thread::spawn(|| {
             let plan = |v: serde_json::Value| {
-                crate::plan::memory_policy_plan(&serde_json::from_value(v).unwrap()).unwrap()
+                crate::plan::memory_policy::memory_policy_plan(&serde_json::from_value(v).unwrap()).unwrap()
             };
             apply(&plan(serde_json::json!({"mode": "MPOL_BIND", "nodes": "0"}))).unwrap();
             assert_eq!(current(), (libc::MPOL_BIND, 1));
             apply(&plan(serde_json::json!({"mode": "MPOL_PREFERRED", "nodes": "0", "flags": ["MPOL_F_STATIC_NODES"]}))).unwrap();
             assert_eq!(current(), (libc::MPOL_PREFERRED | libc::MPOL_F_STATIC_NODES, 1));
-            let e = apply(&plan(serde_json::json!({"mode": "MPOL_BIND", "nodes": "1000"}))).unwrap_err();
+            let e = apply(&plan(serde_json::json!({"mode": "MPOL_BIND", "nodes": "1000"}))).unwrap_err().to_string();
             assert!(e.starts_with("/linux/memoryPolicy: set_mempolicy(MPOL_BIND, nodes [1000])"), "{e}");
             apply(&plan(serde_json::json!({"mode": "MPOL_DEFAULT"}))).unwrap();
             assert_eq!(current().0, libc::MPOL_DEFAULT);

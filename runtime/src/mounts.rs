@@ -1,365 +1,31 @@
-//! Mounts (config.md#mounts, config-linux.md#mount-options): option parsing for the plan,
-//! and the mount steps the container init runs before pivot_root. Every destination is
-//! resolved inside the rootfs (crate::rootfs) and mounted onto its fd.
+//! Mounts (config.md#mounts, config-linux.md#mount-options): the mount steps the container
+//! init runs before pivot_root, from the plan (`crate::plan::mounts`). Every destination
+//! is resolved inside the rootfs (crate::rootfs) and mounted onto its fd.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use nix::mount::MsFlags;
 
+pub use crate::plan::mounts::{bind_attr, MountAttrs, MountPlan};
 use crate::plan::IdMap;
 use crate::rootfs::{Leaf, Root};
-use crate::sys::{self, errno_text, fd_path, Errno, MountAttr};
+use crate::sys::{self, fd_path, Context, Errno, MountAttr, SysError};
 
-/// An idmapped mount request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdmapPlan {
-    pub recursive: bool,
-    /// Empty: use the container's user namespace mappings.
-    pub uid: Vec<IdMap>,
-    pub gid: Vec<IdMap>,
-}
+/// Read-only, nothing else.
+const READ_ONLY: MountAttrs = MountAttrs {
+    set: libc::MOUNT_ATTR_RDONLY,
+    clear: 0,
+};
 
-/// One mount, parsed and checked.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct MountPlan {
-    /// Absolute path inside the container.
-    pub destination: String,
-    pub fstype: Option<String>,
-    /// For bind mounts an absolute host path; otherwise passed to mount(2) as is.
-    pub source: Option<String>,
-    /// MS_* flags other than propagation.
-    pub flags: u64,
-    /// Non-recursive mount attributes to apply to a bind mount after it is made.
-    pub bind_attr: MountAttr,
-    /// Comma-separated filesystem data (options that are not flags).
-    pub data: String,
-    /// MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE, each maybe with MS_REC, in order.
-    pub propagation: Vec<u64>,
-    /// The recursive `r*` options, applied with mount_setattr(AT_RECURSIVE).
-    pub rec_attr: Option<MountAttr>,
-    pub bind: bool,
-    pub recursive_bind: bool,
-    pub tmpcopyup: bool,
-    pub idmap: Option<IdmapPlan>,
-    /// The config's options, for messages.
-    pub options: Vec<String>,
-}
-
-impl MountPlan {
-    pub fn is_cgroup(&self) -> bool {
-        matches!(self.fstype.as_deref(), Some("cgroup") | Some("cgroup2"))
-    }
-}
-
-/// The parsed form of a mount's `options`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ParsedOptions {
-    pub flags: u64,
-    pub clear: u64,
-    pub data: Vec<String>,
-    pub propagation: Vec<u64>,
-    pub rec_set: u64,
-    pub rec_clr: u64,
-    pub bind: bool,
-    pub recursive_bind: bool,
-    pub tmpcopyup: bool,
-    pub idmap: bool,
-    pub ridmap: bool,
-}
-
-const MS_NOSYMFOLLOW: u64 = 256;
-
-/// Parses mount options per the Linux mount-options table (v1.2+). Options that are not in
-/// the table are filesystem data (`size=64k`, `mode=755`, ...).
-#[writ_macros::requirement(
-    "config.mount_options.must",
-    "config.mount_options.should",
-    "config.mount_options.may",
-    "config.mount_options.mount8",
-    "config.mount_options.custom",
-    "config.mount_options.custom.mount8",
-    "config.mount_options.unknown_as_data",
-    "config.mount_options.tmpcopyup",
-    "config.mount_options.idmap.not_passed",
-    "config.mount_options.ridmap.not_passed",
-    "config.mount_options.async",
-    "config.mount_options.atime",
-    "config.mount_options.bind",
-    "config.mount_options.defaults",
-    "config.mount_options.dev",
-    "config.mount_options.diratime",
-    "config.mount_options.dirsync",
-    "config.mount_options.exec",
-    "config.mount_options.iversion",
-    "config.mount_options.lazytime",
-    "config.mount_options.loud",
-    "config.mount_options.mand",
-    "config.mount_options.noatime",
-    "config.mount_options.nodev",
-    "config.mount_options.nodiratime",
-    "config.mount_options.noexec",
-    "config.mount_options.noiversion",
-    "config.mount_options.nolazytime",
-    "config.mount_options.nomand",
-    "config.mount_options.norelatime",
-    "config.mount_options.nostrictatime",
-    "config.mount_options.nosuid",
-    "config.mount_options.nosymfollow",
-    "config.mount_options.private",
-    "config.mount_options.ratime",
-    "config.mount_options.rbind",
-    "config.mount_options.rdev",
-    "config.mount_options.rdiratime",
-    "config.mount_options.relatime",
-    "config.mount_options.remount",
-    "config.mount_options.rexec",
-    "config.mount_options.rnoatime",
-    "config.mount_options.rnodiratime",
-    "config.mount_options.rnoexec",
-    "config.mount_options.rnorelatime",
-    "config.mount_options.rnostrictatime",
-    "config.mount_options.rnosuid",
-    "config.mount_options.rnosymfollow",
-    "config.mount_options.ro",
-    "config.mount_options.rprivate",
-    "config.mount_options.rrelatime",
-    "config.mount_options.rro",
-    "config.mount_options.rrw",
-    "config.mount_options.rshared",
-    "config.mount_options.rslave",
-    "config.mount_options.rstrictatime",
-    "config.mount_options.rsuid",
-    "config.mount_options.rsymfollow",
-    "config.mount_options.runbindable",
-    "config.mount_options.rw",
-    "config.mount_options.shared",
-    "config.mount_options.silent",
-    "config.mount_options.slave",
-    "config.mount_options.strictatime",
-    "config.mount_options.suid",
-    "config.mount_options.symfollow",
-    "config.mount_options.sync",
-    "config.mount_options.unbindable"
-)]
-pub fn parse_options(options: &[String]) -> ParsedOptions {
-    use libc::*;
-    let mut p = ParsedOptions::default();
-    for o in options {
-        let (set, clr): (u64, u64) = match o.as_str() {
-            "async" => (0, MS_SYNCHRONOUS),
-            "atime" => (0, MS_NOATIME),
-            "defaults" => (0, 0),
-            "dev" => (0, MS_NODEV),
-            "diratime" => (0, MS_NODIRATIME),
-            "dirsync" => (MS_DIRSYNC, 0),
-            "exec" => (0, MS_NOEXEC),
-            "iversion" => (MS_I_VERSION, 0),
-            "lazytime" => (MS_LAZYTIME, 0),
-            "loud" => (0, MS_SILENT),
-            "mand" => (MS_MANDLOCK, 0),
-            "noatime" => (MS_NOATIME, 0),
-            "nodev" => (MS_NODEV, 0),
-            "nodiratime" => (MS_NODIRATIME, 0),
-            "noexec" => (MS_NOEXEC, 0),
-            "noiversion" => (0, MS_I_VERSION),
-            "nolazytime" => (0, MS_LAZYTIME),
-            "nomand" => (0, MS_MANDLOCK),
-            "norelatime" => (0, MS_RELATIME),
-            "nostrictatime" => (0, MS_STRICTATIME),
-            "nosuid" => (MS_NOSUID, 0),
-            "nosymfollow" => (MS_NOSYMFOLLOW, 0),
-            "relatime" => (MS_RELATIME, 0),
-            "remount" => (MS_REMOUNT, 0),
-            "ro" => (MS_RDONLY, 0),
-            "rw" => (0, MS_RDONLY),
-            "silent" => (MS_SILENT, 0),
-            "strictatime" => (MS_STRICTATIME, 0),
-            "suid" => (0, MS_NOSUID),
-            "symfollow" => (0, MS_NOSYMFOLLOW),
-            "sync" => (MS_SYNCHRONOUS, 0),
-            "bind" => {
-                p.bind = true;
-                continue;
-            }
-            "rbind" => {
-                p.bind = true;
-                p.recursive_bind = true;
-                continue;
-            }
-            "tmpcopyup" => {
-                p.tmpcopyup = true;
-                continue;
-            }
-            "idmap" => {
-                p.idmap = true;
-                continue;
-            }
-            "ridmap" => {
-                p.idmap = true;
-                p.ridmap = true;
-                continue;
-            }
-            _ => {
-                if let Some(prop) = propagation_flag(o) {
-                    p.propagation.push(prop);
-                } else if let Some((s, c)) = recursive_attr(o) {
-                    p.rec_set = (p.rec_set & !c) | s;
-                    p.rec_clr = (p.rec_clr & !s) | c;
-                } else {
-                    p.data.push(o.clone());
-                }
-                continue;
-            }
-        };
-        p.flags = (p.flags & !clr) | set;
-        p.clear = (p.clear & !set) | clr;
-    }
-    p
-}
-
-/// MS_* propagation flags for `shared`, `rslave`, ...
-pub fn propagation_flag(o: &str) -> Option<u64> {
-    use libc::*;
-    Some(match o {
-        "private" => MS_PRIVATE,
-        "rprivate" => MS_PRIVATE | MS_REC,
-        "shared" => MS_SHARED,
-        "rshared" => MS_SHARED | MS_REC,
-        "slave" => MS_SLAVE,
-        "rslave" => MS_SLAVE | MS_REC,
-        "unbindable" => MS_UNBINDABLE,
-        "runbindable" => MS_UNBINDABLE | MS_REC,
-        _ => return None,
-    })
-}
-
-/// (attr_set, attr_clr) of mount_setattr for a recursive option.
-fn recursive_attr(o: &str) -> Option<(u64, u64)> {
-    use crate::sys::*;
-    let atime = |set: u64| (set, MOUNT_ATTR_ATIME_MASK);
-    Some(match o {
-        "rro" => (MOUNT_ATTR_RDONLY, 0),
-        "rrw" => (0, MOUNT_ATTR_RDONLY),
-        "rnosuid" => (MOUNT_ATTR_NOSUID, 0),
-        "rsuid" => (0, MOUNT_ATTR_NOSUID),
-        "rnodev" => (MOUNT_ATTR_NODEV, 0),
-        "rdev" => (0, MOUNT_ATTR_NODEV),
-        "rnoexec" => (MOUNT_ATTR_NOEXEC, 0),
-        "rexec" => (0, MOUNT_ATTR_NOEXEC),
-        "rnodiratime" => (MOUNT_ATTR_NODIRATIME, 0),
-        "rdiratime" => (0, MOUNT_ATTR_NODIRATIME),
-        "rnoatime" => atime(MOUNT_ATTR_NOATIME),
-        "ratime" | "rrelatime" | "rnostrictatime" => atime(MOUNT_ATTR_RELATIME),
-        "rstrictatime" | "rnorelatime" => atime(MOUNT_ATTR_STRICTATIME),
-        "rnosymfollow" => (MOUNT_ATTR_NOSYMFOLLOW, 0),
-        "rsymfollow" => (0, MOUNT_ATTR_NOSYMFOLLOW),
-        _ => return None,
-    })
-}
-
-/// The mount_setattr attributes equivalent to a bind mount's per-mount MS_* flags.
-pub fn bind_attr(flags: u64, clear: u64) -> MountAttr {
-    use crate::sys::*;
-    let pairs = [
-        (libc::MS_RDONLY, MOUNT_ATTR_RDONLY),
-        (libc::MS_NOSUID, MOUNT_ATTR_NOSUID),
-        (libc::MS_NODEV, MOUNT_ATTR_NODEV),
-        (libc::MS_NOEXEC, MOUNT_ATTR_NOEXEC),
-        (libc::MS_NODIRATIME, MOUNT_ATTR_NODIRATIME),
-        (MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW),
-    ];
-    let mut a = MountAttr::default();
-    for (ms, at) in pairs {
-        if flags & ms != 0 {
-            a.attr_set |= at;
-        }
-        if clear & ms != 0 {
-            a.attr_clr |= at;
-        }
-    }
-    if flags & libc::MS_NOATIME != 0 {
-        a.attr_set |= MOUNT_ATTR_NOATIME;
-        a.attr_clr |= MOUNT_ATTR_ATIME_MASK;
-    } else if flags & libc::MS_STRICTATIME != 0 {
-        a.attr_set |= MOUNT_ATTR_STRICTATIME;
-        a.attr_clr |= MOUNT_ATTR_ATIME_MASK;
-    } else if flags & libc::MS_RELATIME != 0 {
-        a.attr_clr |= MOUNT_ATTR_ATIME_MASK;
-    }
-    a
-}
-
-/// Builds the plan of one mount. `bundle` anchors relative bind sources.
-#[writ_macros::requirement(
-    "config.mounts.destination.relative_allowed",
-    "config.mounts.destination.relative_to_root",
-    "config.mounts.uid_mappings.with_gid",
-    "config.mounts.gid_mappings.with_uid"
-)]
-pub fn plan_mount(
-    destination: &str,
-    fstype: Option<&str>,
-    source: Option<&str>,
-    options: &[String],
-    uid_mappings: Vec<IdMap>,
-    gid_mappings: Vec<IdMap>,
-    bundle: &Path,
-) -> Result<MountPlan, String> {
-    // Old configs may give a relative destination: it is taken from the container's "/".
-    let destination = if destination.starts_with('/') {
-        destination.to_string()
-    } else {
-        format!("/{destination}")
-    };
-    let destination = destination.as_str();
-    let p = parse_options(options);
-    let bind = p.bind || fstype == Some("bind");
-    let source = match source {
-        Some(s) if bind && !s.starts_with('/') => {
-            Some(bundle.join(s).to_string_lossy().into_owned())
-        }
-        Some(s) => Some(s.to_string()),
-        None => None,
-    };
-    if bind && source.is_none() {
-        return Err("a bind mount needs a source".into());
-    }
-    let idmap = if p.idmap || !uid_mappings.is_empty() || !gid_mappings.is_empty() {
-        if !bind {
-            return Err("idmapped mounts are supported for bind mounts only".into());
-        }
-        if uid_mappings.is_empty() != gid_mappings.is_empty() {
-            return Err("uidMappings and gidMappings must be given together".into());
-        }
-        Some(IdmapPlan {
-            recursive: p.ridmap,
-            uid: uid_mappings,
-            gid: gid_mappings,
-        })
-    } else {
-        None
-    };
-    let rec_attr = (p.rec_set != 0 || p.rec_clr != 0).then_some(MountAttr {
-        attr_set: p.rec_set,
-        attr_clr: p.rec_clr,
+/// mount_setattr(2) of `a` on the mount `fd` refers to.
+fn setattr(fd: BorrowedFd, recursive: bool, a: MountAttrs) -> Result<(), Errno> {
+    let attr = MountAttr {
+        attr_set: a.set,
+        attr_clr: a.clear,
         ..Default::default()
-    });
-    Ok(MountPlan {
-        destination: destination.to_string(),
-        fstype: fstype.map(str::to_string),
-        source,
-        flags: p.flags,
-        bind_attr: bind_attr(p.flags, p.clear),
-        data: p.data.join(","),
-        propagation: p.propagation,
-        rec_attr,
-        bind,
-        recursive_bind: p.recursive_bind,
-        tmpcopyup: p.tmpcopyup,
-        idmap,
-        options: options.to_vec(),
-    })
+    };
+    sys::mount_setattr(fd, recursive, &attr)
 }
 
 /// How the host's cgroups are laid out and where the container's cgroup is, for mounts of
@@ -380,15 +46,15 @@ pub struct MountCtx<'a> {
     pub idmapped: &'a [(usize, OwnedFd)],
 }
 
-fn mount_err(m: &MountPlan, what: &str, e: Errno) -> String {
-    format!(
-        "mounting {} on {} (type {}, options {:?}): {what}: {}",
+fn mount_err(m: &MountPlan, what: &str, e: Errno) -> SysError {
+    let mount = format!(
+        "mounting {} on {} (type {}, options {:?}): {what}",
         m.source.as_deref().unwrap_or("none"),
         m.destination,
         m.fstype.as_deref().unwrap_or("none"),
         m.options.join(","),
-        errno_text(e)
-    )
+    );
+    SysError::new(mount, e)
 }
 
 fn raw_mount(
@@ -408,7 +74,7 @@ fn raw_mount(
 }
 
 /// Performs one mount of the config inside the rootfs.
-pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Result<(), String> {
+pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Result<(), SysError> {
     if m.is_cgroup() {
         return mount_cgroup(root, m, ctx.cgroups);
     }
@@ -438,11 +104,11 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
             raw_mount(Some(src), &fd_path(dest.as_fd()), None, f, None)
                 .map_err(|e| mount_err(m, "bind", e))?;
         }
-        if m.bind_attr != MountAttr::default() {
+        if !m.bind_attr.is_empty() {
             let top = root
                 .resolve(rel)
                 .map_err(|e| mount_err(m, "reopening", e))?;
-            sys::mount_setattr(top.as_fd(), false, &m.bind_attr)
+            setattr(top.as_fd(), false, m.bind_attr)
                 .map_err(|e| mount_err(m, "setting mount attributes", e))?;
         }
     } else {
@@ -476,7 +142,7 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
                 let top = root
                     .resolve(rel)
                     .map_err(|e| mount_err(m, "reopening", e))?;
-                sys::mount_setattr(top.as_fd(), true, &bind_attr(m.flags, 0))
+                setattr(top.as_fd(), true, bind_attr(m.flags, 0))
                     .map_err(|e| mount_err(m, "setting attributes of /sys", e))?;
             }
             Err(e) => return Err(mount_err(m, "mount", e)),
@@ -485,14 +151,12 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
             let top = root
                 .resolve(rel)
                 .map_err(|e| mount_err(m, "reopening", e))?;
-            copy_dir(dest.as_fd(), top.as_fd())
-                .map_err(|e| format!("tmpcopyup of {}: {e}", m.destination))?;
+            copy_dir(dest.as_fd(), top.as_fd()).map_err(|e| SysError {
+                what: format!("tmpcopyup of {}: {}", m.destination, e.what),
+                ..e
+            })?;
             if ro_later {
-                let attr = MountAttr {
-                    attr_set: sys::MOUNT_ATTR_RDONLY,
-                    ..Default::default()
-                };
-                sys::mount_setattr(top.as_fd(), false, &attr)
+                setattr(top.as_fd(), false, READ_ONLY)
                     .map_err(|e| mount_err(m, "making read-only", e))?;
             }
         }
@@ -501,7 +165,7 @@ pub fn mount_one(root: &Root, m: &MountPlan, idx: usize, ctx: &MountCtx) -> Resu
 }
 
 /// Propagation and recursive attributes, on the mount now at the destination.
-fn finish_mount(root: &Root, m: &MountPlan) -> Result<(), String> {
+fn finish_mount(root: &Root, m: &MountPlan) -> Result<(), SysError> {
     if m.propagation.is_empty() && m.rec_attr.is_none() {
         return Ok(());
     }
@@ -512,15 +176,15 @@ fn finish_mount(root: &Root, m: &MountPlan) -> Result<(), String> {
         raw_mount(None, &fd_path(top.as_fd()), None, *p, None)
             .map_err(|e| mount_err(m, "setting propagation", e))?;
     }
-    if let Some(a) = &m.rec_attr {
-        sys::mount_setattr(top.as_fd(), true, a)
+    if let Some(a) = m.rec_attr {
+        setattr(top.as_fd(), true, a)
             .map_err(|e| mount_err(m, "setting recursive attributes", e))?;
     }
     Ok(())
 }
 
 /// A mount of type `cgroup`/`cgroup2`: the container's own cgroups, on any host layout.
-fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), String> {
+fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), SysError> {
     let dest = root.mkdir_all(&m.destination, Leaf::Dir)?;
     let ro = m.flags & libc::MS_RDONLY != 0;
     let base = m.flags & (libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC);
@@ -586,7 +250,7 @@ fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), Str
                     rustix::fs::Mode::empty(),
                 )
                 .map_err(|e| mount_err(m, name, Errno::from_raw(e.raw_os_error())))?;
-                sys::mount_setattr(sub_top.as_fd(), true, &bind_attr(base, 0))
+                setattr(sub_top.as_fd(), true, bind_attr(base, 0))
                     .map_err(|e| mount_err(m, "cgroup mount attributes", e))?;
             }
             // "cpu,cpuacct" is also reachable as "cpu" and "cpuacct", like on the host.
@@ -601,11 +265,7 @@ fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), Str
         let top = root
             .resolve(&m.destination)
             .map_err(|e| mount_err(m, "reopening", e))?;
-        let attr = MountAttr {
-            attr_set: sys::MOUNT_ATTR_RDONLY,
-            ..Default::default()
-        };
-        sys::mount_setattr(top.as_fd(), true, &attr).map_err(|e| mount_err(m, "read-only", e))?;
+        setattr(top.as_fd(), true, READ_ONLY).map_err(|e| mount_err(m, "read-only", e))?;
     }
     finish_mount(
         root,
@@ -618,11 +278,9 @@ fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), Str
 
 /// Copies the contents of directory `from` (an O_PATH fd of the directory underneath a new
 /// tmpfs) into `to` (the tmpfs), keeping modes and owners: podman's `tmpcopyup`.
-fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), String> {
+fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), SysError> {
     use rustix::fs::{self as fs, AtFlags, FileType, Mode, OFlags};
-    let errs = |what: &str, e: rustix::io::Errno| {
-        format!("{what}: {}", errno_text(Errno::from_raw(e.raw_os_error())))
-    };
+    let errs = |what: &str, e: rustix::io::Errno| SysError::new(what, e);
     let src = fs::openat(
         from,
         ".",
@@ -737,13 +395,12 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), String> {
 
 /// maskedPaths: /dev/null over files, a read-only empty tmpfs over directories. `devnull`
 /// is an O_PATH fd of the host's /dev/null, checked to be the real device.
-#[writ_macros::requirement("config_linux.masked_paths.absolute")]
-pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<(), String> {
+pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<(), SysError> {
     for p in paths {
         let fd = match root.resolve(p) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(format!("masking {p}: {}", errno_text(e))),
+            Err(e) => return Err(SysError::new(format!("masking {p}"), e)),
         };
         let r = if crate::rootfs::is_dir(fd.as_fd()) {
             raw_mount(
@@ -762,51 +419,43 @@ pub fn mask_paths(root: &Root, paths: &[String], devnull: BorrowedFd) -> Result<
                 None,
             )
         };
-        r.map_err(|e| format!("masking {p}: {}", errno_text(e)))?;
+        r.with_ctx(|| format!("masking {p}"))?;
     }
     Ok(())
 }
 
 /// readonlyPaths: bind each path onto itself and make it read-only (recursively).
-#[writ_macros::requirement("config_linux.readonly_paths.absolute")]
-pub fn readonly_paths(root: &Root, paths: &[String]) -> Result<(), String> {
+pub fn readonly_paths(root: &Root, paths: &[String]) -> Result<(), SysError> {
     for p in paths {
         let fd = match root.resolve(p) {
             Ok(fd) => fd,
             Err(Errno::ENOENT) => continue,
-            Err(e) => return Err(format!("making {p} read-only: {}", errno_text(e))),
+            Err(e) => return Err(SysError::new(format!("making {p} read-only"), e)),
         };
         let fp = fd_path(fd.as_fd());
         raw_mount(Some(&fp), &fp, None, libc::MS_BIND | libc::MS_REC, None)
-            .map_err(|e| format!("making {p} read-only: bind: {}", errno_text(e)))?;
+            .with_ctx(|| format!("making {p} read-only: bind"))?;
         let top = root
             .resolve(p)
-            .map_err(|e| format!("making {p} read-only: {}", errno_text(e)))?;
-        make_readonly(top.as_fd(), true)
-            .map_err(|e| format!("making {p} read-only: {}", errno_text(e)))?;
+            .with_ctx(|| format!("making {p} read-only"))?;
+        make_readonly(top.as_fd(), true).with_ctx(|| format!("making {p} read-only"))?;
     }
     Ok(())
 }
 
 /// Sets MOUNT_ATTR_RDONLY on the mount `fd` refers to.
 pub fn make_readonly(fd: BorrowedFd, recursive: bool) -> Result<(), Errno> {
-    let attr = MountAttr {
-        attr_set: sys::MOUNT_ATTR_RDONLY,
-        ..Default::default()
-    };
-    sys::mount_setattr(fd, recursive, &attr)
+    setattr(fd, recursive, READ_ONLY)
 }
 
 /// A user namespace with the given mappings, for idmapped mounts: a short-lived helper
 /// child unshares it, the caller writes its maps and keeps an fd of it.
-pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, String> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(errno_text)?;
-    let pid = match sys::fork_with_flags(libc::CLONE_NEWUSER as u64).map_err(|e| {
-        format!(
-            "creating a user namespace for an idmapped mount: {}",
-            errno_text(e)
-        )
-    })? {
+pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, SysError> {
+    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+        .ctx("creating a pipe for an idmapped mount's user namespace")?;
+    let pid = match sys::fork_with_flags(libc::CLONE_NEWUSER as u64)
+        .ctx("creating a user namespace for an idmapped mount")?
+    {
         sys::Forked::Child => {
             drop(w);
             let mut b = [0u8; 1];
@@ -824,7 +473,7 @@ pub fn make_userns(uid: &[IdMap], gid: &[IdMap]) -> Result<OwnedFd, String> {
             nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
             nix::sys::stat::Mode::empty(),
         )
-        .map_err(|e| format!("opening idmap user namespace: {}", errno_text(e)))
+        .ctx("opening idmap user namespace")
     })();
     drop(w);
     let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
@@ -855,7 +504,7 @@ pub fn prepare_idmapped(
     mounts: &[MountPlan],
     container_uid: &[IdMap],
     container_gid: &[IdMap],
-) -> Result<Vec<(usize, OwnedFd)>, String> {
+) -> Result<Vec<(usize, OwnedFd)>, SysError> {
     let mut out = Vec::new();
     for (i, m) in mounts.iter().enumerate() {
         let Some(idm) = &m.idmap else { continue };
@@ -865,17 +514,18 @@ pub fn prepare_idmapped(
             (idm.uid.as_slice(), idm.gid.as_slice())
         };
         if uid.is_empty() {
-            return Err(format!(
+            let what = format!(
                 "idmapped mount on {}: no uidMappings on the mount and no user namespace mappings",
                 m.destination
-            ));
+            );
+            return Err(SysError::new(what, Errno::EINVAL));
         }
         let userns = make_userns(uid, gid)?;
         let src = m.source.as_deref().unwrap_or_default();
         let tree = sys::open_tree_clone(src, m.recursive_bind)
             .map_err(|e| mount_err(m, "open_tree", e))?;
         let attr = MountAttr {
-            attr_set: sys::MOUNT_ATTR_IDMAP,
+            attr_set: libc::MOUNT_ATTR_IDMAP,
             userns_fd: userns.as_raw_fd() as u64,
             ..Default::default()
         };
@@ -889,105 +539,52 @@ pub fn prepare_idmapped(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+    use std::path::Path;
 
-    fn opts(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+    fn opath(p: &std::path::Path) -> OwnedFd {
+        rustix::fs::open(
+            p,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )
+        .unwrap()
     }
 
-    #[writ_macros::verifies(
-        "config.mount_options.unknown_as_data",
-        "config.mount_options.nosuid",
-        "config.mount_options.noexec",
-        "config.mount_options.ro",
-        "config.mount_options.rw",
-        "config.mount_options.rslave"
-    )]
+    #[writ_macros::verifies("config.mount_options.tmpcopyup")]
     #[test]
-    fn flags_data_and_propagation_are_separated() {
-        let p = parse_options(&opts(&[
-            "nosuid",
-            "noexec",
-            "mode=755",
-            "size=65536k",
-            "rslave",
-            "ro",
-        ]));
-        assert_eq!(p.flags, libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_RDONLY);
-        assert_eq!(p.data, vec!["mode=755", "size=65536k"]);
-        assert_eq!(p.propagation, vec![libc::MS_SLAVE | libc::MS_REC]);
-        // Later options win.
-        let p = parse_options(&opts(&["ro", "rw"]));
-        assert_eq!(p.flags & libc::MS_RDONLY, 0);
-        assert_eq!(p.clear & libc::MS_RDONLY, libc::MS_RDONLY);
-    }
-
-    #[writ_macros::verifies(
-        "config.mount_options.rro",
-        "config.mount_options.rrw",
-        "config.mount_options.rnosuid",
-        "config.mount_options.rnoatime",
-        "config.mount_options.rbind"
-    )]
-    #[test]
-    fn recursive_options_become_mount_attrs() {
-        let p = parse_options(&opts(&["rbind", "rro", "rnosuid", "rnoatime"]));
-        assert!(p.bind && p.recursive_bind);
-        assert_eq!(
-            p.rec_set,
-            sys::MOUNT_ATTR_RDONLY | sys::MOUNT_ATTR_NOSUID | sys::MOUNT_ATTR_NOATIME
-        );
-        assert_eq!(p.rec_clr, sys::MOUNT_ATTR_ATIME_MASK);
-        let p = parse_options(&opts(&["rro", "rrw"]));
-        assert_eq!(p.rec_set, 0);
-        assert_eq!(p.rec_clr, sys::MOUNT_ATTR_RDONLY);
-    }
-
-    #[test]
-    fn podman_options_parse() {
-        let p = parse_options(&opts(&["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]));
-        assert!(p.tmpcopyup);
-        assert_eq!(p.flags, libc::MS_NOSUID | libc::MS_NODEV);
-        assert_eq!(p.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
-    }
-
-    #[writ_macros::verifies(
-        "config.mounts.destination.relative_to_root",
-        "config.mounts.destination.relative_allowed"
-    )]
-    #[test]
-    fn bind_sources_are_anchored_at_the_bundle() {
-        let m = plan_mount(
-            "/data",
-            None,
-            Some("data"),
-            &opts(&["bind", "ro"]),
-            vec![],
-            vec![],
-            Path::new("/b"),
+    fn tmpcopyup_copies_files_dirs_links_and_nodes_with_their_modes() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(src.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
+        std::fs::create_dir(src.path().join("d")).unwrap();
+        std::fs::write(src.path().join("d/f"), vec![7u8; 100_000]).unwrap();
+        std::fs::set_permissions(
+            src.path().join("d/f"),
+            std::fs::Permissions::from_mode(0o604),
         )
         .unwrap();
-        assert_eq!(m.source.as_deref(), Some("/b/data"));
-        assert!(m.bind && !m.recursive_bind);
-        assert_eq!(m.bind_attr.attr_set, sys::MOUNT_ATTR_RDONLY);
-        let rel = plan_mount(
-            "rel/x",
-            Some("tmpfs"),
-            None,
-            &[],
-            vec![],
-            vec![],
-            Path::new("/b"),
-        );
-        assert_eq!(rel.unwrap().destination, "/rel/x");
-        assert!(plan_mount(
-            "/x",
-            Some("tmpfs"),
-            None,
-            &opts(&["idmap"]),
-            vec![],
-            vec![],
-            Path::new("/b")
+        std::os::unix::fs::symlink("d/f", src.path().join("l")).unwrap();
+        nix::unistd::mkfifo(
+            &src.path().join("p"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
         )
-        .is_err());
+        .unwrap();
+        copy_dir(opath(src.path()).as_fd(), opath(dst.path()).as_fd()).unwrap();
+        let d = dst.path();
+        assert_eq!(std::fs::metadata(d).unwrap().mode() & 0o7777, 0o750);
+        assert_eq!(std::fs::read(d.join("d/f")).unwrap(), vec![7u8; 100_000]);
+        assert_eq!(
+            std::fs::metadata(d.join("d/f")).unwrap().mode() & 0o7777,
+            0o604
+        );
+        assert_eq!(std::fs::read_link(d.join("l")).unwrap(), Path::new("d/f"));
+        assert!(std::fs::symlink_metadata(d.join("p"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        // A name that already exists in the target is an error, not an overwrite.
+        let e = copy_dir(opath(src.path()).as_fd(), opath(dst.path()).as_fd()).unwrap_err();
+        assert_eq!(e.errno(), Errno::EEXIST, "{e}");
     }
 }

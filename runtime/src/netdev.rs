@@ -7,7 +7,21 @@
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::sys::{errno_text, Errno};
+use crate::sys::{Context, Errno, SysError};
+
+/// Why an interface could not be moved into the container.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum NetdevError {
+    /// A system call or netlink request failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// No interface of that name on the host.
+    #[error("linux.netDevices: no network interface {0:?} on the host")]
+    NoSuchInterface(String),
+    /// The container already has an interface of the new name.
+    #[error("linux.netDevices: an interface named {0:?} already exists in the container")]
+    NameTaken(String),
+}
 
 const NLM_F_REQUEST: u16 = 0x1;
 const NLM_F_ACK: u16 = 0x4;
@@ -28,12 +42,7 @@ const IFA_FLAGS: u16 = 8;
 const IFA_F_PERMANENT: u32 = 0x80;
 const RT_SCOPE_UNIVERSE: u8 = 0;
 
-/// One interface to move: host name, name inside the container.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NetDevicePlan {
-    pub host: String,
-    pub name: String,
-}
+pub use crate::plan::NetDevicePlan;
 
 /// An rtnetlink socket in the namespace it was opened in.
 pub struct Netlink {
@@ -86,7 +95,7 @@ pub fn index_of(name: &str) -> Option<u32> {
 
 impl Netlink {
     /// Opens an rtnetlink socket in the caller's current network namespace.
-    pub fn open() -> Result<Netlink, String> {
+    pub fn open() -> Result<Netlink, SysError> {
         // SAFETY: plain socket(2).
         let fd = unsafe {
             libc::socket(
@@ -96,14 +105,14 @@ impl Netlink {
             )
         };
         if fd < 0 {
-            return Err(format!("netlink socket: {}", errno_text(Errno::last())));
+            return Err(SysError::new("netlink socket", Errno::last()));
         }
         // SAFETY: the kernel returned a fresh fd that nothing else owns.
         let fd = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         Ok(Netlink { fd, seq: 0 })
     }
 
-    fn send(&mut self, kind: u16, flags: u16, body: &[u8]) -> Result<u32, String> {
+    fn send(&mut self, kind: u16, flags: u16, body: &[u8]) -> Result<u32, Errno> {
         self.seq += 1;
         let mut msg = Vec::with_capacity(16 + body.len());
         msg.extend_from_slice(&((16 + body.len()) as u32).to_ne_bytes());
@@ -115,7 +124,7 @@ impl Netlink {
         // SAFETY: sending a valid buffer on our socket (the kernel is the default peer).
         let r = unsafe { libc::send(self.fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0) };
         if r < 0 {
-            return Err(format!("netlink send: {}", errno_text(Errno::last())));
+            return Err(Errno::last());
         }
         Ok(self.seq)
     }
@@ -176,18 +185,14 @@ impl Netlink {
         flags: u16,
         body: &[u8],
     ) -> Result<Vec<(u16, Vec<u8>)>, Errno> {
-        let seq = self
-            .send(kind, flags | NLM_F_REQUEST | NLM_F_ACK, body)
-            .map_err(|_| Errno::EIO)?;
+        let seq = self.send(kind, flags | NLM_F_REQUEST | NLM_F_ACK, body)?;
         self.replies(seq)
     }
 
     /// The permanent global-scope addresses of an interface.
     fn addresses(&mut self, index: u32) -> Result<Vec<Addr>, Errno> {
         let body = [0u8; 8]; // ifaddrmsg, AF_UNSPEC
-        let seq = self
-            .send(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, &body)
-            .map_err(|_| Errno::EIO)?;
+        let seq = self.send(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP, &body)?;
         let mut out = Vec::new();
         for (kind, p) in self.replies(seq)? {
             if kind != RTM_NEWADDR || p.len() < 8 {
@@ -232,18 +237,14 @@ impl Netlink {
 
 /// Host side, before the container's network namespace exists or is joined: finds each
 /// interface and its addresses.
-pub fn prepare(host: &mut Netlink, devs: &[NetDevicePlan]) -> Result<Vec<Prepared>, String> {
+pub fn prepare(host: &mut Netlink, devs: &[NetDevicePlan]) -> Result<Vec<Prepared>, NetdevError> {
     let mut out = Vec::new();
     for d in devs {
-        let index = index_of(&d.host).ok_or_else(|| {
-            format!(
-                "linux.netDevices: no network interface {:?} on the host",
-                d.host
-            )
-        })?;
+        let index =
+            index_of(&d.host).ok_or_else(|| NetdevError::NoSuchInterface(d.host.clone()))?;
         let addrs = host
             .addresses(index)
-            .map_err(|e| format!("reading the addresses of {}: {}", d.host, errno_text(e)))?;
+            .with_ctx(|| format!("reading the addresses of {}", d.host))?;
         out.push(Prepared {
             dev: d.clone(),
             index,
@@ -265,25 +266,18 @@ pub fn prepare(host: &mut Netlink, devs: &[NetDevicePlan]) -> Result<Vec<Prepare
     "config_linux.net_devices.no_management",
     "config_linux.net_devices.no_move_back"
 )]
-pub fn move_in(host: &mut Netlink, prepared: &[Prepared]) -> Result<(), String> {
+pub fn move_in(host: &mut Netlink, prepared: &[Prepared]) -> Result<(), NetdevError> {
     let ns = rustix::fs::open(
         "/proc/self/ns/net",
         rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
         rustix::fs::Mode::empty(),
     )
-    .map_err(|e| {
-        format!(
-            "opening the network namespace: {}",
-            errno_text(Errno::from_raw(e.raw_os_error()))
-        )
-    })?;
+    .ctx("opening the network namespace")?;
     let mut inside = Netlink::open()?;
     for p in prepared {
         let name = &p.dev.name;
         if !name.contains("%d") && index_of(name).is_some() {
-            return Err(format!(
-                "linux.netDevices: an interface named {name:?} already exists in the container"
-            ));
+            return Err(NetdevError::NameTaken(name.clone()));
         }
         let mut body = ifinfomsg(p.index, 0, 0);
         attr(
@@ -294,13 +288,8 @@ pub fn move_in(host: &mut Netlink, prepared: &[Prepared]) -> Result<(), String> 
         let mut cname = name.as_bytes().to_vec();
         cname.push(0);
         attr(&mut body, IFLA_IFNAME, &cname);
-        host.request(RTM_NEWLINK, 0, &body).map_err(|e| {
-            format!(
-                "moving {} into the container as {name}: {}",
-                p.dev.host,
-                errno_text(e)
-            )
-        })?;
+        host.request(RTM_NEWLINK, 0, &body)
+            .with_ctx(|| format!("moving {} into the container as {name}", p.dev.host))?;
         // The kernel keeps the index when it is free in the new namespace (a fresh one has
         // only lo); otherwise find the interface by its new name.
         let index = if !name.contains("%d") {
@@ -316,13 +305,15 @@ pub fn move_in(host: &mut Netlink, prepared: &[Prepared]) -> Result<(), String> 
             }
             match inside.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &body) {
                 Ok(_) | Err(Errno::EEXIST) => {}
-                Err(e) => return Err(format!("restoring an address of {name}: {}", errno_text(e))),
+                Err(e) => {
+                    return Err(SysError::new(format!("restoring an address of {name}"), e).into())
+                }
             }
         }
         let up = libc::IFF_UP as u32;
         inside
             .request(RTM_NEWLINK, 0, &ifinfomsg(index, up, up))
-            .map_err(|e| format!("bringing {name} up: {}", errno_text(e)))?;
+            .with_ctx(|| format!("bringing {name} up"))?;
     }
     Ok(())
 }

@@ -7,14 +7,31 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::plan::{CapsPlan, ProcessPlan, RlimitPlan};
-use crate::sys::{self, errno_text, Errno};
+use crate::sys::{self, Context, Errno, SysError};
+
+/// Why the process's attributes could not be set, or its program not found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+pub enum ProcessError {
+    /// A system call failed.
+    #[error(transparent)]
+    Sys(#[from] SysError),
+    /// No program to run (process.args is empty).
+    #[error("process.args is empty")]
+    NoArgs,
+    /// args[0] is not found in $PATH (engines look for this text).
+    #[error("exec: {0:?}: executable file not found in $PATH")]
+    NotInPath(String),
+    /// An argument, environment entry or path cannot be passed to execve.
+    #[error("{0:?} contains NUL")]
+    Nul(String),
+}
 
 /// Sets every rlimit of the config; a failure names the limit.
 #[writ_macros::requirement(
     "config.process.rlimits.soft.applied",
     "config.process.rlimits.hard.applied"
 )]
-pub fn set_rlimits(limits: &[RlimitPlan]) -> Result<(), String> {
+pub fn set_rlimits(limits: &[RlimitPlan]) -> Result<(), SysError> {
     for r in limits {
         let lim = libc::rlimit {
             rlim_cur: r.soft,
@@ -29,13 +46,11 @@ pub fn set_rlimits(limits: &[RlimitPlan]) -> Result<(), String> {
             } else {
                 ""
             };
-            return Err(format!(
-                "setting rlimit {} to soft {} hard {}: {}{hint}",
-                r.name,
-                r.soft,
-                r.hard,
-                errno_text(e)
-            ));
+            let what = format!(
+                "setting rlimit {} to soft {} hard {}",
+                r.name, r.soft, r.hard
+            );
+            return Err(SysError::new(what, e).hint(hint));
         }
     }
     Ok(())
@@ -43,21 +58,21 @@ pub fn set_rlimits(limits: &[RlimitPlan]) -> Result<(), String> {
 
 /// Writes /proc/self/oom_score_adj.
 #[writ_macros::requirement("config.process.oom_score_adj.set")]
-pub fn set_oom_score_adj(v: i32) -> Result<(), String> {
+pub fn set_oom_score_adj(v: i32) -> Result<(), SysError> {
     sys::write_file(
         Path::new("/proc/self/oom_score_adj"),
         v.to_string().as_bytes(),
     )
-    .map_err(|e| format!("setting oomScoreAdj {v}: {}", sys::io_text(&e)))
+    .with_ctx(|| format!("setting oomScoreAdj {v}"))
 }
 
 /// process.ioPriority.
-pub fn set_io_priority(class: u32, level: u32) -> Result<(), String> {
-    sys::ioprio_set(class, level).map_err(|e| format!("setting ioPriority: {}", errno_text(e)))
+pub fn set_io_priority(class: u32, level: u32) -> Result<(), SysError> {
+    sys::ioprio_set(class, level).ctx("setting ioPriority")
 }
 
 /// process.scheduler.
-pub fn set_scheduler(s: &crate::plan::SchedPlan) -> Result<(), String> {
+pub fn set_scheduler(s: &crate::plan::SchedPlan) -> Result<(), SysError> {
     let attr = sys::SchedAttr {
         sched_policy: s.policy,
         sched_flags: s.flags,
@@ -68,84 +83,50 @@ pub fn set_scheduler(s: &crate::plan::SchedPlan) -> Result<(), String> {
         sched_period: s.period,
         ..Default::default()
     };
-    sys::sched_setattr(&attr).map_err(|e| format!("setting scheduler: {}", errno_text(e)))
+    sys::sched_setattr(&attr).ctx("setting scheduler")
 }
 
 /// CPU affinity of the calling process.
-pub fn set_affinity(cpus: &[usize], which: &str) -> Result<(), String> {
+pub fn set_affinity(cpus: &[usize], which: &str) -> Result<(), SysError> {
     let mut set = nix::sched::CpuSet::new();
     for c in cpus {
         set.set(*c)
-            .map_err(|e| format!("execCPUAffinity.{which}: cpu {c}: {}", errno_text(e)))?;
+            .with_ctx(|| format!("execCPUAffinity.{which}: cpu {c}"))?;
     }
     nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set)
-        .map_err(|e| format!("setting execCPUAffinity.{which}: {}", errno_text(e)))
+        .with_ctx(|| format!("setting execCPUAffinity.{which}"))
 }
 
 /// personality(2).
-pub fn set_personality(p: u64) -> Result<(), String> {
+pub fn set_personality(p: u64) -> Result<(), SysError> {
     // SAFETY: personality only changes this process's execution domain.
     let r = unsafe { libc::personality(p as libc::c_ulong) };
     if r < 0 {
-        return Err(format!(
-            "setting personality: {}",
-            errno_text(Errno::last())
-        ));
-    }
-    Ok(())
-}
-
-/// Whether AppArmor is enabled on this host.
-pub fn apparmor_enabled() -> bool {
-    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
-        .map(|s| s.trim() == "Y")
-        .unwrap_or(false)
-}
-
-/// Whether SELinux is enabled on this host.
-pub fn selinux_enabled() -> bool {
-    Path::new("/sys/fs/selinux/enforce").exists()
-}
-
-/// Fails when a label is asked for and its LSM is not active.
-pub fn check_lsm(p: &ProcessPlan) -> Result<(), String> {
-    if let Some(prof) = &p.apparmor_profile {
-        if !apparmor_enabled() {
-            return Err(format!(
-                "process.apparmorProfile {prof:?} is set but AppArmor is not enabled on this host"
-            ));
-        }
-    }
-    if let Some(l) = &p.selinux_label {
-        if !selinux_enabled() {
-            return Err(format!(
-                "process.selinuxLabel {l:?} is set but SELinux is not enabled on this host"
-            ));
-        }
+        return Err(SysError::new("setting personality", Errno::last()));
     }
     Ok(())
 }
 
 /// Sets the LSM labels the exec'd program gets (written just before execve).
-pub fn set_exec_labels(p: &ProcessPlan) -> Result<(), String> {
+pub fn set_exec_labels(p: &ProcessPlan) -> Result<(), SysError> {
     if let Some(prof) = &p.apparmor_profile {
         let text = format!("exec {prof}");
         let r = sys::write_file(Path::new("/proc/self/attr/apparmor/exec"), text.as_bytes())
             .or_else(|_| sys::write_file(Path::new("/proc/self/attr/exec"), text.as_bytes()));
-        r.map_err(|e| format!("applying apparmor profile {prof}: {}", sys::io_text(&e)))?;
+        r.with_ctx(|| format!("applying apparmor profile {prof}"))?;
     }
     if let Some(l) = &p.selinux_label {
         sys::write_file(Path::new("/proc/self/attr/exec"), l.as_bytes())
-            .map_err(|e| format!("applying selinux label {l}: {}", sys::io_text(&e)))?;
+            .with_ctx(|| format!("applying selinux label {l}"))?;
     }
     Ok(())
 }
 
 /// Finds the program to exec: args[0] as a path, or searched in PATH of process.env,
 /// inside the current root. The error texts are the ones engines look for.
-pub fn resolve_executable(p: &ProcessPlan) -> Result<CString, String> {
+pub fn resolve_executable(p: &ProcessPlan) -> Result<CString, ProcessError> {
     let Some(arg0) = p.args.first() else {
-        return Err("process.args is empty".into());
+        return Err(ProcessError::NoArgs);
     };
     let check = |path: &Path| -> Result<(), Errno> {
         let md = std::fs::metadata(path)
@@ -163,10 +144,8 @@ pub fn resolve_executable(p: &ProcessPlan) -> Result<CString, String> {
         } else {
             Path::new(&p.cwd).join(arg0)
         };
-        check(&path)
-            .map_err(|e| format!("exec: {arg0:?}: stat {}: {}", path.display(), errno_text(e)))?;
-        return CString::new(arg0.as_bytes())
-            .map_err(|_| "process.args[0] contains NUL".to_string());
+        check(&path).with_ctx(|| format!("exec: {arg0:?}: stat {}", path.display()))?;
+        return CString::new(arg0.as_bytes()).map_err(|_| ProcessError::Nul(arg0.clone()));
     }
     let path_var = p
         .env
@@ -178,24 +157,22 @@ pub fn resolve_executable(p: &ProcessPlan) -> Result<CString, String> {
         let cand = Path::new(dir).join(arg0);
         if check(&cand).is_ok() {
             return CString::new(cand.as_os_str().as_bytes())
-                .map_err(|_| "PATH contains NUL".to_string());
+                .map_err(|_| ProcessError::Nul(path_var.to_string()));
         }
     }
-    Err(format!(
-        "exec: {arg0:?}: executable file not found in $PATH"
-    ))
+    Err(ProcessError::NotInPath(arg0.clone()))
 }
 
 /// Drops capabilities from the bounding set (needs CAP_SETPCAP, so before the user change).
-fn drop_bounding(bounding: u64, last: u32) -> Result<(), String> {
+fn drop_bounding(bounding: u64, last: u32) -> Result<(), SysError> {
     for cap in 0..=last {
         if bounding & (1u64 << cap) == 0 {
             match sys::prctl(libc::PR_CAPBSET_DROP, cap as u64, 0) {
                 Ok(()) | Err(Errno::EINVAL) => {}
                 Err(e) => {
-                    return Err(format!(
-                        "dropping capability {cap} from the bounding set: {}",
-                        errno_text(e)
+                    return Err(SysError::new(
+                        format!("dropping capability {cap} from the bounding set"),
+                        e,
                     ))
                 }
             }
@@ -206,7 +183,7 @@ fn drop_bounding(bounding: u64, last: u32) -> Result<(), String> {
 
 /// Switches to the process's user and groups, keeping exactly the configured capabilities,
 /// then sets noNewPrivileges.
-pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), String> {
+pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), SysError> {
     let last = sys::cap_last_cap();
     let known = if last >= 63 {
         u64::MAX
@@ -226,13 +203,10 @@ pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), String> {
         ambient: caps.ambient & known,
     };
     drop_bounding(caps.bounding, last)?;
-    sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0)
-        .map_err(|e| format!("keeping capabilities: {}", errno_text(e)))?;
+    sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).ctx("keeping capabilities")?;
     set_ids(p)?;
-    sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0)
-        .map_err(|e| format!("resetting keepcaps: {}", errno_text(e)))?;
-    sys::capset(caps.effective, caps.permitted, caps.inheritable)
-        .map_err(|e| format!("setting capabilities: {}", errno_text(e)))?;
+    sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).ctx("resetting keepcaps")?;
+    sys::capset(caps.effective, caps.permitted, caps.inheritable).ctx("setting capabilities")?;
     let _ = sys::prctl(
         libc::PR_CAP_AMBIENT,
         libc::PR_CAP_AMBIENT_CLEAR_ALL as u64,
@@ -249,9 +223,9 @@ pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), String> {
             ) {
                 Ok(()) | Err(Errno::EPERM) => {}
                 Err(e) => {
-                    return Err(format!(
-                        "raising ambient capability {cap}: {}",
-                        errno_text(e)
+                    return Err(SysError::new(
+                        format!("raising ambient capability {cap}"),
+                        e,
                     ))
                 }
             }
@@ -260,16 +234,15 @@ pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), String> {
     set_nnp(p)
 }
 
-fn set_nnp(p: &ProcessPlan) -> Result<(), String> {
+fn set_nnp(p: &ProcessPlan) -> Result<(), SysError> {
     if p.no_new_privileges {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0)
-            .map_err(|e| format!("setting noNewPrivileges: {}", errno_text(e)))?;
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0).ctx("setting noNewPrivileges")?;
     }
     Ok(())
 }
 
 /// setgroups, setresgid, setresuid.
-fn set_ids(p: &ProcessPlan) -> Result<(), String> {
+fn set_ids(p: &ProcessPlan) -> Result<(), SysError> {
     let gids: Vec<nix::unistd::Gid> = p
         .additional_gids
         .iter()
@@ -280,19 +253,16 @@ fn set_ids(p: &ProcessPlan) -> Result<(), String> {
         // In a user namespace with setgroups denied and no extra groups: nothing to do.
         Err(Errno::EPERM) if gids.is_empty() => {}
         Err(e) => {
-            return Err(format!(
-                "setting additional gids {:?}: {}",
-                p.additional_gids,
-                errno_text(e)
+            return Err(SysError::new(
+                format!("setting additional gids {:?}", p.additional_gids),
+                e,
             ))
         }
     }
     let gid = nix::unistd::Gid::from_raw(p.gid);
-    nix::unistd::setresgid(gid, gid, gid)
-        .map_err(|e| format!("setting gid {}: {}", p.gid, errno_text(e)))?;
+    nix::unistd::setresgid(gid, gid, gid).with_ctx(|| format!("setting gid {}", p.gid))?;
     let uid = nix::unistd::Uid::from_raw(p.uid);
-    nix::unistd::setresuid(uid, uid, uid)
-        .map_err(|e| format!("setting uid {}: {}", p.uid, errno_text(e)))
+    nix::unistd::setresuid(uid, uid, uid).with_ctx(|| format!("setting uid {}", p.uid))
 }
 
 /// Prepared argv/envp for execve, built before the point of no return.
@@ -303,19 +273,19 @@ pub struct ExecArgs {
 }
 
 impl ExecArgs {
-    pub fn new(path: CString, p: &ProcessPlan) -> Result<ExecArgs, String> {
-        let cs = |s: &String| CString::new(s.as_bytes()).map_err(|_| format!("{s:?} contains NUL"));
+    pub fn new(path: CString, p: &ProcessPlan) -> Result<ExecArgs, ProcessError> {
+        let cs = |s: &String| CString::new(s.as_bytes()).map_err(|_| ProcessError::Nul(s.clone()));
         let argv = p.args.iter().map(cs).collect::<Result<Vec<_>, _>>()?;
         let envp = p.env.iter().map(cs).collect::<Result<Vec<_>, _>>()?;
         Ok(ExecArgs { path, argv, envp })
     }
 
     /// execve; returns only on failure.
-    pub fn exec(&self) -> String {
+    pub fn exec(&self) -> SysError {
         let e = nix::unistd::execve(&self.path, &self.argv, &self.envp)
             .err()
             .unwrap_or(Errno::UnknownErrno);
-        format!("exec {:?}: {}", self.path, errno_text(e))
+        SysError::new(format!("exec {:?}", self.path), e)
     }
 }
 
@@ -337,13 +307,21 @@ mod tests {
         let p = plan(&["sh"], &["PATH=/nonexistent:/bin"]);
         assert_eq!(resolve_executable(&p).unwrap().to_str().unwrap(), "/bin/sh");
         let e = resolve_executable(&plan(&["no-such-prog-xyz"], &["PATH=/bin"])).unwrap_err();
-        assert!(e.contains("executable file not found"), "{e}");
-        let e = resolve_executable(&plan(&["/no/such/file"], &[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "exec: \"no-such-prog-xyz\": executable file not found in $PATH"
+        );
+        let e = resolve_executable(&plan(&["/no/such/file"], &[]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no such file or directory"), "{e}");
         let d = tempfile::tempdir().unwrap();
         let f = d.path().join("not-exec");
         std::fs::write(&f, "#!/bin/sh\n").unwrap();
         let e = resolve_executable(&plan(&[f.to_str().unwrap()], &[])).unwrap_err();
-        assert!(e.contains("permission denied"), "{e}");
+        assert!(
+            matches!(&e, ProcessError::Sys(s) if s.errno() == Errno::EACCES),
+            "{e}"
+        );
     }
 }

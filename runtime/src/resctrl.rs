@@ -36,6 +36,7 @@ const MOUNTINFO: &str = "/proc/self/mountinfo";
 /// A mounted resctrl filesystem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resctrl {
+    /// Where it is mounted.
     pub root: PathBuf,
 }
 
@@ -58,26 +59,50 @@ pub struct RdtState {
 /// Why Intel RDT could not be set up or torn down.
 #[derive(Debug, thiserror::Error)]
 pub enum RdtError {
+    /// No resctrl filesystem is mounted.
     #[error("{AT}: no resctrl filesystem is mounted in the runtime's mount namespace (none in {}) [config_linux.intel_rdt.no_resctrl]", mountinfo.display())]
-    NoResctrl { mountinfo: PathBuf },
+    NoResctrl {
+        /// The mountinfo that was read.
+        mountinfo: PathBuf,
+    },
+    /// closID cannot name a group.
     #[error("{AT}/closID: {clos:?} is not a resctrl group name: {why}")]
-    BadClos { clos: String, why: &'static str },
+    BadClos {
+        /// closID as given.
+        clos: String,
+        /// Why it is not a group name.
+        why: &'static str,
+    },
+    /// The pre-configured closID group is missing.
     #[error("{AT}/closID: the pre-configured group {} does not exist (without l3CacheSchema, memBwSchema or schemata the closID group must exist) [config_linux.intel_rdt.preconfigured.assign]", dir.display())]
-    NotPreconfigured { dir: PathBuf },
+    NotPreconfigured {
+        /// The group's directory.
+        dir: PathBuf,
+    },
+    /// An existing group holds other schemata than the config asks.
     #[error("{AT}: the existing group {} holds {have:?} where the config asks {want:?} [config_linux.intel_rdt.compare_clos]", dir.display())]
     Mismatch {
+        /// The group's directory.
         dir: PathBuf,
+        /// The schemata the config asks.
         want: String,
+        /// The schemata the group holds.
         have: String,
     },
+    /// A resctrl file or directory could not be read, written or made.
     #[error("{field}: {what} {}: {}{status} [{requirement}]", path.display(), io_text(source))]
     Io {
+        /// The config field (JSON pointer) it is for.
         field: &'static str,
+        /// What was being done.
         what: &'static str,
+        /// The file or directory.
         path: PathBuf,
         /// The kernel's reason from `info/last_cmd_status`, when it gave one.
         status: String,
+        /// The requirement it enforces.
         requirement: &'static str,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 
-use crate::sys::{errno_text, Errno};
+use crate::sys::{Context, Errno, SysError};
 
 /// What to create at the end of a path that does not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,29 +41,20 @@ fn components(p: &str) -> Vec<&str> {
 
 impl Root {
     /// Opens a directory to serve as the root of lookups.
-    pub fn open(path: &Path) -> Result<Root, String> {
+    pub fn open(path: &Path) -> Result<Root, SysError> {
         let fd = rustix::fs::open(
             path,
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         )
-        .map_err(|e| {
-            format!(
-                "opening rootfs {}: {}",
-                path.display(),
-                errno_text(to_errno(e))
-            )
-        })?;
+        .with_ctx(|| format!("opening rootfs {}", path.display()))?;
         Ok(Root {
             fd,
             path: path.to_path_buf(),
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
+    /// The root directory's O_PATH fd.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -83,17 +74,6 @@ impl Root {
         self.resolve_flags(&comps.join("/"), OFlags::PATH | OFlags::CLOEXEC)
     }
 
-    /// Opens a path inside the root with the given flags (resolved inside the root).
-    pub fn open_in(&self, rel: &str, flags: OFlags) -> Result<OwnedFd, Errno> {
-        let comps = components(rel);
-        let p = if comps.is_empty() {
-            ".".to_string()
-        } else {
-            comps.join("/")
-        };
-        self.resolve_flags(&p, flags | OFlags::CLOEXEC)
-    }
-
     fn resolve_flags(&self, rel: &str, flags: OFlags) -> Result<OwnedFd, Errno> {
         loop {
             match rustix::fs::openat2(&self.fd, rel, flags, Mode::empty(), resolve_flags()) {
@@ -105,11 +85,11 @@ impl Root {
 
     /// Resolves `rel` inside the root, creating missing directories (mode 0755) and, when
     /// missing, the leaf as `leaf`. Returns an O_PATH fd of the leaf.
-    pub fn mkdir_all(&self, rel: &str, leaf: Leaf) -> Result<OwnedFd, String> {
+    pub fn mkdir_all(&self, rel: &str, leaf: Leaf) -> Result<OwnedFd, SysError> {
         self.mkdir_all_depth(rel, leaf, 0)
     }
 
-    fn mkdir_all_depth(&self, rel: &str, leaf: Leaf, depth: u32) -> Result<OwnedFd, String> {
+    fn mkdir_all_depth(&self, rel: &str, leaf: Leaf, depth: u32) -> Result<OwnedFd, SysError> {
         if depth > 40 {
             return Err(self.err(rel, "resolving", Errno::ELOOP));
         }
@@ -174,24 +154,26 @@ impl Root {
 
     /// Opens the parent directory of `rel` (created if missing) and returns it with the
     /// last component's name.
-    pub fn parent_of(&self, rel: &str) -> Result<(OwnedFd, String), String> {
+    pub fn parent_of(&self, rel: &str) -> Result<(OwnedFd, String), SysError> {
         let comps = components(rel);
         let Some((last, dirs)) = comps.split_last() else {
-            return Err(format!("{}: not a path below the root", rel));
+            return Err(self.err(rel, "not a path below the root:", Errno::EINVAL));
         };
         if *last == ".." {
-            return Err(format!("{}: path ends in ..", rel));
+            return Err(self.err(rel, "a path that ends in ..:", Errno::EINVAL));
         }
         let dir = self.mkdir_all(&dirs.join("/"), Leaf::Dir)?;
         Ok((dir, (*last).to_string()))
     }
 
-    fn err(&self, rel: &str, what: &str, e: Errno) -> String {
-        format!(
-            "{what} {} inside rootfs {}: {}",
-            display_rel(rel),
-            self.path.display(),
-            errno_text(e)
+    fn err(&self, rel: &str, what: &str, e: Errno) -> SysError {
+        SysError::new(
+            format!(
+                "{what} {} inside rootfs {}",
+                display_rel(rel),
+                self.path.display()
+            ),
+            e,
         )
     }
 }

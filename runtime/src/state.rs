@@ -37,14 +37,23 @@ pub const OCI_VERSION: &str = writ_spec::OCI_VERSION;
 /// Name of the recorded state in a container's state directory.
 pub const STATE_FILE: &str = "state.json";
 const STATE_TMP: &str = ".state.json.tmp";
+/// Name of the socket in the state dir that `start` connects to (`crate::sync`). It
+/// exists exactly while the container is `created`.
+pub const EXEC_SOCKET: &str = "exec.sock";
+/// Name of the container's config in its state dir, as create read it.
+pub const FROZEN_CONFIG: &str = "config.json";
 
 /// The status of a container (runtime.md#state).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Being created (runtime.md#state: `creating`).
     Creating,
+    /// Created, its program not started yet.
     Created,
+    /// Its program has been started and is running.
     Running,
+    /// Its program has exited.
     Stopped,
 }
 
@@ -117,11 +126,15 @@ pub enum Phase {
 /// poststop hooks after `create` has exited).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredHook {
+    /// The hook's program.
     pub path: PathBuf,
+    /// Its arguments, argv[0] included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
+    /// Its environment.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<String>,
+    /// Seconds it may run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u32>,
 }
@@ -151,14 +164,17 @@ impl From<&StoredHook> for HookPlan {
 /// Everything writ records about a container (state.json).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContainerState {
+    /// The ociVersion of the config.
     #[serde(rename = "ociVersion")]
     pub oci_version: String,
+    /// The container's id.
     pub id: String,
+    /// How far create and start got.
     pub phase: Phase,
     /// Host pid of the container process (set once created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
-    /// Start time of that process (field 22 of /proc/<pid>/stat), to detect pid reuse.
+    /// Start time of that process (field 22 of `/proc/<pid>/stat`), to detect pid reuse.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<u64>,
     /// Absolute path of the bundle.
@@ -166,6 +182,7 @@ pub struct ContainerState {
     /// Absolute path of the root filesystem, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<PathBuf>,
+    /// The config's annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     /// When `create` started, RFC 3339 UTC.
@@ -178,10 +195,13 @@ pub struct ContainerState {
     /// The container's Intel RDT groups (linux.intelRdt).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub intel_rdt: Option<crate::resctrl::RdtState>,
+    /// The poststart hooks, run by start.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<StoredHook>,
+    /// The poststop hooks, run by delete.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststop: Vec<StoredHook>,
+    /// Whether cgroupsPath was read as systemd's slice:prefix:name.
     #[serde(default)]
     pub systemd_cgroup: bool,
 }
@@ -221,21 +241,36 @@ impl ContainerState {
 /// Errors of the state directory.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
+    /// The id cannot name a container.
     #[error("invalid container id {id:?}: {reason}")]
-    InvalidId { id: String, reason: &'static str },
+    InvalidId {
+        /// The id as given.
+        id: String,
+        /// Why it cannot be used.
+        reason: &'static str,
+    },
+    /// No container has this id.
     #[error("container {0:?} does not exist")]
     NotFound(String),
+    /// A container has this id already.
     #[error("container with id {0:?} already exists")]
     AlreadyExists(String),
+    /// A file of the state directory.
     #[error("{what} {}: {source}", path.display())]
     Io {
+        /// What was being done.
         what: &'static str,
+        /// The file.
         path: PathBuf,
+        /// Why it failed.
         source: io::Error,
     },
+    /// state.json cannot be read as a state.
     #[error("state file {} is corrupt: {source}", path.display())]
     Corrupt {
+        /// state.json.
         path: PathBuf,
+        /// Why.
         source: serde_json::Error,
     },
 }
@@ -303,12 +338,12 @@ pub fn proc_stat(pid: i32) -> Option<ProcStat> {
     parse_proc_stat(std::str::from_utf8(&buf[..n]).ok()?)
 }
 
-/// Start time (field 22 of /proc/<pid>/stat) of a live process.
+/// Start time (field 22 of `/proc/<pid>/stat`) of a live process.
 pub fn process_start_time(pid: i32) -> Option<u64> {
     proc_stat(pid).map(|s| s.start_time)
 }
 
-/// Parses the text of /proc/<pid>/stat. The command name (field 2) may contain spaces
+/// Parses the text of `/proc/<pid>/stat`. The command name (field 2) may contain spaces
 /// and parentheses, so fields are counted from the last `)`.
 pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     let rest = &text[text.rfind(')')? + 1..];
@@ -347,7 +382,7 @@ pub fn derive_status(
         }
         Phase::Created => match (st.pid, st.start_time) {
             (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if dir.join(crate::sync::EXEC_SOCKET).exists() {
+                if dir.join(EXEC_SOCKET).exists() {
                     Status::Created
                 } else {
                     Status::Running
@@ -368,8 +403,10 @@ pub struct Store {
 /// The lock is released when the handle is dropped.
 #[derive(Debug)]
 pub struct Locked {
+    /// The state directory.
     pub dir: PathBuf,
     fd: OwnedFd,
+    /// The state as read (and saved by [`Locked::save`]).
     pub state: ContainerState,
 }
 
@@ -436,12 +473,14 @@ fn locked_by_other(fd: impl AsFd) -> bool {
 
 #[writ_macros::requirement("runtime.scope.same_entity")]
 impl Store {
+    /// The store of the containers under `root` (runc's --root).
     pub fn new(root: &Path) -> Self {
         Store {
             root: root.to_path_buf(),
         }
     }
 
+    /// The state root.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -758,14 +797,14 @@ mod tests {
             timeout: Some(3),
         });
         h.save().unwrap();
-        fs::write(h.dir.join(crate::sync::EXEC_SOCKET), b"").unwrap();
+        fs::write(h.dir.join(EXEC_SOCKET), b"").unwrap();
         assert_eq!(h.status(), Status::Created);
         let saved = h.state.clone();
         drop(h);
         let (read, status) = store.read("c1").unwrap();
         assert_eq!(read, saved);
         assert_eq!(status, Status::Created);
-        fs::remove_file(store.dir("c1").join(crate::sync::EXEC_SOCKET)).unwrap();
+        fs::remove_file(store.dir("c1").join(EXEC_SOCKET)).unwrap();
         assert_eq!(store.read("c1").unwrap().1, Status::Running);
         assert_eq!(store.ids().unwrap(), vec!["c1".to_string()]);
 

@@ -1,6 +1,7 @@
 //! The channels between `create`, the container's init and `start`: SOCK_SEQPACKET sockets,
-//! one message per packet, a one-byte tag followed by a payload. Errors travel to the
-//! runtime side as text.
+//! one message per packet, a one-byte tag followed by a payload, and maybe file
+//! descriptors with it (SCM_RIGHTS). A failure of the init travels to the runtime side
+//! as data ([`InitError`], JSON).
 //!
 //! - create ↔ init: a socketpair made before the clone.
 //! - start → init: `start` connects to [`EXEC_SOCKET`] in the state directory, a listening
@@ -18,20 +19,23 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
+use std::io::{IoSlice, IoSliceMut};
+
 use nix::sys::socket::{
-    accept4, bind, connect, listen, recv, send, socket, socketpair, AddressFamily, Backlog,
-    MsgFlags, SockFlag, SockType, UnixAddr,
+    accept4, bind, connect, listen, recvmsg, sendmsg, socket, socketpair, AddressFamily, Backlog,
+    ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType, UnixAddr,
 };
 
+use crate::init_error::InitError;
 use crate::logging::Level;
 use crate::sys::Errno;
 
-/// Name of the socket in the state dir that `start` connects to. It exists exactly while
-/// the container is `created`.
-pub const EXEC_SOCKET: &str = "exec.sock";
+pub use crate::state::EXEC_SOCKET;
 
 /// Largest message: state JSON for hooks fits well below this.
 const MAX_MSG: usize = 256 * 1024;
+/// Most file descriptors one message carries.
+pub const MAX_FDS: usize = 8;
 
 /// A message between create (parent) and init (child).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +64,8 @@ pub enum Msg {
     Started,
     /// init → create/start: a log line of the init (which has no log file of its own).
     Log(Level, String),
-    /// either way: failure with a human-readable message.
-    Error(String),
+    /// init → create/start: its setup failed.
+    Error(InitError),
 }
 
 impl Msg {
@@ -95,9 +99,10 @@ impl Msg {
                 v.push(level.as_u8());
                 v.extend_from_slice(s.as_bytes());
             }
-            Msg::Error(s) => {
+            Msg::Error(e) => {
                 v.push(b'E');
-                v.extend_from_slice(s.as_bytes());
+                // Serialising strings and integers cannot fail.
+                v.extend_from_slice(&serde_json::to_vec(e).unwrap_or_default());
             }
         }
         v
@@ -131,7 +136,7 @@ impl Msg {
                     String::from_utf8_lossy(text).into_owned(),
                 )
             }
-            b'E' => Msg::Error(String::from_utf8_lossy(rest).into_owned()),
+            b'E' => Msg::Error(serde_json::from_slice(rest).ok()?),
             _ => return None,
         })
     }
@@ -153,11 +158,19 @@ pub fn pair() -> Result<(Channel, Channel), Errno> {
     Ok((Channel { fd: a }, Channel { fd: b }))
 }
 
-/// Sends one message on a socket (MSG_NOSIGNAL: a gone peer is an error, not SIGPIPE).
-pub fn send_on(fd: RawFd, m: &Msg) -> Result<(), Errno> {
+/// Sends one message on a socket (MSG_NOSIGNAL: a gone peer is an error, not SIGPIPE),
+/// with `fds` as SCM_RIGHTS (at most [`MAX_FDS`]).
+pub fn send_on(fd: RawFd, m: &Msg, fds: &[BorrowedFd]) -> Result<(), Errno> {
+    if fds.len() > MAX_FDS {
+        return Err(Errno::E2BIG);
+    }
     let data = m.encode();
+    let iov = [IoSlice::new(&data)];
+    let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+    let rights = [ControlMessage::ScmRights(&raw)];
+    let cmsgs: &[ControlMessage] = if raw.is_empty() { &[] } else { &rights };
     loop {
-        match send(fd, &data, MsgFlags::MSG_NOSIGNAL) {
+        match sendmsg::<()>(fd, &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
             Err(Errno::EINTR) => continue,
             Err(e) => return Err(e),
             Ok(_) => return Ok(()),
@@ -165,24 +178,69 @@ pub fn send_on(fd: RawFd, m: &Msg) -> Result<(), Errno> {
     }
 }
 
+/// Sends a log line of the init as a `Log` message on `fd` (best effort): the
+/// `logging::Send` of a diverted log.
+pub fn send_log(fd: RawFd, level: Level, msg: &str) {
+    let _ = send_on(fd, &Msg::Log(level, msg.to_string()), &[]);
+}
+
 impl Channel {
+    /// Sends one message.
     pub fn send(&self, m: &Msg) -> Result<(), Errno> {
-        send_on(self.fd.as_raw_fd(), m)
+        send_on(self.fd.as_raw_fd(), m, &[])
     }
 
-    /// The next message; `Ok(None)` when the peer closed its end.
+    /// Sends one message with file descriptors (SCM_RIGHTS, at most [`MAX_FDS`]).
+    pub fn send_with_fds(&self, m: &Msg, fds: &[BorrowedFd]) -> Result<(), Errno> {
+        send_on(self.fd.as_raw_fd(), m, fds)
+    }
+
+    /// The next message; `Ok(None)` when the peer closed its end. File descriptors sent
+    /// with it are closed.
     pub fn recv(&self) -> Result<Option<Msg>, Errno> {
+        Ok(self.recv_with_fds()?.map(|(m, _)| m))
+    }
+
+    /// The next message and the file descriptors that came with it (close-on-exec);
+    /// `Ok(None)` when the peer closed its end.
+    pub fn recv_with_fds(&self) -> Result<Option<(Msg, Vec<OwnedFd>)>, Errno> {
         let mut buf = vec![0u8; MAX_MSG];
+        let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
         loop {
-            match recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(e),
-                Ok(0) => return Ok(None),
-                Ok(n) => return Msg::decode(&buf[..n]).map(Some).ok_or(Errno::EBADMSG),
+            let mut fds = Vec::new();
+            let n = {
+                let mut iov = [IoSliceMut::new(&mut buf)];
+                let msg = match recvmsg::<()>(
+                    self.fd.as_raw_fd(),
+                    &mut iov,
+                    Some(&mut space),
+                    MsgFlags::MSG_CMSG_CLOEXEC,
+                ) {
+                    Err(Errno::EINTR) => continue,
+                    Err(e) => return Err(e),
+                    Ok(msg) => msg,
+                };
+                for c in msg.cmsgs()? {
+                    if let ControlMessageOwned::ScmRights(raw) = c {
+                        // SAFETY: the kernel installed these fds for us just now;
+                        // nothing else owns them.
+                        fds.extend(raw.into_iter().map(|fd| unsafe {
+                            <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd)
+                        }));
+                    }
+                }
+                msg.bytes
+            };
+            if n == 0 && fds.is_empty() {
+                return Ok(None);
             }
+            return Msg::decode(&buf[..n])
+                .map(|m| Some((m, fds)))
+                .ok_or(Errno::EBADMSG);
         }
     }
 
+    /// The socket.
     pub fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
@@ -237,8 +295,8 @@ pub fn accept_start(listener: BorrowedFd) -> Result<Channel, Errno> {
             Err(Errno::EINTR) | Err(Errno::ECONNABORTED) => continue,
             Err(e) => return Err(e),
         };
-        // SAFETY: accept4 returned a fresh fd that nothing else owns.
         let chan = Channel {
+            // SAFETY: accept4 returned a fresh fd that nothing else owns.
             fd: unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) },
         };
         if let Ok(Some(Msg::Start)) = chan.recv() {
@@ -283,7 +341,10 @@ mod tests {
             Msg::Started,
             Msg::Log(Level::Debug, "hook output".into()),
             Msg::Log(Level::Warn, String::new()),
-            Msg::Error("mounting proc: permission denied".into()),
+            Msg::Error(InitError::Sys(crate::sys::SysError::new(
+                "mounting proc",
+                Errno::EPERM,
+            ))),
         ];
         for m in &msgs {
             a.send(m).unwrap();
@@ -291,6 +352,29 @@ mod tests {
         }
         drop(a);
         assert_eq!(b.recv().unwrap(), None);
+    }
+
+    #[test]
+    fn file_descriptors_cross_with_a_message() {
+        let (a, b) = pair().unwrap();
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        a.send_with_fds(&Msg::Pid(7), &[w.as_fd(), r.as_fd()])
+            .unwrap();
+        drop(w);
+        let (m, fds) = b.recv_with_fds().unwrap().unwrap();
+        assert_eq!(m, Msg::Pid(7));
+        assert_eq!(fds.len(), 2);
+        // The write end that arrived is the pipe's: what goes in comes out of `r`.
+        rustix::io::write(&fds[0], b"x").unwrap();
+        let mut buf = [0u8; 1];
+        assert_eq!(rustix::io::read(&r, &mut buf).unwrap(), 1);
+        let flags = rustix::io::fcntl_getfd(&fds[1]).unwrap();
+        assert!(flags.contains(rustix::io::FdFlags::CLOEXEC));
+        // Plain messages carry none; too many are refused.
+        a.send(&Msg::Go).unwrap();
+        assert!(b.recv_with_fds().unwrap().unwrap().1.is_empty());
+        let many = vec![r.as_fd(); MAX_FDS + 1];
+        assert_eq!(a.send_with_fds(&Msg::Go, &many), Err(Errno::E2BIG));
     }
 
     #[test]
@@ -312,12 +396,16 @@ mod tests {
             let init = accept_start(listener.as_fd()).unwrap();
             assert_eq!(stray.recv().unwrap(), None);
             assert_eq!(start.recv().unwrap(), Some(Msg::Started));
-            init.send(&Msg::Error("startContainer hook failed".into()))
-                .unwrap();
+            init.send(&Msg::Error(InitError::Refused(
+                "startContainer hook failed".into(),
+            )))
+            .unwrap();
             drop(init);
             assert_eq!(
                 start.recv().unwrap(),
-                Some(Msg::Error("startContainer hook failed".into()))
+                Some(Msg::Error(InitError::Refused(
+                    "startContainer hook failed".into()
+                )))
             );
             assert_eq!(start.recv().unwrap(), None);
             drop(listener);

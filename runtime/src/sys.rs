@@ -1,6 +1,10 @@
 //! Thin wrappers over the raw Linux syscalls the container setup needs and that neither
-//! nix nor rustix expose in the form used here (clone3, mount_setattr, close_range, ...).
-//! Every wrapper returns `Result<_, Errno>`; callers add the context.
+//! nix nor rustix expose in the form used here (clone3, mount_setattr, close_range, ...),
+//! and the one error type of a failed system call, [`SysError`].
+//!
+//! Every wrapper returns `Result<_, Errno>`; callers add what they were doing with
+//! [`Context`], which is also the one conversion from each syscall crate's error (nix,
+//! rustix, std::io) to [`SysError`].
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
@@ -25,6 +29,87 @@ pub fn io_text(e: &std::io::Error) -> String {
     match e.raw_os_error() {
         Some(n) => errno_text(Errno::from_raw(n)),
         None => e.to_string(),
+    }
+}
+
+/// A system call that failed: what was being done, the errno, and maybe a hint of why.
+/// Shown as runc shows such errors: `{what}: {errno text}{hint}`, e.g. "mounting proc on
+/// /proc: permission denied".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[error("{what}: {}{hint}", errno_text(Errno::from_raw(*.errno)))]
+pub struct SysError {
+    /// What was being done.
+    pub what: String,
+    /// The raw errno.
+    pub errno: i32,
+    /// Appended after the errno text (empty, or starting with a space).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub hint: String,
+}
+
+impl SysError {
+    /// `errno` (of any syscall crate) while doing `what`.
+    pub fn new(what: impl Into<String>, errno: impl AsErrno) -> SysError {
+        SysError {
+            what: what.into(),
+            errno: errno.as_errno() as i32,
+            hint: String::new(),
+        }
+    }
+
+    /// The errno.
+    pub fn errno(&self) -> Errno {
+        Errno::from_raw(self.errno)
+    }
+
+    /// The same error with a hint of why it happened.
+    pub fn hint(mut self, hint: impl Into<String>) -> SysError {
+        self.hint = hint.into();
+        self
+    }
+}
+
+/// The errno of an error of one of the syscall crates (EIO for an `io::Error` that has
+/// none).
+pub trait AsErrno {
+    /// The errno.
+    fn as_errno(&self) -> Errno;
+}
+
+impl AsErrno for Errno {
+    fn as_errno(&self) -> Errno {
+        *self
+    }
+}
+
+impl AsErrno for rustix::io::Errno {
+    fn as_errno(&self) -> Errno {
+        Errno::from_raw(self.raw_os_error())
+    }
+}
+
+impl AsErrno for std::io::Error {
+    fn as_errno(&self) -> Errno {
+        Errno::from_raw(self.raw_os_error().unwrap_or(libc::EIO))
+    }
+}
+
+/// What was being done when a system call failed: turns the error of any syscall crate
+/// into a [`SysError`].
+pub trait Context<T> {
+    /// The error as a [`SysError`] of doing `what`.
+    fn ctx(self, what: &str) -> Result<T, SysError>;
+    /// Same as [`ctx`](Context::ctx), with the description made only on failure.
+    fn with_ctx(self, what: impl FnOnce() -> String) -> Result<T, SysError>;
+}
+
+impl<T, E: AsErrno> Context<T> for Result<T, E> {
+    fn ctx(self, what: &str) -> Result<T, SysError> {
+        self.map_err(|e| SysError::new(what, e))
+    }
+
+    fn with_ctx(self, what: impl FnOnce() -> String) -> Result<T, SysError> {
+        self.map_err(|e| SysError::new(what(), e))
     }
 }
 
@@ -97,18 +182,6 @@ pub struct MountAttr {
     pub propagation: u64,
     pub userns_fd: u64,
 }
-
-pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
-pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
-pub const MOUNT_ATTR_NODEV: u64 = 0x4;
-pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
-pub const MOUNT_ATTR_ATIME_MASK: u64 = 0x70;
-pub const MOUNT_ATTR_RELATIME: u64 = 0x0;
-pub const MOUNT_ATTR_NOATIME: u64 = 0x10;
-pub const MOUNT_ATTR_STRICTATIME: u64 = 0x20;
-pub const MOUNT_ATTR_NODIRATIME: u64 = 0x80;
-pub const MOUNT_ATTR_IDMAP: u64 = 0x100000;
-pub const MOUNT_ATTR_NOSYMFOLLOW: u64 = 0x200000;
 
 /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], attr).
 pub fn mount_setattr(fd: BorrowedFd, recursive: bool, attr: &MountAttr) -> Result<(), Errno> {
@@ -350,8 +423,8 @@ mod tests {
         .unwrap();
         let raw: Vec<RawFd> = (900..908).collect();
         for &fd in &raw {
-            // SAFETY: dup3 onto a number this test owns.
             assert_eq!(
+                // SAFETY: dup3 onto a number this test owns.
                 unsafe { libc::dup3(null.as_raw_fd(), fd, libc::O_CLOEXEC) },
                 fd
             );

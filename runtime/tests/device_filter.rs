@@ -1,6 +1,7 @@
 //! The cgroup v2 device filter against this kernel (root): the compiled programs pass the
 //! verifier, attach to a cgroup2 directory, are enforced on a process in it (also on a
 //! hybrid host whose devices controller is on v1), and `install` replaces them.
+#![allow(clippy::expect_used)]
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! Real configs (runc spec, runc spec --rootless, crun spec, podman, containerd) parse,
 //! validate and round-trip to JSON equal to the input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::{Path, PathBuf};
 

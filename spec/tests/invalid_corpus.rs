@@ -1,5 +1,6 @@
 //! Broken configs: each is rejected, the first violation (or parse error) naming the right
 //! JSON pointer; those the types cannot hold also fail `parse_config` at that pointer.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::path::Path;
 

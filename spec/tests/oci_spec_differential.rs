@@ -1,5 +1,6 @@
 //! Differential test: the same configs parsed by writ-spec and by the `oci-spec` crate agree
 //! field by field, and converting between the two keeps what oci-spec models.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 #![cfg(feature = "oci-spec-interop")]
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,7 @@
 //! a config that breaks it is reported at the right JSON pointer with the requirement id,
 //! and a config that keeps it passes. Mandatory rules come out of `validate_config_value` as
 //! errors; recommendations as warnings (and out of `rules::advisories`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use serde_json::{json, Value};
 use writ_macros::verifies;

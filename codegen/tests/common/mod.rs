@@ -1,4 +1,5 @@
 //! Helpers of the codegen integration tests (each test file uses some of them).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

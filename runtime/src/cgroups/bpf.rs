@@ -25,10 +25,15 @@ const MAX_PROGS: usize = 64;
 /// One eBPF instruction, in the kernel's layout (`struct bpf_insn`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Insn {
+    /// Opcode (class | operation | source).
     pub code: u8,
+    /// Destination register.
     pub dst: u8,
+    /// Source register.
     pub src: u8,
+    /// Signed offset (jumps, memory access).
     pub off: i16,
+    /// Signed immediate.
     pub imm: i32,
 }
 

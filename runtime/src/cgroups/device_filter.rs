@@ -72,19 +72,34 @@ const DEV_CHAR: i32 = 2;
 /// Why the filter could not be made or attached.
 #[derive(Debug, thiserror::Error)]
 pub enum FilterError {
+    /// A device rule the filter cannot express.
     #[error("{FIELD}: rule {rule:?}: {reason} (controller devices, cgroup v2 device filter)")]
-    Rule { rule: String, reason: String },
+    Rule {
+        /// The rule, as the config gave it.
+        rule: String,
+        /// Why.
+        reason: String,
+    },
+    /// The kernel refused the program.
     #[error("{FIELD}: the kernel refused the device filter program (bpf BPF_PROG_LOAD, BPF_PROG_TYPE_CGROUP_DEVICE, controller devices): {}{hint}{log}", errno_text(*errno))]
     Load {
+        /// bpf(2)'s errno.
         errno: Errno,
+        /// Why that may be (empty, or starting with a space).
         hint: &'static str,
+        /// The verifier's log, when it has one.
         log: String,
     },
+    /// The program could not be attached to (or detached from) the cgroup.
     #[error("{FIELD}: {what} {} (controller devices, cgroup v2 device filter): {}{hint}", dir.display(), errno_text(*errno))]
     Attach {
+        /// The step.
         what: &'static str,
+        /// The cgroup directory.
         dir: PathBuf,
+        /// bpf(2)'s errno.
         errno: Errno,
+        /// Why that may be (empty, or starting with a space).
         hint: &'static str,
     },
 }

@@ -11,81 +11,124 @@ pub enum CgroupError {
     /// A resource value could not be written to its cgroup file.
     #[error("{field}: writing {value:?} to {} (controller {controller}): {}", file.display(), io_text(source))]
     Write {
+        /// The config field (JSON pointer) that asked for it.
         field: String,
+        /// The controller.
         controller: &'static str,
+        /// The cgroup file.
         file: PathBuf,
+        /// The value written.
         value: String,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
     /// The cgroup file a field needs does not exist: the host's kernel does not offer it.
     #[error("{field}: {} does not exist: this host's kernel does not offer that file of the {controller} controller [runtime.create.apply_failure.error]", file.display())]
     NoFile {
+        /// The config field (JSON pointer) that asked for it.
         field: String,
+        /// The controller.
         controller: &'static str,
+        /// The missing cgroup file.
         file: PathBuf,
     },
     /// A field this layout's cgroup interface cannot express (a v1 field without a v2
     /// equivalent, say); `layout` is filled in by the manager.
     #[error("{field}: {reason}, so it cannot be applied on this {} host (controller {controller}) [{requirement}]", layout.map_or("cgroup".to_string(), |l| l.to_string()))]
     Unsupported {
+        /// The config field (JSON pointer).
         field: String,
+        /// The controller.
         controller: &'static str,
+        /// The host's layout, once the manager knows it.
         layout: Option<super::Layout>,
+        /// Why it cannot be applied.
         reason: String,
+        /// The requirement it enforces.
         requirement: &'static str,
     },
     /// A cgroup file could not be read.
     #[error("reading {}: {}", file.display(), io_text(source))]
     Read {
+        /// The cgroup file.
         file: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
     /// The config asks for a controller the host does not offer to the container's cgroup.
     #[error("{field}: the {controller} controller is not available for the container's cgroup on this {layout} host ({reason}) [{requirement}]")]
     Unavailable {
+        /// The config field (JSON pointer) that asked for it.
         field: String,
+        /// The controller.
         controller: String,
+        /// The host's layout.
         layout: super::Layout,
+        /// Why it is not available.
         reason: String,
+        /// The requirement it enforces.
         requirement: &'static str,
     },
     /// A value of the config that this controller cannot express.
     #[error("{field}: {reason} (controller {controller})")]
     Value {
+        /// The config field (JSON pointer).
         field: String,
+        /// The controller.
         controller: &'static str,
+        /// Why the value cannot be expressed.
         reason: String,
     },
+    /// A cgroup directory could not be made.
     #[error("creating cgroup {}: {}", dir.display(), io_text(source))]
     Mkdir {
+        /// The directory.
         dir: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// A cgroup directory could not be removed.
     #[error("removing cgroup {}: {}", dir.display(), io_text(source))]
     Remove {
+        /// The directory.
         dir: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
+    /// A process could not be moved into the cgroup.
     #[error("moving process {pid} into {}: {}", file.display(), io_text(source))]
     AddProcess {
+        /// The process.
         pid: i32,
+        /// The cgroup's procs file.
         file: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
     /// cgroupsPath cannot be used.
     #[error("/linux/cgroupsPath {path:?}: {reason} [config_linux.cgroups_path.invalid.error]")]
-    BadPath { path: String, reason: &'static str },
-    /// No cgroup hierarchy is mounted where the host's cgroups are looked for.
+    BadPath {
+        /// cgroupsPath as given.
+        path: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// The container's device rules could not be compiled or attached (cgroup v2).
     #[error(transparent)]
     DeviceFilter(#[from] super::device_filter::FilterError),
+    /// No cgroup hierarchy is mounted where the host's cgroups are looked for.
     #[error("no cgroup hierarchy is mounted under {} (read from {})", root.display(), mountinfo.display())]
-    NoHierarchy { root: PathBuf, mountinfo: PathBuf },
+    NoHierarchy {
+        /// Where hierarchies were looked for.
+        root: PathBuf,
+        /// The mountinfo read.
+        mountinfo: PathBuf,
+    },
 }
 
 impl CgroupError {

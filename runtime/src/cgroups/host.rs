@@ -40,7 +40,9 @@ impl fmt::Display for Layout {
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Version {
+    /// A cgroup v1 hierarchy.
     V1,
+    /// The unified (cgroup2) hierarchy.
     V2,
 }
 
@@ -50,9 +52,11 @@ pub struct Mounted {
     /// The mount point relative to the cgroup root ("memory", "cpu,cpuacct", "unified";
     /// "" for a cgroup2 hierarchy mounted at the root).
     pub name: String,
+    /// The mount point.
     pub mount: PathBuf,
     /// The mount's root within the hierarchy (not "/" inside a cgroup namespace).
     pub root: String,
+    /// v1 or v2.
     pub version: Version,
     /// The controllers of a v1 hierarchy, and `name=...` for a named one (empty for
     /// cgroup2, whose controllers are read from `cgroup.controllers` when needed).
@@ -71,6 +75,7 @@ struct OwnLine {
 pub struct Host {
     /// Where hierarchies are looked for (`/sys/fs/cgroup` on a real host).
     pub root: PathBuf,
+    /// The hierarchies mounted under it.
     pub hierarchies: Vec<Mounted>,
     own: Vec<OwnLine>,
 }

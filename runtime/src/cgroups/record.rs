@@ -23,6 +23,7 @@ pub struct Hierarchy {
     /// The mount point relative to the cgroup root ("memory", "unified", "" for a
     /// cgroup2-only host).
     pub name: String,
+    /// v1 or v2.
     pub version: Version,
     /// The controllers of a v1 hierarchy (empty for cgroup2).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -48,10 +49,12 @@ impl Hierarchy {
 /// The container's cgroup: one directory per hierarchy.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct CgroupState {
+    /// Which driver made it.
     #[serde(default)]
     pub driver: Driver,
     /// The resolved cgroupsPath ("/writ/ID", or a path relative to the caller's cgroup).
     pub relative: String,
+    /// One directory per hierarchy.
     pub hierarchies: Vec<Hierarchy>,
 }
 

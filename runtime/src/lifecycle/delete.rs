@@ -1,51 +1,18 @@
-//! `writ delete [--force] ID` (runtime.md#delete): removes a stopped container (its
-//! cgroup and state), then runs the poststop hooks.
+//! Delete (runtime.md#delete), behind [`Container::delete`](super::Container::delete):
+//! removes a stopped container (its cgroup and state), then runs the poststop hooks.
 //!
-//! Without `--force` a container that is `created` or `running` is an error and is left
+//! Without `force` a container that is `created` or `running` is an error and is left
 //! exactly as it was (the spec's delete applies to stopped containers; runc and crun
-//! also delete `created` ones). With `--force` the container is killed first, and an
-//! unknown id is not an error (as in runc: engines call `delete --force` to make sure).
+//! also delete `created` ones). With `force` the container is killed first.
 //!
 //! A `create` that was killed leaves a state in phase `creating` holding whatever it had
 //! made by then (its cgroup is recorded before it is made, the init's pid right after the
 //! clone): `delete` kills that process and every process in the cgroup (in every
 //! hierarchy, also those whose pid was never recorded), removes the cgroup and the state,
-//! and says what it removed (a warning, in the log or on stderr). `--force` also removes
-//! the temporary state directories of creates and deletes that were killed half-way.
+//! and says what it removed (a warning, in the log or on stderr).
 
-use super::GlobalOpts;
 use crate::error::{Error, Result};
-use crate::state::{Locked, Phase, StateError, Status};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct DeleteArgs {
-    /// Kill the container first if it is still created or running.
-    #[arg(long, short = 'f')]
-    pub force: bool,
-    /// The container id.
-    pub id: String,
-}
-
-/// The id is a required argument (clap rejects a call without it).
-#[writ_macros::requirement("runtime.delete.id_required")]
-pub fn run(global: &GlobalOpts, args: DeleteArgs) -> i32 {
-    let store = global.store();
-    let result = match store.lock(&args.id) {
-        Ok(h) => delete_container(h, args.force),
-        Err(StateError::NotFound(_)) if args.force => Ok(()),
-        Err(e) => Err(e.into()),
-    };
-    if args.force {
-        for dir in store.remove_stale() {
-            crate::logging::warn(&format!(
-                "delete {}: removed {}, left by a create or delete that was killed",
-                args.id,
-                dir.display()
-            ));
-        }
-    }
-    super::finish("delete", result.map(|()| 0))
-}
+use crate::state::{Locked, Phase, Status};
 
 /// Deletes a locked container.
 #[writ_macros::requirement(
@@ -82,20 +49,21 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
             })
         }
     }
-    if let Some(cg) = super::kill::cgroup_of(&handle.state) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
         // Processes the container left behind (e.g. when it shares the host pid
         // namespace) would keep the cgroup busy.
         let _ = cg.kill_all(libc::SIGKILL);
-        cg.destroy().map_err(|e| {
-            Error::Runtime(format!("removing the cgroup of {:?}: {e}", handle.id()))
+        cg.destroy().map_err(|source| Error::Cgroup {
+            what: "removing the cgroup",
+            id: handle.id().to_string(),
+            source: Box::new(source),
         })?;
     }
     if let Some(rdt) = &handle.state.intel_rdt {
-        crate::resctrl::remove(rdt).map_err(|e| {
-            Error::Runtime(format!(
-                "removing the Intel RDT groups of {:?}: {e}",
-                handle.id()
-            ))
+        crate::resctrl::remove(rdt).map_err(|source| Error::Rdt {
+            what: "removing the Intel RDT groups",
+            id: handle.id().to_string(),
+            source: Box::new(source),
         })?;
     }
     let state = handle.state.clone();
@@ -128,7 +96,7 @@ fn remove_unfinished(handle: Locked) -> Result<()> {
             removed.push(format!("its process {pid}"));
         }
     }
-    if let Some(cg) = super::kill::cgroup_of(&handle.state) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
         let others = kill_members(&cg, handle.state.pid);
         if others > 0 {
             removed.push(format!("{others} more process(es) in its cgroup"));
@@ -139,8 +107,11 @@ fn remove_unfinished(handle: Locked) -> Result<()> {
             .iter()
             .filter(|h| h.path.exists())
             .count();
-        cg.destroy()
-            .map_err(|e| Error::Runtime(format!("removing the cgroup of {id:?}: {e}")))?;
+        cg.destroy().map_err(|source| Error::Cgroup {
+            what: "removing the cgroup",
+            id: id.clone(),
+            source: Box::new(source),
+        })?;
         if existed > 0 {
             removed.push(format!(
                 "its cgroup {} (in {existed} hierarchies)",
@@ -149,8 +120,11 @@ fn remove_unfinished(handle: Locked) -> Result<()> {
         }
     }
     if let Some(rdt) = &handle.state.intel_rdt {
-        crate::resctrl::remove(rdt)
-            .map_err(|e| Error::Runtime(format!("removing the Intel RDT groups of {id:?}: {e}")))?;
+        crate::resctrl::remove(rdt).map_err(|source| Error::Rdt {
+            what: "removing the Intel RDT groups",
+            id: id.to_string(),
+            source: Box::new(source),
+        })?;
         removed.push("its Intel RDT groups".into());
     }
     handle.remove()?;
@@ -201,7 +175,7 @@ fn procs_under(dir: &std::path::Path, out: &mut Vec<i32>) {
 
 /// Kills the container process and whatever else is in its cgroup, and waits for it.
 fn stop(handle: &Locked) {
-    if let Some(cg) = super::kill::cgroup_of(&handle.state) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
         let _ = cg.kill_all(libc::SIGKILL);
     }
     if let (Some(pid), Some(t)) = (handle.state.pid, handle.state.start_time) {

@@ -1,71 +1,52 @@
-//! `writ kill [--all] ID [SIGNAL]` (runtime.md#kill): sends a signal (default TERM) to the
-//! container process, or with `--all` to every process in the container's cgroup.
+//! Kill (runtime.md#kill), behind [`Container::kill`](super::Container::kill): sends a
+//! signal to the container process, or to every process in the container's cgroup; and
+//! the helpers the other operations use to stop and wait for processes.
 
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
 
-use super::GlobalOpts;
 use crate::error::{Error, Result};
 use crate::state::{Locked, Status};
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct KillArgs {
-    /// Send the signal to all processes in the container's cgroup.
-    #[arg(long, short = 'a')]
-    pub all: bool,
-    /// The container id.
-    pub id: String,
-    /// The signal: a number or a name, with or without "SIG" (default TERM).
-    #[arg(default_value = "TERM")]
-    pub signal: String,
-}
-
-/// The id is a required argument (clap rejects a call without it).
-#[writ_macros::requirement("runtime.kill.id_required")]
-pub fn run(global: &GlobalOpts, args: KillArgs) -> i32 {
-    super::finish("kill", kill(global, &args).map(|()| 0))
-}
-
+/// Sends `sig` to a locked container's process, or with `all` to every process of its
+/// cgroup. The container must be `created` or `running`; with `all`, processes left in
+/// the cgroup of a `stopped` container (one that shares the host's pid namespace) are
+/// still signalled, as runc does (podman stops such containers with `kill --all`).
 #[writ_macros::requirement(
     "runtime.kill.signal",
     "runtime.kill.not_live.error",
     "runtime.kill.not_live.no_effect"
 )]
-fn kill(global: &GlobalOpts, args: &KillArgs) -> Result<()> {
-    let sig = parse_signal(&args.signal)?;
-    let handle = global.store().lock(&args.id)?;
+pub(crate) fn kill(handle: &Locked, sig: i32, all: bool) -> Result<()> {
     let status = handle.status();
     if !matches!(status, Status::Created | Status::Running) {
-        // With --all, processes left in the cgroup of a stopped container (one that
-        // shares the host's pid namespace) are still signalled, as runc does (podman
-        // stops such containers with `kill --all`).
-        if args.all && status == Status::Stopped && signal_all(&handle, sig) {
+        if all && status == Status::Stopped && signal_all(handle, sig) {
             return Ok(());
         }
         return Err(Error::WrongStatus {
             op: "kill",
-            id: args.id.clone(),
+            id: handle.id().to_string(),
             status,
             hint: "",
         });
     }
-    if args.all {
-        signal_all(&handle, sig);
+    if all {
+        signal_all(handle, sig);
     }
-    match send(&handle, sig) {
+    match send(handle, sig) {
         Ok(()) => Ok(()),
         // Gone between the status check and the signal (or already signalled by --all).
-        Err(nix::errno::Errno::ESRCH) if args.all => Ok(()),
+        Err(nix::errno::Errno::ESRCH) if all => Ok(()),
         Err(nix::errno::Errno::ESRCH) => Err(Error::WrongStatus {
             op: "kill",
-            id: args.id.clone(),
+            id: handle.id().to_string(),
             status: Status::Stopped,
             hint: "",
         }),
         Err(e) => Err(Error::Io {
-            what: format!("sending signal {sig} to container {:?}", args.id),
+            what: format!("sending signal {sig} to container {:?}", handle.id()),
             source: e.into(),
         }),
     }
@@ -112,7 +93,7 @@ fn pidfd_send_signal(pidfd: &impl AsFd, sig: i32) -> std::result::Result<(), nix
 /// Signals every process of the container's cgroup (best effort: processes may exit
 /// meanwhile). Returns whether there was any.
 fn signal_all(handle: &Locked, sig: i32) -> bool {
-    let Some(cg) = cgroup_of(&handle.state) else {
+    let Some(cg) = super::cgroup_of(&handle.state) else {
         return false;
     };
     match cg.kill_all(sig) {
@@ -122,11 +103,6 @@ fn signal_all(handle: &Locked, sig: i32) -> bool {
             false
         }
     }
-}
-
-/// The container's cgroup as recorded at create.
-pub(crate) fn cgroup_of(state: &crate::state::ContainerState) -> Option<crate::cgroups::Cgroup> {
-    state.cgroup.clone().map(crate::cgroups::Cgroup::from_state)
 }
 
 /// kill(2), ignoring errors (the process may be gone).
@@ -164,6 +140,32 @@ pub(crate) fn wait_gone(pid: i32, start_time: u64) -> bool {
             Ok(_) => return false,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(_) => return !crate::state::process_alive(pid, start_time),
+        }
+    }
+}
+
+/// Exit code for a wait status: the exit status, or 128+n for signal n.
+fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
+    use nix::sys::wait::WaitStatus;
+    match status {
+        WaitStatus::Exited(_, code) => Some(code),
+        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
+        _ => None,
+    }
+}
+
+/// Waits for a process that is a child of this process to end; returns its exit code.
+pub(crate) fn wait_child(pid: i32) -> std::result::Result<i32, nix::errno::Errno> {
+    let pid = nix::unistd::Pid::from_raw(pid);
+    loop {
+        match nix::sys::wait::waitpid(pid, None) {
+            Ok(s) => {
+                if let Some(code) = exit_code(s) {
+                    return Ok(code);
+                }
+            }
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e),
         }
     }
 }
@@ -271,6 +273,33 @@ mod tests {
         for bad in ["", "-1", "65", "FOO", "SIG", "RTMIN+99", "RTMAX+1", "TERM2"] {
             assert!(matches!(parse_signal(bad), Err(Error::Signal(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_shell_convention() {
+        use nix::sys::wait::WaitStatus;
+        let p = nix::unistd::Pid::from_raw(1);
+        assert_eq!(exit_code(WaitStatus::Exited(p, 3)), Some(3));
+        assert_eq!(
+            exit_code(WaitStatus::Signaled(
+                p,
+                nix::sys::signal::Signal::SIGKILL,
+                false
+            )),
+            Some(137)
+        );
+        assert_eq!(exit_code(WaitStatus::StillAlive), None);
+    }
+
+    #[test]
+    fn wait_child_returns_the_status() {
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", "exit 7"])
+            .spawn()
+            .unwrap();
+        assert_eq!(wait_child(child.id() as i32), Ok(7));
+        // Already reaped by wait_child.
+        assert!(child.wait().is_err());
     }
 
     #[test]

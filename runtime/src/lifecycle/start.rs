@@ -1,29 +1,8 @@
-//! `writ start ID` (runtime.md#start): runs the user program of a `created` container,
-//! then the poststart hooks.
+//! Start (runtime.md#start), behind [`Container::start`](super::Container::start): runs
+//! the user program of a `created` container, then the poststart hooks.
 
-use super::GlobalOpts;
 use crate::error::{Error, Result};
 use crate::state::{Locked, Status};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct StartArgs {
-    /// The container id.
-    pub id: String,
-}
-
-/// The id is a required argument (clap rejects a call without it).
-#[writ_macros::requirement("runtime.start.id_required")]
-pub fn run(global: &GlobalOpts, args: StartArgs) -> i32 {
-    super::finish(
-        "start",
-        global
-            .store()
-            .lock(&args.id)
-            .map_err(Error::from)
-            .and_then(|h| start_container(&h))
-            .map(|()| 0),
-    )
-}
 
 /// Starts a locked container: it must be `created`. Releases its process, which then
 /// runs the startContainer hooks and execs the user program; `container::release`
@@ -51,7 +30,7 @@ pub(crate) fn start_container(handle: &Locked) -> Result<()> {
             hint: ": only a created container can be started",
         });
     }
-    crate::container::release(&handle.dir).map_err(|e| Error::Runtime(e.to_string()))?;
+    crate::spawn::release(&handle.dir)?;
     crate::logging::debug(|| format!("start {}: released", handle.id()));
     if handle.state.poststart.is_empty() {
         return Ok(());
@@ -65,9 +44,7 @@ pub(crate) fn start_container(handle: &Locked) -> Result<()> {
                 super::kill::wait_gone(pid, t);
             }
         }
-        return Err(Error::Runtime(format!(
-            "poststart {e}; the container was stopped"
-        )));
+        return Err(Error::Poststart(e));
     }
     Ok(())
 }

@@ -1,47 +1,44 @@
-//! `writ state ID` (runtime.md#query-state): prints the container's state as pretty
-//! JSON, the OCI fields plus runc's `rootfs`, `created` and `owner`.
+//! Query state (runtime.md#query-state): the state of a container as `writ state` prints
+//! it, the OCI fields plus runc's `rootfs`, `created` and `owner`.
 
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::GlobalOpts;
-use crate::error::Result;
 use crate::state::{ContainerState, Status};
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct StateArgs {
-    /// The container id.
-    pub id: String,
-}
-
-/// The id is a required argument (clap rejects a call without it).
-#[writ_macros::requirement("runtime.state_op.id_required")]
-pub fn run(global: &GlobalOpts, args: StateArgs) -> i32 {
-    super::finish("state", print_state(global, &args.id).map(|()| 0))
-}
-
-/// One container as `state` and `list --format json` show it.
-#[derive(Debug, Serialize)]
-pub struct Shown {
+/// The state of one container (runtime.md#state) as `state` and `list --format json`
+/// show it: serialised, the OCI state with runc's extra `rootfs`, `created` and `owner`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct State {
+    /// The runtime-spec version of the state (`ociVersion`).
     #[serde(rename = "ociVersion")]
     pub oci_version: String,
+    /// The container's id.
     pub id: String,
+    /// Host pid of the container process, while it is `created` or `running`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
+    /// The status, derived from the live process.
     pub status: Status,
+    /// Absolute path of the bundle.
     pub bundle: PathBuf,
+    /// Absolute path of the root filesystem (runc's extra).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<PathBuf>,
+    /// When `create` started, RFC 3339 UTC (runc's extra).
     pub created: String,
+    /// The name of the user that created the container, or `#uid` (runc's extra).
     pub owner: String,
+    /// The config's annotations.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
 
-impl Shown {
+impl State {
+    /// The state shown for a recorded container at `status`.
     pub fn new(st: ContainerState, status: Status) -> Self {
-        Shown {
+        State {
             oci_version: st.oci_version,
             pid: match status {
                 Status::Created | Status::Running => st.pid,
@@ -73,22 +70,6 @@ pub fn user_name(uid: u32) -> String {
         .unwrap_or_else(|| format!("#{uid}"))
 }
 
-#[writ_macros::requirement(
-    "runtime.state_op.unknown_id",
-    "runtime.state_op.returns_state",
-    "runtime.state.extra_properties"
-)]
-fn print_state(global: &GlobalOpts, id: &str) -> Result<()> {
-    let (st, status) = global.store().read(id)?;
-    let shown = Shown::new(st, status);
-    let mut out = serde_json::to_string_pretty(&shown).unwrap_or_default();
-    out.push('\n');
-    use std::io::Write;
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .map_err(crate::error::Error::io("writing the state"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,10 +84,10 @@ mod tests {
     fn stopped_state_has_no_pid() {
         let mut st = ContainerState::new("x", std::path::Path::new("/b"));
         st.pid = Some(7);
-        let v = serde_json::to_value(Shown::new(st.clone(), Status::Stopped)).unwrap();
+        let v = serde_json::to_value(State::new(st.clone(), Status::Stopped)).unwrap();
         assert!(v.get("pid").is_none());
         assert_eq!(v["status"], "stopped");
-        let v = serde_json::to_value(Shown::new(st, Status::Running)).unwrap();
+        let v = serde_json::to_value(State::new(st, Status::Running)).unwrap();
         assert_eq!(v["pid"], 7);
         assert_eq!(v["ociVersion"], writ_spec::OCI_VERSION);
         assert_eq!(v["bundle"], "/b");

@@ -1,43 +1,12 @@
-//! `writ run [--detach] [create options] ID`: create + start, and unless detached, wait
-//! for the container process and exit with its status (128+n when killed by signal n),
-//! then delete the container (unless `--keep`).
-//!
-//! In the foreground, signals sent to writ (HUP, INT, QUIT, TERM, USR1, USR2) are
-//! forwarded to the container process. With `process.terminal` and no
-//! `--console-socket`, writ keeps the pty master itself and connects it to its own
-//! stdin/stdout (stdin in raw mode when it is a terminal).
+//! A container in the foreground of `writ run`: signals sent to writ (HUP, INT, QUIT,
+//! TERM, USR1, USR2) are forwarded to the container process, and with a pty master kept
+//! by create (`process.terminal` without `--console-socket`) writ connects it to its own
+//! stdin/stdout (stdin in raw mode when it is a terminal) until the process exits.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout};
-
-use super::create::{Console, CreateArgs};
-use super::GlobalOpts;
-use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct RunArgs {
-    /// Exit after starting the container instead of waiting for it.
-    #[arg(long, short = 'd')]
-    pub detach: bool,
-    /// Do not delete the container after it exits.
-    #[arg(long)]
-    pub keep: bool,
-    /// Do not reap the container's orphaned processes (writ run never does).
-    #[arg(long)]
-    pub no_subreaper: bool,
-    #[command(flatten)]
-    pub create: CreateArgs,
-}
-
-pub fn run(global: &GlobalOpts, args: RunArgs) -> i32 {
-    if let Err(e) = crate::exeseal::ensure() {
-        super::report("run", &e);
-        return 1;
-    }
-    super::finish("run", run_container(global, &args))
-}
 
 static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
 static WINCH: AtomicBool = AtomicBool::new(false);
@@ -56,7 +25,9 @@ extern "C" fn forward(sig: libc::c_int) {
     }
 }
 
-fn install_forwarding(pid: i32, winch: bool) {
+/// Forwards the usual termination signals (and with `winch`, window size changes) to
+/// `pid` from now on, until [`stop_forwarding`].
+pub fn install_forwarding(pid: i32, winch: bool) {
     FORWARD_TO.store(pid, Ordering::Relaxed);
     let action = nix::sys::signal::SigAction::new(
         nix::sys::signal::SigHandler::Handler(forward),
@@ -72,79 +43,6 @@ fn install_forwarding(pid: i32, winch: bool) {
         // SAFETY: the handler only does async-signal-safe things (an atomic load and
         // kill(2), or an atomic store).
         let _ = unsafe { nix::sys::signal::sigaction(sig, &action) };
-    }
-}
-
-fn run_container(global: &GlobalOpts, args: &RunArgs) -> Result<i32> {
-    let console = if args.detach {
-        Console::Socket
-    } else {
-        Console::Here
-    };
-    let created = super::create::create_container(global, &args.create, console)?;
-    let handle = created.handle;
-    let (pid, start_time) = match (handle.state.pid, handle.state.start_time) {
-        (Some(p), Some(t)) => (p, t),
-        _ => return Err(Error::Runtime("the container has no process".into())),
-    };
-    if let Err(e) = super::start::start_container(&handle) {
-        let _ = super::delete::delete_container(handle, true);
-        return Err(e);
-    }
-    if args.detach {
-        return Ok(0);
-    }
-    // Let other commands (kill, state) at it while it runs.
-    drop(handle);
-    install_forwarding(pid, created.master.is_some());
-
-    let status = match &created.master {
-        Some(master) => proxy_terminal(master, pid),
-        None => wait_child(pid),
-    };
-    let code = match status {
-        Ok(code) => code,
-        Err(e) => {
-            // Not our child (or waiting failed): follow it until it is gone.
-            crate::logging::warn(&format!("waiting for the container: {e}"));
-            super::kill::wait_gone(pid, start_time);
-            1
-        }
-    };
-    FORWARD_TO.store(0, Ordering::Relaxed);
-    if !args.keep {
-        match global.store().lock(&args.create.id) {
-            Ok(h) => super::delete::delete_container(h, true)?,
-            Err(crate::state::StateError::NotFound(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(code)
-}
-
-/// Exit code for a wait status: the exit status, or 128+n for signal n.
-fn exit_code(status: nix::sys::wait::WaitStatus) -> Option<i32> {
-    use nix::sys::wait::WaitStatus;
-    match status {
-        WaitStatus::Exited(_, code) => Some(code),
-        WaitStatus::Signaled(_, sig, _) => Some(128 + sig as i32),
-        _ => None,
-    }
-}
-
-/// Waits for the container process (a child of this process) to end.
-fn wait_child(pid: i32) -> std::result::Result<i32, nix::errno::Errno> {
-    let pid = nix::unistd::Pid::from_raw(pid);
-    loop {
-        match nix::sys::wait::waitpid(pid, None) {
-            Ok(s) => {
-                if let Some(code) = exit_code(s) {
-                    return Ok(code);
-                }
-            }
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e),
-        }
     }
 }
 
@@ -191,9 +89,13 @@ fn copy_window_size(master: BorrowedFd) {
     }
 }
 
-/// Connects stdin/stdout to the pty master until the container process exits; returns
-/// its exit code.
-fn proxy_terminal(master: &OwnedFd, pid: i32) -> std::result::Result<i32, nix::errno::Errno> {
+/// Forwards no more signals.
+pub fn stop_forwarding() {
+    FORWARD_TO.store(0, Ordering::Relaxed);
+}
+
+/// Connects stdin/stdout to the pty master until the container process `pid` exits.
+pub fn proxy_terminal(master: &OwnedFd, pid: i32) -> Result<(), nix::errno::Errno> {
     let raw = RawMode::enter();
     copy_window_size(master.as_fd());
     let pidfd = rustix::process::pidfd_open(
@@ -262,7 +164,7 @@ fn proxy_terminal(master: &OwnedFd, pid: i32) -> std::result::Result<i32, nix::e
         }
     }
     drop(raw);
-    wait_child(pid)
+    Ok(())
 }
 
 fn set_nonblocking(fd: &OwnedFd) -> rustix::io::Result<()> {
@@ -278,38 +180,5 @@ fn write_all(fd: BorrowedFd, mut data: &[u8]) {
             Err(rustix::io::Errno::INTR) => {}
             Err(_) => return,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use nix::sys::wait::WaitStatus;
-    use nix::unistd::Pid;
-
-    #[test]
-    fn exit_codes_follow_the_shell_convention() {
-        let p = Pid::from_raw(1);
-        assert_eq!(exit_code(WaitStatus::Exited(p, 3)), Some(3));
-        assert_eq!(
-            exit_code(WaitStatus::Signaled(
-                p,
-                nix::sys::signal::Signal::SIGKILL,
-                false
-            )),
-            Some(137)
-        );
-        assert_eq!(exit_code(WaitStatus::StillAlive), None);
-    }
-
-    #[test]
-    fn wait_child_returns_the_status() {
-        let mut child = std::process::Command::new("/bin/sh")
-            .args(["-c", "exit 7"])
-            .spawn()
-            .unwrap();
-        assert_eq!(wait_child(child.id() as i32), Ok(7));
-        // Already reaped by wait_child.
-        assert!(child.wait().is_err());
     }
 }
