@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
 
-use crate::cgroups::{self, Cgroup, CgroupError};
+use crate::cgroups::{self, Cgroup, CgroupError, SelfJoin};
 use crate::console::ConsoleError;
 use crate::hooks::HookError;
 use crate::init_error::InitError;
@@ -209,6 +209,8 @@ struct Handed {
     joins: Vec<JoinFd>,
     console: Option<UnixStream>,
     view: CgroupView,
+    /// The v1 hierarchies the init joins by itself (cgroups::join).
+    self_join: SelfJoin,
     exec_listener: OwnedFd,
     seccomp: Option<crate::seccomp::Program>,
     idmapped: Vec<(usize, OwnedFd)>,
@@ -253,6 +255,7 @@ pub fn create(
     let steps = NamespaceSteps::of(&plan.namespaces);
     let restore = enter_for_children(plan)?;
     before_clone(plan)?;
+    let self_join = handed.self_join.clone();
     let (pid, chan) = clone_init(req, plan, &steps, handed, restore)?;
     cleanup.pid = Some(pid);
     record_pid(handle, pid)?;
@@ -273,10 +276,12 @@ pub fn create(
         namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)?;
     }
     send(&chan, &Msg::Go)?;
-    // Joining v1 hierarchies can take milliseconds (an RCU grace period): the child sets
-    // up its mounts meanwhile and waits for `Cgroup` before anything that depends on it.
+    // The init joins the v1 hierarchies by itself on `Go` (cgroups::join: no RCU grace
+    // period); create writes its pid where it cannot, which can take milliseconds (a
+    // grace period): the child sets up its mounts meanwhile and waits for `Cgroup`
+    // before anything that depends on it.
     if let Some(cg) = &cleanup.cgroup {
-        cg.add(pid)?;
+        cg.add_except(pid, &self_join)?;
     }
     if let Some((r, s)) = &cleanup.rdt {
         crate::resctrl::add(r, s, pid)?;
@@ -326,6 +331,12 @@ fn prepare(
         .namespace(NamespaceKind::Cgroup)
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
+    // An init in a user namespace cannot write the host's cgroup files: create adds it.
+    let self_join = if plan.namespace(NamespaceKind::User).is_none() {
+        cg.self_join()
+    } else {
+        SelfJoin::default()
+    };
     cleanup.cgroup = Some(cg);
     // The Intel RDT groups likewise (nothing at all without intelRdt).
     cleanup.rdt = crate::resctrl::plan_for(plan.intel_rdt.as_ref(), None, req.id)?;
@@ -354,6 +365,7 @@ fn prepare(
         joins,
         console,
         view,
+        self_join,
         exec_listener,
         seccomp,
         idmapped,
@@ -442,6 +454,7 @@ fn clone_init(
                 no_pivot: req.no_pivot,
                 no_new_keyring: req.no_new_keyring,
                 cgroups: handed.view,
+                self_join: handed.self_join,
                 idmapped: handed.idmapped,
                 seccomp: handed.seccomp,
                 cgroup_joined: std::cell::Cell::new(false),
