@@ -255,17 +255,23 @@ pub fn create(
     let steps = NamespaceSteps::of(&plan.namespaces);
     let restore = enter_for_children(plan)?;
     before_clone(plan)?;
-    let self_join = handed.self_join.clone();
-    let (pid, chan) = clone_init(req, plan, &steps, handed, restore)?;
+    let mut self_join = handed.self_join.clone();
+    let target = precreate_for_clone(req, handle, &cleanup)?;
+    let (pid, chan, cloned_into) = clone_init(req, plan, &steps, handed, restore, &target)?;
+    if cloned_into {
+        self_join = self_join.cloned_into_v2();
+    }
     cleanup.pid = Some(pid);
     record_pid(handle, pid)?;
     step(
         req,
         &format!("init cloned, pid {pid} and the cgroup recorded"),
     );
-    // The init waits for `Go`: it is not in the cgroup before the cgroup is there.
+    // The init waits for `Go`: it does nothing in the cgroup before its resources are set.
     if let Some(cg) = &cleanup.cgroup {
-        cg.create()?;
+        if target.is_none() {
+            cg.create()?;
+        }
         cg.apply(&plan.resources)?;
     }
     if let (Some((r, s)), Some(rdt)) = (&mut cleanup.rdt, &plan.intel_rdt) {
@@ -415,17 +421,49 @@ fn before_clone(plan: &ContainerPlan) -> Result<(), ContainerError> {
     Ok(())
 }
 
-/// Clones the init with what it is handed; returns its pid and create's end of their
-/// channel.
+/// On a host with cgroup2, makes the container's cgroup before the clone (recorded in the
+/// state first) and opens its cgroup2 directory for CLONE_INTO_CGROUP (cgroups::join).
+fn precreate_for_clone(
+    req: &CreateRequest,
+    handle: &Locked,
+    cleanup: &Cleanup,
+) -> Result<Option<OwnedFd>, ContainerError> {
+    let Some(cg) = cleanup
+        .cgroup
+        .as_ref()
+        .filter(|cg| cg.state().v2().is_some())
+    else {
+        return Ok(None);
+    };
+    save(handle)?;
+    cg.create()?;
+    step(req, "cgroup made for the clone");
+    Ok(cgroups::join::clone_target(cg.state())?)
+}
+
+/// Clones the init with what it is handed, into the cgroup2 directory `target` when the
+/// kernel takes it; returns its pid, create's end of their channel and whether the init
+/// was cloned into `target`.
 fn clone_init(
     req: &CreateRequest,
     plan: &ContainerPlan,
     steps: &NamespaceSteps,
     handed: Handed,
     restore: NsRestore,
-) -> Result<(i32, Channel), ContainerError> {
+    target: &Option<OwnedFd>,
+) -> Result<(i32, Channel, bool), ContainerError> {
     let (chan, child_chan) = crate::sync::pair().ctx("socketpair")?;
-    let forked = sys::fork_with_flags(steps.clone_flags).with_ctx(|| {
+    let into = target.as_ref().map(|fd| fd.as_fd());
+    let (forked, cloned_into) = match sys::fork_into(steps.clone_flags, into) {
+        Err(e) if into.is_some() => {
+            crate::logging::debug(|| {
+                format!("clone3 into the cgroup refused ({e}): cloning, then moving the init")
+            });
+            (sys::fork_with_flags(steps.clone_flags), false)
+        }
+        other => (other, into.is_some()),
+    };
+    let forked = forked.with_ctx(|| {
         format!(
             "creating the container process (namespaces {})",
             namespaces::flag_names(steps.clone_flags)
@@ -462,7 +500,7 @@ fn clone_init(
             })
         }
         // `handed` and `restore` are dropped here: create keeps none of it.
-        sys::Forked::Parent(pid) => Ok((pid, chan)),
+        sys::Forked::Parent(pid) => Ok((pid, chan, cloned_into)),
     }
 }
 

@@ -147,6 +147,15 @@ pub enum Forked {
 /// fork(2) with namespace flags: clone3 without CLONE_VM, so the child runs on a copy of
 /// the address space exactly like fork. The caller must be single-threaded.
 pub fn fork_with_flags(flags: u64) -> Result<Forked, Errno> {
+    fork_into(flags, None)
+}
+
+/// clone3's CLONE_INTO_CGROUP (Linux 5.7).
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// [`fork_with_flags`], the child starting in the cgroup2 directory `cgroup` when given
+/// (CLONE_INTO_CGROUP: no migration afterwards).
+pub fn fork_into(flags: u64, cgroup: Option<BorrowedFd>) -> Result<Forked, Errno> {
     // CLONE_PARENT takes the exit signal of the caller's parent relation; clone3 wants 0.
     let exit_signal = if flags & libc::CLONE_PARENT as u64 != 0 {
         0
@@ -158,6 +167,10 @@ pub fn fork_with_flags(flags: u64) -> Result<Forked, Errno> {
         exit_signal,
         ..Default::default()
     };
+    if let Some(fd) = cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = fd.as_raw_fd() as u64;
+    }
     // SAFETY: clone3 without CLONE_VM/CLONE_THREAD duplicates the (single-threaded) process
     // like fork(2); the args struct lives for the duration of the call.
     let r = unsafe {

@@ -15,23 +15,46 @@
 //! (the directories exist and carry their resources by then), and create writes the pid
 //! only where that cannot be done:
 //!
-//! - cgroup2 hierarchies (hybrid and v2-only hosts): `cgroup.threads` moves single
-//!   threads only inside a threaded subtree, so create writes `cgroup.procs` as before.
 //! - a container with a user namespace: its init cannot write the host's cgroup files.
+//! - cgroup2 hierarchies (hybrid and v2-only hosts), where `cgroup.threads` moves single
+//!   threads only inside a threaded subtree. There create makes the cgroup before the
+//!   clone (recorded in the state first, so a killed create still leaves nothing
+//!   `delete` cannot find) and clones the init into it (clone3 with CLONE_INTO_CGROUP,
+//!   Linux 5.7: the kernel only read-locks the threadgroup lock for a fork); where the
+//!   kernel refuses that, create clones as before and writes `cgroup.procs`.
 //!
 //! The init opens the files by the paths create recorded while it still shares create's
 //! mount namespace (it joins or unshares namespaces only after `Go`).
 
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
 use super::record::{CgroupState, Hierarchy};
-use super::Version;
+use super::{CgroupError, Version};
 use crate::sys::SysError;
 
-/// The v1 `tasks` files the init writes `0` into (empty: create adds the init everywhere).
+/// The v1 `tasks` files the init writes `0` into (empty: create adds the init everywhere),
+/// and whether create cloned it into its cgroup2 directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SelfJoin {
     tasks: Vec<PathBuf>,
+    cloned_into_v2: bool,
+}
+
+/// The container's cgroup2 directory (made already), opened for CLONE_INTO_CGROUP; `None`
+/// on a host without cgroup2.
+pub fn clone_target(state: &CgroupState) -> Result<Option<OwnedFd>, CgroupError> {
+    use rustix::fs::{Mode, OFlags};
+    let Some(h) = state.v2() else {
+        return Ok(None);
+    };
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::open(&h.path, flags, Mode::empty())
+        .map(Some)
+        .map_err(|e| CgroupError::Read {
+            file: h.path.clone(),
+            source: e.into(),
+        })
 }
 
 impl SelfJoin {
@@ -44,12 +67,24 @@ impl SelfJoin {
                 .filter(|h| h.version == Version::V1)
                 .map(|h| h.path.join("tasks"))
                 .collect(),
+            cloned_into_v2: false,
         }
     }
 
-    /// Whether the init joins `h` by itself (then create does not write its pid there).
+    /// The same, the init having been cloned into the cgroup2 directory.
+    pub fn cloned_into_v2(self) -> SelfJoin {
+        SelfJoin {
+            cloned_into_v2: true,
+            ..self
+        }
+    }
+
+    /// Whether the init is in `h` without create writing its pid there.
     pub fn covers(&self, h: &Hierarchy) -> bool {
-        h.version == Version::V1 && self.tasks.iter().any(|t| t.parent() == Some(&h.path))
+        match h.version {
+            Version::V1 => self.tasks.iter().any(|t| t.parent() == Some(&h.path)),
+            Version::V2 => self.cloned_into_v2,
+        }
     }
 
     /// Moves the calling thread (the init) into every hierarchy it covers.
@@ -104,7 +139,37 @@ mod tests {
         );
         assert!(j.covers(&state.hierarchies[0]) && j.covers(&state.hierarchies[1]));
         assert!(!j.covers(&state.hierarchies[2]));
+        assert!(j.clone().cloned_into_v2().covers(&state.hierarchies[2]));
         assert!(!SelfJoin::default().covers(&state.hierarchies[0]));
+        assert!(SelfJoin::default()
+            .cloned_into_v2()
+            .covers(&state.hierarchies[2]));
+    }
+
+    #[test]
+    fn the_clone_target_is_the_cgroup2_directory() {
+        let d = tempfile::tempdir().unwrap();
+        let mut h = hierarchy("unified", Version::V2);
+        h.path = d.path().to_path_buf();
+        let mut state = CgroupState {
+            driver: Driver::Cgroupfs,
+            relative: "c1".into(),
+            hierarchies: vec![hierarchy("pids", Version::V1), h],
+        };
+        let fd = clone_target(&state).unwrap().unwrap();
+        let dir = std::fs::read_link(format!(
+            "/proc/self/fd/{}",
+            std::os::fd::AsRawFd::as_raw_fd(&fd)
+        ));
+        assert_eq!(dir.unwrap(), d.path());
+        state.hierarchies.pop();
+        assert!(clone_target(&state).unwrap().is_none());
+        state.hierarchies = vec![hierarchy("unified", Version::V2)];
+        state.hierarchies[0].path = d.path().join("missing");
+        assert!(clone_target(&state)
+            .unwrap_err()
+            .to_string()
+            .contains("missing"));
     }
 
     #[test]
