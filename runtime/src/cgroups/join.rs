@@ -118,17 +118,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn v1_hierarchies_are_joined_by_the_init_and_cgroup2_by_create() {
-        let state = CgroupState {
+    fn cgroup_state(hierarchies: Vec<Hierarchy>) -> CgroupState {
+        CgroupState {
             driver: Driver::Cgroupfs,
             relative: "c1".into(),
-            hierarchies: vec![
-                hierarchy("memory", Version::V1),
-                hierarchy("pids", Version::V1),
-                hierarchy("unified", Version::V2),
-            ],
-        };
+            hierarchies,
+        }
+    }
+
+    #[test]
+    fn v1_hierarchies_are_joined_by_the_init_and_cgroup2_by_create() {
+        let state = cgroup_state(vec![
+            hierarchy("memory", Version::V1),
+            hierarchy("pids", Version::V1),
+            hierarchy("unified", Version::V2),
+        ]);
         let j = SelfJoin::of(&state);
         assert_eq!(
             j.tasks,
@@ -151,11 +155,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let mut h = hierarchy("unified", Version::V2);
         h.path = d.path().to_path_buf();
-        let mut state = CgroupState {
-            driver: Driver::Cgroupfs,
-            relative: "c1".into(),
-            hierarchies: vec![hierarchy("pids", Version::V1), h],
-        };
+        let mut state = cgroup_state(vec![hierarchy("pids", Version::V1), h]);
         let fd = clone_target(&state).unwrap().unwrap();
         let dir = std::fs::read_link(format!(
             "/proc/self/fd/{}",
@@ -177,11 +177,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let mut h = hierarchy("pids", Version::V1);
         h.path = d.path().join("missing");
-        let state = CgroupState {
-            driver: Driver::Cgroupfs,
-            relative: "c1".into(),
-            hierarchies: vec![h],
-        };
+        let state = cgroup_state(vec![h]);
         let err = SelfJoin::of(&state).join().unwrap_err();
         assert!(err.to_string().contains("missing/tasks"), "{err}");
         assert_eq!(err.errno(), crate::sys::Errno::ENOENT);
@@ -193,11 +189,7 @@ mod tests {
         std::fs::write(d.path().join("tasks"), "").unwrap();
         let mut h = hierarchy("pids", Version::V1);
         h.path = d.path().to_path_buf();
-        let state = CgroupState {
-            driver: Driver::Cgroupfs,
-            relative: "c1".into(),
-            hierarchies: vec![h],
-        };
+        let state = cgroup_state(vec![h]);
         SelfJoin::of(&state).join().unwrap();
         assert_eq!(std::fs::read(d.path().join("tasks")).unwrap(), b"0");
     }
