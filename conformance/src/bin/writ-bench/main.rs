@@ -191,13 +191,10 @@ fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
     }
     let debug = writ_conformance::writ_bin();
     let target = debug.parent().and_then(Path::parent);
-    let release = [
-        "x86_64-unknown-linux-gnu/release/writ",
-        "release/writ",
-    ]
-    .iter()
-    .filter_map(|rel| target.map(|t| t.join(rel)))
-    .find(|p| p.is_file());
+    let release = ["x86_64-unknown-linux-gnu/release/writ", "release/writ"]
+        .iter()
+        .filter_map(|rel| target.map(|t| t.join(rel)))
+        .find(|p| p.is_file());
     release.unwrap_or(debug)
 }
 
