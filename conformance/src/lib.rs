@@ -757,6 +757,39 @@ impl Ctx {
         let mut c = self.container(bundle);
         c.run(&[])
     }
+
+    /// `--log-format json --log <bundle>/runtime.log run` of the bundle in the
+    /// foreground (which deletes the container) under a fresh id; returns the output and
+    /// the log's text.
+    pub fn run_logged(&self, bundle: &Bundle) -> (Out, String) {
+        let log = bundle.path().join("runtime.log");
+        let (bundle_s, log_s) = (
+            bundle.path().to_string_lossy().into_owned(),
+            log.to_string_lossy().into_owned(),
+        );
+        let id = unique_id(&self.scenario);
+        let args = [
+            "--log-format",
+            "json",
+            "--log",
+            &log_s,
+            "run",
+            "--bundle",
+            &bundle_s,
+            &id,
+        ];
+        let out = self.cmd_with(&args, Invoke::default());
+        (out, fs::read_to_string(&log).unwrap_or_default())
+    }
+}
+
+/// Whether a `--log-format json` log has a warning whose message contains `needle`.
+pub fn json_log_warns(log: &str, needle: &str) -> bool {
+    log.lines().any(|l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| {
+            v["level"] == "warning" && v["msg"].as_str().is_some_and(|m| m.contains(needle))
+        })
+    })
 }
 
 /// A bundle directory: `config.json` + `rootfs/`, removed on drop.

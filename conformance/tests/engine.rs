@@ -203,6 +203,15 @@ fn sysctl_applied() {
     });
 }
 
+/// The optional fields (shared:N, master:N, unbindable) of the / line of a mountinfo dump.
+fn root_propagation_fields(mountinfo: &str) -> Option<Vec<String>> {
+    let root = mountinfo
+        .lines()
+        .find(|l| l.split(' ').nth(4) == Some("/"))?;
+    let pre = root.split(" - ").next().unwrap_or("");
+    Some(pre.split(' ').skip(6).map(str::to_owned).collect())
+}
+
 #[verifies("runtime.create.apply_config")]
 #[test]
 fn rootfs_propagation_shared() {
@@ -212,20 +221,50 @@ fn rootfs_propagation_shared() {
         b.set_args(&["cat", "/proc/self/mountinfo"]);
         let out = ctx.run(&b);
         out.ok();
-        let root = out
-            .stdout
-            .lines()
-            .find(|l| l.split(' ').nth(4) == Some("/"))
-            .unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
-        let pre = root.split(" - ").next().unwrap_or("");
-        let shared = pre.split(' ').skip(6).any(|f| f.starts_with("shared:"));
+        let root =
+            root_propagation_fields(&out.stdout).unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
+        let shared = root.iter().any(|f| f.starts_with("shared:"));
         if ctx.kind() == writ_conformance::Kind::Runc && !shared {
             ctx.deviation(
                 "runc 1.1 leaves the container's / private with rootfsPropagation shared",
             );
             return;
         }
-        assert!(shared, "/ is shared: {root}");
+        assert!(shared, "/ is shared: {root:?}");
+    });
+}
+
+/// An unbindable rootfs: the rootfs is bind-mounted onto itself before the propagation
+/// is applied (an unbindable / could not be), and every mount of the container is
+/// unbindable after pivot_root.
+#[verifies("runtime.create.apply_config")]
+#[test]
+fn rootfs_propagation_unbindable() {
+    for_each_runtime("rootfs-propagation-unbindable", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| c["linux"]["rootfsPropagation"] = json!("unbindable"));
+        b.set_args(&["cat", "/proc/self/mountinfo"]);
+        let out = ctx.run(&b);
+        if ctx.kind() == writ_conformance::Kind::Runc && !out.success() {
+            ctx.deviation(
+                "runc 1.1 makes / unbindable before bind-mounting the rootfs onto itself, \
+                 which then fails (EINVAL)",
+            );
+            return;
+        }
+        out.ok();
+        let fields =
+            root_propagation_fields(&out.stdout).unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
+        assert_eq!(fields, ["unbindable"], "/ is unbindable only: {out}");
+        let proc_line = out
+            .stdout
+            .lines()
+            .find(|l| l.split(' ').nth(4) == Some("/proc"))
+            .unwrap_or_else(|| panic!("/proc in mountinfo: {out}"));
+        assert!(
+            proc_line.contains(" unbindable "),
+            "recursive: /proc is unbindable too: {proc_line}"
+        );
     });
 }
 
@@ -275,20 +314,15 @@ fn rootfs_propagation_rslave() {
         b.set_args(&["cat", "/proc/self/mountinfo"]);
         let out = ctx.run(&b);
         out.ok();
-        let root = out
-            .stdout
-            .lines()
-            .find(|l| l.split(' ').nth(4) == Some("/"))
-            .unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
-        let pre = root.split(" - ").next().unwrap_or("");
-        let optional: Vec<&str> = pre.split(' ').skip(6).collect();
+        let optional =
+            root_propagation_fields(&out.stdout).unwrap_or_else(|| panic!("/ in mountinfo: {out}"));
         assert!(
-            optional.contains(&format!("master:{peer_group}").as_str()),
-            "/ is a slave of the host rootfs (peer group {peer_group}): {root}"
+            optional.contains(&format!("master:{peer_group}")),
+            "/ is a slave of the host rootfs (peer group {peer_group}): {optional:?}"
         );
         assert!(
             !optional.iter().any(|f| f.starts_with("shared:")),
-            "/ is not shared: {root}"
+            "/ is not shared: {optional:?}"
         );
     });
 }

@@ -5,7 +5,7 @@
 use std::fs;
 
 use serde_json::json;
-use writ_conformance::{for_each_runtime, kv_lines};
+use writ_conformance::{for_each_runtime, kv_lines, Kind};
 use writ_macros::verifies;
 
 /// Per-mount-point options (per-mount field 6 plus super options) and optional fields.
@@ -198,6 +198,63 @@ fn tmpcopyup_seeds_the_tmpfs() {
             !b.rootfs().join("seed/new").exists(),
             "writes go to the tmpfs, not the image"
         );
+    });
+}
+
+/// tmpcopyup copies what is inside the directory; the tmpfs root keeps the mode of its
+/// options (default 1777) and root's ownership, so that an unprivileged user can write
+/// there (`podman run --tmpfs /scratch -u 65534`): where the image has no such
+/// directory (the runtime makes the mount point, 0755), and where it has one.
+#[verifies("config.mount_options.tmpcopyup")]
+#[test]
+fn tmpcopyup_keeps_the_tmpfs_root_mode() {
+    for_each_runtime("mount-options-tmpcopyup-root", |ctx| {
+        use std::os::unix::fs::PermissionsExt;
+        let b = ctx.bundle();
+        let seeded = b.rootfs().join("seeded");
+        fs::create_dir_all(seeded.join("sub")).unwrap();
+        fs::write(seeded.join("sub/file"), "seeded").unwrap();
+        fs::set_permissions(&seeded, fs::Permissions::from_mode(0o755)).unwrap();
+        fs::set_permissions(seeded.join("sub"), fs::Permissions::from_mode(0o751)).unwrap();
+        std::os::unix::fs::chown(seeded.join("sub"), Some(1000), Some(1000)).unwrap();
+        b.edit(|c| {
+            c["process"]["user"] = json!({"uid": 65534, "gid": 65534});
+            let m = c["mounts"].as_array_mut().unwrap();
+            for dest in ["/scratch", "/seeded"] {
+                m.push(json!({"destination": dest, "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "size=4m"]}));
+            }
+        });
+        b.set_sh(
+            "for d in scratch seeded; do echo $d=$(stat -c %a:%u:%g /$d); \
+             if touch /$d/new 2>/dev/null; then echo $d-write=ok; else echo $d-write=denied; fi; done; \
+             echo sub=$(stat -c %a:%u:%g /seeded/sub); echo file=$(cat /seeded/sub/file)",
+        );
+        let out = ctx.run(&b);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        let get = |k: &str| kv.get(k).map(String::as_str);
+        assert_eq!(
+            get("scratch"),
+            Some("1777:0:0"),
+            "no directory in the image: {out}"
+        );
+        assert_eq!(get("scratch-write"), Some("ok"), "{out}");
+        assert_eq!(
+            get("sub"),
+            Some("751:1000:1000"),
+            "children copied as they are: {out}"
+        );
+        assert_eq!(get("file"), Some("seeded"), "{out}");
+        if ctx.kind() == Kind::Runc && get("seeded") == Some("755:0:0") {
+            ctx.deviation("runc 1.1 gives a tmpfs the mode of the directory it covers (even over a mode= option)");
+            return;
+        }
+        assert_eq!(
+            get("seeded"),
+            Some("1777:0:0"),
+            "the image's directory is 0755: {out}"
+        );
+        assert_eq!(get("seeded-write"), Some("ok"), "{out}");
     });
 }
 

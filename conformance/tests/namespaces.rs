@@ -1,4 +1,5 @@
 //! Namespaces (new and joined by path), user namespace mappings, hostname and domainname.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
@@ -323,5 +324,196 @@ fn namespace_path_of_wrong_type_fails() {
         let out = c2.create();
         out.fails();
         assert!(!c2.stdout().contains("should-not-run"));
+    });
+}
+
+/// Mount points under `dir` in the mount table of `/proc/<pid>/mountinfo`.
+fn mounts_under(pid: &str, dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .filter(|p| std::path::Path::new(p).starts_with(dir))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A process in a mount namespace of its own (a private copy of ours, as
+/// `unshare --mount` makes one), killed and reaped on drop.
+struct MountNsHolder(std::process::Child);
+
+impl MountNsHolder {
+    fn spawn() -> MountNsHolder {
+        let child = std::process::Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sleep", "60"])
+            .spawn()
+            .expect("unshare (util-linux)");
+        let h = MountNsHolder(child);
+        let deadline = std::time::Instant::now() + writ_conformance::scaled(T);
+        while ns_link(&h.pid(), "mnt") == ns_link("self", "mnt")
+            || ns_link(&h.pid(), "mnt").is_empty()
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "unshare --mount did not get going"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        h
+    }
+
+    fn pid(&self) -> String {
+        self.0.id().to_string()
+    }
+}
+
+impl Drop for MountNsHolder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The base config without a mount namespace, or with `mount` as given; masked and
+/// read-only paths left out (runc 1.1 refuses them without a mount namespace of the
+/// container's own). The script prints the mount namespace and a file of the rootfs.
+fn shared_mount_ns_bundle(
+    ctx: &writ_conformance::Ctx,
+    mount: Option<serde_json::Value>,
+) -> writ_conformance::Bundle {
+    let b = ctx.bundle();
+    std::fs::write(b.rootfs().join("marker"), "in-rootfs").unwrap();
+    b.edit(|c| {
+        let mut ns = vec![
+            json!({"type": "pid"}),
+            json!({"type": "network"}),
+            json!({"type": "ipc"}),
+            json!({"type": "uts"}),
+        ];
+        ns.extend(mount);
+        c["linux"]["namespaces"] = json!(ns);
+        let linux = c["linux"].as_object_mut().unwrap();
+        linux.remove("maskedPaths");
+        linux.remove("readonlyPaths");
+    });
+    b.set_sh("echo mnt=$(readlink /proc/self/ns/mnt); echo marker=$(cat /marker); if [ -r /proc/self/status ]; then echo proc=yes; fi");
+    b
+}
+
+/// What the script of [`shared_mount_ns_bundle`] printed: the mount namespace `mnt`,
+/// the rootfs as its root, /proc mounted.
+fn check_shared_mount_ns_run(out: &writ_conformance::Out, mnt: &str) {
+    let kv = kv_lines(&out.stdout);
+    let get = |k: &str| kv.get(k).map(String::as_str);
+    assert_eq!(get("mnt"), Some(mnt), "the mount namespace: {out}");
+    assert_eq!(
+        get("marker"),
+        Some("in-rootfs"),
+        "its root is the rootfs: {out}"
+    );
+    assert_eq!(get("proc"), Some("yes"), "/proc is mounted: {out}");
+}
+
+#[verifies("config_linux.namespaces.inherit")]
+#[test]
+fn mount_namespace_left_out_is_inherited() {
+    for_each_runtime("namespace-mount-inherited", |ctx| {
+        let b = shared_mount_ns_bundle(ctx, None);
+        // The guard (which unmounts what is left under the bundle) lives until the end.
+        let mut c = ctx.container(&b);
+        let out = c.run(&[]);
+        out.ok();
+        check_shared_mount_ns_run(&out, &ns_link("self", "mnt"));
+        // The runtime's (here: the test's) mount table keeps nothing of the container.
+        let left: Vec<_> = writ_conformance::host_mount_points()
+            .into_iter()
+            .filter(|p| p.starts_with(b.path()))
+            .collect();
+        if ctx.kind() == Kind::Runc && !left.is_empty() {
+            ctx.deviation(
+                "runc 1.1 leaves the container's mounts in the runtime's mount namespace",
+            );
+            return;
+        }
+        assert!(
+            left.is_empty(),
+            "mounts left in the runtime's namespace: {left:?}"
+        );
+    });
+}
+
+#[verifies("config_linux.namespaces.path.join")]
+#[test]
+fn join_mount_namespace_by_path() {
+    for_each_runtime("namespace-mount-join", |ctx| {
+        let holder = MountNsHolder::spawn();
+        let hp = holder.pid();
+        let b = shared_mount_ns_bundle(
+            ctx,
+            Some(json!({"type": "mount", "path": format!("/proc/{hp}/ns/mnt")})),
+        );
+        // A file outside the rootfs: the holder sees it as long as its root is its own.
+        std::fs::write(b.path().join("outside"), "x").unwrap();
+        let outside = format!("/proc/{hp}/root{}", b.path().join("outside").display());
+        assert!(std::path::Path::new(&outside).exists());
+        let out = ctx.run(&b);
+        out.ok();
+        check_shared_mount_ns_run(&out, &ns_link(&hp, "mnt"));
+        // The namespace's other processes keep their root, and its mount table keeps
+        // nothing of the container.
+        let kept_root = std::path::Path::new(&outside).exists();
+        if ctx.kind() == Kind::Runc && !kept_root {
+            ctx.deviation("runc 1.1 pivot_roots in the joined mount namespace: every process in it gets the container's rootfs as its root");
+            return;
+        }
+        assert!(kept_root, "the holder's root was changed: {out}");
+        let left = mounts_under(&hp, b.path());
+        assert!(
+            left.is_empty(),
+            "mounts left in the joined namespace: {left:?}"
+        );
+    });
+}
+
+#[verifies("config_linux.namespaces.path.join", "runtime.create.apply_config")]
+#[test]
+fn hostname_in_a_joined_uts_namespace() {
+    for_each_runtime("namespace-uts-join-hostname", |ctx| {
+        let b1 = ctx.bundle();
+        b1.set_sh("sleep 30");
+        let mut c1 = ctx.container(&b1);
+        c1.create().ok();
+        let pid = c1.pid.expect("pid").to_string();
+        let b2 = ctx.bundle();
+        b2.edit(|c| {
+            c["hostname"] = json!("writ-joined-uts");
+            c["linux"]["namespaces"] = json!([
+                {"type": "pid"}, {"type": "mount"}, {"type": "network"}, {"type": "ipc"},
+                {"type": "uts", "path": format!("/proc/{pid}/ns/uts")}
+            ]);
+        });
+        b2.set_sh("echo uts=$(readlink /proc/self/ns/uts); echo host=$(hostname)");
+        let out = ctx.run(&b2);
+        out.ok();
+        let kv = kv_lines(&out.stdout);
+        assert_eq!(kv.get("uts"), Some(&ns_link(&pid, "uts")), "joined: {out}");
+        assert_eq!(
+            kv.get("host").map(String::as_str),
+            Some("writ-joined-uts"),
+            "{out}"
+        );
+        // Set in the joined namespace, which the first container sees too; not on the host.
+        let seen = std::process::Command::new("nsenter")
+            .args(["-t", &pid, "-u", "hostname"])
+            .output()
+            .expect("nsenter");
+        assert_eq!(
+            String::from_utf8_lossy(&seen.stdout).trim(),
+            "writ-joined-uts"
+        );
+        assert_ne!(
+            nix::unistd::gethostname().unwrap().to_string_lossy(),
+            "writ-joined-uts"
+        );
     });
 }

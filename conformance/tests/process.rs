@@ -388,6 +388,18 @@ fn read_pty(master: &OwnedFd, until: &str, timeout: Duration) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// `create` with a console socket; returns what the socket received.
+fn create_with_console(c: &mut writ_conformance::Container) -> writ_conformance::ConsoleReceived {
+    let sock = ConsoleSocket::listen();
+    let path = sock.path.clone();
+    c.create_with(CreateOpts {
+        console_socket: Some(&path),
+        ..Default::default()
+    })
+    .ok();
+    sock.receive().expect("console socket message")
+}
+
 #[test]
 fn console_socket_receives_pty_master() {
     for_each_runtime("console-socket", |ctx| {
@@ -397,15 +409,8 @@ fn console_socket_receives_pty_master() {
             c["process"]["consoleSize"] = json!({"height": 30, "width": 100});
         });
         b.set_sh("echo tty=$(tty); echo size=$(stty size); echo end-of-output");
-        let sock = ConsoleSocket::listen();
         let mut c = ctx.container(&b);
-        let path = sock.path.clone();
-        c.create_with(CreateOpts {
-            console_socket: Some(&path),
-            ..Default::default()
-        })
-        .ok();
-        let got = sock.receive().expect("console socket message");
+        let got = create_with_console(&mut c);
         assert_eq!(got.fds.len(), 1, "exactly one fd over SCM_RIGHTS");
         assert!(
             !got.payload.is_empty(),
@@ -511,6 +516,86 @@ fn console_size_without_terminal_is_ignored() {
             kv_lines(&out.stdout).get("stdout").map(String::as_str),
             Some("not-a-tty"),
             "{out}"
+        );
+    });
+}
+
+#[verifies(
+    "config.process.capabilities.unknown_warn",
+    "config.process.capabilities.ungrantable_ok"
+)]
+#[test]
+fn ungrantable_capability_is_a_warning() {
+    for_each_runtime("capability-ungrantable", |ctx| {
+        let own = fs::read_to_string("/proc/self/status").unwrap();
+        let bnd = status_fields(&own)
+            .get("CapBnd")
+            .map(|v| hex(v))
+            .unwrap_or(0);
+        if bnd & cap_mask(&["CAP_SYS_RESOURCE"]) != 0 {
+            ctx.skip("this host's root holds CAP_SYS_RESOURCE: nothing is ungrantable here");
+        }
+        let b = ctx.bundle();
+        let set = json!(["CAP_CHOWN", "CAP_SYS_RESOURCE"]);
+        b.edit(|c| {
+            c["process"]["capabilities"] = json!({
+                "bounding": set, "permitted": set, "effective": set, "inheritable": set
+            });
+        });
+        b.set_sh("grep -E '^Cap(Bnd|Eff|Prm|Inh)' /proc/self/status");
+        let (out, text) = ctx.run_logged(&b);
+        if ctx.kind() == writ_conformance::Kind::Runc && !out.success() {
+            ctx.deviation("runc 1.1 fails create when a capability cannot be granted (\"unable to apply caps: operation not permitted\")");
+            return;
+        }
+        out.ok();
+        let got = status_fields(&out.stdout);
+        for set in ["CapBnd", "CapEff", "CapPrm", "CapInh"] {
+            assert_eq!(
+                got.get(set).map(|v| hex(v)),
+                Some(cap_mask(&["CAP_CHOWN"])),
+                "{set}: the grantable capability only: {out}"
+            );
+        }
+        let warned = writ_conformance::json_log_warns(&text, "CAP_SYS_RESOURCE");
+        assert!(warned, "a json warning names CAP_SYS_RESOURCE: {text:?}");
+    });
+}
+
+/// With a terminal and no mount namespace of the container's own, the pty is still
+/// bound onto /dev/console (in writ: in the rootfs clone the init enters).
+#[verifies("config_linux.namespaces.inherit")]
+#[test]
+fn terminal_without_a_mount_namespace() {
+    for_each_runtime("console-no-mount-namespace", |ctx| {
+        let b = ctx.bundle();
+        b.edit(|c| {
+            c["process"]["terminal"] = json!(true);
+            c["linux"]["namespaces"] =
+                json!([{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}]);
+            let linux = c["linux"].as_object_mut().unwrap();
+            linux.remove("maskedPaths");
+            linux.remove("readonlyPaths");
+        });
+        b.set_sh("echo tty=$(tty); echo console=$(stat -c %t:%T /dev/console); echo stdin=$(stat -L -c %t:%T /proc/self/fd/0); echo end-of-output");
+        let mut c = ctx.container(&b);
+        let got = create_with_console(&mut c);
+        c.start().ok();
+        let text = read_pty(&got.fds[0], "end-of-output", T);
+        assert_eq!(c.wait_exit(T), Some(0), "{text}");
+        let kv = kv_lines(&text);
+        assert!(
+            kv.get("tty").is_some_and(|t| t.starts_with("/dev/pts/")),
+            "stdio is the pty: {text:?}"
+        );
+        assert!(
+            kv.get("console").is_some_and(|v| v.starts_with("88:")),
+            "/dev/console is a pty: {text:?}"
+        );
+        assert_eq!(
+            kv.get("console"),
+            kv.get("stdin"),
+            "/dev/console is the pty: {text:?}"
         );
     });
 }

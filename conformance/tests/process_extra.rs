@@ -2,7 +2,7 @@
 //! execCPUAffinity, seccomp, and a clear error for an LSM profile the host cannot apply.
 
 use serde_json::json;
-use writ_conformance::{for_each_runtime, kv_lines, unique_id, Ctx, Invoke, Kind, Out};
+use writ_conformance::{for_each_runtime, kv_lines, Ctx, Kind, Out};
 use writ_macros::verifies;
 
 /// runc 1.1 predates some settings and silently ignores them; the oracle records that.
@@ -179,39 +179,14 @@ fn seccomp_unknown_syscall_is_skipped_with_a_warning() {
             })
         });
         b.set_sh("if mkdir /tmp/d 2>/dev/null; then echo mkdir=ok; else echo mkdir=denied; fi");
-        let log = b.path().join("runtime.log");
-        let (bundle, log_s) = (
-            b.path().to_string_lossy().into_owned(),
-            log.to_string_lossy().into_owned(),
-        );
-        let id = unique_id("seccomp-unknown");
-        // Foreground run: it deletes the container itself.
-        let args = [
-            "--log-format",
-            "json",
-            "--log",
-            &log_s,
-            "run",
-            "--bundle",
-            &bundle,
-            &id,
-        ];
-        let out = ctx.cmd_with(&args, Invoke::default());
+        let (out, text) = ctx.run_logged(&b);
         out.ok();
         assert_eq!(
             kv_lines(&out.stdout).get("mkdir").map(String::as_str),
             Some("denied"),
             "the known syscalls' rule is applied: {out}"
         );
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        let warned = text.lines().any(|l| {
-            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| {
-                v["level"] == "warning"
-                    && v["msg"]
-                        .as_str()
-                        .is_some_and(|m| m.contains("no_such_syscall_writ"))
-            })
-        });
+        let warned = writ_conformance::json_log_warns(&text, "no_such_syscall_writ");
         if ctx.kind() == Kind::Runc && !warned {
             ctx.deviation("runc 1.1.5 skips an unknown syscall name without a warning");
             return;

@@ -277,7 +277,10 @@ fn mount_cgroup(root: &Root, m: &MountPlan, view: &CgroupView) -> Result<(), Sys
 }
 
 /// Copies the contents of directory `from` (an O_PATH fd of the directory underneath a new
-/// tmpfs) into `to` (the tmpfs), keeping modes and owners: podman's `tmpcopyup`.
+/// tmpfs) into `to` (the tmpfs), keeping modes and owners: podman's `tmpcopyup`. Like
+/// runc, only what is inside is copied: the tmpfs root keeps the mode and owner of its
+/// mount options (default 1777), so that `podman run --tmpfs /scratch -u 65534` can
+/// write there whatever the image's /scratch is.
 fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), SysError> {
     use rustix::fs::{self as fs, AtFlags, FileType, Mode, OFlags};
     let errs = |what: &str, e: rustix::io::Errno| SysError::new(what, e);
@@ -288,7 +291,6 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), SysError> {
         Mode::empty(),
     )
     .map_err(|e| errs("opening source", e))?;
-    let st = fs::fstat(&src).map_err(|e| errs("stat", e))?;
     let dst = fs::openat(
         to,
         ".",
@@ -296,12 +298,6 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), SysError> {
         Mode::empty(),
     )
     .map_err(|e| errs("opening target", e))?;
-    let _ = fs::fchmod(&dst, Mode::from_raw_mode(st.st_mode & 0o7777));
-    let _ = fs::fchown(
-        &dst,
-        Some(fs::Uid::from_raw(st.st_uid)),
-        Some(fs::Gid::from_raw(st.st_gid)),
-    );
     let mut dir = fs::Dir::read_from(&src).map_err(|e| errs("reading directory", e))?;
     while let Some(ent) = dir.read() {
         let ent = ent.map_err(|e| errs("reading directory", e))?;
@@ -330,6 +326,9 @@ fn copy_dir(from: BorrowedFd, to: BorrowedFd) -> Result<(), SysError> {
                 )
                 .map_err(|e| errs("open", e))?;
                 copy_dir(s.as_fd(), d.as_fd())?;
+                let mode = Mode::from_raw_mode(st.st_mode & 0o7777);
+                fs::chmodat(&dst, name, mode, AtFlags::empty()).map_err(|e| errs("chmod", e))?;
+                let _ = fs::chownat(&dst, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW);
             }
             FileType::Symlink => {
                 let target =
@@ -559,6 +558,9 @@ mod tests {
         std::fs::set_permissions(src.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
         std::fs::create_dir(src.path().join("d")).unwrap();
         std::fs::write(src.path().join("d/f"), vec![7u8; 100_000]).unwrap();
+        std::fs::set_permissions(src.path().join("d"), std::fs::Permissions::from_mode(0o751))
+            .unwrap();
+        std::fs::set_permissions(dst.path(), std::fs::Permissions::from_mode(0o1777)).unwrap();
         std::fs::set_permissions(
             src.path().join("d/f"),
             std::fs::Permissions::from_mode(0o604),
@@ -572,7 +574,12 @@ mod tests {
         .unwrap();
         copy_dir(opath(src.path()).as_fd(), opath(dst.path()).as_fd()).unwrap();
         let d = dst.path();
-        assert_eq!(std::fs::metadata(d).unwrap().mode() & 0o7777, 0o750);
+        // The target root keeps its own mode; what is inside gets the source's.
+        assert_eq!(std::fs::metadata(d).unwrap().mode() & 0o7777, 0o1777);
+        assert_eq!(
+            std::fs::metadata(d.join("d")).unwrap().mode() & 0o7777,
+            0o751
+        );
         assert_eq!(std::fs::read(d.join("d/f")).unwrap(), vec![7u8; 100_000]);
         assert_eq!(
             std::fs::metadata(d.join("d/f")).unwrap().mode() & 0o7777,

@@ -195,13 +195,16 @@ pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), SysError> {
         set_ids(p)?;
         return set_nnp(p);
     };
-    let caps = CapsPlan {
-        bounding: caps.bounding & known,
-        effective: caps.effective & known,
-        inheritable: caps.inheritable & known,
-        permitted: caps.permitted & known,
-        ambient: caps.ambient & known,
-    };
+    let caps = grantable(
+        CapsPlan {
+            bounding: caps.bounding & known,
+            effective: caps.effective & known,
+            inheritable: caps.inheritable & known,
+            permitted: caps.permitted & known,
+            ambient: caps.ambient & known,
+        },
+        last,
+    )?;
     drop_bounding(caps.bounding, last)?;
     sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).ctx("keeping capabilities")?;
     set_ids(p)?;
@@ -232,6 +235,52 @@ pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), SysError> {
         }
     }
     set_nnp(p)
+}
+
+/// The requested capabilities less those this process cannot give: a capability
+/// missing from its own bounding or permitted set (root without CAP_SYS_RESOURCE, a
+/// runtime in a restricted user namespace) is left out with a warning, as config.md
+/// asks, rather than making capset fail. An inheritable capability needs to be
+/// inheritable already, or permitted and in the container's bounding set.
+#[writ_macros::requirement(
+    "config.process.capabilities.unknown_warn",
+    "config.process.capabilities.ungrantable_ok"
+)]
+fn grantable(caps: CapsPlan, last: u32) -> Result<CapsPlan, SysError> {
+    let (_, own_permitted, own_inheritable) =
+        sys::capget().ctx("reading the runtime's capabilities")?;
+    let own_bounding = (0..=last)
+        .filter(|&cap| sys::in_bounding_set(cap))
+        .fold(0u64, |bits, cap| bits | (1u64 << cap));
+    let ok_inheritable = own_inheritable | (own_permitted & own_bounding & caps.bounding);
+    let sets = [
+        ("bounding", caps.bounding, own_bounding),
+        ("permitted", caps.permitted, own_permitted),
+        ("effective", caps.effective, own_permitted),
+        ("inheritable", caps.inheritable, ok_inheritable),
+    ];
+    for cap in 0..=last {
+        let bit = 1u64 << cap;
+        let missing: Vec<&str> = sets
+            .iter()
+            .filter(|(_, want, can)| want & bit != 0 && can & bit == 0)
+            .map(|(name, _, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            crate::logging::warn(&format!(
+                "process.capabilities.{{{}}}: {} cannot be granted (the runtime does not hold it); left out",
+                missing.join(","),
+                crate::plan::cap_name(cap)
+            ));
+        }
+    }
+    Ok(CapsPlan {
+        bounding: caps.bounding & own_bounding,
+        permitted: caps.permitted & own_permitted,
+        effective: caps.effective & own_permitted,
+        inheritable: caps.inheritable & ok_inheritable,
+        ambient: caps.ambient,
+    })
 }
 
 fn set_nnp(p: &ProcessPlan) -> Result<(), SysError> {

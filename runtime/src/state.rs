@@ -128,7 +128,7 @@ pub enum Phase {
 pub struct StoredHook {
     /// The hook's program.
     pub path: PathBuf,
-    /// Its arguments, argv[0] included.
+    /// Its arguments, `argv[0]` included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<String>,
     /// Its environment.

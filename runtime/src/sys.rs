@@ -300,8 +300,18 @@ pub fn raw_getcwd() -> Result<Vec<u8>, Errno> {
 /// open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH): a detached bind
 /// mount of the object `fd` refers to, with no path lookup.
 pub fn open_tree_clone_fd(fd: BorrowedFd) -> Result<OwnedFd, Errno> {
+    open_tree_fd(fd, 0)
+}
+
+/// open_tree_clone_fd of the mount with every mount below it (AT_RECURSIVE).
+pub fn open_tree_clone_fd_recursive(fd: BorrowedFd) -> Result<OwnedFd, Errno> {
+    open_tree_fd(fd, libc::AT_RECURSIVE as libc::c_uint)
+}
+
+fn open_tree_fd(fd: BorrowedFd, extra: libc::c_uint) -> Result<OwnedFd, Errno> {
     let flags = (libc::OPEN_TREE_CLONE | libc::OPEN_TREE_CLOEXEC | libc::AT_EMPTY_PATH as u32)
-        as libc::c_uint;
+        as libc::c_uint
+        | extra;
     // SAFETY: plain syscall with a static empty path.
     let r = unsafe { libc::syscall(libc::SYS_open_tree, fd.as_raw_fd(), c"".as_ptr(), flags) };
     let fd = check(r)? as RawFd;
@@ -349,39 +359,67 @@ pub fn sched_setattr(attr: &SchedAttr) -> Result<(), Errno> {
     check(r).map(|_| ())
 }
 
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+const CAP_VERSION_3: u32 = 0x2008_0522;
+
 /// capset(2) for the calling thread with 64-bit masks (version 3).
 pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), Errno> {
-    #[repr(C)]
-    struct Header {
-        version: u32,
-        pid: i32,
-    }
-    #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Data {
-        effective: u32,
-        permitted: u32,
-        inheritable: u32,
-    }
-    let hdr = Header {
-        version: 0x2008_0522,
+    let hdr = CapHeader {
+        version: CAP_VERSION_3,
         pid: 0,
     };
     let data = [
-        Data {
+        CapData {
             effective: effective as u32,
             permitted: permitted as u32,
             inheritable: inheritable as u32,
         },
-        Data {
+        CapData {
             effective: (effective >> 32) as u32,
             permitted: (permitted >> 32) as u32,
             inheritable: (inheritable >> 32) as u32,
         },
     ];
     // SAFETY: plain syscall; header and the two data elements outlive the call.
-    let r = unsafe { libc::syscall(libc::SYS_capset, &hdr as *const Header, data.as_ptr()) };
+    let r = unsafe { libc::syscall(libc::SYS_capset, &hdr as *const CapHeader, data.as_ptr()) };
     check(r).map(|_| ())
+}
+
+/// capget(2) of the calling thread: (effective, permitted, inheritable) as 64-bit masks.
+pub fn capget() -> Result<(u64, u64, u64), Errno> {
+    let mut hdr = CapHeader {
+        version: CAP_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: plain syscall; the kernel writes two data elements into our array.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
+    check(r)?;
+    let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+    Ok((
+        join(data[0].effective, data[1].effective),
+        join(data[0].permitted, data[1].permitted),
+        join(data[0].inheritable, data[1].inheritable),
+    ))
 }
 
 /// prctl with integer arguments.
@@ -393,6 +431,12 @@ pub fn prctl(option: libc::c_int, a2: u64, a3: u64) -> Result<(), Errno> {
     } else {
         Ok(())
     }
+}
+
+/// Whether capability `cap` is in the calling thread's bounding set (PR_CAPBSET_READ).
+pub fn in_bounding_set(cap: u32) -> bool {
+    // SAFETY: PR_CAPBSET_READ takes an integer and returns 1, 0 or -1.
+    unsafe { libc::prctl(libc::PR_CAPBSET_READ, u64::from(cap), 0u64, 0u64, 0u64) == 1 }
 }
 
 /// The highest capability number the running kernel knows.

@@ -4,25 +4,13 @@
 //! brace or a type inside them does not count.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failing unwrap is a failing test
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::rs_files;
+use std::path::Path;
 
 /// The longest a function may be, from its `fn` line to its closing brace.
 const MAX_FN_LINES: usize = 120;
-
-fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rs_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
 
 /// The source with comments, string and char literals blanked (newlines kept), so
 /// that what is left is code whose braces and brackets count.

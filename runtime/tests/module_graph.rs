@@ -3,24 +3,11 @@
 //! (`use` lines and paths in code alike; comments excluded); a module is a top-level
 //! file or directory of runtime/src.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+mod common;
 
-fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            rs_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "rs") {
-            out.push(p);
-        }
-    }
-}
+use common::rs_files;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 /// The top-level module a file of `src` belongs to (`None` for lib.rs).
 fn module_of(src: &Path, file: &Path) -> Option<String> {

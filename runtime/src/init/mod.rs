@@ -26,7 +26,9 @@
 //! - While `created` (waiting in accept), it holds: fds 0-2 and the preserved fds (the
 //!   container's, given by the caller), the exec socket listener (a socket: it cannot be
 //!   opened through /proc, and leads to no path), nothing else. Its root and cwd are the
-//!   container's, its mount namespace has no mount of the host's root. It has the
+//!   container's, its mount namespace has no mount of the host's root (without a mount
+//!   namespace of its own, its root is a clone of the rootfs that is in no namespace,
+//!   from which no path leads to the shared one's mounts: `rootfs::enter_shared`). It has the
 //!   container's user and capabilities already, and, without noNewPrivileges, its
 //!   seccomp filter (the start handshake then needs accept4, recvfrom, sendto, close).
 //! - What it cannot close off: before `pivot_root` it runs with the host's root as its
@@ -222,11 +224,11 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     namespaces::set_names(a)?;
 
     // Root filesystem, still seeing the host's / and /proc.
-    let (root, console) = rootfs::prepare(a)?;
+    let (root, mut console) = rootfs::prepare(a)?;
     a.idmapped.clear();
     step("rootfs prepared");
     let created_state = create_container_hooks(a)?;
-    rootfs::finish(a, root)?;
+    rootfs::finish(a, root, &mut console)?;
     step("root entered");
 
     let terminal = match (a.console.take(), console) {

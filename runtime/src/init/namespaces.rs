@@ -59,7 +59,7 @@ pub(super) fn enter(a: &mut InitArgs) -> Result<(), InitError> {
 }
 
 /// The container's hostname and domainname (config.md#hostname, #domainname), in its
-/// new uts namespace.
+/// uts namespace (new or joined).
 pub(super) fn set_names(a: &InitArgs) -> Result<(), InitError> {
     if let Some(h) = &a.plan.hostname {
         nix::unistd::sethostname(h).with_ctx(|| format!("setting hostname {h:?}"))?;

@@ -16,7 +16,11 @@ use crate::sys::{self, Context, SysError};
 use super::{ensure_cgroup, InitArgs, InitError};
 
 /// mount(2) of flags only (propagation, MS_MOVE, ...), on `target`.
-fn remount(source: Option<&str>, target: &str, flags: u64) -> Result<(), nix::errno::Errno> {
+fn remount<P: ?Sized + nix::NixPath>(
+    source: Option<&str>,
+    target: &P,
+    flags: u64,
+) -> Result<(), nix::errno::Errno> {
     nix::mount::mount(
         source,
         target,
@@ -26,19 +30,21 @@ fn remount(source: Option<&str>, target: &str, flags: u64) -> Result<(), nix::er
     )
 }
 
+/// Whether the init made its own mount namespace; else it shares one (the runtime's, or
+/// one joined by path) whose other processes and mounts must not be touched.
+fn own_mount_ns(a: &InitArgs) -> bool {
+    a.plan
+        .namespace(NamespaceKind::Mount)
+        .is_some_and(|n| n.path.is_none())
+}
+
 /// Propagation, the rootfs bind, the config's mounts, devices and /dev links; with a
 /// terminal also the /dev/console placeholder (returned).
 #[writ_macros::requirement("config.mounts.order", "config.root.path.exists")]
 pub(super) fn prepare(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), InitError> {
     let plan = a.plan;
-    let prop = plan
-        .rootfs_propagation
-        .unwrap_or(libc::MS_SLAVE | libc::MS_REC);
-    remount(None, "/", prop).ctx("setting mount propagation of /")?;
-    if prop & libc::MS_SHARED != 0 {
-        // pivot_root refuses shared mounts around the new root: keep / private until
-        // the propagation is applied after pivot_root (enter).
-        remount(None, "/", libc::MS_PRIVATE).ctx("making / private")?;
+    if own_mount_ns(a) {
+        propagate_root(plan.rootfs_propagation)?;
     }
     let rootfs = &plan.rootfs;
     nix::mount::mount(
@@ -49,6 +55,11 @@ pub(super) fn prepare(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), InitError
         None::<&str>,
     )
     .with_ctx(|| format!("bind-mounting rootfs {}", rootfs.display()))?;
+    if !own_mount_ns(a) {
+        // In a shared mount namespace the container's mounts go on a private rootfs
+        // mount: nothing mounted under it propagates to the namespace's peers.
+        remount(None, rootfs.as_path(), libc::MS_PRIVATE).ctx("making the rootfs mount private")?;
+    }
     let root = Root::open(rootfs)?;
     let ctx = MountCtx {
         cgroups: &a.cgroups,
@@ -76,6 +87,27 @@ pub(super) fn prepare(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), InitError
     };
     root.mkdir_all(&plan.process.cwd, Leaf::Dir)?;
     Ok((root, console))
+}
+
+/// The propagation of / in the init's own mount namespace before the rootfs is bound
+/// (config-linux.md#rootfs-mount-propagation): the config's, default rslave so that
+/// nothing the container mounts reaches the host. Shared and unbindable are applied
+/// after pivot_root (`enter`): pivot_root refuses shared mounts around the new root, and
+/// an unbindable rootfs cannot be bind-mounted onto itself.
+#[writ_macros::requirement("runtime.create.apply_config")]
+fn propagate_root(propagation: Option<u64>) -> Result<(), InitError> {
+    let slave = libc::MS_SLAVE | libc::MS_REC;
+    let prop = propagation.unwrap_or(slave);
+    if prop & libc::MS_UNBINDABLE != 0 {
+        remount(None, "/", slave).ctx("setting mount propagation of /")?;
+        return Ok(());
+    }
+    remount(None, "/", prop).ctx("setting mount propagation of /")?;
+    if prop & libc::MS_SHARED != 0 {
+        // Keep / private until the propagation is applied after pivot_root.
+        remount(None, "/", libc::MS_PRIVATE).ctx("making / private")?;
+    }
+    Ok(())
 }
 
 /// The file the pty is bound onto as /dev/console: made by us, never a path that
@@ -141,9 +173,14 @@ fn open_host_devnull() -> Result<OwnedFd, InitError> {
 }
 
 /// After the createContainer hooks: sysctls, masked and read-only paths, a read-only
-/// root, then pivot_root into it.
+/// root, then pivot_root into it (`enter`), or, in a shared mount namespace, a chroot
+/// into a detached clone of it (`enter_shared`, which also re-opens `console`).
 #[writ_macros::requirement("config.root.readonly")]
-pub(super) fn finish(a: &InitArgs, root: Root) -> Result<(), InitError> {
+pub(super) fn finish(
+    a: &InitArgs,
+    root: Root,
+    console: &mut Option<OwnedFd>,
+) -> Result<(), InitError> {
     let plan = a.plan;
     for (k, v) in &plan.sysctl {
         let rel = format!("/proc/sys/{}", k.replace('.', "/"));
@@ -159,7 +196,65 @@ pub(super) fn finish(a: &InitArgs, root: Root) -> Result<(), InitError> {
         crate::mounts::make_readonly(top.as_fd(), false)
             .ctx("making the root filesystem read-only")?;
     }
-    enter(&root, a.no_pivot, plan.rootfs_propagation)
+    if own_mount_ns(a) {
+        enter(&root, a.no_pivot, plan.rootfs_propagation)
+    } else {
+        enter_shared(&root, plan.rootfs_propagation, console)
+    }
+}
+
+/// Without a mount namespace of its own (config-linux.md#namespaces: the runtime's is
+/// inherited, or one is joined by path) the container shares a mount table with other
+/// processes: pivot_root or MS_MOVE would change their root too, and the container's
+/// mounts would stay there after it is gone (runc leaves them). So the finished rootfs
+/// is cloned, with every mount below it, into a tree of its own, the mounts made in the
+/// shared namespace are detached, and the clone is entered with chroot. The namespace is
+/// left as it was, nothing is left to unmount at delete, and from the clone no path
+/// (not even `..` out of a nested chroot) leads to the namespace's mounts. Once the init
+/// has closed the clone's fd (before `created`), the tree is in no namespace: nothing
+/// can be mounted in it any more, and /proc/self/mountinfo lists nothing.
+/// With a terminal, the /dev/console placeholder is opened again in the clone.
+#[writ_macros::requirement("config_linux.namespaces.inherit", "config_linux.namespaces.path.join")]
+fn enter_shared(
+    root: &Root,
+    propagation: Option<u64>,
+    console: &mut Option<OwnedFd>,
+) -> Result<(), InitError> {
+    let tree = sys::open_tree_clone_fd_recursive(root.as_fd()).ctx("cloning the rootfs")?;
+    nix::unistd::fchdir(root.as_fd()).ctx("entering rootfs")?;
+    detach_cwd_mount(root)?;
+    nix::unistd::fchdir(&tree).ctx("entering the rootfs clone")?;
+    nix::unistd::chroot(".").ctx("chroot")?;
+    nix::unistd::chdir("/").ctx("chdir /")?;
+    if let Some(p) = propagation {
+        remount(None, "/", p).ctx("setting rootfsPropagation")?;
+    }
+    if console.is_some() {
+        *console = Some(console_placeholder(&Root::open(std::path::Path::new(
+            "/",
+        ))?)?);
+    }
+    // The clone stays in its own (anonymous) namespace while its fd is open, so that the
+    // pty can still be bound onto /dev/console; the fd is closed with every other one
+    // before the init reports `created` (`run_program`), or at exec.
+    std::mem::forget(tree);
+    Ok(())
+}
+
+/// Detaches the rootfs mount (our cwd) from the shared namespace, with whatever the
+/// config stacked onto it (umount2 of "." takes the topmost mount there). Cloning a mount
+/// that is in no namespace fails with EINVAL: proof that the rootfs mount itself is gone.
+fn detach_cwd_mount(root: &Root) -> Result<(), InitError> {
+    for _ in 0..8 {
+        nix::mount::umount2(".", MntFlags::MNT_DETACH)
+            .ctx("detaching the rootfs from the shared mount namespace")?;
+        if sys::open_tree_clone_fd(root.as_fd()).err() == Some(sys::Errno::EINVAL) {
+            return Ok(());
+        }
+    }
+    Err(InitError::Refused(
+        "the rootfs mount is still attached to the shared mount namespace after 8 detaches".into(),
+    ))
 }
 
 /// pivot_root into the rootfs (or MS_MOVE + chroot with --no-pivot).

@@ -233,28 +233,15 @@ pub(crate) fn create_locked(
         .cgroup
         .clone()
         .map(crate::cgroups::Cgroup::from_state);
+    let undo = |handle, e| abort_pid(handle, pid, start_time, cgroup.as_ref(), e);
     if let Err(e) = created.detach() {
-        return Err(abort_pid(
-            handle,
-            pid,
-            start_time,
-            cgroup.as_ref(),
-            e.into(),
-        ));
+        return Err(undo(handle, e.into()));
     }
     crate::logging::debug(|| format!("create {id}: init detached"));
     let master = match &listener {
         Some((l, _)) => match crate::console::recv_master(l) {
             Ok(fd) => Some(fd),
-            Err(e) => {
-                return Err(abort_pid(
-                    handle,
-                    pid,
-                    start_time,
-                    cgroup.as_ref(),
-                    e.into(),
-                ))
-            }
+            Err(e) => return Err(undo(handle, e.into())),
         },
         None => None,
     };

@@ -6,8 +6,8 @@
 //!
 //! Each rule is checked in one place. The spec's prose rules about the config (absolute
 //! paths, types listed once, required members, ...) are writ-spec's (`writ_spec::rules`),
-//! run first by [`from_config`]; what this module checks is what writ itself needs (a new
-//! mount namespace, a known rlimit, a supported seccomp action, ...), each with the JSON
+//! run first by [`from_config`]; what this module checks is what writ itself needs (a uts
+//! namespace for a hostname, a known rlimit, a supported seccomp action, ...), each with the JSON
 //! pointer of the value at fault.
 //!
 //! One submodule per section of the spec owns its `*Plan` types; they are re-exported
@@ -34,7 +34,7 @@ pub use namespaces::{
     id_map_text, IdMap, NamespaceKind, NamespacePlan, NamespaceSteps, TimeOffset,
 };
 pub use netdev::NetDevicePlan;
-pub use process::{cap_number, parse_cpu_list, process_of, rlimit_number};
+pub use process::{cap_name, cap_number, parse_cpu_list, process_of, rlimit_number};
 pub use process::{CapsPlan, ProcessPlan, RlimitPlan, SchedPlan};
 pub use resources::{DeviceRule, ResourcesPlan};
 
@@ -47,9 +47,9 @@ pub struct ContainerPlan {
     pub rootfs: PathBuf,
     /// root.readonly.
     pub root_readonly: bool,
-    /// The hostname to set (needs a new uts namespace).
+    /// The hostname to set (needs a uts namespace, new or joined).
     pub hostname: Option<String>,
-    /// The domainname to set (needs a new uts namespace).
+    /// The domainname to set (needs a uts namespace, new or joined).
     pub domainname: Option<String>,
     /// The user process.
     pub process: ProcessPlan,

@@ -120,11 +120,9 @@ pub struct IdMap {
 
 /// Renders mappings in the format of /proc/PID/uid_map.
 pub fn id_map_text(maps: &[IdMap]) -> String {
-    let mut s = String::new();
-    for m in maps {
-        s.push_str(&format!("{} {} {}\n", m.container_id, m.host_id, m.size));
-    }
-    s
+    maps.iter()
+        .map(|m| format!("{} {} {}\n", m.container_id, m.host_id, m.size))
+        .collect()
 }
 
 /// A timeOffsets entry: clock name ("monotonic" or "boottime"), seconds, nanoseconds.
@@ -140,11 +138,10 @@ pub struct TimeOffset {
 
 /// Renders offsets in the format of /proc/PID/timens_offsets.
 pub fn time_offsets_text(offsets: &[TimeOffset]) -> String {
-    let mut text = String::new();
-    for o in offsets {
-        text.push_str(&format!("{} {} {}\n", o.clock, o.secs, o.nanosecs));
-    }
-    text
+    offsets
+        .iter()
+        .map(|o| format!("{} {} {}\n", o.clock, o.secs, o.nanosecs))
+        .collect()
 }
 
 /// How the container's init gets its namespaces, decided from the plan alone.
@@ -190,17 +187,13 @@ impl NamespaceSteps {
         let others_joined = namespaces.iter().any(|n| {
             n.path.is_some() && n.kind != NamespaceKind::User && !Self::joined_by_create(n.kind)
         });
-        let new_flags = [
-            NamespaceKind::User,
-            NamespaceKind::Mount,
-            NamespaceKind::Pid,
-            NamespaceKind::Network,
-            NamespaceKind::Ipc,
-            NamespaceKind::Uts,
-        ]
-        .into_iter()
-        .filter(|k| new(*k))
-        .fold(0, |flags, k| flags | k.clone_flag());
+        // A new cgroup namespace is made once the init is in its cgroup, a new time
+        // namespace by create (it applies to children): neither is in these flags.
+        let new_flags = NamespaceKind::ALL
+            .into_iter()
+            .filter(|k| !matches!(k, NamespaceKind::Cgroup | NamespaceKind::Time))
+            .filter(|k| new(*k))
+            .fold(0, |flags, k| flags | k.clone_flag());
         let staged = user_joined || (new_userns && others_joined);
         let (clone_flags, child_unshare) = if staged {
             (0, new_flags)
@@ -289,31 +282,18 @@ pub(super) fn namespaces_of(
         gid_mappings: id_maps(&linux.gid_mappings),
         time_offsets: Vec::new(),
     };
-    match n.get(NamespaceKind::Mount) {
-        Some(m) if m.path.is_none() => {}
-        Some(_) => {
-            return Err(invalid(
-                "/linux/namespaces",
-                "joining an existing mount namespace is not supported; the rootfs needs a new one",
-            ))
-        }
-        None => {
-            return Err(invalid(
-                "/linux/namespaces",
-                "a new mount namespace is required to set up the rootfs",
-            ))
-        }
-    }
     check_mappings(&n)?;
     for (ptr, value) in [
         ("/hostname", &spec.hostname),
         ("/domainname", &spec.domainname),
     ] {
-        if value.as_deref().is_some_and(|h| !h.is_empty()) && !n.is_new(NamespaceKind::Uts) {
+        // In a uts namespace of its own or joined by path (as runc and crun do); never
+        // in the runtime's, which would rename the host.
+        if value.as_deref().is_some_and(|h| !h.is_empty()) && n.get(NamespaceKind::Uts).is_none() {
             let what = ptr.trim_start_matches('/');
             return Err(invalid(
                 ptr,
-                format!("setting the {what} needs a new uts namespace"),
+                format!("setting the {what} needs a uts namespace (new or joined by path), not the runtime's"),
             ));
         }
     }

@@ -124,6 +124,14 @@ pub fn cap_number(name: &str) -> Option<u32> {
     writ_spec::rules::capability_number(name)
 }
 
+/// "CAP_SYS_ADMIN" for 21; a number writ-spec's list does not name as "capability N".
+pub fn cap_name(n: u32) -> String {
+    match writ_spec::rules::CAPABILITIES.get(n as usize) {
+        Some(name) => format!("CAP_{name}"),
+        None => format!("capability {n}"),
+    }
+}
+
 /// Rlimit resource number for a config name like "RLIMIT_NOFILE".
 pub fn rlimit_number(name: &str) -> Option<i32> {
     let r = match name {

@@ -111,10 +111,6 @@ fn bad_input_is_rejected_with_its_pointer() {
             "/linux/namespaces/1/type",
         ),
         (
-            Box::new(|v| v["linux"]["namespaces"] = json!([{"type": "pid"}])),
-            "/linux/namespaces",
-        ),
-        (
             Box::new(|v| v["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "user"}])),
             "/linux/uidMappings",
         ),
@@ -222,6 +218,25 @@ fn unknown_capabilities_are_warnings() {
     let logged: Vec<_> = p.findings.iter().filter(|f| f.logged_as_warning).collect();
     assert_eq!(logged.len(), 1, "{:?}", p.findings);
     assert!(logged[0].line.contains("CAP_NOT_A_CAP"), "{:?}", logged[0]);
+}
+
+#[writ_macros::verifies("config_linux.namespaces.inherit", "config_linux.namespaces.path.join")]
+#[test]
+fn mount_and_uts_namespaces_may_be_inherited_or_joined() {
+    // No mount namespace (inherited), or one joined by path; a hostname in a joined uts
+    // namespace.
+    for ns in [
+        json!([{"type": "pid"}]),
+        json!([{"type": "mount", "path": "/proc/1/ns/mnt"}]),
+    ] {
+        let mut v = base();
+        v["linux"]["namespaces"] = ns;
+        build_json(v).unwrap();
+    }
+    let mut v = base();
+    v["hostname"] = json!("box");
+    v["linux"]["namespaces"] = json!([{"type": "mount"}, {"type": "uts", "path": "/run/uts"}]);
+    assert_eq!(build_json(v).unwrap().hostname.as_deref(), Some("box"));
 }
 
 #[test]

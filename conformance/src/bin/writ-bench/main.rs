@@ -66,6 +66,7 @@ enum Format {
     Json,
 }
 
+/// The command line, parsed.
 pub struct Args {
     n: Option<usize>,
     writ: Option<PathBuf>,
@@ -263,10 +264,12 @@ fn raise_priority() -> String {
     }
 }
 
+/// A progress line on stderr.
 pub fn progress(msg: &str) {
     eprintln!("[writ-bench] {msg}");
 }
 
+/// The 1-minute load average, as /proc/loadavg has it.
 pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()

@@ -63,7 +63,7 @@ pub fn bind_mount_bundle(n: usize) -> Result<Bundle, String> {
     let src = src.to_string_lossy().into_owned();
     b.edit(|c| {
         c["process"]["args"] = json!(["true"]);
-        let mounts = c["mounts"].as_array_mut().expect("base config has mounts");
+        let mut mounts = c["mounts"].as_array().cloned().unwrap_or_default();
         for i in 0..n {
             mounts.push(json!({
                 "destination": format!("/mnt/b{i}"),
@@ -72,6 +72,7 @@ pub fn bind_mount_bundle(n: usize) -> Result<Bundle, String> {
                 "options": ["bind"]
             }));
         }
+        c["mounts"] = json!(mounts);
     });
     Ok(b)
 }
