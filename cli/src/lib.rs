@@ -13,3 +13,4 @@ pub mod foreground;
 pub mod output;
 pub mod tools;
 pub mod trace;
+pub mod update_flags;

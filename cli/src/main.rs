@@ -42,6 +42,12 @@ enum Command {
     List(commands::list::ListArgs),
     /// Show the processes of a container.
     Ps(commands::ps::PsArgs),
+    /// Suspend every process of a container (the cgroup freezer).
+    Pause(commands::pause::PauseArgs),
+    /// Resume the processes of a paused container.
+    Resume(commands::pause::PauseArgs),
+    /// The resource catalogue: each resource's cgroup files, and whether update changes it live.
+    Resources(tools::resources::ResourcesArgs),
     /// Write a starter config.json for a bundle.
     Spec(tools::spec::SpecArgs),
     /// Check a config.json against the spec: every error and warning, with its requirement id.
@@ -54,14 +60,10 @@ enum Command {
     Demo(tools::demo::DemoArgs),
     /// Run a process in a running container (not in writ yet).
     Exec(NotYet),
-    /// Suspend the processes of a container (not in writ yet).
-    Pause(NotYet),
-    /// Resume the processes of a paused container (not in writ yet).
-    Resume(NotYet),
-    /// Change the resource limits of a running container (not in writ yet).
-    Update(NotYet),
-    /// Show a container's events and resource usage (not in writ yet).
-    Events(NotYet),
+    /// Change the resource limits of a container (see writ resources for what can change).
+    Update(commands::update::UpdateArgs),
+    /// Show a container's resource usage and OOM events, as runc's JSON lines.
+    Events(commands::events::EventsArgs),
     /// Checkpoint a running container with criu (not in writ yet).
     Checkpoint(NotYet),
     /// Restore a container from a checkpoint (not in writ yet).
@@ -81,10 +83,6 @@ impl Command {
     fn not_yet(&self) -> Option<&'static str> {
         Some(match self {
             Command::Exec(_) => "exec",
-            Command::Pause(_) => "pause",
-            Command::Resume(_) => "resume",
-            Command::Update(_) => "update",
-            Command::Events(_) => "events",
             Command::Checkpoint(_) => "checkpoint",
             Command::Restore(_) => "restore",
             _ => return None,
@@ -98,6 +96,9 @@ impl Command {
             Command::Start(_) => "start",
             Command::Kill(_) => "kill",
             Command::Delete(_) => "delete",
+            Command::Pause(_) => "pause",
+            Command::Resume(_) => "resume",
+            Command::Update(_) => "update",
             Command::Run(_) => "run",
             Command::Demo(_) => "demo",
             _ => return None,
@@ -139,7 +140,7 @@ fn main() {
     if let Some(name) = command.not_yet() {
         commands::report(
             name,
-            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, spec and features)",
+            &"not implemented in writ yet (writ has create, start, state, kill, delete, run, list, ps, pause, resume, update, events, resources, spec and features)",
         );
         std::process::exit(1);
     }
@@ -161,19 +162,18 @@ fn main() {
         Command::Run(a) => commands::run::run(g, a),
         Command::List(a) => commands::list::run(g, a),
         Command::Ps(a) => commands::ps::run(g, a),
+        Command::Pause(a) => commands::pause::run(g, a),
+        Command::Resume(a) => commands::pause::resume(g, a),
+        Command::Update(a) => commands::update::run(g, a),
+        Command::Events(a) => commands::events::run(g, a),
+        Command::Resources(a) => tools::resources::run(a),
         Command::Spec(a) => tools::spec::run(a),
         Command::Validate(a) => tools::validate::run(a),
         Command::Coverage(a) => tools::coverage::run(a),
         Command::Features(a) => tools::features::run(a),
         Command::Demo(a) => tools::demo::run(a),
         // Answered above.
-        Command::Exec(_)
-        | Command::Pause(_)
-        | Command::Resume(_)
-        | Command::Update(_)
-        | Command::Events(_)
-        | Command::Checkpoint(_)
-        | Command::Restore(_) => 1,
+        Command::Exec(_) | Command::Checkpoint(_) | Command::Restore(_) => 1,
     };
     std::process::exit(code);
 }

@@ -44,14 +44,23 @@ pub fn list_table(shown: &[State]) -> String {
             s.owner.clone(),
         ]);
     }
-    let mut widths = [0usize; 6];
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count() + 3).max(12);
+    columns(&rows, 12)
+}
+
+/// Rows as columns padded by 3 spaces, each at least `min` wide (the last not padded).
+pub fn columns<R: AsRef<[String]>>(rows: &[R], min: usize) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.as_ref().iter().enumerate() {
+            if widths.len() <= i {
+                widths.push(0);
+            }
+            widths[i] = widths[i].max(cell.chars().count() + 3).max(min);
         }
     }
     let mut out = String::new();
-    for row in &rows {
+    for row in rows {
+        let row = row.as_ref();
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
             if i + 1 == row.len() {

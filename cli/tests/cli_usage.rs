@@ -116,11 +116,7 @@ fn commands_writ_does_not_have_yet_say_so_and_exit_1() {
     for args in [
         &["checkpoint", "--image-path", "/tmp/x", "c1"][..],
         &["restore", "c1"],
-        &["update", "--resources", "r.json", "c1"],
         &["exec", "--process", "p.json", "c1"],
-        &["pause", "c1"],
-        &["resume", "c1"],
-        &["events", "--stats", "c1"],
     ] {
         let o = writ(args);
         assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));

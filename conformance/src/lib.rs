@@ -751,6 +751,18 @@ impl Ctx {
         }
     }
 
+    /// A container whose program (`true`) has run and exited 0: `stopped`.
+    #[track_caller]
+    pub fn stopped<'a>(&'a self, bundle: &'a Bundle) -> Container<'a> {
+        bundle.set_args(&["true"]);
+        let mut c = self.container(bundle);
+        c.create().ok();
+        c.start().ok();
+        let code = c.wait_exit(Duration::from_secs(10));
+        assert_eq!(code, Some(0), "`true` exited 0");
+        c
+    }
+
     /// `run` the bundle in the foreground under a fresh id; returns the runtime's
     /// output (which includes the container's stdout/stderr).
     pub fn run(&self, bundle: &Bundle) -> Out {
@@ -1170,6 +1182,22 @@ impl Drop for Container<'_> {
         remove_cgroups_named(&self.id);
         umount_under(self.bundle.path());
     }
+}
+
+/// cgroup directories named `id` directly under any cgroup mount.
+pub fn cgroup_dirs_named(id: &str) -> Vec<std::path::PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    info.lines()
+        .filter_map(|l| {
+            let (pre, post) = l.split_once(" - ")?;
+            let fs = post.split(' ').next()?;
+            if fs != "cgroup" && fs != "cgroup2" {
+                return None;
+            }
+            Some(std::path::PathBuf::from(pre.split(' ').nth(4)?).join(id))
+        })
+        .filter(|p| p.exists())
+        .collect()
 }
 
 /// Kill the processes in, and remove, cgroup directories named after a container id

@@ -189,10 +189,7 @@ fn containerd_run_output_and_exit_code() {
 fn containerd_detached_kill_delete() {
     for_each_runtime("containerd-kill", |ctx| {
         with_containerd(ctx, |c, b| {
-            let id = writ_conformance::unique_id("ctrd");
-            let script = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
-            c.run(&b.rootfs(), &["-d"], &id, &["/bin/sh", "-c", script])
-                .ok();
+            let id = sleeper(c, b, "ctrd");
             let ls = c.ctr(&["task", "ls"]);
             ls.ok();
             assert!(
@@ -202,22 +199,8 @@ fn containerd_detached_kill_delete() {
                 "{ls}"
             );
             c.ctr(&["task", "kill", &id]).ok();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                let ls = c.ctr(&["task", "ls"]);
-                if ls
-                    .stdout
-                    .lines()
-                    .any(|l| l.starts_with(&id) && l.contains("STOPPED"))
-                {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "task did not stop after SIGTERM: {ls}"
-                );
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            // SIGTERM reached the process.
+            wait_task(c, &id, "STOPPED");
             c.ctr(&["task", "rm", &id]).ok();
             c.ctr(&["container", "rm", &id]).ok();
             let ls = c.ctr(&["container", "ls", "-q"]);
@@ -241,6 +224,60 @@ fn containerd_missing_executable() {
                 "the runtime's error reaches the client through the shim's log: {out}"
             );
             let _ = c.ctr(&["container", "rm", &id]);
+        });
+    });
+}
+
+/// A detached task that runs until SIGTERM; returns its id.
+fn sleeper(c: &Containerd, b: &Bundle, tag: &str) -> String {
+    let id = writ_conformance::unique_id(tag);
+    let script = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+    c.run(&b.rootfs(), &["-d"], &id, &["/bin/sh", "-c", script])
+        .ok();
+    id
+}
+
+/// Waits until `ctr task ls` shows the task with `status`.
+fn wait_task(c: &Containerd, id: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ls = c.ctr(&["task", "ls"]);
+        if ls
+            .stdout
+            .lines()
+            .any(|l| l.starts_with(id) && l.contains(status))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "task never {status}: {ls}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn containerd_pause_resume_and_metrics() {
+    for_each_runtime("containerd-pause-metrics", |ctx| {
+        with_containerd(ctx, |c, b| {
+            let id = sleeper(c, b, "ctrp");
+            wait_task(c, &id, "RUNNING");
+            c.ctr(&["task", "pause", &id]).ok();
+            wait_task(c, &id, "PAUSED");
+            c.ctr(&["task", "resume", &id]).ok();
+            wait_task(c, &id, "RUNNING");
+            // The shim reads the container's cgroup for the metrics.
+            let m = c.ctr(&["task", "metrics", "--format", "json", &id]);
+            m.ok();
+            let v: serde_json::Value = serde_json::from_str(&m.stdout)
+                .unwrap_or_else(|e| panic!("metrics are not JSON ({e}): {m}"));
+            let text = v.to_string();
+            assert!(
+                text.contains("\"pids\"") && text.contains("\"memory\""),
+                "memory and pids metrics: {m}"
+            );
+            c.ctr(&["task", "kill", &id]).ok();
+            wait_task(c, &id, "STOPPED");
+            c.ctr(&["task", "rm", &id]).ok();
+            c.ctr(&["container", "rm", &id]).ok();
         });
     });
 }

@@ -198,3 +198,81 @@ fn podman_detached_stop_rm() {
         });
     });
 }
+
+/// Lines the container logged so far (conmon's log, through `podman logs`).
+fn logged(p: &Podman, name: &str) -> usize {
+    p.cmd(&["logs", name]).stdout.lines().count()
+}
+
+#[test]
+fn podman_pause_unpause() {
+    for_each_runtime("podman-pause", |ctx| {
+        with_podman(ctx, |p, b| {
+            let name = writ_conformance::unique_id("podp");
+            let script = "trap 'exit 0' TERM; while :; do echo tick; sleep 0.05; done";
+            p.run(&b.rootfs(), &["-d", "--name", &name], &["sh", "-c", script])
+                .ok();
+            let status = |want: &str| {
+                let st = p.cmd(&["inspect", &name, "--format", "{{.State.Status}}"]);
+                st.ok();
+                assert_eq!(st.stdout.trim(), want, "{st}");
+            };
+            status("running");
+            p.cmd(&["pause", &name]).ok();
+            status("paused");
+            let before = logged(p, &name);
+            std::thread::sleep(Duration::from_millis(400));
+            assert_eq!(logged(p, &name), before, "a paused container kept logging");
+            p.cmd(&["unpause", &name]).ok();
+            status("running");
+            std::thread::sleep(Duration::from_millis(400));
+            assert!(logged(p, &name) > before, "the container runs again");
+            p.cmd(&["stop", "-t", "5", &name]).ok();
+            p.cmd(&["rm", &name]).ok();
+        });
+    });
+}
+
+#[test]
+fn podman_update_changes_a_running_container() {
+    for_each_runtime("podman-update", |ctx| {
+        with_podman(ctx, |p, b| {
+            let name = writ_conformance::unique_id("podu");
+            let script = "trap 'exit 0' TERM; while :; do sleep 0.1; done";
+            p.run(
+                &b.rootfs(),
+                &["-d", "--name", &name, "--memory", "64m"],
+                &["sh", "-c", script],
+            )
+            .ok();
+            p.cmd(&["update", "--memory", "96m", "--cpu-shares", "512", &name])
+                .ok();
+            // The cgroup (podman 4.3's inspect keeps showing the limit of the run).
+            let pid = p.cmd(&["inspect", &name, "--format", "{{.State.Pid}}"]);
+            let pid: i32 = pid.stdout.trim().parse().unwrap_or(0);
+            let (v1, v2) = writ_conformance::cgroup_mounts();
+            let cg = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+            let (dir, file) = match v1.iter().find(|(c, _)| c == "memory") {
+                Some((_, mnt)) => {
+                    let line = cg.lines().find(|l| l.split(':').nth(1) == Some("memory"));
+                    let rel = line.unwrap().splitn(3, ':').nth(2).unwrap();
+                    (
+                        mnt.join(rel.trim_start_matches('/')),
+                        "memory.limit_in_bytes",
+                    )
+                }
+                None => {
+                    let line = cg.lines().find(|l| l.starts_with("0::")).unwrap();
+                    (
+                        v2.unwrap().join(line.trim_start_matches("0::/")),
+                        "memory.max",
+                    )
+                }
+            };
+            let limit = std::fs::read_to_string(dir.join(file)).unwrap();
+            assert_eq!(limit.trim(), (96u64 << 20).to_string(), "{}", dir.display());
+            p.cmd(&["stop", "-t", "5", &name]).ok();
+            p.cmd(&["rm", &name]).ok();
+        });
+    });
+}

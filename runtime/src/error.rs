@@ -38,6 +38,15 @@ pub enum Error {
         /// What to do instead (empty, or starting with ": ").
         hint: &'static str,
     },
+    /// The container has stopped: the operation needs its process (runc's words, which
+    /// containerd's shim matches to treat a kill of a finished process as harmless).
+    #[error("cannot {op} container {id:?}: container not running (it is stopped)")]
+    NotRunning {
+        /// The operation.
+        op: &'static str,
+        /// The container.
+        id: String,
+    },
     /// The bundle directory cannot be used.
     #[error("bundle {}: {}", path.display(), lower(source))]
     Bundle {
@@ -87,6 +96,14 @@ pub enum Error {
         /// Why it failed.
         source: Box<CgroupError>,
     },
+    /// The operation acts on the container's cgroup, and it has none recorded.
+    #[error("cannot {op} container {id:?}: it has no cgroup")]
+    NoCgroup {
+        /// The operation.
+        op: &'static str,
+        /// The container.
+        id: String,
+    },
     /// The container's Intel RDT groups (linux.intelRdt).
     #[error("{what} of {id:?}: {source}")]
     Rdt {
@@ -96,6 +113,22 @@ pub enum Error {
         id: String,
         /// Why it failed.
         source: Box<crate::resctrl::RdtError>,
+    },
+    /// An update that was refused (nothing was changed): the field and why.
+    #[error("{pointer}: {reason}")]
+    Update {
+        /// JSON pointer of the field (in config.json).
+        pointer: String,
+        /// Why, with the requirement id where one applies.
+        reason: String,
+    },
+    /// A byte count that is not one (runc's `update` flags).
+    #[error("invalid size {given:?}: {reason}")]
+    Size {
+        /// The text given.
+        given: String,
+        /// Why.
+        reason: &'static str,
     },
     /// The container has no process to wait for.
     #[error("container {0:?} has no process")]

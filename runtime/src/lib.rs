@@ -53,6 +53,7 @@
 //! # }
 //! ```
 
+pub mod catalogue;
 pub mod cgroups;
 mod console;
 mod devices;
@@ -83,7 +84,9 @@ pub use console::ConsoleError;
 pub use error::{Error, Result};
 pub use hooks::HookError;
 pub use init_error::InitError;
-pub use lifecycle::{parse_signal, Console, Container, CreateOptions, State};
+pub use lifecycle::{
+    parse_bytes, parse_signal, Console, Container, CreateOptions, Event, ResourcesUpdate, State,
+};
 pub use spawn::ContainerError;
 pub use state::{Status, OCI_VERSION};
 pub use sys::SysError;

@@ -53,6 +53,8 @@ pub enum Status {
     Created,
     /// Its program has been started and is running.
     Running,
+    /// runc's extra status: the container's processes are frozen (`pause`).
+    Paused,
     /// Its program has exited.
     Stopped,
 }
@@ -65,6 +67,7 @@ impl Status {
             Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -382,7 +385,9 @@ pub fn derive_status(
         }
         Phase::Created => match (st.pid, st.start_time) {
             (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if dir.join(EXEC_SOCKET).exists() {
+                if frozen(st) {
+                    Status::Paused
+                } else if dir.join(EXEC_SOCKET).exists() {
                     Status::Created
                 } else {
                     Status::Running
@@ -391,6 +396,16 @@ pub fn derive_status(
             _ => Status::Stopped,
         },
     }
+}
+
+/// Whether the container's cgroup is frozen or being frozen (by `pause`).
+fn frozen(st: &ContainerState) -> bool {
+    use crate::cgroups::freezer::FreezerState;
+    let freezer = st
+        .cgroup
+        .as_ref()
+        .and_then(crate::cgroups::freezer::freezer_of);
+    freezer.is_some_and(|(f, dir)| f.state(&dir).is_ok_and(|s| s != FreezerState::Thawed))
 }
 
 /// The state directories under `--root`.

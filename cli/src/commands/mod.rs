@@ -4,12 +4,15 @@
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod kill;
 pub mod list;
+pub mod pause;
 pub mod ps;
 pub mod run;
 pub mod start;
 pub mod state;
+pub mod update;
 
 use std::path::PathBuf;
 
@@ -61,13 +64,10 @@ impl GlobalOpts {
 /// format) and, when the log is a file, also as plain text on stderr, where engines that
 /// do not read the log (and people) see it.
 pub fn finish<E: std::fmt::Display>(cmd: &str, result: Result<i32, E>) -> i32 {
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            report(cmd, &e);
-            1
-        }
-    }
+    result.unwrap_or_else(|e| {
+        report(cmd, &e);
+        1
+    })
 }
 
 /// Reports an error of `cmd`.

@@ -129,6 +129,34 @@ pub enum CgroupError {
         /// The mountinfo read.
         mountinfo: PathBuf,
     },
+    /// The freezer did not reach the state asked for in time.
+    #[error("{mechanism} of {}: wanted {wanted:?}, still {seen:?} after {after:?}", dir.display())]
+    Freeze {
+        /// The cgroup directory.
+        dir: PathBuf,
+        /// `freezer.state` or `cgroup.freeze`.
+        mechanism: &'static str,
+        /// The state asked for.
+        wanted: super::freezer::FreezerState,
+        /// The state last read.
+        seen: super::freezer::FreezerState,
+        /// How long it waited.
+        after: std::time::Duration,
+    },
+    /// A cgroup file holds something its kernel interface never writes.
+    #[error("{}: unexpected content {text:?}", file.display())]
+    Unexpected {
+        /// The cgroup file.
+        file: PathBuf,
+        /// What it holds.
+        text: String,
+    },
+    /// The container's cgroup has no freezer (neither a v1 freezer hierarchy nor cgroup2).
+    #[error("the container's cgroup {relative} has no freezer: no v1 freezer hierarchy and no cgroup2 directory is recorded")]
+    NoFreezer {
+        /// The cgroup's path.
+        relative: String,
+    },
 }
 
 impl CgroupError {

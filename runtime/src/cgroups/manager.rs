@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::controller::{Controller, CONTROLLERS};
+use super::freezer::{Freezer, FreezerState};
 use super::host::Layout;
 use super::join::SelfJoin;
 use super::record::CgroupState;
@@ -92,7 +93,8 @@ pub trait Manager: std::fmt::Debug {
     }
 
     /// Sends `signal` to every process of the cgroup (best effort: processes may exit
-    /// meanwhile). Returns the pids it found. SIGKILL goes through the cgroup2 directory's
+    /// meanwhile). Returns the pids it found; after SIGKILL a frozen cgroup is thawed, so
+    /// that the processes die (as runc). SIGKILL goes through the cgroup2 directory's
     /// `cgroup.kill` where there is one (kernel 5.14+; it also catches processes forked
     /// meanwhile), anything else to one pid at a time.
     fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
@@ -108,7 +110,34 @@ pub trait Manager: std::fmt::Debug {
                 fs::signal(pid, signal);
             }
         }
+        // A frozen process dies of SIGKILL only once thawed (cgroup v1).
+        if signal == libc::SIGKILL
+            && self
+                .freezer_state()
+                .is_ok_and(|s| s != FreezerState::Thawed)
+        {
+            let _ = self.freeze(false);
+        }
         Ok(pids)
+    }
+
+    /// The freezer state of the container's cgroup ([`super::freezer::freezer_of`]).
+    fn freezer_state(&self) -> Result<FreezerState, CgroupError> {
+        let (f, dir) = self.freezer()?;
+        f.state(&dir)
+    }
+
+    /// Freezes (`true`) or thaws the container's processes and waits until that is done.
+    fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
+        let (f, dir) = self.freezer()?;
+        f.set(&dir, frozen, super::freezer::DEADLINE)
+    }
+
+    /// The freezer mechanism of the container's cgroup and its directory.
+    fn freezer(&self) -> Result<(&'static dyn Freezer, std::path::PathBuf), CgroupError> {
+        super::freezer::freezer_of(self.state()).ok_or_else(|| CgroupError::NoFreezer {
+            relative: self.state().relative.clone(),
+        })
     }
 
     /// Removes the container's directory in every hierarchy (its children first), then the

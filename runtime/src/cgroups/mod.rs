@@ -39,6 +39,7 @@ pub mod cpuset;
 pub mod device_filter;
 pub mod devices;
 mod error;
+pub mod freezer;
 mod fs;
 pub mod host;
 pub mod hugetlb;
@@ -48,10 +49,12 @@ pub mod manager;
 pub mod memory;
 pub mod net_cls;
 pub mod net_prio;
+pub mod oom;
 pub mod path;
 pub mod pids;
 pub mod rdma;
 pub mod record;
+pub mod stats;
 pub mod unified;
 pub mod v1;
 pub mod v2;
@@ -177,6 +180,16 @@ impl Cgroup {
     /// Signals every process of the cgroup; returns the pids found.
     pub fn kill_all(&self, signal: i32) -> Result<Vec<i32>, CgroupError> {
         self.manager.kill_all(signal)
+    }
+
+    /// The freezer state of the cgroup.
+    pub fn freezer_state(&self) -> Result<freezer::FreezerState, CgroupError> {
+        self.manager.freezer_state()
+    }
+
+    /// Freezes (`true`) or thaws every process of the cgroup and waits until that is done.
+    pub fn freeze(&self, frozen: bool) -> Result<(), CgroupError> {
+        self.manager.freeze(frozen)
     }
 
     /// Removes the cgroup in every hierarchy.

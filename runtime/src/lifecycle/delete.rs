@@ -37,7 +37,7 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
     }
     match status {
         Status::Stopped => {}
-        Status::Created | Status::Running | Status::Creating if force => {
+        Status::Created | Status::Running | Status::Paused | Status::Creating if force => {
             stop(&handle);
         }
         _ => {

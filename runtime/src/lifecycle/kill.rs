@@ -11,9 +11,14 @@ use crate::error::{Error, Result};
 use crate::state::{Locked, Status};
 
 /// Sends `sig` to a locked container's process, or with `all` to every process of its
-/// cgroup. The container must be `created` or `running`; with `all`, processes left in
-/// the cgroup of a `stopped` container (one that shares the host's pid namespace) are
-/// still signalled, as runc does (podman stops such containers with `kill --all`).
+/// cgroup. The container must be `created`, `running` or `paused` (a paused one is
+/// thawed after SIGKILL, and after any signal with `all`, as runc's is), except that `all` on a
+/// `stopped` container succeeds, as runc's does: it signals the processes left in its
+/// cgroup (one that shares the host's pid namespace; podman stops such containers with
+/// `kill --all`), and there may be none (containerd's shim sends `kill --all ID 9` after
+/// the process exited, and retries until it succeeds). A plain kill of a stopped
+/// container fails with runc's "container not running" (see the deviation recorded on
+/// `runtime.kill.not_live.error`).
 #[writ_macros::requirement(
     "runtime.kill.signal",
     "runtime.kill.not_live.error",
@@ -21,30 +26,42 @@ use crate::state::{Locked, Status};
 )]
 pub(crate) fn kill(handle: &Locked, sig: i32, all: bool) -> Result<()> {
     let status = handle.status();
-    if !matches!(status, Status::Created | Status::Running) {
-        if all && status == Status::Stopped && signal_all(handle, sig) {
+    let not_running = || Error::NotRunning {
+        op: "kill",
+        id: handle.id().to_string(),
+    };
+    match status {
+        Status::Created | Status::Running | Status::Paused => {}
+        Status::Stopped if all => {
+            signal_all(handle, sig);
             return Ok(());
         }
-        return Err(Error::WrongStatus {
-            op: "kill",
-            id: handle.id().to_string(),
-            status,
-            hint: "",
-        });
+        Status::Stopped => return Err(not_running()),
+        Status::Creating => {
+            return Err(Error::WrongStatus {
+                op: "kill",
+                id: handle.id().to_string(),
+                status,
+                hint: "",
+            })
+        }
     }
     if all {
         signal_all(handle, sig);
     }
-    match send(handle, sig) {
+    let sent = send(handle, sig);
+    if status == Status::Paused && (sig == libc::SIGKILL || all) {
+        // Frozen, it would die only once thawed. As runc's: SIGKILL thaws the container,
+        // and so does `--all` with any signal (runc leaves the cgroup thawed after
+        // signalling every process); a plain kill with another signal stays pending
+        // until `resume`.
+        thaw(handle);
+    }
+    match sent {
         Ok(()) => Ok(()),
         // Gone between the status check and the signal (or already signalled by --all).
         Err(nix::errno::Errno::ESRCH) if all => Ok(()),
-        Err(nix::errno::Errno::ESRCH) => Err(Error::WrongStatus {
-            op: "kill",
-            id: handle.id().to_string(),
-            status: Status::Stopped,
-            hint: "",
-        }),
+        Err(nix::errno::Errno::ESRCH) => Err(not_running()),
         Err(e) => Err(Error::Io {
             what: format!("sending signal {sig} to container {:?}", handle.id()),
             source: e.into(),
@@ -90,18 +107,23 @@ fn pidfd_send_signal(pidfd: &impl AsFd, sig: i32) -> std::result::Result<(), nix
     }
 }
 
-/// Signals every process of the container's cgroup (best effort: processes may exit
-/// meanwhile). Returns whether there was any.
-fn signal_all(handle: &Locked, sig: i32) -> bool {
-    let Some(cg) = super::cgroup_of(&handle.state) else {
-        return false;
-    };
-    match cg.kill_all(sig) {
-        Ok(pids) => !pids.is_empty(),
-        Err(e) => {
-            crate::logging::warn(&format!("signalling the container's processes: {e}"));
-            false
+/// Thaws the container's cgroup (best effort: a failure is logged as a warning).
+fn thaw(handle: &Locked) {
+    if let Some(cg) = super::cgroup_of(&handle.state) {
+        if let Err(e) = cg.freeze(false) {
+            crate::logging::warn(&format!("thawing the container's processes: {e}"));
         }
+    }
+}
+
+/// Signals every process of the container's cgroup (best effort: processes may exit
+/// meanwhile; a failure is logged as a warning).
+fn signal_all(handle: &Locked, sig: i32) {
+    let Some(cg) = super::cgroup_of(&handle.state) else {
+        return;
+    };
+    if let Err(e) = cg.kill_all(sig) {
+        crate::logging::warn(&format!("signalling the container's processes: {e}"));
     }
 }
 

@@ -10,16 +10,22 @@
 
 mod create;
 mod delete;
+mod events;
 mod kill;
+mod pause;
 mod start;
 mod state;
+mod update;
+mod update_request;
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 pub use create::{Console, CreateOptions};
+pub use events::Event;
 pub use kill::parse_signal;
 pub use state::{user_name, State};
+pub use update_request::{parse_bytes, ResourcesUpdate};
 
 use crate::error::{Error, Result};
 use crate::state::{ContainerState, Locked, Status, Store};
@@ -141,7 +147,7 @@ impl Container {
     /// Host pid of the container process, while it is `created` or `running`.
     pub fn pid(&self) -> Option<i32> {
         match self.status {
-            Status::Created | Status::Running => self.record.pid,
+            Status::Created | Status::Running | Status::Paused => self.record.pid,
             Status::Creating | Status::Stopped => None,
         }
     }
@@ -226,8 +232,39 @@ impl Container {
         r
     }
 
+    /// Freezes every process of the container (runc's `pause`): it must be `created` or
+    /// `running`; returns once the kernel reports them frozen. Its status is then
+    /// `paused`.
+    pub fn pause(&mut self) -> Result<()> {
+        self.set_frozen(true)
+    }
+
+    /// Thaws a `paused` container's processes (runc's `resume`) and waits until they run.
+    pub fn resume(&mut self) -> Result<()> {
+        self.set_frozen(false)
+    }
+
+    fn set_frozen(&mut self, frozen: bool) -> Result<()> {
+        let handle = self.lock()?;
+        let r = pause::set_frozen(&handle, frozen);
+        self.status = handle.status();
+        r
+    }
+
+    /// Changes the resources of a `created`, `running` or `paused` container (runc's
+    /// `update`): `patch` is a JSON object at `/linux` (`{"resources": {...}}`, runc's
+    /// `update -r` document under `resources`). Checked like a config, refused for a
+    /// field that needs a new container (the resource catalogue says which), applied
+    /// through the cgroup, and kept in the stored config.
+    pub fn update(&mut self, patch: &serde_json::Value) -> Result<()> {
+        let handle = self.lock()?;
+        let r = update::update(&handle, patch);
+        self.status = handle.status();
+        r
+    }
+
     /// Deletes the container (runtime.md#delete): it must be `stopped`, unless `force`,
-    /// which kills it first.
+    /// which kills it first (a `paused` one is thawed for that, as runc does).
     pub fn delete(self, force: bool) -> Result<()> {
         delete::delete_container(self.lock()?, force)
     }

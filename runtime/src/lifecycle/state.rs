@@ -41,7 +41,7 @@ impl State {
         State {
             oci_version: st.oci_version,
             pid: match status {
-                Status::Created | Status::Running => st.pid,
+                Status::Created | Status::Running | Status::Paused => st.pid,
                 Status::Creating | Status::Stopped => None,
             },
             id: st.id,

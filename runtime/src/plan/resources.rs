@@ -105,7 +105,7 @@ fn resources_of(r: &writ_spec::LinuxResources) -> ResourcesPlan {
 /// config's rules in order, then allowances for the devices the container is given and
 /// for ptys, which stay usable whatever the rules say.
 #[writ_macros::requirement("config_linux.devices.unlisted_access")]
-pub(super) fn resources_plan(
+pub(crate) fn resources_plan(
     resources: Option<&writ_spec::LinuxResources>,
     devices: &[DevicePlan],
 ) -> ResourcesPlan {

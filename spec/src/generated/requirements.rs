@@ -855,7 +855,7 @@ pub static REQUIREMENTS: &[Requirement] = &[
         specerror: Some("KillNonCreateRunGenError"),
         fingerprint: "315ba31fc2bbca59",
         waived: None,
-        deviation: None,
+        deviation: Some("kill --all (runc's -a) of a stopped container succeeds, as runc's does (it signals what is left in the container's cgroup, possibly nothing): containerd's runc v2 shim runs `kill --all ID 9` after the container process exited and retries forever unless it succeeds or the error says \"container not running\", so a Kubernetes container would never reach EXITED. A plain kill of a stopped container still fails, with runc's text \"container not running\"."),
     },
     Requirement {
         id: "runtime.kill.signal",
