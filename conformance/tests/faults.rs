@@ -19,11 +19,14 @@ use std::time::{Duration, Instant};
 use writ_conformance::{host_mount_points, writ, Bundle, Ctx};
 use writ_macros::verifies;
 
-/// The debug lines of create's steps, in order (see container.rs, init.rs, commands/create.rs).
+/// The debug lines of create's steps, in order (see spawn.rs, init/, commands/create.rs).
 const STEPS: &[&str] = &[
     ": begin",
     ": planned",
     ": state directory reserved",
+    // With cgroup2 (hybrid and v2 hosts): made and recorded before the clone, which clones
+    // the init into it (cgroups::join). Never logged on a v1-only host.
+    ": cgroup made for the clone",
     ": init cloned",
     ": cgroup created",
     ": init joined the cgroup",

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{Mode, OFlags};
 
-use crate::cgroups::{self, Cgroup, CgroupError};
+use crate::cgroups::{self, Cgroup, CgroupError, SelfJoin};
 use crate::console::ConsoleError;
 use crate::hooks::HookError;
 use crate::init_error::InitError;
@@ -209,6 +209,8 @@ struct Handed {
     joins: Vec<JoinFd>,
     console: Option<UnixStream>,
     view: CgroupView,
+    /// The v1 hierarchies the init joins by itself (cgroups::join).
+    self_join: SelfJoin,
     exec_listener: OwnedFd,
     seccomp: Option<crate::seccomp::Program>,
     idmapped: Vec<(usize, OwnedFd)>,
@@ -253,16 +255,23 @@ pub fn create(
     let steps = NamespaceSteps::of(&plan.namespaces);
     let restore = enter_for_children(plan)?;
     before_clone(plan)?;
-    let (pid, chan) = clone_init(req, plan, &steps, handed, restore)?;
+    let mut self_join = handed.self_join.clone();
+    let target = precreate_for_clone(req, handle, &cleanup)?;
+    let (pid, chan, cloned_into) = clone_init(req, plan, &steps, handed, restore, &target)?;
+    if cloned_into {
+        self_join = self_join.cloned_into_v2();
+    }
     cleanup.pid = Some(pid);
     record_pid(handle, pid)?;
     step(
         req,
         &format!("init cloned, pid {pid} and the cgroup recorded"),
     );
-    // The init waits for `Go`: it is not in the cgroup before the cgroup is there.
+    // The init waits for `Go`: it does nothing in the cgroup before its resources are set.
     if let Some(cg) = &cleanup.cgroup {
-        cg.create()?;
+        if target.is_none() {
+            cg.create()?;
+        }
         cg.apply(&plan.resources)?;
     }
     if let (Some((r, s)), Some(rdt)) = (&mut cleanup.rdt, &plan.intel_rdt) {
@@ -273,10 +282,12 @@ pub fn create(
         namespaces::write_id_maps(pid, &plan.uid_mappings, &plan.gid_mappings)?;
     }
     send(&chan, &Msg::Go)?;
-    // Joining v1 hierarchies can take milliseconds (an RCU grace period): the child sets
-    // up its mounts meanwhile and waits for `Cgroup` before anything that depends on it.
+    // The init joins the v1 hierarchies by itself on `Go` (cgroups::join: no RCU grace
+    // period); create writes its pid where it cannot, which can take milliseconds (a
+    // grace period): the child sets up its mounts meanwhile and waits for `Cgroup`
+    // before anything that depends on it.
     if let Some(cg) = &cleanup.cgroup {
-        cg.add(pid)?;
+        cg.add_except(pid, &self_join)?;
     }
     if let Some((r, s)) = &cleanup.rdt {
         crate::resctrl::add(r, s, pid)?;
@@ -326,6 +337,12 @@ fn prepare(
         .namespace(NamespaceKind::Cgroup)
         .is_some_and(|n| n.path.is_none());
     let view = cg.view(new_cgroupns);
+    // An init in a user namespace cannot write the host's cgroup files: create adds it.
+    let self_join = if plan.namespace(NamespaceKind::User).is_none() {
+        cg.self_join()
+    } else {
+        SelfJoin::default()
+    };
     cleanup.cgroup = Some(cg);
     // The Intel RDT groups likewise (nothing at all without intelRdt).
     cleanup.rdt = crate::resctrl::plan_for(plan.intel_rdt.as_ref(), None, req.id)?;
@@ -354,6 +371,7 @@ fn prepare(
         joins,
         console,
         view,
+        self_join,
         exec_listener,
         seccomp,
         idmapped,
@@ -403,17 +421,49 @@ pub(crate) fn before_clone(plan: &ContainerPlan) -> Result<(), ContainerError> {
     Ok(())
 }
 
-/// Clones the init with what it is handed; returns its pid and create's end of their
-/// channel.
+/// On a host with cgroup2, makes the container's cgroup before the clone (recorded in the
+/// state first) and opens its cgroup2 directory for CLONE_INTO_CGROUP (cgroups::join).
+fn precreate_for_clone(
+    req: &CreateRequest,
+    handle: &Locked,
+    cleanup: &Cleanup,
+) -> Result<Option<OwnedFd>, ContainerError> {
+    let Some(cg) = cleanup
+        .cgroup
+        .as_ref()
+        .filter(|cg| cg.state().v2().is_some())
+    else {
+        return Ok(None);
+    };
+    save(handle)?;
+    cg.create()?;
+    step(req, "cgroup made for the clone");
+    Ok(cgroups::join::clone_target(cg.state())?)
+}
+
+/// Clones the init with what it is handed, into the cgroup2 directory `target` when the
+/// kernel takes it; returns its pid, create's end of their channel and whether the init
+/// was cloned into `target`.
 fn clone_init(
     req: &CreateRequest,
     plan: &ContainerPlan,
     steps: &NamespaceSteps,
     handed: Handed,
     restore: NsRestore,
-) -> Result<(i32, Channel), ContainerError> {
+    target: &Option<OwnedFd>,
+) -> Result<(i32, Channel, bool), ContainerError> {
     let (chan, child_chan) = crate::sync::pair().ctx("socketpair")?;
-    let forked = sys::fork_with_flags(steps.clone_flags).with_ctx(|| {
+    let into = target.as_ref().map(|fd| fd.as_fd());
+    let (forked, cloned_into) = match sys::fork_into(steps.clone_flags, into) {
+        Err(e) if into.is_some() => {
+            crate::logging::debug(|| {
+                format!("clone3 into the cgroup refused ({e}): cloning, then moving the init")
+            });
+            (sys::fork_with_flags(steps.clone_flags), false)
+        }
+        other => (other, into.is_some()),
+    };
+    let forked = forked.with_ctx(|| {
         format!(
             "creating the container process (namespaces {})",
             namespaces::flag_names(steps.clone_flags)
@@ -442,6 +492,7 @@ fn clone_init(
                 no_pivot: req.no_pivot,
                 no_new_keyring: req.no_new_keyring,
                 cgroups: handed.view,
+                self_join: handed.self_join,
                 idmapped: handed.idmapped,
                 seccomp: handed.seccomp,
                 cgroup_joined: std::cell::Cell::new(false),
@@ -449,7 +500,7 @@ fn clone_init(
             })
         }
         // `handed` and `restore` are dropped here: create keeps none of it.
-        sys::Forked::Parent(pid) => Ok((pid, chan)),
+        sys::Forked::Parent(pid) => Ok((pid, chan, cloned_into)),
     }
 }
 

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use super::controller::{Controller, CONTROLLERS};
 use super::freezer::{Freezer, FreezerState};
 use super::host::Layout;
+use super::join::SelfJoin;
 use super::record::CgroupState;
 use super::{fs, CgroupError};
 use crate::plan::ResourcesPlan;
@@ -59,9 +60,15 @@ pub trait Manager: std::fmt::Debug {
         self.apply_unified(&r.unified)
     }
 
-    /// Moves a process into the container's cgroup in every hierarchy.
-    fn add(&self, pid: i32) -> Result<(), CgroupError> {
-        for h in &self.state().hierarchies {
+    /// Moves a process into the container's cgroup in every hierarchy `joined` does not
+    /// cover (those the init joins by itself, [`SelfJoin`]).
+    fn add(&self, pid: i32, joined: &SelfJoin) -> Result<(), CgroupError> {
+        for h in self
+            .state()
+            .hierarchies
+            .iter()
+            .filter(|h| !joined.covers(h))
+        {
             fs::add_pid(&h.path, pid)?;
         }
         Ok(())

@@ -8,12 +8,14 @@
 //!   complete before anything is made.
 //! - [`manager`]: the [`Manager`] interface; [`v1`], [`v2`] and [`hybrid`] implement it
 //!   on the cgroup filesystem of each layout (a systemd manager is the next one).
+//! - [`join`]: [`SelfJoin`], the v1 hierarchies the container's init joins by itself
+//!   (no RCU grace period, unlike a pid written into `cgroup.procs`).
 //! - [`controller`]: the [`Controller`] interface, one file per controller ([`memory`],
 //!   [`cpu`], [`cpuset`], [`pids`], [`devices`]); each writes its v1 files and its v2
 //!   files with the conversions between them, and names the config field it serves.
 //!
 //! [`Cgroup`] is the handle the lifecycle uses: `plan` (nothing touched), `state` (to
-//! record), `create`, `apply`, `add`, `pids`, `kill_all`, `destroy`.
+//! record), `create`, `apply`, `add` (`self_join`, `add_except`), `pids`, `kill_all`, `destroy`.
 //!
 //! What each layout does with a resource: on a v1 host each controller is written in the
 //! hierarchy that has it; on a cgroup2-only host the controller is enabled through the
@@ -42,6 +44,7 @@ mod fs;
 pub mod host;
 pub mod hugetlb;
 pub mod hybrid;
+pub mod join;
 pub mod manager;
 pub mod memory;
 pub mod net_cls;
@@ -59,6 +62,7 @@ pub mod v2;
 pub use controller::{Controller, CONTROLLERS};
 pub use error::CgroupError;
 pub use host::{Host, Layout, Version};
+pub use join::SelfJoin;
 pub use manager::Manager;
 pub use path::relative_path;
 pub use record::{CgroupState, Driver, Hierarchy};
@@ -154,7 +158,18 @@ impl Cgroup {
 
     /// Moves a process into the cgroup in every hierarchy.
     pub fn add(&self, pid: i32) -> Result<(), CgroupError> {
-        self.manager.add(pid)
+        self.manager.add(pid, &SelfJoin::default())
+    }
+
+    /// Moves the container's init into the cgroup in every hierarchy `joined` does not
+    /// cover; the init joins those by itself ([`join`]).
+    pub fn add_except(&self, pid: i32, joined: &SelfJoin) -> Result<(), CgroupError> {
+        self.manager.add(pid, joined)
+    }
+
+    /// The hierarchies the container's init can join by itself ([`join`]).
+    pub fn self_join(&self) -> SelfJoin {
+        SelfJoin::of(self.state())
     }
 
     /// Every process in the cgroup and its descendants (for `kill --all`, `ps`).

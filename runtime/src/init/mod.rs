@@ -79,6 +79,8 @@ pub struct InitArgs<'a> {
     pub no_new_keyring: bool,
     /// Where the container's cgroup is, for cgroup mounts.
     pub cgroups: CgroupView,
+    /// The v1 hierarchies this process joins by itself on `Go` (cgroups::join).
+    pub self_join: crate::cgroups::SelfJoin,
     /// The idmapped mounts' trees, by mount index; closed once mounted.
     pub idmapped: Vec<(usize, OwnedFd)>,
     /// The compiled seccomp filter.
@@ -212,6 +214,8 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     let plan = a.plan;
     reset_signals();
     expect_go(a)?;
+    // Still in create's mount namespace: the paths are those create recorded.
+    a.self_join.join()?;
 
     namespaces::enter(a)?;
     a.joins.clear();

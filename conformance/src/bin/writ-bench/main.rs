@@ -180,7 +180,9 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// The writ binary: --writ, $WRIT_BIN, else target/release/writ, else target/debug/writ.
+/// The writ binary: --writ, $WRIT_BIN, else the static release build
+/// (target/x86_64-unknown-linux-gnu/release/writ, `cargo build-static --release`), else
+/// target/release/writ, else target/debug/writ.
 fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
     if let Some(p) = explicit {
         return p;
@@ -189,14 +191,12 @@ fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
         return writ_conformance::writ_bin();
     }
     let debug = writ_conformance::writ_bin();
-    let release = debug
-        .parent()
-        .and_then(Path::parent)
-        .map(|t| t.join("release").join("writ"));
-    match release {
-        Some(r) if r.is_file() => r,
-        _ => debug,
-    }
+    let target = debug.parent().and_then(Path::parent);
+    let release = ["x86_64-unknown-linux-gnu/release/writ", "release/writ"]
+        .iter()
+        .filter_map(|rel| target.map(|t| t.join(rel)))
+        .find(|p| p.is_file());
+    release.unwrap_or(debug)
 }
 
 /// Private mount namespace in which the cgroup2 mounts of a hybrid host are detached.
