@@ -181,8 +181,9 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The writ binary: --writ, $WRIT_BIN, else the static release build
-/// (target/x86_64-unknown-linux-gnu/release/writ, `cargo build-static --release`), else
-/// target/release/writ, else target/debug/writ.
+/// (target/x86_64-unknown-linux-musl/release/writ, `cargo build-static --release`), else
+/// the static glibc one (`cargo build-static-gnu --release`), else target/release/writ,
+/// else target/debug/writ.
 fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
     if let Some(p) = explicit {
         return p;
@@ -192,10 +193,14 @@ fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
     }
     let debug = writ_conformance::writ_bin();
     let target = debug.parent().and_then(Path::parent);
-    let release = ["x86_64-unknown-linux-gnu/release/writ", "release/writ"]
-        .iter()
-        .filter_map(|rel| target.map(|t| t.join(rel)))
-        .find(|p| p.is_file());
+    let release = [
+        "x86_64-unknown-linux-musl/release/writ",
+        "x86_64-unknown-linux-gnu/release/writ",
+        "release/writ",
+    ]
+    .iter()
+    .filter_map(|rel| target.map(|t| t.join(rel)))
+    .find(|p| p.is_file());
     release.unwrap_or(debug)
 }
 

@@ -16,7 +16,7 @@
 //! Usage (as root):
 //!   cargo build-symbols --release -p writ-cli
 //!   cargo run -p writ-conformance --bin writ-order -- \
-//!       --writ target/symbols/x86_64-unknown-linux-gnu/release/writ --out cli/symbol-order.txt
+//!       --writ target/symbols/x86_64-unknown-linux-musl/release/writ --out cli/symbol-order.txt
 //!
 //! A stale order costs memory, never correctness: names the linker does not find are
 //! skipped (`--no-warn-symbol-ordering`), and writ-bench's peak-RSS figures show the loss.
@@ -202,9 +202,11 @@ mod tests {
             end: 0x40,
             file_offset: 0,
         };
-        let mut cov = Coverage::default();
         // Entered in the order c, a, b; b by two commands.
-        cov.first_seen = vec![2, 0, 1];
+        let mut cov = Coverage {
+            first_seen: vec![2, 0, 1],
+            ..Coverage::default()
+        };
         let users = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
         cov.users.insert(2, users(&["create"]));
         cov.users.insert(0, users(&["create"]));
