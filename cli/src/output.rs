@@ -31,24 +31,40 @@ pub fn print(text: &str, what: &'static str) -> Result<()> {
         .map_err(Error::io(format!("writing {what}")))
 }
 
-/// runc's table: ID PID STATUS BUNDLE CREATED OWNER, columns padded by 3 spaces.
-pub fn list_table(shown: &[State]) -> String {
+/// runc's table of `states`: ID PID STATUS BUNDLE CREATED OWNER, columns padded by 3
+/// spaces, written to `out`.
+pub fn write_list_table(
+    out: &mut impl Write,
+    states: impl Iterator<Item = State>,
+) -> std::io::Result<()> {
     let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from)];
-    for s in shown {
-        rows.push([
-            s.id.clone(),
+    rows.extend(states.map(|s| {
+        [
+            s.id,
             s.pid.unwrap_or(0).to_string(),
             s.status.to_string(),
             s.bundle.display().to_string(),
-            s.created.clone(),
-            s.owner.clone(),
-        ]);
-    }
-    columns(&rows, 12)
+            s.created,
+            s.owner,
+        ]
+    }));
+    write_columns(out, &rows, 12)
 }
 
 /// Rows as columns padded by 3 spaces, each at least `min` wide (the last not padded).
 pub fn columns<R: AsRef<[String]>>(rows: &[R], min: usize) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = write_columns(&mut out, rows, min);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// [`columns`], written to `out`.
+pub fn write_columns<R: AsRef<[String]>>(
+    out: &mut impl Write,
+    rows: &[R],
+    min: usize,
+) -> std::io::Result<()> {
     let mut widths: Vec<usize> = Vec::new();
     for row in rows {
         for (i, cell) in row.as_ref().iter().enumerate() {
@@ -58,21 +74,23 @@ pub fn columns<R: AsRef<[String]>>(rows: &[R], min: usize) -> String {
             widths[i] = widths[i].max(cell.chars().count() + 3).max(min);
         }
     }
-    let mut out = String::new();
+    let mut line = String::new();
     for row in rows {
         let row = row.as_ref();
-        let mut line = String::new();
+        line.clear();
         for (i, cell) in row.iter().enumerate() {
             if i + 1 == row.len() {
                 line.push_str(cell);
             } else {
-                line.push_str(&format!("{cell:<w$}", w = widths[i]));
+                line.push_str(cell);
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                line.extend(std::iter::repeat_n(' ', pad));
             }
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        out.write_all(line.trim_end().as_bytes())?;
+        out.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 /// Keeps the header and the lines of ps(1) output whose PID column is one of `pids`.
@@ -105,7 +123,9 @@ mod tests {
     #[test]
     fn table_aligns_columns() {
         let st = ContainerState::new("a-rather-long-id", std::path::Path::new("/b"));
-        let t = list_table(&[State::new(st, Status::Stopped)]);
+        let mut t = Vec::new();
+        write_list_table(&mut t, [State::new(st, Status::Stopped)].into_iter()).unwrap();
+        let t = String::from_utf8(t).unwrap();
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("ID                 PID"));

@@ -17,6 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::host::Version;
 use super::record::CgroupState;
 use super::{fs, CgroupError};
 
@@ -143,10 +144,27 @@ impl Freezer for V2Freezer {
 /// hierarchy where one is mounted, else the cgroup2 directory; `None` when the cgroup
 /// has neither.
 pub fn freezer_of(s: &CgroupState) -> Option<(&'static dyn Freezer, PathBuf)> {
-    if let Some(h) = s.v1_with("freezer") {
-        return Some((&V1Freezer, h.path.clone()));
+    let hierarchies = s.hierarchies.iter();
+    freezer_among(hierarchies.map(|h| (h.version, h.has("freezer"), &h.path)))
+        .map(|(f, path)| (f, path.clone()))
+}
+
+/// [`freezer_of`] over the hierarchies as (version, whether it is a v1 hierarchy with the
+/// freezer controller, the container's directory): the first v1 freezer, else the first
+/// cgroup2 directory.
+pub(crate) fn freezer_among<P>(
+    hierarchies: impl Iterator<Item = (Version, bool, P)>,
+) -> Option<(&'static dyn Freezer, P)> {
+    let mut v2 = None;
+    for (version, v1_freezer, dir) in hierarchies {
+        if v1_freezer {
+            return Some((&V1Freezer, dir));
+        }
+        if version == Version::V2 && v2.is_none() {
+            v2 = Some(dir);
+        }
     }
-    s.v2().map(|h| (&V2Freezer as &dyn Freezer, h.path.clone()))
+    v2.map(|dir| (&V2Freezer as &dyn Freezer, dir))
 }
 
 #[cfg(test)]

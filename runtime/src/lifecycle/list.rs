@@ -1,0 +1,179 @@
+//! runc's `list`: the state (runtime.md#query-state) of every container under a root, one
+//! container at a time ([`States`]), as [`Container::state`](super::Container::state)
+//! shows it.
+//!
+//! A listing reads only what the state shows and what its status depends on: from
+//! state.json the shown fields, the phase, the process (pid and start time) and the
+//! cgroup directory of the freezer (the rest of the record, e.g. the hooks, is skipped
+//! unread); then the live system through the same rule as every other command
+//! ([`crate::state::derive_status`]). Files are opened relative to the root's directory,
+//! and each owner's name is looked up once.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+use serde::Deserialize;
+
+use super::state::{shown_pid, user_name, State};
+use crate::cgroups::freezer::freezer_among;
+use crate::cgroups::host::Version;
+use crate::error::Result;
+use crate::state::{
+    frozen, locked_by_other, process_alive, status_of, Phase, Probes, Store, EXEC_SOCKET,
+    STATE_FILE,
+};
+
+/// What a listing reads of state.json (the fields of
+/// [`ContainerState`](crate::state::ContainerState) of the same names and types).
+#[derive(Deserialize)]
+struct Listed<'a> {
+    #[serde(rename = "ociVersion")]
+    oci_version: String,
+    id: String,
+    phase: Phase,
+    #[serde(default)]
+    pid: Option<i32>,
+    #[serde(default)]
+    start_time: Option<u64>,
+    bundle: PathBuf,
+    #[serde(default)]
+    rootfs: Option<PathBuf>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+    created: String,
+    owner: u32,
+    #[serde(default, borrow)]
+    cgroup: Option<ListedCgroup<'a>>,
+}
+
+/// Of the recorded cgroup ([`CgroupState`](crate::cgroups::CgroupState)), what chooses
+/// the freezer.
+#[derive(Deserialize)]
+struct ListedCgroup<'a> {
+    #[serde(borrow)]
+    hierarchies: Vec<ListedHierarchy<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ListedHierarchy<'a> {
+    version: Version,
+    #[serde(default, borrow)]
+    controllers: Vec<Cow<'a, str>>,
+    #[serde(borrow)]
+    path: Cow<'a, str>,
+}
+
+/// The states of the containers under a root, sorted by id
+/// ([`Container::states`](super::Container::states)). A container deleted meanwhile, or
+/// a directory that is not a container, is skipped.
+#[derive(Debug)]
+pub struct States {
+    /// The root directory, which the files of each container are opened relative to.
+    dir: Option<OwnedFd>,
+    ids: std::vec::IntoIter<String>,
+    /// The text of the state.json being read.
+    text: Vec<u8>,
+    /// The owners' names looked up so far.
+    owners: Vec<(u32, String)>,
+}
+
+impl States {
+    /// The containers under `root`.
+    pub(super) fn new(root: &Path) -> Result<States> {
+        let store = Store::new(root);
+        let ids = store.ids()?;
+        // A root removed meanwhile holds no containers, as each of them would be gone.
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let dir = match ids.is_empty() {
+            true => None,
+            false => rustix::fs::open(root, flags, Mode::empty()).ok(),
+        };
+        Ok(States {
+            dir,
+            ids: ids.into_iter(),
+            text: Vec::with_capacity(4096),
+            owners: Vec::new(),
+        })
+    }
+
+    /// The state of `id`, or `None` when it is not a container (any more).
+    fn read(&mut self, id: &str) -> Option<State> {
+        let dir = self.dir.as_ref()?;
+        let fd = rustix::fs::openat(
+            dir,
+            format!("{id}/{STATE_FILE}"),
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ok()?;
+        self.text.clear();
+        std::fs::File::from(fd).read_to_end(&mut self.text).ok()?;
+        let rec: Listed = serde_json::from_slice(&self.text).ok()?;
+        if rec.id != id {
+            return None;
+        }
+        let cgroup = rec.cgroup.as_ref();
+        let hierarchies = cgroup.into_iter().flat_map(|c| c.hierarchies.iter());
+        let freezer = freezer_among(hierarchies.map(|h| {
+            let v1_freezer =
+                h.version == Version::V1 && h.controllers.iter().any(|c| c == "freezer");
+            (h.version, v1_freezer, Path::new(h.path.as_ref()))
+        }));
+        let status = status_of(
+            rec.phase,
+            rec.pid.zip(rec.start_time),
+            Probes {
+                creator_alive: || {
+                    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                    rustix::fs::openat(dir, id, flags, Mode::empty())
+                        .is_ok_and(|fd| locked_by_other(&fd))
+                },
+                process_alive,
+                frozen: || freezer.is_some_and(|(f, dir)| frozen(f, dir)),
+                exec_socket: || {
+                    let socket = format!("{id}/{EXEC_SOCKET}");
+                    rustix::fs::statat(dir, socket, AtFlags::empty()).is_ok()
+                },
+            },
+        );
+        let owner = owner_name(&mut self.owners, rec.owner);
+        Some(State {
+            oci_version: rec.oci_version,
+            pid: shown_pid(status, rec.pid),
+            id: rec.id,
+            status,
+            bundle: rec.bundle,
+            rootfs: rec.rootfs,
+            created: rec.created,
+            owner,
+            annotations: rec.annotations,
+        })
+    }
+}
+
+/// The name of `uid` ([`user_name`]), looked up once: `seen` keeps the names found.
+fn owner_name(seen: &mut Vec<(u32, String)>, uid: u32) -> String {
+    if let Some((_, name)) = seen.iter().find(|(u, _)| *u == uid) {
+        return name.clone();
+    }
+    let name = user_name(uid);
+    seen.push((uid, name.clone()));
+    name
+}
+
+impl Iterator for States {
+    type Item = State;
+
+    fn next(&mut self) -> Option<State> {
+        loop {
+            let id = self.ids.next()?;
+            if let Some(state) = self.read(&id) {
+                return Some(state);
+            }
+        }
+    }
+}
