@@ -93,7 +93,7 @@ impl Freezer for V1Freezer {
     }
 
     fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
-        let text = fs::read(dir, "freezer.state")?;
+        let text = fs::read_record(dir, "freezer.state")?;
         match text.trim() {
             "THAWED" => Ok(FreezerState::Thawed),
             "FREEZING" => Ok(FreezerState::Freezing),
@@ -120,8 +120,8 @@ impl Freezer for V2Freezer {
     }
 
     fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
-        let asked = fs::read(dir, "cgroup.freeze")?.trim() == "1";
-        let events = fs::read(dir, "cgroup.events")?;
+        let asked = fs::read_record(dir, "cgroup.freeze")?.trim() == "1";
+        let events = fs::read_record(dir, "cgroup.events")?;
         let frozen = events
             .lines()
             .filter_map(|l| l.split_once(' '))

@@ -47,8 +47,32 @@ pub(super) fn has(dir: &Path, file: &str) -> bool {
 
 /// The text of `dir/file`.
 pub(super) fn read(dir: &Path, file: &str) -> Result<String, CgroupError> {
+    use std::io::Read as _;
     let path = dir.join(file);
-    std::fs::read_to_string(&path).map_err(|source| CgroupError::Read { file: path, source })
+    let mut text = String::new();
+    // Through `take`: a cgroup file has no size to ask for first (`fs::read_to_string`
+    // would, with one more system call).
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(u64::MAX).read_to_string(&mut text))
+        .map(|_| text)
+        .map_err(|source| CgroupError::Read { file: path, source })
+}
+
+/// The text of `dir/file`, a cgroup file of one short record (`freezer.state`,
+/// `cgroup.freeze`, `cgroup.events`), which the kernel shows whole to one read: what one
+/// read of up to 256 bytes gives (a system call less than [`read`]).
+pub(super) fn read_record(dir: &Path, file: &str) -> Result<String, CgroupError> {
+    use std::io::Read as _;
+    let path = dir.join(file);
+    let mut buf = [0u8; 256];
+    let text = std::fs::File::open(&path)
+        .and_then(|mut f| f.read(&mut buf))
+        .and_then(|n| {
+            std::str::from_utf8(&buf[..n])
+                .map(str::to_string)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+    text.map_err(|source| CgroupError::Read { file: path, source })
 }
 
 /// Makes `dir` and every missing parent down from `mount`; `made(parent, dir)` runs for

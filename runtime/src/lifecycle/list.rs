@@ -11,7 +11,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
@@ -110,8 +109,7 @@ impl States {
             Mode::empty(),
         )
         .ok()?;
-        self.text.clear();
-        std::fs::File::from(fd).read_to_end(&mut self.text).ok()?;
+        read_whole(&fd, &mut self.text).ok()?;
         let rec: Listed = serde_json::from_slice(&self.text).ok()?;
         if rec.id != id {
             return None;
@@ -152,6 +150,24 @@ impl States {
             owner,
             annotations: rec.annotations,
         })
+    }
+}
+
+/// Reads state.json (open as `fd`) into `text`. It is written whole before it is renamed
+/// into place and never changed after, so a read that returns less than it was given room
+/// for has reached the end: one read for the usual file, where reading to the end would
+/// take a second (and asking the size first, as `fs::read` does, two more).
+fn read_whole(fd: &OwnedFd, text: &mut Vec<u8>) -> rustix::io::Result<()> {
+    text.clear();
+    loop {
+        text.reserve(4096);
+        let room = text.capacity() - text.len();
+        let n = rustix::io::retry_on_intr(|| {
+            rustix::io::read(fd, rustix::buffer::spare_capacity(&mut *text))
+        })?;
+        if n < room {
+            return Ok(());
+        }
     }
 }
 
