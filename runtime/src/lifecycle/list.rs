@@ -60,10 +60,37 @@ struct ListedCgroup<'a> {
 #[derive(Deserialize)]
 struct ListedHierarchy<'a> {
     version: Version,
-    #[serde(default, borrow)]
-    controllers: Vec<Cow<'a, str>>,
+    #[serde(default)]
+    controllers: HasFreezer,
     #[serde(borrow)]
     path: Cow<'a, str>,
+}
+
+/// Whether a hierarchy's controllers include the freezer (read without keeping them).
+#[derive(Default)]
+struct HasFreezer(bool);
+
+impl<'de> Deserialize<'de> for HasFreezer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Controllers;
+        impl<'de> serde::de::Visitor<'de> for Controllers {
+            type Value = HasFreezer;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of controller names")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<HasFreezer, A::Error> {
+                let mut found = false;
+                while let Some(name) = seq.next_element::<Cow<'de, str>>()? {
+                    found |= name == "freezer";
+                }
+                Ok(HasFreezer(found))
+            }
+        }
+        d.deserialize_seq(Controllers)
+    }
 }
 
 /// The states of the containers under a root, sorted by id
@@ -117,8 +144,7 @@ impl States {
         let cgroup = rec.cgroup.as_ref();
         let hierarchies = cgroup.into_iter().flat_map(|c| c.hierarchies.iter());
         let freezer = freezer_among(hierarchies.map(|h| {
-            let v1_freezer =
-                h.version == Version::V1 && h.controllers.iter().any(|c| c == "freezer");
+            let v1_freezer = h.version == Version::V1 && h.controllers.0;
             (h.version, v1_freezer, Path::new(h.path.as_ref()))
         }));
         let status = status_of(
