@@ -26,9 +26,7 @@ fn list(global: &GlobalOpts, args: &ListArgs) -> Result<()> {
     let states = Container::states(&global.root())?;
     let mut out = BufWriter::with_capacity(16 * 1024, std::io::stdout().lock());
     let written = if args.quiet {
-        states
-            .into_iter()
-            .try_for_each(|s| writeln!(out, "{}", s.id))
+        states.ids().try_for_each(|id| writeln!(out, "{id}"))
     } else if args.format == "json" {
         write_json(&mut out, states)
     } else {

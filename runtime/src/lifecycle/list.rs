@@ -7,7 +7,8 @@
 //! cgroup directory of the freezer (the rest of the record, e.g. the hooks, is skipped
 //! unread); then the live system through the same rule as every other command
 //! ([`crate::state::derive_status`]). Files are opened relative to the root's directory,
-//! and each owner's name is looked up once.
+//! and each owner's name is looked up once. Which directories are containers depends on
+//! state.json alone, so the ids ([`Ids`], `list -q`) are read without the live system.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -126,21 +127,16 @@ impl States {
         })
     }
 
+    /// Only the ids of the containers (what `list -q` prints): the same containers, whose
+    /// status is not looked at.
+    pub fn ids(self) -> Ids {
+        Ids(self)
+    }
+
     /// The state of `id`, or `None` when it is not a container (any more).
     fn read(&mut self, id: &str) -> Option<State> {
         let dir = self.dir.as_ref()?;
-        let fd = rustix::fs::openat(
-            dir,
-            format!("{id}/{STATE_FILE}"),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .ok()?;
-        read_whole(&fd, &mut self.text).ok()?;
-        let rec: Listed = serde_json::from_slice(&self.text).ok()?;
-        if rec.id != id {
-            return None;
-        }
+        let rec = record(dir, &mut self.text, id)?;
         let cgroup = rec.cgroup.as_ref();
         let hierarchies = cgroup.into_iter().flat_map(|c| c.hierarchies.iter());
         let freezer = freezer_among(hierarchies.map(|h| {
@@ -179,6 +175,18 @@ impl States {
     }
 }
 
+/// What state.json of `id` (under the root `dir`) records, or `None` when `id` is not a
+/// container (any more): no state.json, one that does not parse, or of another id.
+fn record<'a>(dir: &OwnedFd, text: &'a mut Vec<u8>, id: &str) -> Option<Listed<'a>> {
+    let path = format!("{id}/{STATE_FILE}");
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, path, flags, Mode::empty()).ok()?;
+    read_whole(&fd, text).ok()?;
+    let text: &'a Vec<u8> = text;
+    let rec: Listed = serde_json::from_slice(text).ok()?;
+    (rec.id == id).then_some(rec)
+}
+
 /// Reads state.json (open as `fd`) into `text`. It is written whole before it is renamed
 /// into place and never changed after, so a read that returns less than it was given room
 /// for has reached the end: one read for the usual file, where reading to the end would
@@ -215,6 +223,25 @@ impl Iterator for States {
             let id = self.ids.next()?;
             if let Some(state) = self.read(&id) {
                 return Some(state);
+            }
+        }
+    }
+}
+
+/// The ids of the containers under a root, sorted ([`States::ids`]).
+#[derive(Debug)]
+pub struct Ids(States);
+
+impl Iterator for Ids {
+    type Item = String;
+
+    fn next(&mut self) -> Option<String> {
+        let states = &mut self.0;
+        loop {
+            let id = states.ids.next()?;
+            let dir = states.dir.as_ref()?;
+            if record(dir, &mut states.text, &id).is_some() {
+                return Some(id);
             }
         }
     }

@@ -27,7 +27,7 @@ pub use create::{Console, CreateOptions};
 pub use events::Event;
 pub use exec::{Exec, ExecOptions, ExecProcess, ProcessOverrides};
 pub use kill::parse_signal;
-pub use list::States;
+pub use list::{Ids, States};
 pub use state::{user_name, State};
 pub use update_request::{parse_bytes, ResourcesUpdate};
 
@@ -96,11 +96,13 @@ impl Container {
     /// The state of every container under `root`, sorted by id, one at a time (what
     /// [`list`](Container::list) and [`state`](Container::state) give, without keeping
     /// whole records): runc's `list`. A container deleted meanwhile, or a directory that
-    /// is not a container, is skipped.
+    /// is not a container, is skipped. [`States::ids`] gives only their ids (`list -q`),
+    /// without looking at the status.
     ///
     /// ```
     /// let root = tempfile::tempdir()?;
     /// assert_eq!(writ::Container::states(root.path())?.count(), 0);
+    /// assert_eq!(writ::Container::states(root.path())?.ids().count(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn states(root: &Path) -> Result<States> {
