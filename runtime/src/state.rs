@@ -390,7 +390,7 @@ pub fn derive_status(
         Probes {
             creator_alive,
             process_alive,
-            frozen: || freezer().is_some_and(|(f, dir)| frozen(f, &dir)),
+            frozen: || freezer().is_some_and(|(f, dir)| frozen(f.state(&dir))),
             exec_socket: || dir.join(EXEC_SOCKET).exists(),
         },
     )
@@ -443,10 +443,12 @@ pub(crate) fn status_of(
     }
 }
 
-/// Whether the cgroup directory `dir` is frozen or being frozen (by `pause`) by `freezer`.
-pub(crate) fn frozen(freezer: &dyn crate::cgroups::freezer::Freezer, dir: &Path) -> bool {
-    use crate::cgroups::freezer::FreezerState;
-    freezer.state(dir).is_ok_and(|s| s != FreezerState::Thawed)
+/// Whether a cgroup whose freezer says `seen` is frozen or being frozen (by `pause`); a
+/// freezer that cannot be read counts as thawed.
+pub(crate) fn frozen(
+    seen: Result<crate::cgroups::freezer::FreezerState, crate::cgroups::CgroupError>,
+) -> bool {
+    seen.is_ok_and(|s| s != crate::cgroups::freezer::FreezerState::Thawed)
 }
 
 /// The state directories under `--root`.

@@ -14,6 +14,7 @@
 //! its recorded hierarchies by [`freezer_of`]: the v1 freezer where a v1 freezer
 //! hierarchy is mounted (a hybrid host such as this project's machine), else cgroup2.
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,12 @@ pub trait Freezer: Sync {
     fn name(&self) -> &'static str;
 
     /// The state of the cgroup `dir`.
-    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError>;
+    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
+        self.state_at(rustix::fs::CWD, dir)
+    }
+
+    /// The state of the cgroup `dir`, a path relative to the directory `at` (or absolute).
+    fn state_at(&self, at: BorrowedFd<'_>, dir: &Path) -> Result<FreezerState, CgroupError>;
 
     /// Asks for the freeze (`true`) or the thaw of `dir`, without waiting.
     fn request(&self, dir: &Path, frozen: bool) -> Result<(), CgroupError>;
@@ -92,8 +98,8 @@ impl Freezer for V1Freezer {
         "freezer.state"
     }
 
-    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
-        let text = fs::read_record(dir, "freezer.state")?;
+    fn state_at(&self, at: BorrowedFd<'_>, dir: &Path) -> Result<FreezerState, CgroupError> {
+        let text = fs::read_record(at, dir, "freezer.state")?;
         match text.trim() {
             "THAWED" => Ok(FreezerState::Thawed),
             "FREEZING" => Ok(FreezerState::Freezing),
@@ -119,9 +125,9 @@ impl Freezer for V2Freezer {
         "cgroup.freeze"
     }
 
-    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
-        let asked = fs::read_record(dir, "cgroup.freeze")?.trim() == "1";
-        let events = fs::read_record(dir, "cgroup.events")?;
+    fn state_at(&self, at: BorrowedFd<'_>, dir: &Path) -> Result<FreezerState, CgroupError> {
+        let asked = fs::read_record(at, dir, "cgroup.freeze")?.trim() == "1";
+        let events = fs::read_record(at, dir, "cgroup.events")?;
         let frozen = events
             .lines()
             .filter_map(|l| l.split_once(' '))

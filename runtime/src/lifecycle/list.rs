@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -106,6 +106,9 @@ pub struct States {
     text: Vec<u8>,
     /// The owners' names looked up so far.
     owners: Vec<(u32, String)>,
+    /// The parent directory of the last freezer cgroup read, and its descriptor: the
+    /// containers' cgroups are usually siblings, each then read relative to it.
+    cgroups: Option<(PathBuf, OwnedFd)>,
 }
 
 impl States {
@@ -124,6 +127,7 @@ impl States {
             ids: ids.into_iter(),
             text: Vec::with_capacity(4096),
             owners: Vec::new(),
+            cgroups: None,
         })
     }
 
@@ -135,8 +139,15 @@ impl States {
 
     /// The state of `id`, or `None` when it is not a container (any more).
     fn read(&mut self, id: &str) -> Option<State> {
-        let dir = self.dir.as_ref()?;
-        let rec = record(dir, &mut self.text, id)?;
+        let States {
+            dir,
+            text,
+            owners,
+            cgroups,
+            ..
+        } = self;
+        let dir = dir.as_ref()?;
+        let rec = record(dir, text, id)?;
         let cgroup = rec.cgroup.as_ref();
         let hierarchies = cgroup.into_iter().flat_map(|c| c.hierarchies.iter());
         let freezer = freezer_among(hierarchies.map(|h| {
@@ -153,14 +164,23 @@ impl States {
                         .is_ok_and(|fd| locked_by_other(&fd))
                 },
                 process_alive,
-                frozen: || freezer.is_some_and(|(f, dir)| frozen(f, dir)),
+                frozen: || {
+                    freezer.is_some_and(|(f, path)| {
+                        frozen(match in_parent(cgroups, path) {
+                            // Through the parent; by the path itself if that fails (the
+                            // parent made anew since it was opened).
+                            Some((at, name)) => f.state_at(at, name).or_else(|_| f.state(path)),
+                            None => f.state(path),
+                        })
+                    })
+                },
                 exec_socket: || {
                     let socket = format!("{id}/{EXEC_SOCKET}");
                     rustix::fs::statat(dir, socket, AtFlags::empty()).is_ok()
                 },
             },
         );
-        let owner = owner_name(&mut self.owners, rec.owner);
+        let owner = owner_name(owners, rec.owner);
         Some(State {
             oci_version: rec.oci_version,
             pid: shown_pid(status, rec.pid),
@@ -203,6 +223,22 @@ fn read_whole(fd: &OwnedFd, text: &mut Vec<u8>) -> rustix::io::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// `path` as a name in its parent directory, whose descriptor `cache` keeps (opened
+/// now unless it is the one kept already).
+fn in_parent<'c, 'p>(
+    cache: &'c mut Option<(PathBuf, OwnedFd)>,
+    path: &'p Path,
+) -> Option<(BorrowedFd<'c>, &'p Path)> {
+    let (parent, name) = (path.parent()?, path.file_name()?);
+    if cache.as_ref().is_none_or(|(kept, _)| kept != parent) {
+        let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let fd = rustix::fs::open(parent, flags, Mode::empty()).ok()?;
+        *cache = Some((parent.to_path_buf(), fd));
+    }
+    let (_, fd) = cache.as_ref()?;
+    Some((fd.as_fd(), Path::new(name)))
 }
 
 /// The name of `uid` ([`user_name`]), looked up once: `seen` keeps the names found.
