@@ -31,48 +31,105 @@ pub fn print(text: &str, what: &'static str) -> Result<()> {
         .map_err(Error::io(format!("writing {what}")))
 }
 
-/// runc's table: ID PID STATUS BUNDLE CREATED OWNER, columns padded by 3 spaces.
-pub fn list_table(shown: &[State]) -> String {
-    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"].map(String::from)];
-    for s in shown {
-        rows.push([
-            s.id.clone(),
-            s.pid.unwrap_or(0).to_string(),
-            s.status.to_string(),
-            s.bundle.display().to_string(),
-            s.created.clone(),
-            s.owner.clone(),
+/// runc's table of `states`: ID PID STATUS BUNDLE CREATED OWNER, columns padded by 3
+/// spaces, written to `out`.
+pub fn write_list_table(
+    out: &mut impl Write,
+    states: impl Iterator<Item = State>,
+) -> std::io::Result<()> {
+    let mut table = Table::new(12);
+    table.row(&[&"ID", &"PID", &"STATUS", &"BUNDLE", &"CREATED", &"OWNER"]);
+    for s in states {
+        let pid = s.pid.unwrap_or(0);
+        table.row(&[
+            &s.id,
+            &pid,
+            &s.status,
+            &s.bundle.display(),
+            &s.created,
+            &s.owner,
         ]);
     }
-    columns(&rows, 12)
+    table.write(out)
 }
 
 /// Rows as columns padded by 3 spaces, each at least `min` wide (the last not padded).
 pub fn columns<R: AsRef<[String]>>(rows: &[R], min: usize) -> String {
-    let mut widths: Vec<usize> = Vec::new();
+    let mut table = Table::new(min);
     for row in rows {
-        for (i, cell) in row.as_ref().iter().enumerate() {
-            if widths.len() <= i {
-                widths.push(0);
-            }
-            widths[i] = widths[i].max(cell.chars().count() + 3).max(min);
+        let cells: Vec<&dyn std::fmt::Display> = row.as_ref().iter().map(|c| c as _).collect();
+        table.row(&cells);
+    }
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = table.write(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Rows of cells kept until the column widths are known ([`columns`]): the cells' text one
+/// after another in one string, so that a row costs little more than its text.
+pub struct Table {
+    /// Every cell's text.
+    text: String,
+    /// Where each cell ends in `text`.
+    cells: Vec<usize>,
+    /// Where each row ends in `cells`.
+    rows: Vec<usize>,
+    /// Each column's width so far: its longest cell plus 3, at least `min`.
+    widths: Vec<usize>,
+    min: usize,
+}
+
+impl Table {
+    /// An empty table whose columns are at least `min` wide.
+    pub fn new(min: usize) -> Table {
+        Table {
+            text: String::new(),
+            cells: Vec::new(),
+            rows: Vec::new(),
+            widths: Vec::new(),
+            min,
         }
     }
-    let mut out = String::new();
-    for row in rows {
-        let row = row.as_ref();
+
+    /// Adds a row of `cells`.
+    pub fn row(&mut self, cells: &[&dyn std::fmt::Display]) {
+        use std::fmt::Write as _;
+        for (i, cell) in cells.iter().enumerate() {
+            let start = self.text.len();
+            // Writing to a String cannot fail.
+            let _ = write!(self.text, "{cell}");
+            let width = (self.text[start..].chars().count() + 3).max(self.min);
+            match self.widths.get_mut(i) {
+                Some(w) => *w = (*w).max(width),
+                None => self.widths.push(width),
+            }
+            self.cells.push(self.text.len());
+        }
+        self.rows.push(self.cells.len());
+    }
+
+    /// Writes the rows, each cell padded to its column's width (the last not padded).
+    pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
         let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}", w = widths[i]));
+        let (mut cell, mut start) = (0, 0);
+        for &row_end in &self.rows {
+            line.clear();
+            for (i, &end) in self.cells[cell..row_end].iter().enumerate() {
+                let text = &self.text[start..end];
+                line.push_str(text);
+                if cell + i + 1 < row_end {
+                    let pad = self.widths[i].saturating_sub(text.chars().count());
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+                start = end;
             }
+            cell = row_end;
+            out.write_all(line.trim_end().as_bytes())?;
+            out.write_all(b"\n")?;
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        Ok(())
     }
-    out
 }
 
 /// Keeps the header and the lines of ps(1) output whose PID column is one of `pids`.
@@ -105,7 +162,9 @@ mod tests {
     #[test]
     fn table_aligns_columns() {
         let st = ContainerState::new("a-rather-long-id", std::path::Path::new("/b"));
-        let t = list_table(&[State::new(st, Status::Stopped)]);
+        let mut t = Vec::new();
+        write_list_table(&mut t, [State::new(st, Status::Stopped)].into_iter()).unwrap();
+        let t = String::from_utf8(t).unwrap();
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 2);
         assert!(lines[0].starts_with("ID                 PID"));

@@ -87,7 +87,7 @@ pub use hooks::HookError;
 pub use init_error::InitError;
 pub use lifecycle::{
     parse_bytes, parse_signal, Console, Container, CreateOptions, Event, Exec, ExecOptions,
-    ExecProcess, ProcessOverrides, ResourcesUpdate, State,
+    ExecProcess, Ids, ProcessOverrides, ResourcesUpdate, State, States,
 };
 pub use spawn::ContainerError;
 pub use state::{Status, OCI_VERSION};

@@ -379,19 +379,60 @@ pub fn derive_status(
     dir: &Path,
     creator_alive: impl FnOnce() -> bool,
 ) -> Status {
-    match st.phase {
+    let freezer = || {
+        st.cgroup
+            .as_ref()
+            .and_then(crate::cgroups::freezer::freezer_of)
+    };
+    status_of(
+        st.phase,
+        st.pid.zip(st.start_time),
+        Probes {
+            creator_alive,
+            process_alive,
+            frozen: || freezer().is_some_and(|(f, dir)| frozen(f.state(&dir))),
+            exec_socket: || dir.join(EXEC_SOCKET).exists(),
+        },
+    )
+}
+
+/// What [`status_of`] asks the live system, each only when the answer matters.
+pub(crate) struct Probes<C, A, F, E> {
+    /// Whether the `create` that recorded phase `creating` still runs (holds the lock).
+    pub creator_alive: C,
+    /// Whether the pid is a live process that started at the recorded time.
+    pub process_alive: A,
+    /// Whether the container's cgroup is frozen or being frozen (by `pause`).
+    pub frozen: F,
+    /// Whether the exec socket exists (the program waits for `start`).
+    pub exec_socket: E,
+}
+
+/// The status rule of [`derive_status`], over the recorded phase and process (pid and
+/// start time) and the probes of the live system; [`derive_status`] and `list` share it.
+pub(crate) fn status_of(
+    phase: Phase,
+    process: Option<(i32, u64)>,
+    probes: Probes<
+        impl FnOnce() -> bool,
+        impl FnOnce(i32, u64) -> bool,
+        impl FnOnce() -> bool,
+        impl FnOnce() -> bool,
+    >,
+) -> Status {
+    match phase {
         Phase::Creating => {
-            if creator_alive() {
+            if (probes.creator_alive)() {
                 Status::Creating
             } else {
                 Status::Stopped
             }
         }
-        Phase::Created => match (st.pid, st.start_time) {
-            (Some(pid), Some(t)) if process_alive(pid, t) => {
-                if frozen(st) {
+        Phase::Created => match process {
+            Some((pid, t)) if (probes.process_alive)(pid, t) => {
+                if (probes.frozen)() {
                     Status::Paused
-                } else if dir.join(EXEC_SOCKET).exists() {
+                } else if (probes.exec_socket)() {
                     Status::Created
                 } else {
                     Status::Running
@@ -402,14 +443,12 @@ pub fn derive_status(
     }
 }
 
-/// Whether the container's cgroup is frozen or being frozen (by `pause`).
-fn frozen(st: &ContainerState) -> bool {
-    use crate::cgroups::freezer::FreezerState;
-    let freezer = st
-        .cgroup
-        .as_ref()
-        .and_then(crate::cgroups::freezer::freezer_of);
-    freezer.is_some_and(|(f, dir)| f.state(&dir).is_ok_and(|s| s != FreezerState::Thawed))
+/// Whether a cgroup whose freezer says `seen` is frozen or being frozen (by `pause`); a
+/// freezer that cannot be read counts as thawed.
+pub(crate) fn frozen(
+    seen: Result<crate::cgroups::freezer::FreezerState, crate::cgroups::CgroupError>,
+) -> bool {
+    seen.is_ok_and(|s| s != crate::cgroups::freezer::FreezerState::Thawed)
 }
 
 /// The state directories under `--root`.
@@ -480,7 +519,7 @@ fn write_state(dirfd: impl AsFd, dir: &Path, st: &ContainerState) -> Result<(), 
 }
 
 /// Whether someone holds the exclusive lock of the directory `fd` refers to.
-fn locked_by_other(fd: impl AsFd) -> bool {
+pub(crate) fn locked_by_other(fd: impl AsFd) -> bool {
     match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockShared) {
         Ok(()) => {
             let _ = rustix::fs::flock(&fd, FlockOperation::Unlock);

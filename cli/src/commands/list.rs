@@ -1,7 +1,10 @@
 //! `writ list [--format table|json] [-q]`: the containers under `--root`
-//! ([`writ::Container::list`]), in runc's table or as JSON.
+//! ([`writ::Container::states`]), in runc's table or as JSON, written to stdout as they
+//! are read (the table once its column widths are known).
 
-use writ::{Container, Result, State};
+use std::io::{BufWriter, Write};
+
+use writ::{Container, Error, Result};
 
 use super::GlobalOpts;
 
@@ -20,18 +23,29 @@ pub fn run(global: &GlobalOpts, args: ListArgs) -> i32 {
 }
 
 fn list(global: &GlobalOpts, args: &ListArgs) -> Result<()> {
-    let shown: Vec<State> = Container::list(&global.root())?
-        .iter()
-        .map(Container::state)
-        .collect();
-    let out = if args.quiet {
-        shown.iter().map(|s| format!("{}\n", s.id)).collect()
+    let states = Container::states(&global.root())?;
+    let mut out = BufWriter::with_capacity(16 * 1024, std::io::stdout().lock());
+    let written = if args.quiet {
+        states.ids().try_for_each(|id| writeln!(out, "{id}"))
     } else if args.format == "json" {
-        let mut s = serde_json::to_string(&shown).unwrap_or_default();
-        s.push('\n');
-        s
+        write_json(&mut out, states)
     } else {
-        crate::output::list_table(&shown)
+        crate::output::write_list_table(&mut out, states)
     };
-    crate::output::print(&out, "the list")
+    written
+        .and_then(|()| out.flush())
+        .map_err(Error::io("writing the list"))
+}
+
+/// The states as one JSON array (what serialising them all at once gives), one element
+/// at a time.
+fn write_json(out: &mut impl Write, states: writ::States) -> std::io::Result<()> {
+    out.write_all(b"[")?;
+    for (i, s) in states.enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut *out, &s)?;
+    }
+    out.write_all(b"]\n")
 }

@@ -14,9 +14,11 @@
 //! its recorded hierarchies by [`freezer_of`]: the v1 freezer where a v1 freezer
 //! hierarchy is mounted (a hybrid host such as this project's machine), else cgroup2.
 
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::host::Version;
 use super::record::CgroupState;
 use super::{fs, CgroupError};
 
@@ -40,7 +42,12 @@ pub trait Freezer: Sync {
     fn name(&self) -> &'static str;
 
     /// The state of the cgroup `dir`.
-    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError>;
+    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
+        self.state_at(rustix::fs::CWD, dir)
+    }
+
+    /// The state of the cgroup `dir`, a path relative to the directory `at` (or absolute).
+    fn state_at(&self, at: BorrowedFd<'_>, dir: &Path) -> Result<FreezerState, CgroupError>;
 
     /// Asks for the freeze (`true`) or the thaw of `dir`, without waiting.
     fn request(&self, dir: &Path, frozen: bool) -> Result<(), CgroupError>;
@@ -91,8 +98,8 @@ impl Freezer for V1Freezer {
         "freezer.state"
     }
 
-    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
-        let text = fs::read(dir, "freezer.state")?;
+    fn state_at(&self, at: BorrowedFd<'_>, dir: &Path) -> Result<FreezerState, CgroupError> {
+        let text = fs::read_record(at, dir, "freezer.state")?;
         match text.trim() {
             "THAWED" => Ok(FreezerState::Thawed),
             "FREEZING" => Ok(FreezerState::Freezing),
@@ -118,9 +125,9 @@ impl Freezer for V2Freezer {
         "cgroup.freeze"
     }
 
-    fn state(&self, dir: &Path) -> Result<FreezerState, CgroupError> {
-        let asked = fs::read(dir, "cgroup.freeze")?.trim() == "1";
-        let events = fs::read(dir, "cgroup.events")?;
+    fn state_at(&self, at: BorrowedFd<'_>, dir: &Path) -> Result<FreezerState, CgroupError> {
+        let asked = fs::read_record(at, dir, "cgroup.freeze")?.trim() == "1";
+        let events = fs::read_record(at, dir, "cgroup.events")?;
         let frozen = events
             .lines()
             .filter_map(|l| l.split_once(' '))
@@ -143,10 +150,27 @@ impl Freezer for V2Freezer {
 /// hierarchy where one is mounted, else the cgroup2 directory; `None` when the cgroup
 /// has neither.
 pub fn freezer_of(s: &CgroupState) -> Option<(&'static dyn Freezer, PathBuf)> {
-    if let Some(h) = s.v1_with("freezer") {
-        return Some((&V1Freezer, h.path.clone()));
+    let hierarchies = s.hierarchies.iter();
+    freezer_among(hierarchies.map(|h| (h.version, h.has("freezer"), &h.path)))
+        .map(|(f, path)| (f, path.clone()))
+}
+
+/// [`freezer_of`] over the hierarchies as (version, whether it is a v1 hierarchy with the
+/// freezer controller, the container's directory): the first v1 freezer, else the first
+/// cgroup2 directory.
+pub(crate) fn freezer_among<P>(
+    hierarchies: impl Iterator<Item = (Version, bool, P)>,
+) -> Option<(&'static dyn Freezer, P)> {
+    let mut v2 = None;
+    for (version, v1_freezer, dir) in hierarchies {
+        if v1_freezer {
+            return Some((&V1Freezer, dir));
+        }
+        if version == Version::V2 && v2.is_none() {
+            v2 = Some(dir);
+        }
     }
-    s.v2().map(|h| (&V2Freezer as &dyn Freezer, h.path.clone()))
+    v2.map(|dir| (&V2Freezer as &dyn Freezer, dir))
 }
 
 #[cfg(test)]

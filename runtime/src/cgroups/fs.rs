@@ -47,8 +47,39 @@ pub(super) fn has(dir: &Path, file: &str) -> bool {
 
 /// The text of `dir/file`.
 pub(super) fn read(dir: &Path, file: &str) -> Result<String, CgroupError> {
+    use std::io::Read as _;
     let path = dir.join(file);
-    std::fs::read_to_string(&path).map_err(|source| CgroupError::Read { file: path, source })
+    let mut text = String::new();
+    // Through `take`: a cgroup file has no size to ask for first (`fs::read_to_string`
+    // would, with one more system call).
+    std::fs::File::open(&path)
+        .and_then(|f| f.take(u64::MAX).read_to_string(&mut text))
+        .map(|_| text)
+        .map_err(|source| CgroupError::Read { file: path, source })
+}
+
+/// The text of `dir/file` (`dir` relative to the directory `at`, or absolute), a cgroup
+/// file of one short record (`freezer.state`, `cgroup.freeze`, `cgroup.events`), which the
+/// kernel shows whole to one read: what one read of up to 256 bytes gives (a system call
+/// less than [`read`]).
+pub(super) fn read_record(
+    at: std::os::fd::BorrowedFd<'_>,
+    dir: &Path,
+    file: &str,
+) -> Result<String, CgroupError> {
+    use std::io::Read as _;
+    let path = dir.join(file);
+    let mut buf = [0u8; 256];
+    let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+    let text = rustix::fs::openat(at, &path, flags, rustix::fs::Mode::empty())
+        .map_err(std::io::Error::from)
+        .and_then(|fd| std::fs::File::from(fd).read(&mut buf))
+        .and_then(|n| {
+            std::str::from_utf8(&buf[..n])
+                .map(str::to_string)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        });
+    text.map_err(|source| CgroupError::Read { file: path, source })
 }
 
 /// Makes `dir` and every missing parent down from `mount`; `made(parent, dir)` runs for

@@ -13,6 +13,7 @@ mod delete;
 mod events;
 mod exec;
 mod kill;
+mod list;
 mod pause;
 mod start;
 mod state;
@@ -26,6 +27,7 @@ pub use create::{Console, CreateOptions};
 pub use events::Event;
 pub use exec::{Exec, ExecOptions, ExecProcess, ProcessOverrides};
 pub use kill::parse_signal;
+pub use list::{Ids, States};
 pub use state::{user_name, State};
 pub use update_request::{parse_bytes, ResourcesUpdate};
 
@@ -91,6 +93,22 @@ impl Container {
         Ok(out)
     }
 
+    /// The state of every container under `root`, sorted by id, one at a time (what
+    /// [`list`](Container::list) and [`state`](Container::state) give, without keeping
+    /// whole records): runc's `list`. A container deleted meanwhile, or a directory that
+    /// is not a container, is skipped. [`States::ids`] gives only their ids (`list -q`),
+    /// without looking at the status.
+    ///
+    /// ```
+    /// let root = tempfile::tempdir()?;
+    /// assert_eq!(writ::Container::states(root.path())?.count(), 0);
+    /// assert_eq!(writ::Container::states(root.path())?.ids().count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn states(root: &Path) -> Result<States> {
+        States::new(root)
+    }
+
     /// Removes the temporary state directories that a `create` or `delete` killed half-way
     /// left under `root` (those whose process is gone and that nobody holds locked);
     /// returns what it removed.
@@ -148,10 +166,7 @@ impl Container {
 
     /// Host pid of the container process, while it is `created` or `running`.
     pub fn pid(&self) -> Option<i32> {
-        match self.status {
-            Status::Created | Status::Running | Status::Paused => self.record.pid,
-            Status::Creating | Status::Stopped => None,
-        }
+        state::shown_pid(self.status, self.record.pid)
     }
 
     /// Absolute path of the bundle.

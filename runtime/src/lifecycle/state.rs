@@ -40,10 +40,7 @@ impl State {
     pub fn new(st: ContainerState, status: Status) -> Self {
         State {
             oci_version: st.oci_version,
-            pid: match status {
-                Status::Created | Status::Running | Status::Paused => st.pid,
-                Status::Creating | Status::Stopped => None,
-            },
+            pid: shown_pid(status, st.pid),
             id: st.id,
             status,
             bundle: st.bundle,
@@ -52,6 +49,15 @@ impl State {
             owner: user_name(st.owner),
             annotations: st.annotations,
         }
+    }
+}
+
+/// The recorded pid as a container at `status` shows it: only while its process exists
+/// (`created`, `running`, `paused`).
+pub(crate) fn shown_pid(status: Status, pid: Option<i32>) -> Option<i32> {
+    match status {
+        Status::Created | Status::Running | Status::Paused => pid,
+        Status::Creating | Status::Stopped => None,
     }
 }
 
