@@ -20,10 +20,17 @@ pub fn run(global: &GlobalOpts, args: ListArgs) -> i32 {
 }
 
 fn list(global: &GlobalOpts, args: &ListArgs) -> Result<()> {
-    let shown: Vec<State> = Container::list(&global.root())?
-        .iter()
-        .map(Container::state)
-        .collect();
+    let containers = Container::list(&global.root())?;
+    // Only the JSON shows the annotations (read from each frozen config); a container
+    // deleted meanwhile is skipped, as `Container::list` skips it.
+    let shown: Vec<State> = if args.format == "json" && !args.quiet {
+        containers.iter().filter_map(|c| c.state().ok()).collect()
+    } else {
+        containers
+            .iter()
+            .map(Container::state_without_annotations)
+            .collect()
+    };
     let out = if args.quiet {
         shown.iter().map(|s| format!("{}\n", s.id)).collect()
     } else if args.format == "json" {
