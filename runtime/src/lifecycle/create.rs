@@ -160,7 +160,7 @@ pub(crate) fn create_locked(
         return Err(crate::state::StateError::AlreadyExists(id.to_string()).into());
     }
     let bundle = bundle_path(&opts.bundle)?;
-    let (plan, config) = load_plan(&bundle)?;
+    let (mut plan, config) = load_plan(&bundle)?;
     crate::logging::debug(|| format!("create {id}: planned"));
     let here = plan.terminal && opts.console == Console::Keep;
     if plan.terminal && opts.console == Console::None {
@@ -178,8 +178,13 @@ pub(crate) fn create_locked(
     // create that need it, exec, update, events, and the annotations of `state`, read it
     // there): a later change of the bundle's config.json does not reach the container.
     let mut handle = store.reserve(&initial, &config)?;
-    // Not kept across the fork: a large config would only make it slower.
+    // Not kept across the fork: memory freed after it, while the init still shares the
+    // pages, is copied page by page (a large config's annotations would be). The
+    // annotations stay only for the state that hooks during create get.
     drop(config);
+    if !plan.hooks.any_during_create() {
+        plan.annotations = Default::default();
+    }
     crate::logging::debug(|| format!("create {id}: state directory reserved"));
     let (own_socket, listener) = match own_console(&handle, here) {
         Ok(own) => own,
