@@ -86,10 +86,14 @@ fn list_prints_every_status_as_the_state_shows_it() {
     foreign.phase = Phase::Created;
     foreign.created = CREATED.to_string();
     foreign.owner = 4_000_000_000;
-    foreign
-        .annotations
-        .insert("org.example/k".into(), "v \"q\"".into());
-    save(&root, &foreign);
+    // Its annotations are in its frozen config, not in state.json.
+    foreign.annotated = true;
+    let g = save(&root, &foreign);
+    std::fs::write(
+        g.join(writ::state::FROZEN_CONFIG),
+        br#"{"ociVersion": "1.3.0", "annotations": {"org.example/k": "v \"q\""}}"#,
+    )
+    .unwrap();
     // Not containers: skipped.
     write(&root, "h-corrupt", b"{\"id\": \"h-corrupt\"");
     save(&root, &record("i-renamed", Phase::Created, 0));
@@ -127,7 +131,7 @@ fn list_prints_every_status_as_the_state_shows_it() {
     let states: Vec<writ::State> = writ::Container::list(&root)
         .unwrap()
         .iter()
-        .map(writ::Container::state)
+        .map(|c| c.state().unwrap())
         .collect();
     assert_eq!(
         json,

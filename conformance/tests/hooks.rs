@@ -33,6 +33,9 @@ fn logging_bundle(ctx: &writ_conformance::Ctx) -> (Bundle, std::path::PathBuf) {
             .as_array_mut()
             .unwrap()
             .push(json!({"destination": "/hooklog", "source": host, "options": ["bind"]}));
+        // Every hook's state carries the config's annotations (writ reads them from the
+        // frozen config for the hooks of start and delete).
+        c["annotations"] = json!({"org.example.hooks": "on-stdin"});
         c["hooks"] = json!({
             "prestart": [logging_hook("prestart", &host), logging_hook("prestart2", &host)],
             "createRuntime": [logging_hook("createRuntime", &host)],
@@ -235,6 +238,14 @@ fn hooks_order_stdin_args_env() {
                 .unwrap_or_else(|e| panic!("{name} stdin {text:?}: {e}"));
             assert_eq!(st["id"], c.id.as_str(), "{name} state: {st}");
             assert!(st["ociVersion"].is_string(), "{name} state: {st}");
+            if st["annotations"]["org.example.hooks"] == "on-stdin" || ctx.kind() == Kind::Writ {
+                assert_eq!(
+                    st["annotations"]["org.example.hooks"], "on-stdin",
+                    "{name} state annotations: {st}"
+                );
+            } else {
+                ctx.deviation(&format!("{name} hooks get no annotations in the state"));
+            }
             let bundle = fs::canonicalize(b.path()).unwrap();
             assert_eq!(
                 st["bundle"].as_str(),

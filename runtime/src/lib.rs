@@ -46,7 +46,7 @@
 //! assert_eq!(c.wait()?, 0); // the exit code of `true`
 //! c.refresh()?;
 //! assert_eq!(c.status(), Status::Stopped);
-//! assert_eq!(c.state().id, id);
+//! assert_eq!(c.state()?.id, id);
 //! c.delete(false)?;
 //! assert!(Container::load(root.path(), &id).is_err());
 //! # Ok(())

@@ -8,15 +8,19 @@
 //! - Commands that change a container (`create`, `start`, `kill`, `delete`) hold an
 //!   exclusive `flock` on the state directory itself for their whole run, so two of them
 //!   never interleave on one id. `state` and `list` do not wait for it.
-//! - `create` prepares the directory under a temporary name, takes the lock, writes
-//!   `state.json` with phase `creating` and only then renames the directory into place
+//! - `create` prepares the directory under a temporary name, takes the lock, writes the
+//!   frozen config (`config.json`, as create read it) and `state.json` with phase
+//!   `creating`, and only then renames the directory into place
 //!   (`RENAME_NOREPLACE`): an id is reserved atomically, and whoever sees the directory
-//!   sees a complete state. While `create` runs, `state` reports `creating` (it detects a
+//!   sees a complete state and its config. While `create` runs, `state` reports `creating` (it detects a
 //!   live creator by failing to take a shared lock).
 //! - The status is derived from the live process, not stored: stopped when the process
 //!   is gone, a zombie, or a different process with the same pid (its start time in
 //!   `/proc/<pid>/stat` differs from the recorded one); `created` while the exec
 //!   socket exists; otherwise `running`.
+//! - The config's annotations are not copied into `state.json`: they may be megabytes
+//!   that `start`, `kill` and `delete` never need. `state.json` records whether there
+//!   are any; [`annotations`] reads them from the frozen config for `state` and hooks.
 //! - `delete` renames the directory away before removing it; a command that was waiting
 //!   for the lock notices that the directory it locked is no longer `<root>/<id>`.
 
@@ -185,9 +189,14 @@ pub struct ContainerState {
     /// Absolute path of the root filesystem, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<PathBuf>,
-    /// The config's annotations.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, String>,
+    /// Whether the config has annotations ([`annotations`] reads them from the frozen
+    /// config).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub annotated: bool,
+    /// The annotations as an earlier writ recorded them in state.json (read for the
+    /// containers it created, never written).
+    #[serde(default, rename = "annotations", skip_serializing)]
+    recorded_annotations: BTreeMap<String, String>,
     /// When `create` started, RFC 3339 UTC.
     pub created: String,
     /// uid of whoever created the container.
@@ -223,7 +232,8 @@ impl ContainerState {
             start_time: None,
             bundle: bundle.to_path_buf(),
             rootfs: None,
-            annotations: BTreeMap::new(),
+            annotated: false,
+            recorded_annotations: BTreeMap::new(),
             created: crate::logging::rfc3339_now(),
             owner: rustix::process::getuid().as_raw(),
             cgroup: None,
@@ -235,14 +245,44 @@ impl ContainerState {
         }
     }
 
-    /// The OCI state JSON for this container at `status` (pid omitted when stopped).
-    pub fn oci_json(&self, status: Status) -> Vec<u8> {
+    /// The OCI state JSON for this container at `status` (pid omitted when stopped),
+    /// with its `annotations` (see [`annotations`]).
+    pub fn oci_json(&self, status: Status, annotations: &BTreeMap<String, String>) -> Vec<u8> {
         let pid = match status {
             Status::Stopped => None,
             _ => self.pid,
         };
-        oci_state_json(&self.id, status, pid, &self.bundle, &self.annotations)
+        oci_state_json(&self.id, status, pid, &self.bundle, annotations)
     }
+}
+
+/// The members of a frozen config that [`annotations`] reads (the others are skipped).
+#[derive(Deserialize)]
+struct ConfigAnnotations {
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
+}
+
+/// The config's annotations of the container whose state directory is `dir`: read from
+/// its frozen config when `st` says there are any (none otherwise; a state.json of an
+/// older writ holds them itself).
+pub fn annotations(
+    st: &ContainerState,
+    dir: &Path,
+) -> Result<BTreeMap<String, String>, StateError> {
+    if !st.annotated {
+        return Ok(st.recorded_annotations.clone());
+    }
+    let path = dir.join(FROZEN_CONFIG);
+    let data = fs::read(&path).map_err(io_err("reading", &path))?;
+    config_annotations(&data).map_err(|source| StateError::Corrupt { path, source })
+}
+
+/// The annotations of a frozen config's text (only that member is read).
+pub(crate) fn config_annotations(
+    data: &[u8],
+) -> Result<BTreeMap<String, String>, serde_json::Error> {
+    serde_json::from_slice::<ConfigAnnotations>(data).map(|c| c.annotations.unwrap_or_default())
 }
 
 /// Errors of the state directory.
@@ -272,10 +312,10 @@ pub enum StateError {
         /// Why it failed.
         source: io::Error,
     },
-    /// state.json cannot be read as a state.
+    /// state.json (or the frozen config) cannot be read as a state (or a config).
     #[error("state file {} is corrupt: {source}", path.display())]
     Corrupt {
-        /// state.json.
+        /// state.json, or the frozen config.
         path: PathBuf,
         /// Why.
         source: serde_json::Error,
@@ -498,6 +538,21 @@ fn read_state(dirfd: impl AsFd, dir: &Path) -> Result<Option<ContainerState>, St
         .map_err(|source| StateError::Corrupt { path, source })
 }
 
+/// Writes the frozen config (mode 0600: it may hold secrets in process.env).
+fn write_frozen_config(dirfd: impl AsFd, dir: &Path, config: &[u8]) -> Result<(), StateError> {
+    let path = dir.join(FROZEN_CONFIG);
+    let fd = rustix::fs::openat(
+        &dirfd,
+        FROZEN_CONFIG,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(errno_err("writing", &path))?;
+    fs::File::from(fd)
+        .write_all(config)
+        .map_err(io_err("writing", &path))
+}
+
 fn write_state(dirfd: impl AsFd, dir: &Path, st: &ContainerState) -> Result<(), StateError> {
     let path = dir.join(STATE_FILE);
     let data = serde_json::to_vec(st).map_err(|source| StateError::Corrupt {
@@ -549,13 +604,14 @@ impl Store {
     }
 
     /// Reserves `id` for a new container: its directory appears, locked and holding
-    /// `initial` (phase `creating`), atomically; an id in use is an error.
+    /// `initial` (phase `creating`) and the frozen `config` (the bytes create read),
+    /// atomically; an id in use is an error.
     #[writ_macros::requirement(
         "runtime.state.id.unique",
         "runtime.create.id_invalid.error",
         "runtime.create.id_invalid.nothing_created"
     )]
-    pub fn reserve(&self, initial: &ContainerState) -> Result<Locked, StateError> {
+    pub fn reserve(&self, initial: &ContainerState, config: &[u8]) -> Result<Locked, StateError> {
         let id = initial.id.as_str();
         validate_id(id)?;
         let dir = self.dir(id);
@@ -580,6 +636,7 @@ impl Store {
             let fd = open_dir(&tmp).map_err(io_err("opening", &tmp))?;
             rustix::fs::flock(&fd, FlockOperation::LockExclusive)
                 .map_err(errno_err("locking", &tmp))?;
+            write_frozen_config(&fd, &tmp, config)?;
             write_state(&fd, &tmp, initial)?;
             match rustix::fs::renameat_with(
                 rustix::fs::CWD,
@@ -714,6 +771,13 @@ impl Locked {
         derive_status(&self.state, &self.dir, || false)
     }
 
+    /// The OCI state JSON at `status` that hooks get on stdin, with the config's
+    /// annotations ([`annotations`]).
+    pub fn hook_state(&self, status: Status) -> Result<Vec<u8>, StateError> {
+        let annotations = annotations(&self.state, &self.dir)?;
+        Ok(self.state.oci_json(status, &annotations))
+    }
+
     /// Writes `self.state` atomically.
     pub fn save(&self) -> Result<(), StateError> {
         write_state(&self.fd, &self.dir, &self.state)
@@ -745,10 +809,36 @@ impl Drop for Locked {
 mod tests {
     use super::*;
 
+    const CONFIG: &[u8] = br#"{"ociVersion": "1.3.0", "annotations": {"a": "b"}}"#;
+
     fn sample(id: &str) -> ContainerState {
         let mut st = ContainerState::new(id, Path::new("/b/bundle"));
-        st.annotations.insert("a".into(), "b".into());
+        st.annotated = true;
         st
+    }
+
+    #[test]
+    fn annotations_are_read_from_the_frozen_config_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let h = store.reserve(&sample("c4"), CONFIG).unwrap();
+        let want = BTreeMap::from([("a".to_string(), "b".to_string())]);
+        assert_eq!(annotations(&h.state, &h.dir).unwrap(), want);
+        let frozen = fs::read(h.dir.join(FROZEN_CONFIG)).unwrap();
+        assert_eq!(frozen, CONFIG);
+        let recorded = fs::read_to_string(h.dir.join(STATE_FILE)).unwrap();
+        assert!(!recorded.contains("\"annotations\""), "{recorded}");
+        // A state.json of an earlier writ holds the annotations itself.
+        let old = br#"{"ociVersion": "1.3.0", "id": "c5", "phase": "created", "bundle": "/b",
+            "annotations": {"k": "v"}, "created": "2026-01-01T00:00:00Z", "owner": 0}"#;
+        let st: ContainerState = serde_json::from_slice(old).unwrap();
+        let want = BTreeMap::from([("k".to_string(), "v".to_string())]);
+        assert_eq!(annotations(&st, Path::new("/nonexistent")).unwrap(), want);
+        // No annotations: the frozen config is not read.
+        let st = ContainerState::new("c6", Path::new("/b"));
+        assert!(annotations(&st, Path::new("/nonexistent"))
+            .unwrap()
+            .is_empty());
     }
 
     #[writ_macros::verifies("runtime.state.pid.required", "runtime.state.annotations.empty")]
@@ -824,14 +914,14 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(&tmp.path().join("root"));
         let st = sample("c1");
-        let h = store.reserve(&st).unwrap();
+        let h = store.reserve(&st, CONFIG).unwrap();
         // While the reserving handle is alive, state reports creating.
         let (read, status) = store.read("c1").unwrap();
         assert_eq!(read, st);
         assert_eq!(status, Status::Creating);
         // A second create with the same id fails and leaves the first alone.
         assert!(matches!(
-            store.reserve(&sample("c1")),
+            store.reserve(&sample("c1"), CONFIG),
             Err(StateError::AlreadyExists(_))
         ));
         drop(h);
@@ -956,7 +1046,7 @@ mod tests {
         let store = Store::new(tmp.path());
         let mut st = sample("c3");
         st.phase = Phase::Created;
-        drop(store.reserve(&st).unwrap());
+        drop(store.reserve(&st, CONFIG).unwrap());
         let h = store.lock("c3").unwrap();
         // Another open of the same directory cannot take the lock now.
         let other = open_dir(&store.dir("c3")).unwrap();

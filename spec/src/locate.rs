@@ -2,11 +2,54 @@
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_column(src: &[u8], offset: usize) -> (usize, usize) {
-    let upto = &src[..offset.min(src.len())];
-    let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-    let column = String::from_utf8_lossy(&upto[line_start..]).chars().count() + 1;
-    (line, column)
+    Lines::new(src).line_column(offset)
+}
+
+/// Where the lines of a document start, found once: the line and column of many offsets
+/// (one per finding) without counting from the start of the document each time.
+pub struct Lines<'a> {
+    src: &'a [u8],
+    /// Byte offset of each line's first byte (0, then one past each `\n`).
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    /// The line starts of `src`.
+    pub fn new(src: &'a [u8]) -> Self {
+        let starts = std::iter::once(0)
+            .chain(
+                src.iter()
+                    .enumerate()
+                    .filter(|(_, &b)| b == b'\n')
+                    .map(|(p, _)| p + 1),
+            )
+            .collect();
+        Lines { src, starts }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_column(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.src.len());
+        // The lines starting at or before the offset (the first always does).
+        let line = self.starts.partition_point(|&s| s <= offset);
+        let line_start = self.starts[line - 1];
+        let column = String::from_utf8_lossy(&self.src[line_start..offset])
+            .chars()
+            .count()
+            + 1;
+        (line, column)
+    }
+
+    /// The bytes of 1-based line `line` without its `\n` (line 0 is the first; past the
+    /// last line, nothing).
+    pub fn line(&self, line: usize) -> &'a [u8] {
+        let i = line.saturating_sub(1);
+        let Some(&start) = self.starts.get(i) else {
+            return &[];
+        };
+        let end = self.starts.get(i + 1).map_or(self.src.len(), |s| s - 1);
+        &self.src[start..end]
+    }
 }
 
 /// Byte offset of the value at `pointer`, or of the deepest existing ancestor.
@@ -213,5 +256,23 @@ mod tests {
         assert_eq!(&src[off..off + 5], b"\"b/c\"");
         assert_eq!(locate_member(src, "/a/b~1c/1"), locate(src, "/a/b~1c/1"));
         assert_eq!(locate_member(src, "/a/zz"), locate(src, "/a"));
+    }
+
+    #[test]
+    fn the_line_index_agrees_with_counting() {
+        let src = "{\n\t\"é\": [1,\r\n 2]\n}\n".as_bytes();
+        let lines = Lines::new(src);
+        for offset in 0..=src.len() + 2 {
+            let upto = &src[..offset.min(src.len())];
+            let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
+            let start = upto.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
+            let column = String::from_utf8_lossy(&upto[start..]).chars().count() + 1;
+            assert_eq!(lines.line_column(offset), (line, column), "offset {offset}");
+        }
+        let split: Vec<&[u8]> = src.split(|b| *b == b'\n').collect();
+        for line in 0..split.len() + 3 {
+            let want = split.get(line.saturating_sub(1)).copied().unwrap_or(&[]);
+            assert_eq!(lines.line(line), want, "line {line}");
+        }
     }
 }

@@ -157,12 +157,14 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ParseError> {
     })
 }
 
+/// Checks `value`, then moves it into the Rust types (its strings are moved, not copied:
+/// a config padded with a megabyte of annotations is not copied again).
 fn from_value<T: DeserializeOwned>(
     bytes: &[u8],
-    value: &Value,
+    value: Value,
     check: fn(&Value) -> Vec<Violation>,
 ) -> Result<Parsed<T>, ParseError> {
-    let violations = check(value);
+    let violations = check(&value);
     match T::deserialize(value) {
         Ok(value) => Ok(Parsed { value, violations }),
         Err(e) => {
@@ -190,19 +192,19 @@ fn from_value<T: DeserializeOwned>(
 #[writ_macros::requirement("config.extensibility.ignore_unknown")]
 pub fn parse_config(bytes: &[u8]) -> Result<Parsed<Spec>, ParseError> {
     let value = parse_json(bytes)?;
-    from_value(bytes, &value, crate::validate_config_value)
+    from_value(bytes, value, crate::validate_config_value)
 }
 
 /// Parse a state document, keeping every finding.
 pub fn parse_state(bytes: &[u8]) -> Result<Parsed<State>, ParseError> {
     let value = parse_json(bytes)?;
-    from_value(bytes, &value, crate::schema_violations_state)
+    from_value(bytes, value, crate::schema_violations_state)
 }
 
 /// Parse a features document, keeping every finding.
 pub fn parse_features(bytes: &[u8]) -> Result<Parsed<Features>, ParseError> {
     let value = parse_json(bytes)?;
-    from_value(bytes, &value, crate::schema_violations_features)
+    from_value(bytes, value, crate::schema_violations_features)
 }
 
 /// Why [`load`] failed.

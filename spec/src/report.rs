@@ -59,12 +59,8 @@ pub struct Report {
     diagnostics: Vec<Diagnostic>,
 }
 
-fn source_line(src: &[u8], line: usize) -> String {
-    let text = src
-        .split(|b| *b == b'\n')
-        .nth(line.saturating_sub(1))
-        .unwrap_or(&[]);
-    let text = String::from_utf8_lossy(text);
+fn source_line(lines: &locate::Lines, line: usize) -> String {
+    let text = String::from_utf8_lossy(lines.line(line));
     text.trim_end_matches('\r').to_owned()
 }
 
@@ -91,18 +87,18 @@ fn window(line: &str, column: usize) -> (String, usize) {
 }
 
 impl Diagnostic {
-    fn at(src: &[u8], line: usize, column: usize) -> (usize, usize, (String, usize)) {
-        (line, column, window(&source_line(src, line), column))
+    fn at(lines: &locate::Lines, line: usize, column: usize) -> (usize, usize, (String, usize)) {
+        (line, column, window(&source_line(lines, line), column))
     }
 
-    fn of_violation(src: &[u8], v: &Violation) -> Self {
+    fn of_violation(src: &[u8], lines: &locate::Lines, v: &Violation) -> Self {
         let offset = if v.kind == ViolationKind::Unknown {
             locate::locate_member(src, &v.pointer)
         } else {
             locate::locate(src, &v.pointer)
         };
-        let (line, column) = locate::line_column(src, offset);
-        let (line, column, snippet) = Self::at(src, line, column);
+        let (line, column) = lines.line_column(offset);
+        let (line, column, snippet) = Self::at(lines, line, column);
         Self {
             severity: v.severity,
             requirement: v.requirement,
@@ -185,9 +181,11 @@ impl Report {
     /// The diagnostics of `violations` about the document `src`, named `file` in the
     /// output. They are sorted by position (errors before warnings at the same place).
     pub fn new(file: impl Into<String>, src: &[u8], violations: &[Violation]) -> Self {
+        // The line index is made only for a document with findings.
+        let lines = locate::Lines::new(if violations.is_empty() { &[] } else { src });
         let mut diagnostics: Vec<Diagnostic> = violations
             .iter()
-            .map(|v| Diagnostic::of_violation(src, v))
+            .map(|v| Diagnostic::of_violation(src, &lines, v))
             .collect();
         diagnostics.sort_by_key(|d| (d.line, d.column, d.severity));
         Self {
@@ -205,7 +203,8 @@ impl Report {
                 column,
                 message,
             } => {
-                let (line, column, snippet) = Diagnostic::at(src, *line, (*column).max(1));
+                let lines = locate::Lines::new(src);
+                let (line, column, snippet) = Diagnostic::at(&lines, *line, (*column).max(1));
                 Self {
                     file: file.into(),
                     diagnostics: vec![Diagnostic {

@@ -24,6 +24,11 @@ pub fn run(global: &GlobalOpts, args: ListArgs) -> i32 {
 
 fn list(global: &GlobalOpts, args: &ListArgs) -> Result<()> {
     let states = Container::states(&global.root())?;
+    // Only the JSON shows the annotations (read from each frozen config).
+    let states = match args.format == "json" && !args.quiet {
+        true => states.with_annotations(),
+        false => states,
+    };
     let mut out = BufWriter::with_capacity(16 * 1024, std::io::stdout().lock());
     let written = if args.quiet {
         states.ids().try_for_each(|id| writeln!(out, "{id}"))

@@ -15,7 +15,7 @@ pub struct StateArgs {
 #[writ_macros::requirement("runtime.state_op.id_required")]
 pub fn run(global: &GlobalOpts, args: StateArgs) -> i32 {
     let result = Container::load(&global.root(), &args.id).and_then(|c| {
-        let mut out = serde_json::to_string_pretty(&c.state()).unwrap_or_default();
+        let mut out = serde_json::to_string_pretty(&c.state()?).unwrap_or_default();
         out.push('\n');
         crate::output::print(&out, "the state")
     });

@@ -274,11 +274,7 @@ fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
 )]
 fn create_container_hooks(a: &InitArgs) -> Result<Vec<u8>, InitError> {
     let hooks = &a.plan.hooks;
-    let any_hooks = !(hooks.prestart.is_empty()
-        && hooks.create_runtime.is_empty()
-        && hooks.create_container.is_empty()
-        && hooks.start_container.is_empty());
-    if !any_hooks {
+    if !hooks.any_during_create() {
         return Ok(Vec::new());
     }
     send(a, &Msg::Hooks)?;

@@ -9,7 +9,6 @@
 
 use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -117,21 +116,6 @@ pub(crate) fn load_plan(bundle: &Path) -> Result<(crate::plan::ContainerPlan, Ve
     Ok((plan, data))
 }
 
-/// Keeps the config as create read it in the state directory (mode 0600: it may hold
-/// secrets in process.env), for the operations after create that need it (exec,
-/// update, events): a later change of the bundle's config.json does not reach the
-/// container.
-fn freeze_config(handle: &Locked, data: &[u8]) -> Result<()> {
-    let path = handle.dir.join(crate::state::FROZEN_CONFIG);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .and_then(|mut f| f.write_all(data))
-        .map_err(Error::io(format!("writing {}", path.display())))
-}
-
 /// The console socket of [`Console::Keep`] (`here`): its path and, when it is used, the
 /// listener (removed when dropped). A socket path must fit in sun_path (108 bytes).
 fn own_console(
@@ -176,7 +160,7 @@ pub(crate) fn create_locked(
         return Err(crate::state::StateError::AlreadyExists(id.to_string()).into());
     }
     let bundle = bundle_path(&opts.bundle)?;
-    let (plan, config) = load_plan(&bundle)?;
+    let (mut plan, config) = load_plan(&bundle)?;
     crate::logging::debug(|| format!("create {id}: planned"));
     let here = plan.terminal && opts.console == Console::Keep;
     if plan.terminal && opts.console == Console::None {
@@ -185,15 +169,21 @@ pub(crate) fn create_locked(
 
     let mut initial = ContainerState::new(id, &bundle);
     initial.rootfs = Some(plan.rootfs.clone());
-    initial.annotations = plan.annotations.clone();
+    initial.annotated = !plan.annotations.is_empty();
     initial.poststart = plan.hooks.poststart.iter().map(StoredHook::from).collect();
     initial.poststop = plan.hooks.poststop.iter().map(StoredHook::from).collect();
     initial.systemd_cgroup = opts.systemd_cgroup;
     initial.no_new_keyring = opts.no_new_keyring;
-    let mut handle = store.reserve(&initial)?;
-    if let Err(e) = freeze_config(&handle, &config) {
-        let _ = handle.remove();
-        return Err(e);
+    // The config as create read it is kept in the state directory (the operations after
+    // create that need it, exec, update, events, and the annotations of `state`, read it
+    // there): a later change of the bundle's config.json does not reach the container.
+    let mut handle = store.reserve(&initial, &config)?;
+    // Not kept across the fork: memory freed after it, while the init still shares the
+    // pages, is copied page by page (a large config's annotations would be). The
+    // annotations stay only for the state that hooks during create get.
+    drop(config);
+    if !plan.hooks.any_during_create() {
+        plan.annotations = Default::default();
     }
     crate::logging::debug(|| format!("create {id}: state directory reserved"));
     let (own_socket, listener) = match own_console(&handle, here) {

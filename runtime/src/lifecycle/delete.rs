@@ -66,18 +66,22 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
             source: Box::new(source),
         })?;
     }
-    let state = handle.state.clone();
+    // Poststop hooks run after the container is deleted (their state is made before,
+    // from the frozen config); a failure is only a warning.
+    let hooks: Vec<crate::plan::HookPlan> = handle.state.poststop.iter().map(Into::into).collect();
+    let json = match hooks.is_empty() {
+        true => Vec::new(),
+        false => handle.hook_state(Status::Stopped).unwrap_or_else(|e| {
+            crate::logging::warn(&format!("poststop hooks get no annotations: {e}"));
+            handle.state.oci_json(Status::Stopped, &Default::default())
+        }),
+    };
+    let id = handle.id().to_string();
     handle.remove()?;
-    crate::logging::debug(|| format!("delete {}: removed", state.id));
-
-    // Poststop hooks run after the container is deleted; a failure is only a warning.
-    let hooks: Vec<crate::plan::HookPlan> = state.poststop.iter().map(Into::into).collect();
-    if !hooks.is_empty() {
-        let json = state.oci_json(Status::Stopped);
-        for hook in &hooks {
-            if let Err(e) = crate::hooks::run_hook(hook, &json) {
-                crate::logging::warn(&format!("poststop {e}"));
-            }
+    crate::logging::debug(|| format!("delete {id}: removed"));
+    for hook in &hooks {
+        if let Err(e) = crate::hooks::run_hook(hook, &json) {
+            crate::logging::warn(&format!("poststop {e}"));
         }
     }
     Ok(())

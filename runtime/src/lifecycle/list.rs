@@ -42,8 +42,12 @@ struct Listed<'a> {
     bundle: PathBuf,
     #[serde(default)]
     rootfs: Option<PathBuf>,
+    /// Annotations recorded in state.json (by an earlier writ).
     #[serde(default)]
     annotations: BTreeMap<String, String>,
+    /// Whether the frozen config has annotations (the state.json of this writ).
+    #[serde(default)]
+    annotated: bool,
     created: String,
     owner: u32,
     #[serde(default, borrow)]
@@ -109,6 +113,9 @@ pub struct States {
     /// The parent directory of the last freezer cgroup read, and its descriptor: the
     /// containers' cgroups are usually siblings, each then read relative to it.
     cgroups: Option<(PathBuf, OwnedFd)>,
+    /// Whether each state carries the config's annotations (read from the frozen config);
+    /// otherwise they are left empty.
+    annotations: bool,
 }
 
 impl States {
@@ -128,7 +135,16 @@ impl States {
             text: Vec::with_capacity(4096),
             owners: Vec::new(),
             cgroups: None,
+            annotations: false,
         })
+    }
+
+    /// The same states with the config's annotations (what `state` shows), read from
+    /// each container's frozen config; a container whose config cannot be read is skipped,
+    /// as one deleted meanwhile.
+    pub fn with_annotations(mut self) -> States {
+        self.annotations = true;
+        self
     }
 
     /// Only the ids of the containers (what `list -q` prints): the same containers, whose
@@ -144,6 +160,7 @@ impl States {
             text,
             owners,
             cgroups,
+            annotations: with_annotations,
             ..
         } = self;
         let dir = dir.as_ref()?;
@@ -180,6 +197,11 @@ impl States {
                 },
             },
         );
+        let annotations = match (*with_annotations, rec.annotated) {
+            (false, _) => BTreeMap::new(),
+            (true, false) => rec.annotations,
+            (true, true) => frozen_annotations(dir, id)?,
+        };
         let owner = owner_name(owners, rec.owner);
         Some(State {
             oci_version: rec.oci_version,
@@ -190,9 +212,19 @@ impl States {
             rootfs: rec.rootfs,
             created: rec.created,
             owner,
-            annotations: rec.annotations,
+            annotations,
         })
     }
+}
+
+/// The annotations of the frozen config of `id` (under the root `dir`), or `None` when it
+/// cannot be read.
+fn frozen_annotations(dir: &OwnedFd, id: &str) -> Option<BTreeMap<String, String>> {
+    let path = format!("{id}/{}", crate::state::FROZEN_CONFIG);
+    let fd = rustix::fs::openat(dir, path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut std::fs::File::from(fd), &mut data).ok()?;
+    crate::state::config_annotations(&data).ok()
 }
 
 /// What state.json of `id` (under the root `dir`) records, or `None` when `id` is not a

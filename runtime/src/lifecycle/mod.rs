@@ -218,9 +218,19 @@ impl Container {
             .map_err(|source| Error::Config { path, source })
     }
 
-    /// The state as `writ state` prints it (runtime.md#query-state).
+    /// The state as `writ state` prints it (runtime.md#query-state), with the config's
+    /// annotations (read from the frozen config).
     #[writ_macros::requirement("runtime.state_op.returns_state", "runtime.state.extra_properties")]
-    pub fn state(&self) -> State {
+    pub fn state(&self) -> Result<State> {
+        let annotations = crate::state::annotations(&self.record, &self.state_dir())?;
+        Ok(self
+            .state_without_annotations()
+            .with_annotations(annotations))
+    }
+
+    /// The state without the config's annotations (what `list`'s table shows: no file
+    /// but state.json is read).
+    pub fn state_without_annotations(&self) -> State {
         State::new(self.record.clone(), self.status)
     }
 

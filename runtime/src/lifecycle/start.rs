@@ -30,13 +30,18 @@ pub(crate) fn start_container(handle: &Locked) -> Result<()> {
             hint: ": only a created container can be started",
         });
     }
+    // The poststart hooks' state is made before the release: a frozen config that cannot
+    // be read leaves the container created.
+    let hooks: Vec<crate::plan::HookPlan> = handle.state.poststart.iter().map(Into::into).collect();
+    let state = match hooks.is_empty() {
+        true => Vec::new(),
+        false => handle.hook_state(Status::Running)?,
+    };
     crate::spawn::release(&handle.dir)?;
     crate::logging::debug(|| format!("start {}: released", handle.id()));
-    if handle.state.poststart.is_empty() {
+    if hooks.is_empty() {
         return Ok(());
     }
-    let hooks: Vec<crate::plan::HookPlan> = handle.state.poststart.iter().map(Into::into).collect();
-    let state = handle.state.oci_json(Status::Running);
     if let Err(e) = crate::hooks::run_hooks(&hooks, &state) {
         if let (Some(pid), Some(t)) = (handle.state.pid, handle.state.start_time) {
             if crate::state::process_alive(pid, t) {

@@ -47,7 +47,15 @@ impl State {
             rootfs: st.rootfs,
             created: st.created,
             owner: user_name(st.owner),
-            annotations: st.annotations,
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// The state with the config's annotations (see [`crate::state::annotations`]).
+    pub fn with_annotations(self, annotations: BTreeMap<String, String>) -> Self {
+        State {
+            annotations,
+            ..self
         }
     }
 }

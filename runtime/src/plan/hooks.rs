@@ -34,6 +34,17 @@ pub struct HooksPlan {
     pub poststop: Vec<HookPlan>,
 }
 
+impl HooksPlan {
+    /// Whether hooks run during create (prestart, createRuntime, createContainer,
+    /// startContainer: create hands them their state).
+    pub fn any_during_create(&self) -> bool {
+        !(self.prestart.is_empty()
+            && self.create_runtime.is_empty()
+            && self.create_container.is_empty()
+            && self.start_container.is_empty())
+    }
+}
+
 /// One list of hooks. Absolute paths are writ-spec's rule (checked before).
 fn hooks_of(list: &Option<Vec<writ_spec::Hook>>, name: &str) -> Result<Vec<HookPlan>, PlanError> {
     let mut out = Vec::new();

@@ -244,7 +244,7 @@ pub fn from_config(
         Some(spec) if report.is_ok() => spec,
         _ => return Err(PlanError::Rules(Box::new(report))),
     };
-    let mut plan = build(&spec, bundle, host)?;
+    let mut plan = build(spec, bundle, host)?;
     plan.findings = report
         .diagnostics()
         .iter()
@@ -257,9 +257,10 @@ pub fn from_config(
 }
 
 /// Builds the plan from a config that satisfies writ-spec's rules (see [`from_config`]).
+/// The config is consumed: its annotations (which may be megabytes) move into the plan.
 #[writ_macros::requirement("config.process.required_at_start", "runtime.start.no_process")]
 fn build(
-    spec: &writ_spec::Spec,
+    spec: writ_spec::Spec,
     bundle: &Path,
     host: &HostFacts,
 ) -> Result<ContainerPlan, PlanError> {
@@ -279,8 +280,8 @@ fn build(
         .ok_or_else(|| invalid("/process", "is required to create a container"))?;
     let process_plan = process::process_of(process, host, &mut warnings)?;
     let linux = spec.linux.clone().unwrap_or_default();
-    let ns = namespaces::namespaces_of(spec, &linux)?;
-    let mounts = mounts::mounts_of(spec, bundle, !ns.uid_mappings.is_empty())?;
+    let ns = namespaces::namespaces_of(&spec, &linux)?;
+    let mounts = mounts::mounts_of(&spec, bundle, !ns.uid_mappings.is_empty())?;
     let devices = linux
         .devices
         .iter()
@@ -322,7 +323,7 @@ fn build(
         seccomp: linux.seccomp.clone(),
         net_devices,
         hooks: hooks::hooks_plan(&spec.hooks)?,
-        annotations: spec.annotations.clone().unwrap_or_default(),
+        annotations: spec.annotations.unwrap_or_default(),
         namespaces: ns.namespaces,
         uid_mappings: ns.uid_mappings,
         gid_mappings: ns.gid_mappings,
