@@ -247,7 +247,14 @@ fn exec_process_json() {
         fs::write(&pj, process.to_string()).unwrap();
         let out = c.exec(&["-p", pj.to_str().unwrap()], &[]);
         out.ok();
-        let lines: Vec<&str> = out.stdout.lines().collect();
+        let mut lines: Vec<&str> = out.stdout.lines().collect();
+        // runc 1.1.5 now and then leaves the exec'd process's soft RLIMIT_NOFILE at the
+        // hard value (seen once in 20-odd runs, 2026-12-02; its Go runtime raises the soft
+        // limit at start-up): a deviation of runc's, never accepted of writ.
+        if ctx.kind() == Kind::Runc && lines.get(4) == Some(&"200") {
+            ctx.deviation("runc 1.1.5 sometimes leaves an exec'd process's soft RLIMIT_NOFILE at the hard value");
+            lines[4] = "100";
+        }
         assert_eq!(
             &lines[..6],
             ["1000", "1000 5", "from-json", "/proc", "100", "200"],
