@@ -538,19 +538,31 @@ fn read_state(dirfd: impl AsFd, dir: &Path) -> Result<Option<ContainerState>, St
         .map_err(|source| StateError::Corrupt { path, source })
 }
 
+/// Creates `name` under `dirfd` (mode 0600, with `flags` besides write and create) and
+/// writes `data` into it; errors name `path`.
+fn write_file(
+    dirfd: impl AsFd,
+    name: &str,
+    flags: OFlags,
+    data: &[u8],
+    path: &Path,
+) -> Result<(), StateError> {
+    let fd = rustix::fs::openat(
+        &dirfd,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC | flags,
+        Mode::from_raw_mode(0o600),
+    )
+    .map_err(errno_err("writing", path))?;
+    fs::File::from(fd)
+        .write_all(data)
+        .map_err(io_err("writing", path))
+}
+
 /// Writes the frozen config (mode 0600: it may hold secrets in process.env).
 fn write_frozen_config(dirfd: impl AsFd, dir: &Path, config: &[u8]) -> Result<(), StateError> {
     let path = dir.join(FROZEN_CONFIG);
-    let fd = rustix::fs::openat(
-        &dirfd,
-        FROZEN_CONFIG,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )
-    .map_err(errno_err("writing", &path))?;
-    fs::File::from(fd)
-        .write_all(config)
-        .map_err(io_err("writing", &path))
+    write_file(dirfd, FROZEN_CONFIG, OFlags::EXCL, config, &path)
 }
 
 fn write_state(dirfd: impl AsFd, dir: &Path, st: &ContainerState) -> Result<(), StateError> {
@@ -559,16 +571,7 @@ fn write_state(dirfd: impl AsFd, dir: &Path, st: &ContainerState) -> Result<(), 
         path: path.clone(),
         source,
     })?;
-    let fd = rustix::fs::openat(
-        &dirfd,
-        STATE_TMP,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )
-    .map_err(errno_err("writing", &path))?;
-    fs::File::from(fd)
-        .write_all(&data)
-        .map_err(io_err("writing", &path))?;
+    write_file(&dirfd, STATE_TMP, OFlags::TRUNC, &data, &path)?;
     rustix::fs::renameat(&dirfd, STATE_TMP, &dirfd, STATE_FILE)
         .map_err(errno_err("replacing", &path))
 }
