@@ -18,7 +18,9 @@
 //!    a `#[serde(flatten)] extra` map on every struct, `Default` where every field has one,
 //!    short paths, and a split into `config.rs`, `state.rs` and `features.rs`.
 //! 4. [`validate_gen`] writes one check function per named type that walks a raw
-//!    `serde_json::Value` and reports every violation with its JSON pointer.
+//!    `serde_json::Value` and reports every violation with its JSON pointer. Each schema
+//!    `pattern` (ECMA-262) is emitted with its [`pattern::translate`]d regex-lite form, which
+//!    writ-spec compiles at run time (regress, an ECMA engine, stays a build-time check).
 //! 5. [`requirements::render_table`] renders the requirement table from
 //!    `spec/requirements/*.toml`, and [`schema_ids`] resolves the entries' `schema` selectors
 //!    into the table of which requirement each generated check enforces.
@@ -55,6 +57,7 @@ pub mod docs;
 pub mod generate;
 pub mod git;
 pub mod names;
+pub mod pattern;
 pub mod requirements;
 pub mod schema;
 pub mod schema_ids;

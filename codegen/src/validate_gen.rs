@@ -49,7 +49,10 @@ pub fn rust_range(rust: &str) -> (i128, i128) {
 }
 
 struct Gen<'a> {
+    /// The schemas' patterns (ECMA-262), as written.
     patterns: Vec<String>,
+    /// Each of `patterns` in regex-lite syntax (see [`crate::pattern`]).
+    translated: Vec<String>,
     depth: usize,
     /// Structs implementing `Default` (their absence parses to the zero value).
     defaults: &'a BTreeSet<String>,
@@ -70,7 +73,12 @@ impl Gen<'_> {
             return Ok(i);
         }
         regress::Regex::new(p).map_err(|e| format!("pattern {p:?} does not compile: {e}"))?;
+        let lite = crate::pattern::translate(p).map_err(|e| e.to_string())?;
+        regex_lite::Regex::new(&lite).map_err(|e| {
+            format!("pattern {p:?}: its translation {lite:?} does not compile with regex-lite: {e}")
+        })?;
         self.patterns.push(p.to_owned());
+        self.translated.push(lite);
         Ok(self.patterns.len() - 1)
     }
 
@@ -211,6 +219,7 @@ impl Gen<'_> {
 pub fn generate(model: &Model, defaults: &BTreeSet<String>) -> Result<Vec<syn::Item>, String> {
     let mut gen = Gen {
         patterns: Vec::new(),
+        translated: Vec::new(),
         depth: 0,
         defaults,
     };
@@ -229,13 +238,18 @@ pub fn generate(model: &Model, defaults: &BTreeSet<String>) -> Result<Vec<syn::I
     }
     let n = gen.patterns.len();
     let pats = &gen.patterns;
+    let lite = &gen.translated;
     let file: syn::File = syn::parse2(quote! {
         use serde_json::Value;
 
         use crate::validation::Ctx;
 
-        /// Every `pattern` of the schemas, indexed by the checks below.
+        /// Every `pattern` of the schemas (ECMA-262), indexed by the checks below.
         pub const PATTERNS: [&str; #n] = [#(#pats),*];
+
+        /// Each of [`PATTERNS`] in regex-lite syntax, matching exactly the same strings
+        /// (translated by writ-codegen; `.` excludes every ECMA line terminator).
+        pub const PATTERNS_REGEX_LITE: [&str; #n] = [#(#lite),*];
 
         #(#fns)*
     })

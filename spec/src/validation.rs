@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-use crate::generated::validate::PATTERNS;
+use crate::generated::validate::{PATTERNS, PATTERNS_REGEX_LITE};
 
 pub use crate::generated::schema_ids::{schema_default, SCHEMA_ENFORCED, SCHEMA_RULES};
 
@@ -367,13 +367,15 @@ pub fn integer(v: &Value) -> Option<i128> {
         .or_else(|| v.as_u64().map(i128::from))
 }
 
-fn regex(index: usize) -> Option<&'static regress::Regex> {
-    static COMPILED: OnceLock<Vec<Option<regress::Regex>>> = OnceLock::new();
+/// The schema's pattern `index` (`PATTERNS`, ECMA-262), compiled from its regex-lite
+/// translation (`PATTERNS_REGEX_LITE`), on first use.
+fn regex(index: usize) -> Option<&'static regex_lite::Regex> {
+    static COMPILED: OnceLock<Vec<Option<regex_lite::Regex>>> = OnceLock::new();
     COMPILED
         .get_or_init(|| {
-            PATTERNS
+            PATTERNS_REGEX_LITE
                 .iter()
-                .map(|p| regress::Regex::new(p).ok())
+                .map(|p| regex_lite::Regex::new(p).ok())
                 .collect()
         })
         .get(index)
@@ -382,8 +384,11 @@ fn regex(index: usize) -> Option<&'static regress::Regex> {
 
 fn matches(index: usize, s: &str) -> bool {
     // Patterns are checked to compile when generated; an unusable one matches nothing.
-    regex(index).is_some_and(|r| r.find(s).is_some())
+    regex(index).is_some_and(|r| r.is_match(s))
 }
+
+#[cfg(test)]
+mod pattern_tests;
 
 impl Ctx {
     /// A validation of `document` from its root.

@@ -24,13 +24,24 @@
 
 use serde_json::Value;
 use crate::validation::Ctx;
-/// Every `pattern` of the schemas, indexed by the checks below.
+/// Every `pattern` of the schemas (ECMA-262), indexed by the checks below.
 pub const PATTERNS: [&str; 7usize] = [
     "^RLIMIT_[A-Z]+$",
     "^[0-9, -]*$",
     "^[cbup]$",
     "^[1-9][0-9]*[KMG]B$",
     ".{1,}",
+    "^MB:[^\\n]*$",
+    "^CAP_[A-Z_]+$",
+];
+/// Each of [`PATTERNS`] in regex-lite syntax, matching exactly the same strings
+/// (translated by writ-codegen; `.` excludes every ECMA line terminator).
+pub const PATTERNS_REGEX_LITE: [&str; 7usize] = [
+    "^RLIMIT_[A-Z]+$",
+    "^[ ,\\-0-9]*$",
+    "^[bcpu]$",
+    "^[1-9][0-9]*[GKM]B$",
+    "[^\\n\\r\\x{2028}\\x{2029}]{1,}",
     "^MB:[^\\n]*$",
     "^CAP_[A-Z_]+$",
 ];
