@@ -630,9 +630,21 @@ fn scan_finds_uses_with_paths_and_lines() {
         ]
     );
     let text = scan::render(&uses);
-    assert!(text.contains(
-        "Use { id: \"m.one\", kind: UseKind::Test, item: \"lifecycle::create_mounts\", file: \"runtime/tests/lifecycle.rs\", line: 4 },"
-    ));
+    // Packed: each string once in the text (an id, item or file of several uses too), a
+    // record per use.
+    for s in [
+        "m.one",
+        "writ::mounts::mount_one",
+        "runtime/src/mounts/mod.rs",
+    ] {
+        assert_eq!(
+            text.matches(&format!("\n    \"{s}\",\n")).count(),
+            1,
+            "{s} in\n{text}"
+        );
+    }
+    assert_eq!(text.matches("\n    (Span(").count(), uses.len());
+    assert!(text.contains(&format!("static PACKED: [Packed; {}] = [", uses.len())));
     // Deterministic: a second scan renders the same text.
     assert_eq!(scan::render(&scan::scan_workspace(root)), text);
 }
@@ -644,7 +656,7 @@ fn scan_finds_uses_with_paths_and_lines() {
 #[test]
 fn real_uses_point_at_their_items() {
     let root = coverage::workspace_root();
-    for u in USES {
+    for u in USES.iter() {
         let text = std::fs::read_to_string(root.join(u.file))
             .unwrap_or_else(|e| panic!("{}: {e}", u.file));
         let line = text
@@ -665,6 +677,35 @@ fn real_uses_point_at_their_items() {
             u.item
         );
     }
+}
+
+/// The decoded table is the build script's scan of the sources, entry by entry.
+#[test]
+fn real_uses_decode_to_the_scan() {
+    let scanned: Vec<(String, &str, String, usize, String)> =
+        scan::scan_workspace(&coverage::workspace_root())
+            .into_iter()
+            .map(|u| (u.id, u.kind, u.file, u.line, u.item))
+            .collect();
+    let decoded: Vec<(String, &str, String, usize, String)> = USES
+        .iter()
+        .map(|u| {
+            let kind = match u.kind {
+                UseKind::Handler => "Handler",
+                UseKind::Test => "Test",
+            };
+            let line = u.line as usize;
+            (
+                u.id.to_owned(),
+                kind,
+                u.file.to_owned(),
+                line,
+                u.item.to_owned(),
+            )
+        })
+        .collect();
+    assert!(decoded.len() > 100, "only {} uses", decoded.len());
+    assert_eq!(decoded, scanned);
 }
 
 #[test]

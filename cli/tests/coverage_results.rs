@@ -112,7 +112,7 @@ fn uses(root: &Path) -> &'static [Use] {
 
 fn status_in(root: &Path, results: &Path) -> (Status, String) {
     let cov = coverage::compute(
-        REQUIREMENTS,
+        &REQUIREMENTS,
         uses(root),
         SCHEMA_ENFORCED,
         Results::read(results, Some(root)),
@@ -171,7 +171,7 @@ fn a_broken_rule_turns_verified_into_failing() {
     let src = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("{src}// edited\n")).unwrap();
     let cov = coverage::compute(
-        REQUIREMENTS,
+        &REQUIREMENTS,
         uses(&root),
         SCHEMA_ENFORCED,
         Results::read(&results, Some(&root)),

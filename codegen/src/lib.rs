@@ -58,6 +58,10 @@ pub mod generate;
 pub mod git;
 pub mod names;
 pub mod pattern;
+// The packed-table format, shared with writ-spec (which decodes it) and cli/build.rs.
+#[allow(dead_code)]
+#[path = "../../spec/src/packed.rs"]
+mod packed;
 pub mod requirements;
 pub mod schema;
 pub mod schema_ids;

@@ -114,6 +114,7 @@ mod generated;
 mod accepted;
 pub mod example;
 pub mod locate;
+pub mod packed;
 mod parse;
 pub mod report;
 pub mod requirements;

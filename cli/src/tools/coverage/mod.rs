@@ -258,12 +258,12 @@ pub struct Coverage<'a> {
 /// The claimed coverage of the real list: every tagged test counts as passed. For the
 /// README, the ratchet and `writ features`; the same on every machine.
 pub fn claimed() -> Coverage<'static> {
-    compute(REQUIREMENTS, USES, SCHEMA_ENFORCED, Results::Assumed)
+    compute(&REQUIREMENTS, &USES, SCHEMA_ENFORCED, Results::Assumed)
 }
 
 /// The coverage of the real list by the outcomes recorded in `results`.
 pub fn recorded(results: Results) -> Coverage<'static> {
-    compute(REQUIREMENTS, USES, SCHEMA_ENFORCED, results)
+    compute(&REQUIREMENTS, &USES, SCHEMA_ENFORCED, results)
 }
 
 /// Coverage of `reqs` by `uses`, given the ids generated schema checks enforce and the
