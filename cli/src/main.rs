@@ -106,6 +106,16 @@ impl Command {
     }
 }
 
+/// The shipped (musl) build's allocator. musl's own (mallocng) hands memory back to the
+/// kernel as soon as a group of small blocks is free: a writ start made about 60
+/// mmap/munmap calls, each with its page faults. dlmalloc keeps its 64 kB segments until
+/// 2 MB are free at the top. Measured here (perf stat -r 100/300, same run, A B A B): the
+/// task-clock of `exec ID true` fell from 4.0-4.6 to 2.7-2.9 ms, of `state` from 0.57-0.77
+/// to 0.34-0.58 ms.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 fn main() {
     let cli = Cli::parse();
     if cli.version {
