@@ -117,7 +117,8 @@ impl Command {
 static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
 
 /// The global options that take a value in the next argument (`--root DIR`).
-const GLOBAL_VALUE_OPTIONS: [&str; 5] = ["--root", "--log", "--log-format", "--log-level", "--criu"];
+const GLOBAL_VALUE_OPTIONS: [&str; 5] =
+    ["--root", "--log", "--log-format", "--log-level", "--criu"];
 
 /// Whether the command line names a command that forks a process into a container
 /// (create, run, exec), found without clap: those commands re-exec writ through a
@@ -221,13 +222,19 @@ mod tests {
     use clap::CommandFactory;
 
     fn forks(line: &str) -> bool {
-        forks_into_container(std::iter::once("writ").chain(line.split(' ')).map(Into::into))
+        forks_into_container(
+            std::iter::once("writ")
+                .chain(line.split(' '))
+                .map(Into::into),
+        )
     }
 
     #[test]
     fn the_commands_that_fork_into_a_container_are_found_before_parsing() {
         assert!(forks("create --bundle b c1"));
-        assert!(forks("--root /tmp/r --log /tmp/l --log-format json run -d c1"));
+        assert!(forks(
+            "--root /tmp/r --log /tmp/l --log-format json run -d c1"
+        ));
         assert!(forks("--debug exec c1 /bin/true"));
         assert!(!forks("state c1"));
         assert!(!forks("--root run state c1"));
