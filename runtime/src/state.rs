@@ -1049,9 +1049,12 @@ mod tests {
             format!(".del-{dead}-c1"),
             format!(".new-{me}-alive"),
             "c2".to_string(),
+            crate::seccomp::CACHE_DIR.to_string(),
         ] {
             fs::create_dir(tmp.path().join(name)).unwrap();
         }
+        // The seccomp cache is no container.
+        assert_eq!(store.ids().unwrap(), ["c2"]);
         // One of the dead owner's directories is still locked by someone.
         let held = tmp.path().join(format!(".del-{dead}-c3"));
         fs::create_dir(&held).unwrap();
@@ -1076,6 +1079,7 @@ mod tests {
             vec![
                 format!(".del-{dead}-c3"),
                 format!(".new-{me}-alive"),
+                crate::seccomp::CACHE_DIR.into(),
                 "c2".into()
             ]
         );
