@@ -106,7 +106,44 @@ impl Command {
     }
 }
 
+/// The shipped (musl) build's allocator. musl's own (mallocng) hands memory back to the
+/// kernel as soon as a group of small blocks is free: a writ start made about 60
+/// mmap/munmap calls, each with its page faults. dlmalloc keeps its 64 kB segments until
+/// 2 MB are free at the top. Measured here (perf stat -r 100/300, same run, A B A B): the
+/// task-clock of `exec ID true` fell from 4.0-4.6 to 2.7-2.9 ms, of `state` from 0.57-0.77
+/// to 0.34-0.58 ms.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
+/// The global options that take a value in the next argument (`--root DIR`).
+const GLOBAL_VALUE_OPTIONS: [&str; 5] =
+    ["--root", "--log", "--log-format", "--log-level", "--criu"];
+
+/// Whether the command line names a command that forks a process into a container
+/// (create, run, exec), found without clap: those commands re-exec writ through a
+/// read-only view of its binary (`writ::exeseal`), and doing so before clap builds its
+/// command tree saves that work in the image that is left at once. Only a shortcut: a
+/// wrong guess either way is safe, since those commands call `exeseal::ensure` again (it
+/// does nothing once sealed) and any other command runs as well from the view.
+fn forks_into_container(args: impl Iterator<Item = std::ffi::OsString>) -> bool {
+    let mut args = args.skip(1);
+    while let Some(a) = args.next() {
+        let a = a.as_encoded_bytes();
+        if GLOBAL_VALUE_OPTIONS.iter().any(|o| o.as_bytes() == a) {
+            args.next();
+        } else if !a.starts_with(b"-") {
+            return matches!(a, b"create" | b"run" | b"exec");
+        }
+    }
+    false
+}
+
 fn main() {
+    if forks_into_container(std::env::args_os()) {
+        // On failure the command's own call reports it.
+        let _ = writ::exeseal::ensure();
+    }
     let cli = Cli::parse();
     if cli.version {
         // runc's format; engines read the first line.
@@ -177,4 +214,46 @@ fn main() {
         Command::Checkpoint(_) | Command::Restore(_) => 1,
     };
     std::process::exit(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn forks(line: &str) -> bool {
+        forks_into_container(
+            std::iter::once("writ")
+                .chain(line.split(' '))
+                .map(Into::into),
+        )
+    }
+
+    #[test]
+    fn the_commands_that_fork_into_a_container_are_found_before_parsing() {
+        assert!(forks("create --bundle b c1"));
+        assert!(forks(
+            "--root /tmp/r --log /tmp/l --log-format json run -d c1"
+        ));
+        assert!(forks("--debug exec c1 /bin/true"));
+        assert!(!forks("state c1"));
+        assert!(!forks("--root run state c1"));
+        assert!(!forks("--log exec delete c1"));
+        assert!(!forks("--version"));
+    }
+
+    #[test]
+    fn every_global_option_with_a_value_is_known_to_the_shortcut() {
+        let cli = Cli::command();
+        let mut with_value: Vec<String> = cli
+            .get_arguments()
+            .filter(|a| a.get_long().is_some() && a.get_action().takes_values())
+            .filter(|a| a.get_num_args().is_none_or(|n| n.min_values() > 0))
+            .map(|a| format!("--{}", a.get_long().unwrap_or_default()))
+            .collect();
+        with_value.sort();
+        let mut known = GLOBAL_VALUE_OPTIONS.map(String::from).to_vec();
+        known.sort();
+        assert_eq!(with_value, known);
+    }
 }

@@ -55,6 +55,8 @@ use crate::sys::{self, Context, Errno};
 pub(crate) struct ExecRequest<'a> {
     /// The container's plan with the exec'd process as its `process`.
     pub plan: &'a ContainerPlan,
+    /// The state root (the seccomp program cache is there).
+    pub state_root: &'a std::path::Path,
     /// Host pid of the container's init and its start time.
     pub init: (i32, u64),
     /// The cgroup the process joins (the container's, or a sub-cgroup of it).
@@ -149,7 +151,7 @@ pub(crate) fn spawn(req: ExecRequest) -> Result<Spawned, ContainerError> {
     crate::spawn::ensure_stdio();
     let view = open_init_view(&req)?;
     let seccomp = match &req.plan.seccomp {
-        Some(s) => Some(crate::seccomp::compile(s)?),
+        Some(s) => Some(crate::seccomp::compile_cached(s, req.state_root)?),
         None => None,
     };
     let cgroup2 = match req.cgroup.as_ref().and_then(|cg| cg.v2()) {

@@ -95,11 +95,22 @@ fn io_err(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> SealError {
 
 /// Makes sure this process runs from a read-only view of the writ binary: returns when it
 /// does (after checking), else re-execs itself through one and never returns.
+///
+/// It may be called more than once (`writ`'s `main` calls it before parsing the command
+/// line when the command is likely to need it, and the command calls it again): once the
+/// check has passed, later calls return at once.
 pub fn ensure() -> Result<(), SealError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static CHECKED: AtomicBool = AtomicBool::new(false);
+    if CHECKED.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     if std::env::var_os(SEALED_ENV).is_some() {
         // Single-threaded: nothing reads the environment concurrently.
         std::env::remove_var(SEALED_ENV);
-        return check_self();
+        check_self()?;
+        CHECKED.store(true, Ordering::Relaxed);
+        return Ok(());
     }
     match read_only_view(Path::new("/proc/self/exe")) {
         Ok(view) => reexec(&view),

@@ -354,7 +354,10 @@ fn prepare(
         precreate_mount_points(plan);
     }
     let seccomp = match &plan.seccomp {
-        Some(s) => Some(crate::seccomp::compile(s)?),
+        Some(s) => Some(crate::seccomp::compile_cached(
+            s,
+            handle.dir.parent().unwrap_or(&handle.dir),
+        )?),
         None => None,
     };
     // Like runc, go on without the rules of syscalls libseccomp does not know (newer

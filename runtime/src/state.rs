@@ -565,15 +565,46 @@ fn write_frozen_config(dirfd: impl AsFd, dir: &Path, config: &[u8]) -> Result<()
     write_file(dirfd, FROZEN_CONFIG, OFlags::EXCL, config, &path)
 }
 
-fn write_state(dirfd: impl AsFd, dir: &Path, st: &ContainerState) -> Result<(), StateError> {
+/// How [`write_state`] puts state.json in place.
+#[derive(Clone, Copy, PartialEq)]
+enum Placing {
+    /// In a directory nobody can see yet (being reserved): written under its own name.
+    Private,
+    /// Replacing the one readers may be reading, atomically.
+    Replace,
+}
+
+/// Writes state.json. A replacement is written aside and swapped in with
+/// `renameat2(RENAME_EXCHANGE)`, then the old one (now aside) is removed: readers see the
+/// old or the new file, never a part. Not a plain rename over it: on ext4 (a state root
+/// on disk, as here) a rename that replaces a file first forces the new file's data to
+/// disk (the `auto_da_alloc` heuristic), 0.1-0.45 ms a write measured here against 9 us;
+/// an exchange does not. Where the filesystem cannot exchange, a plain rename.
+fn write_state(
+    dirfd: impl AsFd,
+    dir: &Path,
+    st: &ContainerState,
+    placing: Placing,
+) -> Result<(), StateError> {
     let path = dir.join(STATE_FILE);
     let data = serde_json::to_vec(st).map_err(|source| StateError::Corrupt {
         path: path.clone(),
         source,
     })?;
+    if placing == Placing::Private {
+        return write_file(&dirfd, STATE_FILE, OFlags::EXCL, &data, &path);
+    }
     write_file(&dirfd, STATE_TMP, OFlags::TRUNC, &data, &path)?;
-    rustix::fs::renameat(&dirfd, STATE_TMP, &dirfd, STATE_FILE)
-        .map_err(errno_err("replacing", &path))
+    let replacing = errno_err("replacing", &path);
+    match rustix::fs::renameat_with(&dirfd, STATE_TMP, &dirfd, STATE_FILE, RenameFlags::EXCHANGE) {
+        Ok(()) => {
+            // The new state is in place; an old copy left aside is harmless (the next
+            // write truncates it, delete removes the directory).
+            let _ = rustix::fs::unlinkat(&dirfd, STATE_TMP, rustix::fs::AtFlags::empty());
+            Ok(())
+        }
+        Err(_) => rustix::fs::renameat(&dirfd, STATE_TMP, &dirfd, STATE_FILE).map_err(replacing),
+    }
 }
 
 /// Whether someone holds the exclusive lock of the directory `fd` refers to.
@@ -640,7 +671,7 @@ impl Store {
             rustix::fs::flock(&fd, FlockOperation::LockExclusive)
                 .map_err(errno_err("locking", &tmp))?;
             write_frozen_config(&fd, &tmp, config)?;
-            write_state(&fd, &tmp, initial)?;
+            write_state(&fd, &tmp, initial, Placing::Private)?;
             match rustix::fs::renameat_with(
                 rustix::fs::CWD,
                 &tmp,
@@ -783,7 +814,7 @@ impl Locked {
 
     /// Writes `self.state` atomically.
     pub fn save(&self) -> Result<(), StateError> {
-        write_state(&self.fd, &self.dir, &self.state)
+        write_state(&self.fd, &self.dir, &self.state, Placing::Replace)
     }
 
     /// Removes the state directory (renamed away first, so the id is free at once and a
@@ -948,6 +979,13 @@ mod tests {
             timeout: Some(3),
         });
         h.save().unwrap();
+        // Replaced in place: nothing is left aside.
+        let mut names: Vec<_> = fs::read_dir(&h.dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, [FROZEN_CONFIG, STATE_FILE]);
         fs::write(h.dir.join(EXEC_SOCKET), b"").unwrap();
         assert_eq!(h.status(), Status::Created);
         let saved = h.state.clone();
@@ -1011,9 +1049,12 @@ mod tests {
             format!(".del-{dead}-c1"),
             format!(".new-{me}-alive"),
             "c2".to_string(),
+            crate::seccomp::CACHE_DIR.to_string(),
         ] {
             fs::create_dir(tmp.path().join(name)).unwrap();
         }
+        // The seccomp cache is no container.
+        assert_eq!(store.ids().unwrap(), ["c2"]);
         // One of the dead owner's directories is still locked by someone.
         let held = tmp.path().join(format!(".del-{dead}-c3"));
         fs::create_dir(&held).unwrap();
@@ -1038,6 +1079,7 @@ mod tests {
             vec![
                 format!(".del-{dead}-c3"),
                 format!(".new-{me}-alive"),
+                crate::seccomp::CACHE_DIR.into(),
                 "c2".into()
             ]
         );

@@ -204,9 +204,20 @@ impl Channel {
     /// The next message and the file descriptors that came with it (close-on-exec);
     /// `Ok(None)` when the peer closed its end.
     pub fn recv_with_fds(&self) -> Result<Option<(Msg, Vec<OwnedFd>)>, Errno> {
-        let mut buf = vec![0u8; MAX_MSG];
         let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
         loop {
+            // The buffer is as large as the message (MSG_PEEK | MSG_TRUNC tells its length):
+            // a MAX_MSG buffer zeroed for every message touched 64 pages.
+            let len = match nix::sys::socket::recv(
+                self.fd.as_raw_fd(),
+                &mut [],
+                MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC,
+            ) {
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e),
+                Ok(n) => n.clamp(1, MAX_MSG),
+            };
+            let mut buf = vec![0u8; len];
             let mut fds = Vec::new();
             let n = {
                 let mut iov = [IoSliceMut::new(&mut buf)];
@@ -334,6 +345,8 @@ mod tests {
             Msg::Pid(-7),
             Msg::Hooks,
             Msg::States(b"{\"a\":1}".to_vec(), b"xyz".to_vec()),
+            // Near the largest message: received whole (its buffer is sized by a peek).
+            Msg::States(vec![b'x'; 120_000], vec![b'y'; 40_000]),
             Msg::Ready,
             Msg::Saved,
             Msg::Detached,

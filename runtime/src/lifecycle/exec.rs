@@ -411,6 +411,7 @@ impl Container {
         };
         let spawned = crate::exec::spawn(crate::exec::ExecRequest {
             plan: &plan,
+            state_root: self.store.root(),
             init: (pid, start_time),
             cgroup,
             console,

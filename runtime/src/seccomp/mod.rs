@@ -1,8 +1,14 @@
 //! Seccomp (config-linux.md#seccomp): the config's profile (checked by
 //! `crate::plan::seccomp`) is compiled to a BPF program by create (with libseccomp, before the clone), and loaded by
-//! the container's init with one seccomp(2) call just before exec.
+//! the container's init with one seccomp(2) call just before exec. Compiled programs are
+//! kept in the state root and reused ([`cache`]).
 
 use std::str::FromStr;
+
+mod cache;
+pub use cache::compile_cached;
+#[cfg(test)]
+pub use cache::DIR as CACHE_DIR;
 
 use libseccomp::{
     ScmpAction, ScmpArch, ScmpArgCompare, ScmpCompareOp, ScmpFilterContext, ScmpSyscall,
