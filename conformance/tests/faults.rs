@@ -43,18 +43,20 @@ const STEPS: &[&str] = &[
 #[derive(Debug, Clone, Copy)]
 enum Kill {
     AfterStep(&'static str),
-    AfterMs(u64),
+    AfterMicros(u64),
 }
 
-/// A small deterministic generator (no rand dependency): the timer trials' delays.
-fn delays(n: usize) -> Vec<u64> {
+/// A small deterministic generator (no rand dependency): the timer trials' delays, in
+/// microseconds, spread over `span_us` (how long a create takes with this binary: a
+/// release build finishes in a few ms, a debug build in tens).
+fn delays(n: usize, span_us: u64) -> Vec<u64> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     (0..n)
         .map(|_| {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            1 + x % 50
+            1 + x % span_us.max(1)
         })
         .collect()
 }
@@ -87,7 +89,7 @@ fn create_and_kill(ctx: &Ctx, bundle: &Bundle, id: &str, log: &Path, kill: Kill)
             return false;
         }
         let due = match kill {
-            Kill::AfterMs(ms) => start.elapsed() >= Duration::from_millis(ms),
+            Kill::AfterMicros(us) => start.elapsed() >= Duration::from_micros(us),
             Kill::AfterStep(step) => {
                 fs::read_to_string(log).is_ok_and(|text| text.lines().any(|l| l.contains(step)))
             }
@@ -199,7 +201,16 @@ fn killed_create_leaves_nothing_after_delete_force() {
         trials.extend(STEPS.iter().map(|s| Kill::AfterStep(s)));
     }
     let timed = 100 - trials.len();
-    trials.extend(delays(timed).into_iter().map(Kill::AfterMs));
+    // How long one create takes when nothing kills it (the same command, logging too).
+    let probe = format!("wc-fault-{}-probe", std::process::id());
+    let t0 = Instant::now();
+    assert!(
+        !create_and_kill(&ctx, &bundle, &probe, &log, Kill::AfterStep("never logged")),
+        "the probe create finishes"
+    );
+    let span_us = t0.elapsed().as_micros() as u64;
+    assert!(ctx.cmd(&["delete", "--force", &probe]).success());
+    trials.extend(delays(timed, span_us).into_iter().map(Kill::AfterMicros));
     let mut failures = Vec::new();
     let mut killed = 0;
     for (n, kill) in trials.iter().enumerate() {
