@@ -209,3 +209,31 @@ fn a_caller_without_root_is_told_that_root_is_needed() {
         assert!(!t.contains("permission denied"), "{cmd:?}: {t}");
     }
 }
+
+/// A process told it is the re-exec'd one (the protection's variable) whose binary is not
+/// a sealed view refuses, on every command that forks into a container, once: it never
+/// re-execs again (writ checks before parsing the command line and the command checks
+/// again; the second check must not start the re-exec the first one consumed).
+#[test]
+fn a_false_claim_of_being_sealed_is_refused_without_a_loop() {
+    let root = tempfile::tempdir().unwrap();
+    for cmd in [
+        vec!["create", "--bundle", "/nonexistent", "c1"],
+        vec!["run", "--bundle", "/nonexistent", "c1"],
+        vec!["exec", "c1", "true"],
+    ] {
+        let mut args = vec!["--root", root.path().to_str().unwrap()];
+        args.extend(cmd.iter().copied());
+        let o = Command::new(env!("CARGO_BIN_EXE_writ"))
+            .args(&args)
+            .env("_WRIT_EXESEAL", "1")
+            .output()
+            .unwrap();
+        let t = text(&o);
+        assert!(!o.status.success(), "{cmd:?}: {t}");
+        assert!(
+            t.contains("after the re-exec, /proc/self/exe is still writable"),
+            "{cmd:?}: {t}"
+        );
+    }
+}

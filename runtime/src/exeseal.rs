@@ -101,6 +101,10 @@ fn io_err(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> SealError {
 /// check has passed, later calls return at once.
 pub fn ensure() -> Result<(), SealError> {
     use std::sync::atomic::{AtomicBool, Ordering};
+    // Whether this process is the re-exec'd one (the variable was set, and is consumed by
+    // the first call), and whether its check passed. A re-exec'd process whose check
+    // failed fails again on every call: it never re-execs once more (no loop).
+    static REEXECUTED: AtomicBool = AtomicBool::new(false);
     static CHECKED: AtomicBool = AtomicBool::new(false);
     if CHECKED.load(Ordering::Relaxed) {
         return Ok(());
@@ -108,6 +112,9 @@ pub fn ensure() -> Result<(), SealError> {
     if std::env::var_os(SEALED_ENV).is_some() {
         // Single-threaded: nothing reads the environment concurrently.
         std::env::remove_var(SEALED_ENV);
+        REEXECUTED.store(true, Ordering::Relaxed);
+    }
+    if REEXECUTED.load(Ordering::Relaxed) {
         check_self()?;
         CHECKED.store(true, Ordering::Relaxed);
         return Ok(());

@@ -39,8 +39,10 @@ pub const DIR: &str = "@seccomp";
 const MAGIC: &[u8] = b"writ-seccomp-cache/1\n";
 /// Entries beyond this many: the directory is emptied before the next one is written.
 const MAX_ENTRIES: usize = 64;
-/// Larger files are not read (a program has at most 4096 instructions, 32 kB).
+/// Larger files are not read.
 const MAX_ENTRY: u64 = 4 << 20;
+/// The kernel's limit on a program: 4096 instructions of 8 bytes (BPF_MAXINSNS).
+const MAX_PROGRAM: usize = 4096 * 8;
 
 /// The program of `profile`: from the cache under `root` when an entry matches, else
 /// compiled (and then kept there).
@@ -161,7 +163,7 @@ fn decode(data: &[u8], key: &[u8]) -> Option<Program> {
     let flags = u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?);
     let unknown = std::str::from_utf8(sized(&mut rest)?).ok()?;
     let bpf = sized(&mut rest)?.to_vec();
-    if !rest.is_empty() || bpf.is_empty() || bpf.len() % 8 != 0 {
+    if !rest.is_empty() || bpf.is_empty() || bpf.len() % 8 != 0 || bpf.len() > MAX_PROGRAM {
         return None;
     }
     Some(Program {
@@ -187,6 +189,8 @@ fn store(dir: &OwnedFd, name: &str, key: &[u8], p: &Program) -> std::io::Result<
         }
     }
     let tmp = format!(".{name}.{}", std::process::id());
+    // Left by a process that had this pid and died before renaming it.
+    let _ = rustix::fs::unlinkat(dir, &tmp, AtFlags::empty());
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, &tmp, flags, Mode::from_raw_mode(0o600))?;
     let written = std::fs::File::from(fd).write_all(&encode(key, p));

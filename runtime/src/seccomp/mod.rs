@@ -190,8 +190,12 @@ pub fn load(p: &Program) -> Result<(), SysError> {
         len: libc::c_ushort,
         filter: *const u8,
     }
+    let Ok(len) = libc::c_ushort::try_from(p.bpf.len() / 8) else {
+        // Never cut to a prefix (the kernel refuses more than 4096 instructions anyway).
+        return Err(SysError::new("loading the seccomp filter", Errno::E2BIG));
+    };
     let prog = SockFprog {
-        len: (p.bpf.len() / 8) as libc::c_ushort,
+        len,
         filter: p.bpf.as_ptr(),
     };
     // SAFETY: the program struct points at a live buffer of `len` 8-byte BPF instructions.
