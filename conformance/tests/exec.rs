@@ -447,15 +447,29 @@ fn freezer_dir(pid: i32) -> Option<(PathBuf, bool)> {
     dir.is_dir().then_some((dir, false))
 }
 
+/// Freezes or thaws the cgroup and waits until the kernel says it is done: a v1 freezer
+/// reads FREEZING for a while on a busy host, and a runtime may take that for running
+/// (runc 1.1.5 then execs and hangs in the frozen cgroup).
 fn freeze(dir: &Path, v2: bool, on: bool) {
-    if v2 {
-        fs::write(dir.join("cgroup.freeze"), if on { "1" } else { "0" }).unwrap();
-    } else {
-        fs::write(
-            dir.join("freezer.state"),
-            if on { "FROZEN" } else { "THAWED" },
-        )
-        .unwrap();
+    let (file, value, state, done) = match (v2, on) {
+        (true, _) => (
+            "cgroup.freeze",
+            if on { "1" } else { "0" },
+            "cgroup.events",
+            if on { "frozen 1" } else { "frozen 0" },
+        ),
+        (false, true) => ("freezer.state", "FROZEN", "freezer.state", "FROZEN"),
+        (false, false) => ("freezer.state", "THAWED", "freezer.state", "THAWED"),
+    };
+    fs::write(dir.join(file), value).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !fs::read_to_string(dir.join(state)).is_ok_and(|s| s.lines().any(|l| l.trim() == done)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} never became {done:?}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
