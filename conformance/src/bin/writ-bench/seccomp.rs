@@ -458,6 +458,21 @@ mod tests {
         assert!(convert(&numeric, &[""; 0], (6, 1))
             .unwrap_err()
             .contains("both name and names"));
+        // A missing profile is no profile (the section is skipped); a present one is
+        // converted for the capabilities of the config's process.
+        let config = json!({"process": {"capabilities": {"bounding": ["CAP_SYS_ADMIN"]}}});
+        assert!(load(Path::new("/nonexistent/seccomp.json"), &config)
+            .unwrap()
+            .is_none());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("seccomp.json");
+        let p = json!({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["bpf"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]});
+        std::fs::write(&file, p.to_string()).unwrap();
+        let (c, caps) = load(&file, &config).unwrap().unwrap();
+        assert_eq!((caps, c.kept), (vec!["CAP_SYS_ADMIN".to_string()], 1));
+        std::fs::write(&file, "{").unwrap();
+        assert!(load(&file, &config).is_err());
         assert_eq!(kernel_version("6.18.44-fc-v1045"), Some((6, 18)));
         assert_eq!(kernel_version("5.4"), Some((5, 4)));
         assert_eq!(kernel_version("x"), None);
