@@ -33,10 +33,7 @@ pub fn exec_rounds(
     bundle.set_args(&["sleep", "1000000"]);
     let mut running = Vec::new();
     for s in subjects {
-        let mut c = Ctr::new(s, "benchexec");
-        s.create(Mode::Time, &mut c, bundle.path())?;
-        s.invoke(Mode::Time, &c.id, &["start", &c.id])?;
-        running.push(c);
+        running.push(start(s, &bundle)?);
     }
     for round in 0..n + rss_rounds {
         if round % 10 == 0 {
@@ -49,12 +46,22 @@ pub fn exec_rounds(
             c.s.record_measured("exec", m);
         }
     }
-    for c in running {
-        c.s.invoke(Mode::Time, &c.id, &["kill", &c.id, "9"])?;
-        let mut c = c;
-        c.wait()?;
-        c.s.invoke(Mode::Time, &c.id, &["delete", &c.id])?;
-        c.done();
-    }
+    running.into_iter().try_for_each(stop)
+}
+
+/// A container of `s` created and started from `bundle` (whose process keeps running).
+pub fn start<'a>(s: &'a Subject, bundle: &Bundle) -> Result<Ctr<'a>, String> {
+    let mut c = Ctr::new(s, "benchexec");
+    s.create(Mode::Time, &mut c, bundle.path())?;
+    s.invoke(Mode::Time, &c.id, &["start", &c.id])?;
+    Ok(c)
+}
+
+/// Kill (SIGKILL), wait for and delete a container made by [`start`].
+pub fn stop(mut c: Ctr<'_>) -> Result<(), String> {
+    c.s.invoke(Mode::Time, &c.id, &["kill", &c.id, "9"])?;
+    c.wait()?;
+    c.s.invoke(Mode::Time, &c.id, &["delete", &c.id])?;
+    c.done();
     Ok(())
 }

@@ -138,6 +138,60 @@ fn size_text(bytes: u64) -> String {
 const PER: &str = "per container (median)";
 const RSS: &str = "peak RSS (median)";
 const SCALE: &str = "scale";
+const SECCOMP: &str = "seccomp: podman's default profile (median)";
+
+/// The `seccomp` section's rows: with and without the profile in the same rounds, the
+/// difference and the ratio, the cold root, exec.
+fn seccomp_rows(r: &mut Rows<'_>) {
+    let (warm, bare) = ("seccomp/warm", "seccomp/bare");
+    r.median(
+        SECCOMP,
+        warm,
+        "`run` of `true` with the profile",
+        Unit::Ms,
+        true,
+    );
+    r.median(
+        SECCOMP,
+        bare,
+        "`run` of `true` without seccomp, same rounds",
+        Unit::Ms,
+        true,
+    );
+    if r.subjects.iter().any(|s| !s.samples(warm).is_empty()) {
+        let both = |s: &Subject| Some((median(&s.samples(warm))?, median(&s.samples(bare))?));
+        r.computed(
+            SECCOMP,
+            "seccomp/cost",
+            "  seccomp's cost per container (with − without)".into(),
+            Unit::Ms,
+            true,
+            |s| both(s).map(|(w, b)| Cell::Num(w - b)),
+        );
+        r.computed(
+            SECCOMP,
+            "seccomp/factor",
+            "  with / without".into(),
+            Unit::Ratio,
+            false,
+            |s| both(s).map(|(w, b)| Cell::Num(w / b)),
+        );
+    }
+    r.median(
+        SECCOMP,
+        "seccomp/cold",
+        "`run` with the profile, a fresh root each round",
+        Unit::Ms,
+        true,
+    );
+    r.median(
+        SECCOMP,
+        "seccomp/exec",
+        "`exec ID /bin/true`, container with the profile",
+        Unit::Ms,
+        true,
+    );
+}
 
 pub fn build(meta: Meta, subjects: &[Subject], extra: &Extra<'_>, notes: Vec<String>) -> Report {
     let columns = subjects
@@ -190,6 +244,7 @@ pub fn build(meta: Meta, subjects: &[Subject], extra: &Extra<'_>, notes: Vec<Str
         ));
     }
     r.median(PER, "exec", "`exec ID /bin/true`", Unit::Ms, true);
+    seccomp_rows(&mut r);
 
     for (key, label) in [
         ("rss/create", "create"),

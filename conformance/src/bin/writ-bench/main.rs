@@ -9,7 +9,8 @@
 //! with wait4); `exec ID /bin/true` for each runtime that has `exec`; N containers created
 //! in parallel; the cost with 1, 10, 50 and 200 bind mounts and with a 1 MB and a 4 MB
 //! config (slopes, and a flag when the growth is faster than linear); `list` and `state`
-//! with 1,000 containers in the root; binary size and shared libraries. `--also NAME=PATH`
+//! with 1,000 containers in the root; the cost of podman's default seccomp profile per `run`
+//! (warm and cold root) and per `exec` (seccomp.rs); binary size and shared libraries. `--also NAME=PATH`
 //! adds writ variants as columns.
 //!
 //! `--check` is the CI's regression check (check.rs): writ/crun on the lifecycle must not
@@ -29,6 +30,7 @@ mod lifecycle;
 mod measure;
 mod report;
 mod scale;
+mod seccomp;
 mod stats;
 mod subject;
 
@@ -47,11 +49,12 @@ const USAGE: &str = "usage: writ-bench [-n ROUNDS] [--writ PATH] [--hide-cgroup2
 [--parallel N] [--parallel-rounds N] [--many N] [--many-rounds N] [--rss-rounds N] \
 [--also NAME=PATH]...
        writ-bench --check [--max-ratio R] [-n ROUNDS] [--writ PATH] [--no-nice]
-sections (default all): lifecycle,exec,parallel,mounts,config,many,binary";
+sections (default all): lifecycle,exec,seccomp,parallel,mounts,config,many,binary";
 
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "lifecycle",
     "exec",
+    "seccomp",
     "parallel",
     "mounts",
     "config",
@@ -344,6 +347,10 @@ impl Failures {
     fn ok(&self, i: usize) -> bool {
         self.0[i].is_none()
     }
+    /// Per subject: whether it has failed.
+    fn broken(&self) -> Vec<bool> {
+        self.0.iter().map(Option::is_some).collect()
+    }
     fn fail(&mut self, i: usize, s: &Subject, what: &str, e: String) {
         progress(&format!(
             "{}: {what} failed, left out from here on: {e}",
@@ -489,6 +496,10 @@ fn main() {
         }
     }
 
+    if on("seccomp") {
+        seccomp_section(&subjects, &failures, n, &mut notes);
+    }
+
     if on("parallel") {
         progress(&format!(
             "parallel: {} containers at once, {} rounds",
@@ -590,10 +601,7 @@ fn main() {
 }
 
 /// `rounds` rounds of a `run` in each point's bundle (recorded under the point's key) by
-/// every subject. Every pair (point, runtime) runs once per round; the order of the
-/// points and, for each point, of the runtimes rotates from round to round, so that no
-/// point or runtime always follows the same predecessor (a runtime's cgroup writes can
-/// leave kernel state warm for whoever runs next).
+/// every subject.
 fn scale_rounds(
     subjects: &[Subject],
     failures: &Failures,
@@ -601,20 +609,106 @@ fn scale_rounds(
     points: &[(String, &writ_conformance::Bundle)],
     notes: &mut Vec<String>,
 ) {
-    let mut broken = vec![false; subjects.len()];
+    rotate(
+        failures.broken(),
+        rounds,
+        points,
+        notes,
+        |i, (key, bundle)| scale::run_in(&subjects[i], bundle, key),
+    );
+}
+
+/// `rounds` rounds in which every pair (point, subject) is measured once by `f(subject
+/// index, point)`. The order of the points and, for each point, of the subjects rotates
+/// from round to round, so that no point or runtime always follows the same predecessor
+/// (a runtime's cgroup writes can leave kernel state warm for whoever runs next). A
+/// subject whose measurement fails (the error is noted) is left out from then on, as are
+/// those `broken` from the start.
+fn rotate<P>(
+    mut broken: Vec<bool>,
+    rounds: usize,
+    points: &[P],
+    notes: &mut Vec<String>,
+    f: impl Fn(usize, &P) -> Result<(), String>,
+) {
+    let k = broken.len();
     for round in 0..rounds {
         for pj in 0..points.len() {
-            let (key, bundle) = &points[(round + pj) % points.len()];
-            for j in 0..subjects.len() {
-                let i = (round + pj + j) % subjects.len();
-                if !failures.ok(i) || broken[i] {
+            let point = &points[(round + pj) % points.len()];
+            for j in 0..k {
+                let i = (round + pj + j) % k;
+                if broken[i] {
                     continue;
                 }
-                if let Err(e) = scale::run_in(&subjects[i], bundle, key) {
+                if let Err(e) = f(i, point) {
                     notes.push(e);
                     broken[i] = true;
                 }
             }
+        }
+    }
+}
+
+/// The `seccomp` section (seccomp.rs): the profile converted for the bundle's process;
+/// in every root one uncounted `run` with it (the warm-up) and a running container with
+/// it for `exec`; then `n` rounds of every figure.
+fn seccomp_section(subjects: &[Subject], failures: &Failures, n: usize, notes: &mut Vec<String>) {
+    let Some(first) = subjects.first() else {
+        return;
+    };
+    let path = seccomp::PROFILE;
+    let (profile, caps) = match seccomp::load(Path::new(path), &first.bundle.config()) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            notes.push(format!(
+                "seccomp: skipped: {path} (podman's default profile) does not exist, and no other profile is used"
+            ));
+            return;
+        }
+        Err(e) => {
+            notes.push(format!("seccomp: skipped: {e}"));
+            return;
+        }
+    };
+    notes.push(profile.note(path, &caps));
+    let with = seccomp::bundle(&profile.seccomp, &["true"]);
+    let sleeper = seccomp::bundle(&profile.seccomp, &["sleep", "1000000"]);
+    progress(&format!(
+        "seccomp: warm-up, then {n} rounds of run with and without the profile, in a fresh root, and exec"
+    ));
+    let mut broken = failures.broken();
+    let mut running = Vec::new();
+    for (i, s) in subjects.iter().enumerate() {
+        let mut c = subject::Ctr::new(s, "benchwarm");
+        let ready = if broken[i] {
+            Ok(None)
+        } else {
+            c.run(Mode::Time, with.path()).map(|_| c.done()).and_then(
+                |()| match exec::supports_exec(&s.rt.bin) {
+                    Ok(()) => exec::start(s, &sleeper).map(Some),
+                    Err(e) => {
+                        notes.push(format!("seccomp: exec unavailable for {}: {e}", s.name));
+                        Ok(None)
+                    }
+                },
+            )
+        };
+        match ready {
+            Ok(c) => running.push(c),
+            Err(e) => {
+                notes.push(format!("seccomp: {e}"));
+                broken[i] = true;
+                running.push(None);
+            }
+        }
+    }
+    rotate(broken, n, &seccomp::OPS, notes, |i, op| {
+        seccomp::measure(&subjects[i], *op, &with, running[i].as_ref())
+            .map_err(|e| format!("seccomp: {e}"))
+    });
+    for c in running.into_iter().flatten() {
+        if let Err(e) = exec::stop(c) {
+            notes.push(format!("seccomp: {e}"));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and the samples measured for it; container operations that clean up on failure.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -58,19 +58,32 @@ impl Subject {
 
     /// `BIN --root ROOT args...`.
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.rt.bin);
-        c.arg("--root").arg(self.root.path()).args(args);
-        c
+        self.cmd_in(self.root.path(), args)
     }
 
-    fn err_log(&self, id: &str) -> PathBuf {
-        self.root.path().join(format!("{id}.stderr"))
+    /// `BIN --root root args...`: another state root than the subject's own.
+    fn cmd_in(&self, root: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.rt.bin);
+        c.arg("--root").arg(root).args(args);
+        c
     }
 
     /// Run one command about container `id` and measure it.
     pub fn invoke(&self, mode: Mode, id: &str, args: &[&str]) -> Result<Measured, String> {
-        let log = self.err_log(id);
-        let r = measure(mode, &mut self.cmd(args), &log).map_err(|e| format!("{}: {e}", self.name));
+        self.invoke_in(self.root.path(), mode, id, args)
+    }
+
+    /// [`Subject::invoke`] with the state root `root` (its stderr is kept there).
+    fn invoke_in(
+        &self,
+        root: &Path,
+        mode: Mode,
+        id: &str,
+        args: &[&str],
+    ) -> Result<Measured, String> {
+        let log = root.join(format!("{id}.stderr"));
+        let r = measure(mode, &mut self.cmd_in(root, args), &log)
+            .map_err(|e| format!("{}: {e}", self.name));
         if r.is_ok() {
             let _ = std::fs::remove_file(&log);
         }
@@ -143,15 +156,23 @@ pub struct Ctr<'a> {
     pub s: &'a Subject,
     pub id: String,
     pub pid: Option<i32>,
+    /// The state root it lives in (the subject's own unless [`Ctr::in_root`]).
+    root: &'a Path,
     touched: bool,
 }
 
 impl<'a> Ctr<'a> {
     pub fn new(s: &'a Subject, tag: &str) -> Ctr<'a> {
+        Ctr::in_root(s, tag, s.root.path())
+    }
+
+    /// A container of `s` in the state root `root` instead of the subject's own.
+    pub fn in_root(s: &'a Subject, tag: &str, root: &'a Path) -> Ctr<'a> {
         Ctr {
             s,
             id: unique_id(tag),
             pid: None,
+            root,
             touched: false,
         }
     }
@@ -160,8 +181,12 @@ impl<'a> Ctr<'a> {
     pub fn run(&mut self, mode: Mode, bundle: &Path) -> Result<Measured, String> {
         let b = bundle.to_string_lossy();
         self.touched = true;
-        self.s
-            .invoke(mode, &self.id, &["run", "--bundle", &b, &self.id])
+        self.s.invoke_in(
+            self.root,
+            mode,
+            &self.id,
+            &["run", "--bundle", &b, &self.id],
+        )
     }
 
     /// Wait for the container's process to exit: the wait and the init's peak RSS.
@@ -187,9 +212,12 @@ impl<'a> Ctr<'a> {
 impl Drop for Ctr<'_> {
     fn drop(&mut self) {
         if self.touched {
-            let _ = self
-                .s
-                .invoke(Mode::Time, &self.id, &["delete", "--force", &self.id]);
+            let _ = self.s.invoke_in(
+                self.root,
+                Mode::Time,
+                &self.id,
+                &["delete", "--force", &self.id],
+            );
         }
         if let Some(pid) = self.pid {
             kill_and_reap(pid);
