@@ -50,11 +50,7 @@ pub fn compile_cached(profile: &Seccomp, root: &Path) -> Result<Program, Seccomp
     let Some(key) = key(profile) else {
         return compile(profile);
     };
-    let name = format!("{:016x}", {
-        let mut h = std::hash::DefaultHasher::new();
-        key.hash(&mut h);
-        h.finish()
-    });
+    let name = file_name(&key);
     let dir = root.join(DIR);
     if let Some(p) = open_dir(&dir, false).and_then(|d| lookup(&d, &name, &key)) {
         crate::logging::debug(|| format!("seccomp: program {name} from the cache"));
@@ -67,6 +63,13 @@ pub fn compile_cached(profile: &Seccomp, root: &Path) -> Result<Program, Seccomp
         None => crate::logging::debug(|| format!("seccomp: no usable {}", dir.display())),
     }
     Ok(program)
+}
+
+/// The entry's file name: a hash of its key (the key itself is in the entry).
+fn file_name(key: &[u8]) -> String {
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    format!("{:016x}", h.finish())
 }
 
 /// Everything the compiled program depends on, or None where it cannot be told.
@@ -130,17 +133,15 @@ fn lookup(dir: &OwnedFd, name: &str, key: &[u8]) -> Option<Program> {
 /// The entry: MAGIC, then the key, the flags, the unknown names (one per line) and the
 /// program, each but the flags preceded by its length (u32, little-endian).
 fn encode(key: &[u8], p: &Program) -> Vec<u8> {
-    let unknown = p.unknown.join("\n");
-    let mut out = MAGIC.to_vec();
-    for (i, part) in [key, &p.flags.to_le_bytes(), unknown.as_bytes(), &p.bpf]
-        .into_iter()
-        .enumerate()
-    {
-        if i != 1 {
-            out.extend_from_slice(&(part.len() as u32).to_le_bytes());
-        }
+    fn put_sized(out: &mut Vec<u8>, part: &[u8]) {
+        out.extend_from_slice(&(part.len() as u32).to_le_bytes());
         out.extend_from_slice(part);
     }
+    let mut out = MAGIC.to_vec();
+    put_sized(&mut out, key);
+    out.extend_from_slice(&p.flags.to_le_bytes());
+    put_sized(&mut out, p.unknown.join("\n").as_bytes());
+    put_sized(&mut out, &p.bpf);
     out
 }
 
@@ -216,9 +217,7 @@ mod tests {
     }
 
     fn entry(root: &Path, p: &Seccomp) -> std::path::PathBuf {
-        let mut h = std::hash::DefaultHasher::new();
-        key(p).unwrap().hash(&mut h);
-        root.join(DIR).join(format!("{:016x}", h.finish()))
+        root.join(DIR).join(file_name(&key(p).unwrap()))
     }
 
     #[test]
