@@ -1542,9 +1542,56 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 /// Run `scenario` against writ, runc (when installed) and crun (when usable); print which
 /// runtime ran and its result; panic at the end if any runtime that ran failed.
 pub fn for_each_runtime(name: &str, scenario: impl Fn(&Ctx)) {
+    for_each_of(runtimes(), name, scenario)
+}
+
+/// [`for_each_runtime`] on a pure cgroup v1 host: every call of a runtime runs with the
+/// host's cgroup2 mount detached in a private mount namespace of its own (`v1_only`), the
+/// view writ-bench's `--hide-cgroup2` gives. Skipped on a host without v1 hierarchies.
+pub fn for_each_runtime_on_v1_only(name: &str, scenario: impl Fn(&Ctx)) {
+    let (v1, v2) = cgroup_mounts();
+    let all = runtimes()
+        .into_iter()
+        .map(|a| match a {
+            Availability::Usable(rt) if v1.is_empty() => Availability::Skipped {
+                kind: rt.kind,
+                reason: "no cgroup v1 hierarchy on this host".into(),
+            },
+            Availability::Usable(rt) => match &v2 {
+                Some(v2) => Availability::Usable(v1_only(&rt, v2)),
+                None => Availability::Usable(rt),
+            },
+            skipped => skipped,
+        })
+        .collect();
+    for_each_of(all, name, scenario)
+}
+
+/// A script that runs `rt` with the cgroup2 mount `v2` detached: `unshare --mount` (private
+/// propagation: the host keeps its mount), `umount -l`, then the runtime itself, which
+/// keeps the script's pid (each step execs the next).
+fn v1_only(rt: &Runtime, v2: &Path) -> Runtime {
+    let script = work_dir().join(format!("v1-only-{}", rt.kind));
+    let text = format!(
+        "#!/bin/sh\nexec unshare --mount --propagation private /bin/sh -c \
+         'umount -l \"$1\" && shift && exec \"$@\"' sh '{}' '{}' \"$@\"\n",
+        v2.display(),
+        rt.bin.display()
+    );
+    let tmp = script.with_extension(unique_id("tmp"));
+    fs::write(&tmp, text).expect("write the v1-only wrapper");
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755)).expect("chmod the wrapper");
+    fs::rename(&tmp, &script).expect("place the v1-only wrapper");
+    Runtime {
+        kind: rt.kind,
+        bin: script,
+    }
+}
+
+fn for_each_of(all: Vec<Availability>, name: &str, scenario: impl Fn(&Ctx)) {
     let mut failures = Vec::new();
     let mut writ_failed = false;
-    for avail in runtimes() {
+    for avail in all {
         let kind = match &avail {
             Availability::Skipped { kind, .. } => *kind,
             Availability::Usable(rt) => rt.kind,

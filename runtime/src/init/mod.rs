@@ -81,10 +81,15 @@ pub struct InitArgs<'a> {
     pub cgroups: CgroupView,
     /// The v1 hierarchies this process joins by itself on `Go` (cgroups::join).
     pub self_join: crate::cgroups::SelfJoin,
+    /// Whether this process makes its namespaces and its first mounts while create makes
+    /// the cgroup (spawn::early_setup says when); else it waits for `Go` first.
+    pub early: bool,
     /// The idmapped mounts' trees, by mount index; closed once mounted.
     pub idmapped: Vec<(usize, OwnedFd)>,
     /// The compiled seccomp filter.
     pub seccomp: Option<crate::seccomp::Program>,
+    /// Set once `Go` came and this process joined the hierarchies it joins by itself.
+    pub cgroup_entered: std::cell::Cell<bool>,
     /// Set once create reports the child is in the container's cgroup.
     pub cgroup_joined: std::cell::Cell<bool>,
     /// Set once the new cgroup namespace is made.
@@ -159,9 +164,24 @@ fn expect_go(a: &InitArgs) -> Result<(), InitError> {
     }
 }
 
+/// Waits for create's `Go` (the cgroup made, its resources set) and moves this process into
+/// the v1 hierarchies it joins by itself; once. The paths are those create recorded: this
+/// process still sees create's mounts (its own mount namespace, if any, is a copy of
+/// create's until pivot_root, and a mount namespace joined by path rules out `early`).
+fn enter_cgroup(a: &InitArgs) -> Result<(), InitError> {
+    if a.cgroup_entered.get() {
+        return Ok(());
+    }
+    expect_go(a)?;
+    a.self_join.join()?;
+    a.cgroup_entered.set(true);
+    Ok(())
+}
+
 /// Waits until create has put this process in the container's cgroup, then creates the
 /// cgroup namespace (whose root is the cgroup at that moment).
 fn ensure_cgroup(a: &InitArgs) -> Result<(), InitError> {
+    enter_cgroup(a)?;
     while !a.cgroup_joined.get() {
         match a.chan.recv() {
             Ok(Some(Msg::Cgroup)) => a.cgroup_joined.set(true),
@@ -213,10 +233,12 @@ pub(crate) fn reset_signals() {
 fn setup(a: &mut InitArgs) -> Result<Never, InitError> {
     let plan = a.plan;
     reset_signals();
-    expect_go(a)?;
-    // Still in create's mount namespace: the paths are those create recorded.
-    a.self_join.join()?;
-
+    if !a.early {
+        enter_cgroup(a)?;
+    }
+    // Early: outside the container's cgroup until the first step that needs it (the
+    // config's mounts that may open a device or copy data, the devices, the hooks,
+    // the exec); see spawn::early_setup.
     namespaces::enter(a)?;
     a.joins.clear();
     step("namespaces set up");

@@ -13,7 +13,7 @@ use crate::namespaces::NamespaceKind;
 use crate::rootfs::{Leaf, Root};
 use crate::sys::{self, Context, SysError};
 
-use super::{ensure_cgroup, InitArgs, InitError};
+use super::{ensure_cgroup, enter_cgroup, InitArgs, InitError};
 
 /// mount(2) of flags only (propagation, MS_MOVE, ...), on `target`.
 fn remount<P: ?Sized + nix::NixPath>(
@@ -68,6 +68,8 @@ pub(super) fn prepare(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), InitError
     for (i, m) in plan.mounts.iter().enumerate() {
         if m.is_cgroup() {
             ensure_cgroup(a)?;
+        } else if !outside_cgroup(m) {
+            enter_cgroup(a)?;
         }
         crate::mounts::mount_one(&root, m, i, &ctx)?;
     }
@@ -87,6 +89,21 @@ pub(super) fn prepare(a: &InitArgs) -> Result<(Root, Option<OwnedFd>), InitError
     };
     root.mkdir_all(&plan.process.cwd, Leaf::Dir)?;
     Ok((root, console))
+}
+
+/// Whether an init that is not in the container's cgroup yet (`InitArgs::early`) may make
+/// mount `m`: a bind mount (nothing is opened but the source's path) or a new instance of
+/// a filesystem that needs no device and holds no data yet (a tmpfs with `tmpcopyup` is
+/// filled, and what it is filled with belongs to the container's memory). A mount that
+/// may open a block device (any other type, e.g. ext4 from /dev/sdb1) waits until the
+/// init is in the cgroup, so that the container's device rules (v1 devices cgroup) apply
+/// to it as they did before; so does everything after the mounts.
+fn outside_cgroup(m: &crate::plan::MountPlan) -> bool {
+    let fs = matches!(
+        m.fstype.as_deref(),
+        Some("proc" | "sysfs" | "devpts" | "mqueue" | "tmpfs")
+    );
+    m.bind || (fs && !m.tmpcopyup)
 }
 
 /// The propagation of / in the init's own mount namespace before the rootfs is bound
@@ -287,4 +304,49 @@ fn enter(root: &Root, no_pivot: bool, propagation: Option<u64>) -> Result<(), In
         remount(None, "/", p).ctx("setting rootfsPropagation")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a test: a failing unwrap is a failing test
+    use super::outside_cgroup;
+    use crate::plan::MountPlan;
+
+    fn mount(fstype: Option<&str>, bind: bool, tmpcopyup: bool) -> MountPlan {
+        MountPlan {
+            destination: "/m".into(),
+            fstype: fstype.map(str::to_owned),
+            source: None,
+            flags: 0,
+            bind_attr: Default::default(),
+            data: String::new(),
+            propagation: Vec::new(),
+            rec_attr: None,
+            bind,
+            recursive_bind: false,
+            tmpcopyup,
+            idmap: None,
+            options: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn only_mounts_that_open_no_device_and_copy_nothing_come_before_the_cgroup() {
+        for t in ["proc", "sysfs", "devpts", "mqueue", "tmpfs"] {
+            assert!(outside_cgroup(&mount(Some(t), false, false)), "{t}");
+        }
+        assert!(outside_cgroup(&mount(None, true, false)), "bind");
+        assert!(
+            outside_cgroup(&mount(Some("none"), true, false)),
+            "bind of any type"
+        );
+        assert!(
+            !outside_cgroup(&mount(Some("tmpfs"), false, true)),
+            "tmpcopyup"
+        );
+        for t in ["ext4", "xfs", "overlay", "cgroup", "cgroup2", "nfs"] {
+            assert!(!outside_cgroup(&mount(Some(t), false, false)), "{t}");
+        }
+        assert!(!outside_cgroup(&mount(None, false, false)), "no type");
+    }
 }
