@@ -46,7 +46,10 @@ fn in_the_cgroup(ctx: &writ_conformance::Ctx, cgroup_mount: bool) {
     let mut c = ctx.container(&b);
     let cg = format!("/{}", c.id);
     let hook_out = b.path().join("hook-cgroup");
-    b.set_sh("cat /proc/self/cgroup; echo host=$(hostname); readlink /proc/self/ns/net");
+    b.set_sh(
+        "cat /proc/self/cgroup; echo host=$(hostname); readlink /proc/self/ns/net; \
+         grep Cpus_allowed_list /proc/self/status",
+    );
     b.edit(|conf| {
         conf["linux"]["cgroupsPath"] = json!(cg);
         conf["hostname"] = json!("v1only");
@@ -82,6 +85,19 @@ fn in_the_cgroup(ctx: &writ_conformance::Ctx, cgroup_mount: bool) {
         net,
         ns_link("self", "net"),
         "{what} a network namespace of its own"
+    );
+    // writ moves its init to another CPU while it sets up (spawn::move_beside), and the
+    // init gives the affinity back: the container's is the caller's.
+    let cpus = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Cpus_allowed_list"))
+            .map(str::to_owned)
+    };
+    let ours = cpus(&fs::read_to_string("/proc/self/status").unwrap());
+    assert_eq!(
+        cpus(&text),
+        ours,
+        "{what} the process's CPU affinity:\n{text}"
     );
     let hook = fs::read_to_string(&hook_out).expect("the createContainer hook ran");
     for (ctrl, path) in v1_lines(&hook) {

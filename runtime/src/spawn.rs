@@ -216,6 +216,8 @@ struct Handed {
     idmapped: Vec<(usize, OwnedFd)>,
     /// See [`early_setup`].
     early: bool,
+    /// See [`move_beside`].
+    spread: bool,
 }
 
 /// Sets everything up; the init is left waiting (see [`Created::detach`]). Runs prestart
@@ -260,14 +262,16 @@ pub fn create(
     let mut self_join = handed.self_join.clone();
     let target = precreate_for_clone(req, handle, &cleanup)?;
     handed.early = target.is_none() && early_setup(plan, &steps);
-    let early = handed.early;
+    handed.spread = handed.early && unpinned();
+    let spread = handed.spread;
     let (pid, chan, cloned_into) = clone_init(req, plan, &steps, handed, restore, &target)?;
     if cloned_into {
         self_join = self_join.cloned_into_v2();
     }
     cleanup.pid = Some(pid);
-    // Dropped (create's affinity restored) once the cgroup is done, or on an error.
-    let beside = early.then(|| Beside::init(pid)).flatten();
+    if spread {
+        move_beside(pid);
+    }
     record_pid(handle, pid)?;
     step(
         req,
@@ -300,7 +304,6 @@ pub fn create(
         crate::resctrl::add(r, s, pid)?;
     }
     send(&chan, &Msg::Cgroup)?;
-    drop(beside);
     step(req, "init joined the cgroup");
     let pid = lead(req, plan, handle, &mut cleanup, &chan, pid)?;
     step(req, "init ready");
@@ -387,6 +390,7 @@ fn prepare(
         seccomp,
         idmapped,
         early: false,
+        spread: false,
     })
 }
 
@@ -506,6 +510,7 @@ fn clone_init(
                 cgroups: handed.view,
                 self_join: handed.self_join,
                 early: handed.early,
+                spread: handed.spread,
                 idmapped: handed.idmapped,
                 seccomp: handed.seccomp,
                 cgroup_entered: std::cell::Cell::new(false),
@@ -522,8 +527,8 @@ fn clone_init(
 /// outside_cgroup) before create has made the cgroup, instead of waiting for `Go`: where
 /// create makes the cgroup after the clone (a cgroup v1 host; where there is cgroup2 it is
 /// made before, and the init cloned into it), the two then run side by side, as crun's
-/// clone with all the namespaces does (create moves itself off the init's CPU meanwhile:
-/// [`Beside`]). The init enters the cgroup before anything else:
+/// clone with all the namespaces does (create moves the init off its CPU:
+/// [`move_beside`]). The init enters the cgroup before anything else:
 /// mounts that may open a device or copy data, devices, hooks, the forks, the exec.
 /// What this costs: the kernel memory of the new namespaces and of those mounts (about
 /// 100 kB for new network, mount, uts and ipc namespaces, measured here with a v1
@@ -543,51 +548,47 @@ fn early_setup(plan: &ContainerPlan, steps: &NamespaceSteps) -> bool {
         && plan.process.cpu_affinity_initial.is_none()
 }
 
-/// Create moved off the CPU of an early init so that the two run side by side (see
-/// [`early_setup`]); dropping it gives create its own CPU affinity back.
-///
-/// This host's scheduler keeps a forked child on its parent's CPU (sched_switch traces
-/// of a `run`: create and the init both on CPU 0, CPU 1 idle), so the init would only run
-/// while create waits. Create moves itself, never the init: an affinity set on the init
-/// would stay with the container as the kernel's user-requested mask (intersected with
-/// every cpuset it later gets). Create's own mask is set back before anything it starts
-/// afterwards (hooks); it then counts as requested by the user, which only matters to a
-/// process that changes cpuset (a hook of the runtime namespace that does).
-/// Where the scheduler already put the init on another CPU, nothing is done; a failure
-/// only leaves create where it is.
-struct Beside(nix::sched::CpuSet);
-
-impl Beside {
-    fn init(pid: i32) -> Option<Beside> {
-        use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
-        let me = nix::unistd::Pid::from_raw(0);
-        let cpu = sched_getcpu().ok()?;
-        if cpu_of(pid)? != cpu {
-            return None;
-        }
-        let mask = sched_getaffinity(me).ok()?;
-        let mut others = mask;
-        others.unset(cpu).ok()?;
-        let any = (0..CpuSet::count()).any(|c| others.is_set(c).unwrap_or(false));
-        if !any {
-            return None;
-        }
-        match sched_setaffinity(me, &others) {
-            Ok(()) => Some(Beside(mask)),
-            Err(e) => {
-                crate::logging::debug(|| format!("moving off CPU {cpu}: {e}"));
-                None
-            }
-        }
-    }
+/// Whether create's CPU affinity is every CPU the host may have (/sys/devices/system/
+/// cpu/possible): only then may an early init be moved to another CPU (see
+/// [`move_beside`]), because only then can it give its affinity back exactly.
+fn unpinned() -> bool {
+    use nix::sched::sched_getaffinity;
+    let Ok(mask) = sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
+        return false;
+    };
+    let possible = std::fs::read_to_string("/sys/devices/system/cpu/possible").ok();
+    let Some(all) = possible.and_then(|p| crate::plan::parse_cpu_list(p.trim())) else {
+        return false;
+    };
+    all.len() > 1 && all.iter().all(|&c| mask.is_set(c).unwrap_or(false))
 }
 
-impl Drop for Beside {
-    fn drop(&mut self) {
-        let me = nix::unistd::Pid::from_raw(0);
-        if let Err(e) = nix::sched::sched_setaffinity(me, &self.0) {
-            crate::logging::warn(&format!("restoring create's CPU affinity: {e}"));
-        }
+/// Lets an early init run beside create. This host's scheduler keeps a forked child on
+/// its parent's CPU (sched_switch traces of a `run`: create and the init both on CPU 0,
+/// CPU 1 idle), so the init would only run while create waits: create moves it to its
+/// other CPUs. (Moving create itself instead blocks create until the other CPU is awake:
+/// 1.4 ms once in a trace.) The init then sets every CPU as its affinity before it enters
+/// the cgroup (init::enter_cgroup). The kernel keeps that as the mask the user asked for
+/// and intersects every later cpuset with it; a mask of every CPU changes no
+/// intersection, so the container's processes get the affinity they always had, the
+/// caller's being every CPU too ([`unpinned`]). Where the scheduler already put the init
+/// on another CPU nothing is done; a failure only leaves the init where it is.
+fn move_beside(pid: i32) {
+    use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
+    let Ok(cpu) = sched_getcpu() else {
+        return;
+    };
+    if cpu_of(pid) != Some(cpu) {
+        return;
+    }
+    let Ok(mut others) = sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
+        return;
+    };
+    if others.unset(cpu).is_err() || !(0..CpuSet::count()).any(|c| others.is_set(c) == Ok(true)) {
+        return;
+    }
+    if let Err(e) = sched_setaffinity(nix::unistd::Pid::from_raw(pid), &others) {
+        crate::logging::debug(|| format!("moving the init off CPU {cpu}: {e}"));
     }
 }
 

@@ -84,6 +84,9 @@ pub struct InitArgs<'a> {
     /// Whether this process makes its namespaces and its first mounts while create makes
     /// the cgroup (spawn::early_setup says when); else it waits for `Go` first.
     pub early: bool,
+    /// Whether create may have moved this process to another CPU (spawn::move_beside):
+    /// it then sets every CPU as its affinity before entering the cgroup.
+    pub spread: bool,
     /// The idmapped mounts' trees, by mount index; closed once mounted.
     pub idmapped: Vec<(usize, OwnedFd)>,
     /// The compiled seccomp filter.
@@ -173,6 +176,14 @@ fn enter_cgroup(a: &InitArgs) -> Result<(), InitError> {
         return Ok(());
     }
     expect_go(a)?;
+    if a.spread {
+        let mut all = nix::sched::CpuSet::new();
+        for c in 0..nix::sched::CpuSet::count() {
+            all.set(c).ctx("init: a mask of every CPU")?;
+        }
+        nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &all)
+            .ctx("init: giving back the CPU affinity")?;
+    }
     a.self_join.join()?;
     a.cgroup_entered.set(true);
     Ok(())
