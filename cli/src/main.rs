@@ -24,7 +24,10 @@ struct Cli {
     command: Option<Command>,
 }
 
+/// `defer`: clap builds a subcommand's arguments only when that subcommand is used (or
+/// its help printed), not all of the tree on every call.
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Create a container from a bundle; its program waits for `start`.
     Create(commands::create::CreateArgs),
