@@ -261,7 +261,17 @@ pub fn create(
     before_clone(plan)?;
     let mut self_join = handed.self_join.clone();
     let target = precreate_for_clone(req, handle, &cleanup)?;
-    handed.early = target.is_none() && early_setup(plan, &steps);
+    handed.early = target.is_none()
+        && early_setup(plan, &steps)
+        && cleanup.cgroup.as_ref().is_none_or(|cg| {
+            let paths: Vec<&Path> = cg
+                .state()
+                .hierarchies
+                .iter()
+                .map(|h| h.path.as_path())
+                .collect();
+            outside_rootfs(&paths, &plan.rootfs)
+        });
     handed.spread = handed.early && unpinned();
     let spread = handed.spread;
     let (pid, chan, cloned_into) = clone_init(req, plan, &steps, handed, restore, &target)?;
@@ -548,6 +558,14 @@ fn early_setup(plan: &ContainerPlan, steps: &NamespaceSteps) -> bool {
         && plan.process.cpu_affinity_initial.is_none()
 }
 
+/// Whether none of the cgroup directories `paths` is under the rootfs (symlinks resolved):
+/// an early init joins them by path after the config's first mounts, which all land in
+/// the rootfs; with a rootfs of `/` (or above the cgroup mounts) a mount could cover the
+/// `tasks` files, so such an init waits for `Go` and joins before any mount.
+fn outside_rootfs(paths: &[&Path], rootfs: &Path) -> bool {
+    std::fs::canonicalize(rootfs).is_ok_and(|root| paths.iter().all(|p| !p.starts_with(&root)))
+}
+
 /// Whether create's CPU affinity is every CPU the host may have (/sys/devices/system/
 /// cpu/possible): only then may an early init be moved to another CPU (see
 /// [`move_beside`]), because only then can it give its affinity back exactly.
@@ -824,6 +842,25 @@ mod early_tests {
         assert!(early(&joined_net), "other namespaces joined by path");
         let affinity = plan(|v| v["process"]["execCPUAffinity"] = json!({"initial": "0"}));
         assert!(!early(&affinity), "an initial CPU affinity");
+    }
+
+    #[test]
+    fn no_early_init_when_the_cgroup_is_under_the_rootfs() {
+        let d = tempfile::tempdir().unwrap();
+        let rootfs = d.path().join("rootfs");
+        std::fs::create_dir(&rootfs).unwrap();
+        let cg = Path::new("/sys/fs/cgroup/memory/writ/c1");
+        assert!(outside_rootfs(&[cg], &rootfs));
+        let inside = rootfs.join("sys/fs/cgroup/memory/c1");
+        assert!(!outside_rootfs(&[cg, &inside], &rootfs));
+        assert!(!outside_rootfs(&[cg], Path::new("/")));
+        let link = d.path().join("link");
+        std::os::unix::fs::symlink("/", &link).unwrap();
+        assert!(
+            !outside_rootfs(&[cg], &link),
+            "a rootfs that is a symlink to /"
+        );
+        assert!(!outside_rootfs(&[cg], &d.path().join("missing")));
     }
 
     #[test]
