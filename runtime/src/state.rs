@@ -530,7 +530,10 @@ fn read_state(dirfd: impl AsFd, dir: &Path) -> Result<Option<ContainerState>, St
         Err(e) => return Err(errno_err("opening", &path)(e)),
     };
     let mut data = Vec::with_capacity(2048);
+    // Through `take`: `read_to_end` of a file asks its size first (fstat, lseek), two
+    // system calls more than the reads of a state that fits the buffer.
     fs::File::from(fd)
+        .take(u64::MAX)
         .read_to_end(&mut data)
         .map_err(io_err("reading", &path))?;
     serde_json::from_slice(&data)
@@ -818,7 +821,10 @@ impl Locked {
     }
 
     /// Removes the state directory (renamed away first, so the id is free at once and a
-    /// command waiting for the lock sees the container gone).
+    /// command waiting for the lock sees the container gone). The two files every state
+    /// directory holds are unlinked by name through the locked directory, then the
+    /// directory goes; only one that holds more (the exec socket of a `created`
+    /// container, a state written aside by a command that died) is listed.
     #[writ_macros::requirement("runtime.delete.id_reuse")]
     pub fn remove(self) -> Result<(), StateError> {
         let parent = self.dir.parent().unwrap_or(Path::new("/"));
@@ -827,7 +833,16 @@ impl Locked {
             Ok(()) => gone,
             Err(_) => self.dir.clone(),
         };
-        fs::remove_dir_all(&target).map_err(io_err("removing state directory", &target))
+        for name in [STATE_FILE, FROZEN_CONFIG] {
+            let _ = rustix::fs::unlinkat(&self.fd, name, rustix::fs::AtFlags::empty());
+        }
+        match fs::remove_dir(&target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty => {
+                fs::remove_dir_all(&target).map_err(io_err("removing state directory", &target))
+            }
+            Err(e) => Err(io_err("removing state directory", &target)(e)),
+        }
     }
 }
 
@@ -1005,6 +1020,27 @@ mod tests {
         assert_eq!(fs::read_dir(store.root()).unwrap().count(), 0);
     }
 
+    /// Reserves `id` in `store` as a created container, then locks it again.
+    fn created_and_locked(store: &Store, id: &str) -> Locked {
+        let mut st = sample(id);
+        st.phase = Phase::Created;
+        drop(store.reserve(&st, CONFIG).unwrap());
+        store.lock(id).unwrap()
+    }
+
+    #[test]
+    fn remove_also_takes_files_other_than_the_state_and_config() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        let h = created_and_locked(&store, "c7");
+        // The exec socket of a created container, a state left aside by a dead command.
+        fs::write(h.dir.join(EXEC_SOCKET), b"").unwrap();
+        fs::write(h.dir.join(STATE_TMP), b"{}").unwrap();
+        h.remove().unwrap();
+        assert!(matches!(store.lock("c7"), Err(StateError::NotFound(_))));
+        assert_eq!(fs::read_dir(store.root()).unwrap().count(), 0);
+    }
+
     #[test]
     fn status_of_a_reused_pid_or_zombie_is_stopped() {
         let tmp = tempfile::tempdir().unwrap();
@@ -1089,10 +1125,7 @@ mod tests {
     fn lock_waits_and_then_sees_deletion() {
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::new(tmp.path());
-        let mut st = sample("c3");
-        st.phase = Phase::Created;
-        drop(store.reserve(&st, CONFIG).unwrap());
-        let h = store.lock("c3").unwrap();
+        let h = created_and_locked(&store, "c3");
         // Another open of the same directory cannot take the lock now.
         let other = open_dir(&store.dir("c3")).unwrap();
         assert!(locked_by_other(&other));

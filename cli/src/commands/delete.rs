@@ -1,4 +1,4 @@
-//! `writ delete [--force] ID` (runtime.md#delete): [`writ::Container::delete`].
+//! `writ delete [--force] ID` (runtime.md#delete): [`writ::Container::delete_id`].
 //!
 //! With `--force` an unknown id is not an error (as in runc: engines call `delete
 //! --force` to make sure), and the temporary state directories of creates and deletes
@@ -22,7 +22,7 @@ pub struct DeleteArgs {
 #[writ_macros::requirement("runtime.delete.id_required")]
 pub fn run(global: &GlobalOpts, args: DeleteArgs) -> i32 {
     let root = global.root();
-    let result = match Container::load(&root, &args.id).and_then(|c| c.delete(args.force)) {
+    let result = match Container::delete_id(&root, &args.id, args.force) {
         Err(Error::State(StateError::NotFound(_))) if args.force => Ok(()),
         r => r,
     };

@@ -52,7 +52,7 @@ fn run_container(global: &GlobalOpts, args: &RunArgs) -> Result<i32> {
         1
     });
     if !args.keep {
-        match Container::load(&root, &args.create.id).and_then(|c| c.delete(true)) {
+        match c.delete(true) {
             Ok(()) | Err(Error::State(StateError::NotFound(_))) => {}
             Err(e) => return Err(e),
         }

@@ -123,10 +123,36 @@ pub(super) fn collect_pids(dir: &Path, out: &mut Vec<i32>) -> Result<(), CgroupE
     Ok(())
 }
 
+/// Removes `dir` when it has no children and no processes: one rmdir, no listing (what
+/// a container's cgroup is once its processes are gone). A directory already gone is
+/// fine. Busy (EBUSY, or ENOTEMPTY outside a cgroup filesystem) is the error, left to
+/// [`remove_tree`].
+pub(super) fn remove_empty(dir: &Path) -> Result<(), CgroupError> {
+    match std::fs::remove_dir(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CgroupError::Remove {
+            dir: dir.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether `e` is [`remove_empty`]'s refusal of a directory that has children or
+/// processes.
+fn busy(e: &CgroupError) -> bool {
+    matches!(e, CgroupError::Remove { source, .. }
+        if matches!(source.raw_os_error(), Some(libc::EBUSY | libc::ENOTEMPTY)))
+}
+
 /// Removes `dir` and its descendants (children first). A directory already gone is
 /// fine; one that keeps processes is an error (freshly killed tasks may linger for a
-/// moment, so EBUSY is retried for about half a second).
+/// moment, so EBUSY is retried for about half a second). `dir` is tried first as it is:
+/// only when that is refused for children or processes are its children listed.
 pub(super) fn remove_tree(dir: &Path) -> Result<(), CgroupError> {
+    match remove_empty(dir) {
+        Err(e) if busy(&e) => {}
+        done => return done,
+    }
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         if e.file_type().is_ok_and(|t| t.is_dir()) {
             remove_tree(&e.path())?;

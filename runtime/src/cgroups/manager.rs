@@ -145,17 +145,37 @@ pub trait Manager: std::fmt::Debug {
     /// fine; a cgroup that keeps processes is an error (the first one is returned, after
     /// every hierarchy was tried).
     fn destroy(&self) -> Result<(), CgroupError> {
-        let mut first_err = None;
-        for h in &self.state().hierarchies {
-            if let Err(e) = fs::remove_tree(&h.path) {
-                first_err.get_or_insert(e);
-            }
-            for d in h.created.iter().rev().filter(|d| **d != h.path) {
-                let _ = std::fs::remove_dir(d);
-            }
-        }
-        first_err.map_or(Ok(()), Err)
+        remove_dirs(self.state(), fs::remove_tree)
     }
+
+    /// Removes the container's directory in every hierarchy where it has neither children
+    /// nor processes, one rmdir each (nothing is listed, nobody signalled), and the
+    /// directories above it that create made, when empty. Returns whether none is left:
+    /// otherwise processes or nested cgroups remain, for [`Manager::kill_all`] and
+    /// [`Manager::destroy`].
+    fn remove_empty(&self) -> bool {
+        remove_dirs(self.state(), fs::remove_empty).is_ok()
+    }
+}
+
+/// Removes the container's directory with `remove` in every hierarchy of `s`, and where
+/// that went, the directories above it that create made, when empty. Every hierarchy is
+/// tried; the first error is returned.
+fn remove_dirs(
+    s: &CgroupState,
+    remove: fn(&std::path::Path) -> Result<(), CgroupError>,
+) -> Result<(), CgroupError> {
+    let mut first_err = None;
+    for h in &s.hierarchies {
+        if let Err(e) = remove(&h.path) {
+            first_err.get_or_insert(e);
+            continue;
+        }
+        for d in h.created.iter().rev().filter(|d| **d != h.path) {
+            let _ = std::fs::remove_dir(d);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
 }
 
 /// Makes the container's directory in every hierarchy of `s`, and the missing ones above

@@ -15,7 +15,8 @@
 //!   files with the conversions between them, and names the config field it serves.
 //!
 //! [`Cgroup`] is the handle the lifecycle uses: `plan` (nothing touched), `state` (to
-//! record), `create`, `apply`, `add` (`self_join`, `add_except`), `pids`, `kill_all`, `destroy`.
+//! record), `create`, `apply`, `add` (`self_join`, `add_except`), `pids`, `kill_all`,
+//! `remove_empty`, `destroy`.
 //!
 //! What each layout does with a resource: on a v1 host each controller is written in the
 //! hierarchy that has it; on a cgroup2-only host the controller is enabled through the
@@ -195,6 +196,12 @@ impl Cgroup {
     /// Removes the cgroup in every hierarchy.
     pub fn destroy(&self) -> Result<(), CgroupError> {
         self.manager.destroy()
+    }
+
+    /// Removes the cgroup in every hierarchy where it is empty (no processes, no nested
+    /// cgroups), one rmdir each; returns whether it is gone everywhere.
+    pub fn remove_empty(&self) -> bool {
+        self.manager.remove_empty()
     }
 
     /// The directories to show inside the container for a `cgroup` mount.
@@ -429,6 +436,46 @@ pub(crate) mod tests {
         assert!(!t.path().join("pids/shared/c4").exists());
         // Destroying again is fine.
         cg.destroy().unwrap();
+    }
+
+    #[test]
+    fn remove_empty_leaves_a_cgroup_with_nested_ones_to_destroy() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory", "pids"], None);
+        let cg = Cgroup::plan(&host, "/writ/c7").unwrap();
+        cg.create().unwrap();
+        // The container made a cgroup of its own inside, in one hierarchy.
+        std::fs::create_dir_all(t.path().join("pids/writ/c7/inner/deeper")).unwrap();
+        assert!(!cg.remove_empty());
+        // The empty one went with the parent create made; the busy one is left whole.
+        assert!(!t.path().join("memory/writ").exists());
+        assert!(t.path().join("pids/writ/c7/inner/deeper").is_dir());
+        // destroy tries the directory, then removes its children first.
+        cg.destroy().unwrap();
+        assert!(!t.path().join("pids/writ").exists());
+        // Gone everywhere: nothing to do, which is no failure.
+        assert!(cg.remove_empty());
+        cg.create().unwrap();
+        assert!(cg.remove_empty());
+        assert!(!t.path().join("pids/writ").exists());
+    }
+
+    #[test]
+    fn destroy_reports_a_cgroup_it_cannot_empty() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["pids"], None);
+        let cg = Cgroup::plan(&host, "/c8").unwrap();
+        // A file the walk does not remove (a cgroup directory's files go with it; on
+        // another filesystem rmdir says ENOTEMPTY): the error names the directory.
+        cgroup_dir(&t.path().join("pids/c8/inner"), &["cgroup.procs"]);
+        assert!(!cg.remove_empty());
+        match cg.destroy() {
+            Err(CgroupError::Remove { dir, source }) => {
+                assert_eq!(dir, t.path().join("pids/c8/inner"));
+                assert_eq!(source.raw_os_error(), Some(libc::ENOTEMPTY));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -50,14 +50,18 @@ pub(crate) fn delete_container(handle: Locked, force: bool) -> Result<()> {
         }
     }
     if let Some(cg) = super::cgroup_of(&handle.state) {
-        // Processes the container left behind (e.g. when it shares the host pid
-        // namespace) would keep the cgroup busy.
-        let _ = cg.kill_all(libc::SIGKILL);
-        cg.destroy().map_err(|source| Error::Cgroup {
-            what: "removing the cgroup",
-            id: handle.id().to_string(),
-            source: Box::new(source),
-        })?;
+        // Usually the container's processes are gone and its cgroup is empty: one rmdir
+        // per hierarchy. Processes it left behind (e.g. when it shares the host pid
+        // namespace) or cgroups it made inside keep it busy: those processes are killed
+        // (a frozen cgroup thawed), then the cgroup is removed children first.
+        if !cg.remove_empty() {
+            let _ = cg.kill_all(libc::SIGKILL);
+            cg.destroy().map_err(|source| Error::Cgroup {
+                what: "removing the cgroup",
+                id: handle.id().to_string(),
+                source: Box::new(source),
+            })?;
+        }
     }
     if let Some(rdt) = &handle.state.intel_rdt {
         crate::resctrl::remove(rdt).map_err(|source| Error::Rdt {

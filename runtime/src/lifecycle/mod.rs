@@ -296,6 +296,13 @@ impl Container {
         delete::delete_container(self.lock()?, force)
     }
 
+    /// Deletes the container `id` under `root`, as [`delete`](Container::delete) does,
+    /// with its state read once (under the lock) instead of [`load`](Container::load)ed
+    /// first.
+    pub fn delete_id(root: &Path, id: &str, force: bool) -> Result<()> {
+        delete::delete_container(Store::new(root).lock(id)?, force)
+    }
+
     /// Host pids of the container's processes: its cgroup's, or else its process's.
     pub fn pids(&self) -> Result<Vec<i32>> {
         if let Some(cg) = cgroup_of(&self.record) {
