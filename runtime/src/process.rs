@@ -174,92 +174,110 @@ pub fn resolve_executable(p: &ProcessPlan) -> Result<CString, ProcessError> {
 }
 
 /// Drops capabilities from the bounding set (needs CAP_SETPCAP, so before the user change).
+/// Every capability left out is dropped without reading the set first: dropping one that
+/// is not there succeeds, so a read would only add a call.
 fn drop_bounding(bounding: u64, last: u32) -> Result<(), SysError> {
-    for cap in 0..=last {
-        if bounding & (1u64 << cap) == 0 {
-            match sys::prctl(libc::PR_CAPBSET_DROP, cap as u64, 0) {
-                Ok(()) | Err(Errno::EINVAL) => {}
-                Err(e) => {
-                    return Err(SysError::new(
-                        format!("dropping capability {cap} from the bounding set"),
-                        e,
-                    ))
-                }
+    for cap in (0..=last).filter(|&cap| bounding & (1u64 << cap) == 0) {
+        match sys::prctl(libc::PR_CAPBSET_DROP, cap as u64, 0) {
+            Ok(()) | Err(Errno::EINVAL) => {}
+            Err(e) => {
+                return Err(SysError::new(
+                    format!("dropping capability {cap} from the bounding set"),
+                    e,
+                ))
             }
         }
     }
     Ok(())
 }
 
+/// The capabilities numbered up to `last` whose bit is set in `bits`.
+fn caps_in(bits: u64, last: u32) -> impl Iterator<Item = u32> {
+    (0..=last.min(63)).filter(move |&cap| bits & (1u64 << cap) != 0)
+}
+
 /// Switches to the process's user and groups, keeping exactly the configured capabilities,
 /// then sets noNewPrivileges.
 pub fn set_user_and_caps(p: &ProcessPlan) -> Result<(), SysError> {
-    let last = sys::cap_last_cap();
-    let known = if last >= 63 {
-        u64::MAX
-    } else {
-        (1u64 << (last + 1)) - 1
-    };
     let Some(caps) = p.capabilities else {
         // No capabilities object: the kernel's usual rules for a uid change apply.
         set_ids(p)?;
         return set_nnp(p);
     };
-    let caps = grantable(
-        CapsPlan {
-            bounding: caps.bounding & known,
-            effective: caps.effective & known,
-            inheritable: caps.inheritable & known,
-            permitted: caps.permitted & known,
-            ambient: caps.ambient & known,
-        },
-        last,
-    )?;
+    // The kernel's last capability, as the plan found it (the same kernel).
+    let last = caps.last_cap;
+    let known = if last >= 63 {
+        u64::MAX
+    } else {
+        (1u64 << (last + 1)) - 1
+    };
+    let caps = grantable(CapsPlan {
+        bounding: caps.bounding & known,
+        effective: caps.effective & known,
+        inheritable: caps.inheritable & known,
+        permitted: caps.permitted & known,
+        ambient: caps.ambient & known,
+        last_cap: last,
+    })?;
     drop_bounding(caps.bounding, last)?;
     sys::prctl(libc::PR_SET_KEEPCAPS, 1, 0).ctx("keeping capabilities")?;
     set_ids(p)?;
     sys::prctl(libc::PR_SET_KEEPCAPS, 0, 0).ctx("resetting keepcaps")?;
     sys::capset(caps.effective, caps.permitted, caps.inheritable).ctx("setting capabilities")?;
+    set_ambient(caps)?;
+    set_nnp(p)
+}
+
+/// The ambient set after capset: cleared, then the configured capabilities raised. capset
+/// has already taken out of the ambient set every capability not both permitted and
+/// inheritable, and only such a capability can be raised (the kernel answers EPERM for
+/// any other; like runc, that is not fatal): with none of them there is nothing to
+/// clear or raise, and no call is made.
+fn set_ambient(caps: CapsPlan) -> Result<(), SysError> {
+    let raisable = caps.permitted & caps.inheritable;
+    if raisable == 0 {
+        return Ok(());
+    }
     let _ = sys::prctl(
         libc::PR_CAP_AMBIENT,
         libc::PR_CAP_AMBIENT_CLEAR_ALL as u64,
         0,
     );
-    for cap in 0..=last {
-        if caps.ambient & (1u64 << cap) != 0 {
-            // Like runc: an ambient capability missing from permitted or inheritable is
-            // not raised (EPERM), and that is not fatal.
-            match sys::prctl(
-                libc::PR_CAP_AMBIENT,
-                libc::PR_CAP_AMBIENT_RAISE as u64,
-                cap as u64,
-            ) {
-                Ok(()) | Err(Errno::EPERM) => {}
-                Err(e) => {
-                    return Err(SysError::new(
-                        format!("raising ambient capability {cap}"),
-                        e,
-                    ))
-                }
+    for cap in caps_in(caps.ambient & raisable, caps.last_cap) {
+        match sys::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_RAISE as u64,
+            cap as u64,
+        ) {
+            // SECBIT_NO_CAP_AMBIENT_RAISE: not raised, as for any capability refused.
+            Ok(()) | Err(Errno::EPERM) => {}
+            Err(e) => {
+                return Err(SysError::new(
+                    format!("raising ambient capability {cap}"),
+                    e,
+                ))
             }
         }
     }
-    set_nnp(p)
+    Ok(())
 }
 
 /// The requested capabilities less those this process cannot give: a capability
 /// missing from its own bounding or permitted set (root without CAP_SYS_RESOURCE, a
 /// runtime in a restricted user namespace) is left out with a warning, as config.md
 /// asks, rather than making capset fail. An inheritable capability needs to be
-/// inheritable already, or permitted and in the container's bounding set.
+/// inheritable already, or permitted and in the container's bounding set. Of the
+/// runtime's bounding set only the capabilities the container asks to keep are read
+/// (PR_CAPBSET_READ, one call each): the others are dropped whatever they are.
 #[writ_macros::requirement(
     "config.process.capabilities.unknown_warn",
     "config.process.capabilities.ungrantable_ok"
 )]
-fn grantable(caps: CapsPlan, last: u32) -> Result<CapsPlan, SysError> {
+fn grantable(caps: CapsPlan) -> Result<CapsPlan, SysError> {
+    let last = caps.last_cap;
     let (_, own_permitted, own_inheritable) =
         sys::capget().ctx("reading the runtime's capabilities")?;
-    let own_bounding = (0..=last)
+    let own_bounding = caps_in(caps.bounding, last)
         .filter(|&cap| sys::in_bounding_set(cap))
         .fold(0u64, |bits, cap| bits | (1u64 << cap));
     let ok_inheritable = own_inheritable | (own_permitted & own_bounding & caps.bounding);
@@ -269,7 +287,8 @@ fn grantable(caps: CapsPlan, last: u32) -> Result<CapsPlan, SysError> {
         ("effective", caps.effective, own_permitted),
         ("inheritable", caps.inheritable, ok_inheritable),
     ];
-    for cap in 0..=last {
+    let wanted = sets.iter().fold(0u64, |bits, (_, want, _)| bits | want);
+    for cap in caps_in(wanted, last) {
         let bit = 1u64 << cap;
         let missing: Vec<&str> = sets
             .iter()
@@ -290,6 +309,7 @@ fn grantable(caps: CapsPlan, last: u32) -> Result<CapsPlan, SysError> {
         effective: caps.effective & own_permitted,
         inheritable: caps.inheritable & ok_inheritable,
         ambient: caps.ambient,
+        last_cap: last,
     })
 }
 
@@ -300,17 +320,22 @@ fn set_nnp(p: &ProcessPlan) -> Result<(), SysError> {
     Ok(())
 }
 
-/// setgroups, setresgid, setresuid.
+/// setgroups, setresgid, setresuid, as the raw system calls of the calling thread: the
+/// process is single-threaded here (a forked init or exec child), so they change the
+/// whole process, without the C library's broadcast to other threads (musl blocks and
+/// restores every signal around each of the three calls).
 fn set_ids(p: &ProcessPlan) -> Result<(), SysError> {
-    let gids: Vec<nix::unistd::Gid> = p
+    // Unchecked: an id of -1 goes to the kernel as given ("unchanged"), as libc passes it.
+    use rustix::process::{Gid, Uid};
+    let gids: Vec<Gid> = p
         .additional_gids
         .iter()
-        .map(|g| nix::unistd::Gid::from_raw(*g))
+        .map(|g| Gid::from_raw_unchecked(*g))
         .collect();
-    match nix::unistd::setgroups(&gids) {
+    match rustix::thread::set_thread_groups(&gids) {
         Ok(()) => {}
         // In a user namespace with setgroups denied and no extra groups: nothing to do.
-        Err(Errno::EPERM) if gids.is_empty() => {}
+        Err(rustix::io::Errno::PERM) if gids.is_empty() => {}
         Err(e) => {
             return Err(SysError::new(
                 format!("setting additional gids {:?}", p.additional_gids),
@@ -318,10 +343,11 @@ fn set_ids(p: &ProcessPlan) -> Result<(), SysError> {
             ))
         }
     }
-    let gid = nix::unistd::Gid::from_raw(p.gid);
-    nix::unistd::setresgid(gid, gid, gid).with_ctx(|| format!("setting gid {}", p.gid))?;
-    let uid = nix::unistd::Uid::from_raw(p.uid);
-    nix::unistd::setresuid(uid, uid, uid).with_ctx(|| format!("setting uid {}", p.uid))
+    let gid = Gid::from_raw_unchecked(p.gid);
+    rustix::thread::set_thread_res_gid(gid, gid, gid)
+        .with_ctx(|| format!("setting gid {}", p.gid))?;
+    let uid = Uid::from_raw_unchecked(p.uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid).with_ctx(|| format!("setting uid {}", p.uid))
 }
 
 /// Prepared argv/envp for execve, built before the point of no return.

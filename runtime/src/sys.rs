@@ -442,10 +442,31 @@ pub fn in_bounding_set(cap: u32) -> bool {
 
 /// The highest capability number the running kernel knows.
 pub fn cap_last_cap() -> u32 {
-    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+    read_small("/proc/sys/kernel/cap_last_cap", 16)
         .ok()
-        .and_then(|s| s.trim().parse().ok())
+        .and_then(|b| std::str::from_utf8(&b).ok()?.trim().parse().ok())
         .unwrap_or(40)
+}
+
+/// The whole content of a file of /proc or /sys (which report a size of 0), read into
+/// one buffer of `size_hint` bytes, doubled only when the file fills it: an open (the raw
+/// call, no fcntl after it), reads until end of file (two for a file that fits), a close.
+/// `std::fs::read` would fstat first and, trusting the size 0, read in pieces that start
+/// at 32 bytes.
+pub fn read_small(path: &str, size_hint: usize) -> std::io::Result<Vec<u8>> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = Vec::with_capacity(size_hint.max(16));
+    loop {
+        if buf.len() == buf.capacity() {
+            buf.reserve(buf.capacity());
+        }
+        match rustix::io::read(&fd, rustix::buffer::spare_capacity(&mut buf)) {
+            Ok(0) => return Ok(buf),
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// `/proc/self/fd/N` for a fd: the kernel resolves it to the object itself.

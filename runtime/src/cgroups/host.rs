@@ -126,16 +126,21 @@ impl Host {
     /// This host: /proc/self/mountinfo and /proc/self/cgroup, hierarchies under
     /// /sys/fs/cgroup.
     pub fn probe() -> Result<Host, CgroupError> {
-        let read = |p: &str| {
-            std::fs::read_to_string(p).map_err(|source| CgroupError::Read {
+        // One buffer each, of about twice what a host with a few dozen mounts has.
+        let read = |p: &str, size_hint: usize| {
+            let text = crate::sys::read_small(p, size_hint).and_then(|b| {
+                String::from_utf8(b)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            });
+            text.map_err(|source| CgroupError::Read {
                 file: PathBuf::from(p),
                 source,
             })
         };
         let host = Host::parse(
             Path::new(CGROUP_ROOT),
-            &read(MOUNTINFO)?,
-            &read(PROC_CGROUP)?,
+            &read(MOUNTINFO, 8192)?,
+            &read(PROC_CGROUP, 1024)?,
         );
         if host.hierarchies.is_empty() {
             return Err(CgroupError::NoHierarchy {

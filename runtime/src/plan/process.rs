@@ -29,6 +29,10 @@ pub struct CapsPlan {
     pub permitted: u64,
     /// The ambient set.
     pub ambient: u64,
+    /// The highest capability number of the kernel the plan was made for
+    /// (`HostFacts::cap_last_cap`): the init takes it from here rather than reading
+    /// /proc/sys/kernel/cap_last_cap again.
+    pub last_cap: u32,
 }
 
 /// process.scheduler, as sched_setattr(2) takes it.
@@ -187,6 +191,7 @@ fn caps_of(
         inheritable: set(&c.inheritable, "inheritable"),
         permitted: set(&c.permitted, "permitted"),
         ambient: set(&c.ambient, "ambient"),
+        last_cap: host.cap_last_cap,
     }
 }
 
