@@ -205,6 +205,10 @@ impl Channel {
     /// `Ok(None)` when the peer closed its end.
     pub fn recv_with_fds(&self) -> Result<Option<(Msg, Vec<OwnedFd>)>, Errno> {
         let mut space = nix::cmsg_space!([RawFd; MAX_FDS]);
+        // A peer that closed with messages of ours unread leaves ECONNRESET on our end,
+        // which a SOCK_SEQPACKET receive reports (and clears) before the messages the
+        // peer sent first (its error, typically): read on once to get them.
+        let mut reset_seen = false;
         loop {
             // The buffer is as large as the message (MSG_PEEK | MSG_TRUNC tells its length):
             // a MAX_MSG buffer zeroed for every message touched 64 pages.
@@ -214,6 +218,10 @@ impl Channel {
                 MsgFlags::MSG_PEEK | MsgFlags::MSG_TRUNC,
             ) {
                 Err(Errno::EINTR) => continue,
+                Err(Errno::ECONNRESET) if !reset_seen => {
+                    reset_seen = true;
+                    continue;
+                }
                 Err(e) => return Err(e),
                 Ok(n) => n.clamp(1, MAX_MSG),
             };
@@ -228,6 +236,10 @@ impl Channel {
                     MsgFlags::MSG_CMSG_CLOEXEC,
                 ) {
                     Err(Errno::EINTR) => continue,
+                    Err(Errno::ECONNRESET) if !reset_seen => {
+                        reset_seen = true;
+                        continue;
+                    }
                     Err(e) => return Err(e),
                     Ok(msg) => msg,
                 };
@@ -365,6 +377,33 @@ mod tests {
         }
         drop(a);
         assert_eq!(b.recv().unwrap(), None);
+    }
+
+    #[test]
+    fn what_a_peer_said_before_it_closed_is_read_even_if_it_left_messages_unread() {
+        // The init reports its error and exits while create's next message (`Cgroup`)
+        // is still in its queue: the kernel then marks create's end ECONNRESET, which a
+        // SOCK_SEQPACKET receive reports before the queued messages.
+        let (create, init) = pair().unwrap();
+        let err = Msg::Error(InitError::Sys(crate::sys::SysError::new(
+            "mounting /mnt/disk",
+            Errno::ENOENT,
+        )));
+        init.send(&Msg::Log(Level::Debug, "joined".into())).unwrap();
+        init.send(&err).unwrap();
+        create.send(&Msg::Cgroup).unwrap();
+        drop(init);
+        assert_eq!(
+            create.recv().unwrap(),
+            Some(Msg::Log(Level::Debug, "joined".into()))
+        );
+        assert_eq!(create.recv().unwrap(), Some(err));
+        assert_eq!(create.recv().unwrap(), None);
+        // A reset with nothing queued is the end of the channel.
+        let (create, init) = pair().unwrap();
+        create.send(&Msg::Cgroup).unwrap();
+        drop(init);
+        assert_eq!(create.recv().unwrap(), None);
     }
 
     #[test]
