@@ -214,10 +214,43 @@ struct Handed {
     exec_listener: OwnedFd,
     seccomp: Option<crate::seccomp::Program>,
     idmapped: Vec<(usize, OwnedFd)>,
+}
+
+/// How the init runs beside create on a cgroup v1 host ([`Early::of`]).
+#[derive(Clone, Copy)]
+struct Early {
     /// See [`early_setup`].
-    early: bool,
+    setup: bool,
     /// See [`move_beside`].
     spread: bool,
+}
+
+impl Early {
+    /// An early init only when create makes the cgroup after the clone (`target` is
+    /// none), the config allows it ([`early_setup`]) and no cgroup directory is under
+    /// the rootfs ([`outside_rootfs`]); spread when create is on every CPU ([`unpinned`]).
+    fn of(
+        plan: &ContainerPlan,
+        steps: &NamespaceSteps,
+        target: &Option<OwnedFd>,
+        cgroup: Option<&Cgroup>,
+    ) -> Early {
+        let setup = target.is_none()
+            && early_setup(plan, steps)
+            && cgroup.is_none_or(|cg| {
+                let paths: Vec<&Path> = cg
+                    .state()
+                    .hierarchies
+                    .iter()
+                    .map(|h| h.path.as_path())
+                    .collect();
+                outside_rootfs(&paths, &plan.rootfs)
+            });
+        Early {
+            setup,
+            spread: setup && unpinned(),
+        }
+    }
 }
 
 /// Sets everything up; the init is left waiting (see [`Created::detach`]). Runs prestart
@@ -255,31 +288,19 @@ pub fn create(
         socket: None,
         rdt: None,
     };
-    let mut handed = prepare(req, plan, handle, &mut cleanup)?;
+    let handed = prepare(req, plan, handle, &mut cleanup)?;
     let steps = NamespaceSteps::of(&plan.namespaces);
     let restore = enter_for_children(plan)?;
     before_clone(plan)?;
     let mut self_join = handed.self_join.clone();
     let target = precreate_for_clone(req, handle, &cleanup)?;
-    handed.early = target.is_none()
-        && early_setup(plan, &steps)
-        && cleanup.cgroup.as_ref().is_none_or(|cg| {
-            let paths: Vec<&Path> = cg
-                .state()
-                .hierarchies
-                .iter()
-                .map(|h| h.path.as_path())
-                .collect();
-            outside_rootfs(&paths, &plan.rootfs)
-        });
-    handed.spread = handed.early && unpinned();
-    let spread = handed.spread;
-    let (pid, chan, cloned_into) = clone_init(req, plan, &steps, handed, restore, &target)?;
+    let early = Early::of(plan, &steps, &target, cleanup.cgroup.as_ref());
+    let (pid, chan, cloned_into) = clone_init(req, plan, &steps, handed, early, restore, &target)?;
     if cloned_into {
         self_join = self_join.cloned_into_v2();
     }
     cleanup.pid = Some(pid);
-    if spread {
+    if early.spread {
         move_beside(pid);
     }
     record_pid(handle, pid)?;
@@ -399,8 +420,6 @@ fn prepare(
         exec_listener,
         seccomp,
         idmapped,
-        early: false,
-        spread: false,
     })
 }
 
@@ -475,6 +494,7 @@ fn clone_init(
     plan: &ContainerPlan,
     steps: &NamespaceSteps,
     handed: Handed,
+    early: Early,
     restore: NsRestore,
     target: &Option<OwnedFd>,
 ) -> Result<(i32, Channel, bool), ContainerError> {
@@ -519,8 +539,8 @@ fn clone_init(
                 no_new_keyring: req.no_new_keyring,
                 cgroups: handed.view,
                 self_join: handed.self_join,
-                early: handed.early,
-                spread: handed.spread,
+                early: early.setup,
+                spread: early.spread,
                 idmapped: handed.idmapped,
                 seccomp: handed.seccomp,
                 cgroup_entered: std::cell::Cell::new(false),
@@ -612,14 +632,7 @@ fn move_beside(pid: i32) {
 
 /// The CPU `pid` is on.
 fn cpu_of(pid: i32) -> Option<usize> {
-    cpu_in_stat(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// Field 39 (`processor`) of a /proc/<pid>/stat text, counted from the last `)` (the
-/// command name may hold spaces and parentheses).
-fn cpu_in_stat(text: &str) -> Option<usize> {
-    let rest = &text[text.rfind(')')? + 1..];
-    rest.split_ascii_whitespace().nth(36)?.parse().ok()
+    crate::state::proc_stat(pid)?.processor
 }
 
 /// Answers the init until it is `Ready`: id maps, the pid of a forked container
@@ -866,10 +879,11 @@ mod early_tests {
     #[test]
     fn the_cpu_is_field_39_of_stat() {
         let mut fields: Vec<String> = (3..=52).map(|n| n.to_string()).collect();
+        fields[0] = "S".into();
         fields[39 - 3] = "7".into();
         let text = format!("42 (a) (b c) {}\n", fields.join(" "));
-        assert_eq!(cpu_in_stat(&text), Some(7));
-        assert_eq!(cpu_in_stat("42 (short) S 1 2"), None);
+        let st = crate::state::parse_proc_stat(&text).unwrap();
+        assert_eq!((st.start_time, st.processor), (22, Some(7)));
         let mine = cpu_of(std::process::id() as i32).unwrap();
         assert!(mine < nix::sched::CpuSet::count());
     }

@@ -375,6 +375,8 @@ pub struct ProcStat {
     pub state: char,
     /// Field 22: start time in clock ticks after boot.
     pub start_time: u64,
+    /// Field 39: the CPU it last ran on (absent from a short line).
+    pub processor: Option<usize>,
 }
 
 /// Reads state and start time of `pid`; `None` when there is no such process.
@@ -396,9 +398,15 @@ pub fn parse_proc_stat(text: &str) -> Option<ProcStat> {
     let rest = &text[text.rfind(')')? + 1..];
     let mut fields = rest.split_ascii_whitespace();
     let state = fields.next()?.chars().next()?;
-    // After the state (field 3) come fields 4..; field 22 is the 19th after the state.
+    // After the state (field 3) come fields 4..; field 22 is the 19th after the state,
+    // field 39 the 17th after field 22.
     let start_time = fields.nth(18)?.parse().ok()?;
-    Some(ProcStat { state, start_time })
+    let processor = fields.nth(16).and_then(|f| f.parse().ok());
+    Some(ProcStat {
+        state,
+        start_time,
+        processor,
+    })
 }
 
 /// Whether `pid` is a live (not zombie) process that started at `start_time`.
@@ -943,7 +951,8 @@ mod tests {
             parse_proc_stat(line),
             Some(ProcStat {
                 state: 'S',
-                start_time: 98765
+                start_time: 98765,
+                processor: None,
             })
         );
         assert_eq!(parse_proc_stat("12 (x) S 1 2"), None);
