@@ -20,7 +20,8 @@
 //! crun refuses hybrid cgroup hosts (v1 controllers plus a cgroup2 mount): `--hide-cgroup2`
 //! (implied by `--check`) first moves the benchmark into a private mount namespace and
 //! detaches the cgroup2 mount there, so every runtime sees a plain cgroup v1 host; the host
-//! itself is not changed.
+//! itself is not changed. `--tmpfs` puts the work directory (bundles, state roots) on a
+//! tmpfs in such a namespace ([`apply_tmpfs`] says why that matters on this machine).
 
 mod binary;
 mod check;
@@ -44,7 +45,8 @@ use measure::Mode;
 use report::Meta;
 use subject::Subject;
 
-const USAGE: &str = "usage: writ-bench [-n ROUNDS] [--writ PATH] [--hide-cgroup2] [--no-nice] \
+const USAGE: &str =
+    "usage: writ-bench [-n ROUNDS] [--writ PATH] [--hide-cgroup2] [--tmpfs] [--no-nice] \
 [--format human|markdown|json] [--sections LIST] [--exec-rounds N] [--scale-rounds N] \
 [--parallel N] [--parallel-rounds N] [--many N] [--many-rounds N] [--rss-rounds N] \
 [--also NAME=PATH]...
@@ -74,6 +76,7 @@ pub struct Args {
     n: Option<usize>,
     writ: Option<PathBuf>,
     hide_cgroup2: bool,
+    tmpfs: bool,
     format: Format,
     sections: Vec<String>,
     exec_rounds: usize,
@@ -102,6 +105,7 @@ fn parse_args() -> Result<Args, String> {
         n: None,
         writ: None,
         hide_cgroup2: false,
+        tmpfs: false,
         format: Format::Human,
         sections: SECTIONS.iter().map(|s| s.to_string()).collect(),
         exec_rounds: 50,
@@ -122,6 +126,7 @@ fn parse_args() -> Result<Args, String> {
             "-n" | "--rounds" => a.n = Some(number(&flag, it.next())?),
             "--writ" => a.writ = Some(PathBuf::from(it.next().ok_or("--writ needs a path")?)),
             "--hide-cgroup2" => a.hide_cgroup2 = true,
+            "--tmpfs" => a.tmpfs = true,
             "--no-nice" => a.no_nice = true,
             "--also" => {
                 let v = it.next().ok_or("--also needs NAME=PATH")?;
@@ -207,9 +212,10 @@ fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
     release.unwrap_or(debug)
 }
 
-/// Private mount namespace in which the cgroup2 mounts of a hybrid host are detached.
-pub fn hide_cgroup2() -> Result<Vec<PathBuf>, String> {
-    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+/// Moves the benchmark into a private mount namespace (what it mounts or unmounts there
+/// is not seen by the host, and goes with its last process).
+fn private_mount_ns() -> Result<(), String> {
+    use nix::mount::{mount, MsFlags};
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
         .map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
     mount(
@@ -219,7 +225,38 @@ pub fn hide_cgroup2() -> Result<Vec<PathBuf>, String> {
         MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| format!("make / rprivate: {e}"))?;
+    .map_err(|e| format!("make / rprivate: {e}"))
+}
+
+/// `--tmpfs`: a tmpfs over the work directory (bundles, rootfs, every runtime's state
+/// root) in a private mount namespace, as the state roots are on hosts whose /run is a
+/// tmpfs. Why it is an option: an inode created on an ext4 without a journal (this
+/// machine's /) costs a scan that grows with the inodes deleted in the last seconds
+/// (`recently_deleted()` in the inode allocator), so on such a disk the figures of every
+/// runtime depend on what the machine deleted just before.
+fn apply_tmpfs() -> Result<String, String> {
+    use nix::mount::{mount, MsFlags};
+    private_mount_ns()?;
+    let dir = writ_conformance::work_dir();
+    mount(
+        Some("tmpfs"),
+        &dir,
+        Some("tmpfs"),
+        // No nosuid/nodev: the disk it stands in for has neither.
+        MsFlags::empty(),
+        Some("mode=0755"),
+    )
+    .map_err(|e| format!("mount tmpfs on {}: {e}", dir.display()))?;
+    Ok(format!(
+        "--tmpfs: bundles and state roots on a tmpfs ({} in a private mount namespace)",
+        dir.display()
+    ))
+}
+
+/// Private mount namespace in which the cgroup2 mounts of a hybrid host are detached.
+pub fn hide_cgroup2() -> Result<Vec<PathBuf>, String> {
+    use nix::mount::{umount2, MntFlags};
+    private_mount_ns()?;
     let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
     let mut hidden = Vec::new();
     for line in info.lines() {
@@ -387,6 +424,15 @@ fn main() {
             Ok(v) => view.push(v),
             Err(e) => {
                 eprintln!("writ-bench: --hide-cgroup2: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+    if args.tmpfs {
+        match apply_tmpfs() {
+            Ok(v) => view.push(v),
+            Err(e) => {
+                eprintln!("writ-bench: --tmpfs: {e}");
                 std::process::exit(1);
             }
         }
