@@ -78,8 +78,8 @@ pub struct Cgroup {
 
 impl Cgroup {
     /// The container's cgroup on `host` at the resolved cgroupsPath `relative`: its
-    /// directory in every mounted hierarchy and the directories create will make.
-    /// Nothing is made.
+    /// directory in every mounted hierarchy and the directories create will make that
+    /// destroy takes back (all but [`path::DEFAULT_PARENT`], which stays). Nothing is made.
     pub fn plan(host: &Host, relative: &str) -> Result<Cgroup, CgroupError> {
         if host.layout().is_none() {
             return Err(CgroupError::NoHierarchy {
@@ -92,10 +92,11 @@ impl Cgroup {
             .iter()
             .map(|m| {
                 let path = host.dir_in(m, relative);
+                let kept = host.dir_in(m, path::DEFAULT_PARENT);
                 let mut created: Vec<std::path::PathBuf> = path
                     .ancestors()
                     .take_while(|d| d.starts_with(&m.mount) && *d != m.mount)
-                    .filter(|d| !d.exists())
+                    .filter(|d| !d.exists() && (*d != kept || *d == path))
                     .map(std::path::Path::to_path_buf)
                     .collect();
                 created.reverse();
@@ -292,7 +293,8 @@ pub(crate) mod tests {
         let leaf = |h: &str| t.path().join(h).join("writ/c1");
         let u = cg.state().v2().unwrap();
         assert_eq!(u.path, leaf("unified"));
-        assert_eq!(u.created, [t.path().join("unified/writ"), leaf("unified")]);
+        // writ's default parent is made but kept: only the leaf is the container's.
+        assert_eq!(u.created, [leaf("unified")]);
         cgroup_dir(&leaf("memory"), &["memory.limit_in_bytes", "cgroup.procs"]);
         cgroup_dir(&leaf("cpu"), &["cpu.shares", "cgroup.procs"]);
         cgroup_dir(
@@ -442,21 +444,40 @@ pub(crate) mod tests {
     fn remove_empty_leaves_a_cgroup_with_nested_ones_to_destroy() {
         let t = tempfile::tempdir().unwrap();
         let host = fake_host(t.path(), &["memory", "pids"], None);
-        let cg = Cgroup::plan(&host, "/writ/c7").unwrap();
+        let cg = Cgroup::plan(&host, "/pods/c7").unwrap();
         cg.create().unwrap();
         // The container made a cgroup of its own inside, in one hierarchy.
-        std::fs::create_dir_all(t.path().join("pids/writ/c7/inner/deeper")).unwrap();
+        std::fs::create_dir_all(t.path().join("pids/pods/c7/inner/deeper")).unwrap();
         assert!(!cg.remove_empty());
         // The empty one went with the parent create made; the busy one is left whole.
-        assert!(!t.path().join("memory/writ").exists());
-        assert!(t.path().join("pids/writ/c7/inner/deeper").is_dir());
+        assert!(!t.path().join("memory/pods").exists());
+        assert!(t.path().join("pids/pods/c7/inner/deeper").is_dir());
         // destroy tries the directory, then removes its children first.
         cg.destroy().unwrap();
-        assert!(!t.path().join("pids/writ").exists());
+        assert!(!t.path().join("pids/pods").exists());
         // Gone everywhere: nothing to do, which is no failure.
         assert!(cg.remove_empty());
         cg.create().unwrap();
         assert!(cg.remove_empty());
+        assert!(!t.path().join("pids/pods").exists());
+    }
+
+    #[test]
+    fn the_default_parent_is_made_once_and_kept() {
+        let t = tempfile::tempdir().unwrap();
+        let host = fake_host(t.path(), &["memory", "pids"], None);
+        let id_path = relative_path(None, "c9", false).unwrap();
+        let cg = Cgroup::plan(&host, &id_path).unwrap();
+        cg.create().unwrap();
+        assert!(t.path().join("pids/writ/c9").is_dir());
+        assert!(cg.remove_empty());
+        for h in ["memory", "pids"] {
+            assert!(!t.path().join(h).join("writ/c9").exists(), "{h}: leaf gone");
+            assert!(t.path().join(h).join("writ").is_dir(), "{h}: parent kept");
+        }
+        // The parent named as a container's own cgroup is that container's, and goes.
+        let own = Cgroup::plan(&host, path::DEFAULT_PARENT).unwrap();
+        own.destroy().unwrap();
         assert!(!t.path().join("pids/writ").exists());
     }
 

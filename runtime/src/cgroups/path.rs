@@ -3,6 +3,12 @@
 
 use super::CgroupError;
 
+/// The parent of the containers that name no cgroupsPath (`/writ/ID`). Like a container
+/// engine's own parent (`/docker`, `machine.slice`) it is made once and then kept: it is
+/// not removed with the last container below it, which would cost every container one
+/// more mkdir and rmdir in each hierarchy (and on cgroup v1 a cpuset copy).
+pub const DEFAULT_PARENT: &str = "/writ";
+
 /// Converts a systemd-style cgroupsPath "slice:prefix:name" into a path.
 fn systemd_path(p: &str) -> Result<String, CgroupError> {
     let parts: Vec<&str> = p.split(':').collect();
@@ -42,7 +48,8 @@ fn systemd_path(p: &str) -> Result<String, CgroupError> {
     Ok(path)
 }
 
-/// Resolves the container's cgroup path: the config's cgroupsPath, or /writ/ID.
+/// Resolves the container's cgroup path: the config's cgroupsPath, or
+/// [`DEFAULT_PARENT`]/ID.
 #[writ_macros::requirement(
     "config_linux.cgroups_path.form",
     "config_linux.cgroups_path.absolute",
@@ -58,7 +65,7 @@ pub fn relative_path(
     systemd: bool,
 ) -> Result<String, CgroupError> {
     let p = match cgroups_path {
-        None | Some("") => format!("/writ/{id}"),
+        None | Some("") => format!("{DEFAULT_PARENT}/{id}"),
         Some(p) if systemd && !p.starts_with('/') => systemd_path(p)?,
         Some(p) => p.to_string(),
     };

@@ -33,8 +33,9 @@ pub struct Hierarchy {
     /// The container's cgroup directory.
     pub path: PathBuf,
     /// Directories that did not exist when the cgroup was planned, outermost first (the
-    /// container's own directory last, unless it already existed). `destroy` removes
-    /// those that are empty.
+    /// container's own directory last, unless it already existed), but for
+    /// [`super::path::DEFAULT_PARENT`], which is kept. `destroy` removes those that are
+    /// empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created: Vec<PathBuf>,
 }
