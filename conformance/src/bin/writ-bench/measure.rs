@@ -170,14 +170,9 @@ fn ptrace(req: libc::c_uint, pid: libc::pid_t, data: usize) -> std::io::Result<(
     Ok(())
 }
 
-/// The syscall number a tracee in a syscall stop is in (`/proc/PID/syscall`).
-fn current_syscall(pid: libc::pid_t) -> Option<i64> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/syscall")).ok()?;
-    text.split_whitespace().next()?.parse().ok()
-}
-
 /// Run the command as our tracee and take the peak RSS of each of its images: `VmHWM` at
-/// every `execve` it makes (the image being replaced) and at its exit stop. It stops at
+/// every system call stop (so at every `execve`, the image being replaced) and at its
+/// exit stop. It stops at
 /// every syscall of its main thread (nothing is changed), so these rounds are not timed.
 fn traced(cmd: &mut Command, err_log: &Path) -> Result<Measured, String> {
     use std::os::unix::process::CommandExt;
@@ -268,11 +263,12 @@ fn trace_loop(pid: libc::pid_t, what: &str) -> Result<(i32, Measured), String> {
         let sig = libc::WSTOPSIG(status);
         let event = (status >> 16) & 0xff;
         let forward = if sig == libc::SIGTRAP | 0x80 {
-            // A syscall stop: an execve about to replace the image ends that image.
-            let nr = current_syscall(pid);
-            if nr == Some(libc::SYS_execve) || nr == Some(libc::SYS_execveat) {
-                peak(vm_hwm(pid), &mut m);
-            }
+            // A syscall stop: read at every one, not only at an execve about to replace
+            // the image. VmHWM only grows within an image, so this changes no figure
+            // when the exit stop comes; when it does not (a multi-threaded runtime, runc,
+            // whose other thread's exit_group kills this one while it is running), the
+            // last reading stands.
+            peak(vm_hwm(pid), &mut m);
             0
         } else if sig == libc::SIGTRAP && event == 0 && m.execs == 0 {
             // The stop after the first execve (PTRACE_TRACEME): ask for exec, exit and
@@ -295,8 +291,13 @@ fn trace_loop(pid: libc::pid_t, what: &str) -> Result<(i32, Measured), String> {
             // A signal for the tracee: deliver it.
             sig as usize
         };
-        ptrace(libc::PTRACE_SYSCALL, pid, forward)
-            .map_err(|e| format!("{what}: PTRACE_SYSCALL: {e}"))?;
+        match ptrace(libc::PTRACE_SYSCALL, pid, forward) {
+            Ok(()) => {}
+            // No longer in its stop: killed meanwhile (as above); the next waitpid says
+            // how it ended.
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(e) => return Err(format!("{what}: PTRACE_SYSCALL: {e}")),
+        }
     }
 }
 
