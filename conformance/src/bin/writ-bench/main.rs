@@ -419,20 +419,17 @@ fn main() {
     let t_start = Instant::now();
     let load_before = loadavg();
     let mut view: Vec<String> = niced.into_iter().collect();
-    if args.hide_cgroup2 {
-        match apply_hide() {
+    // The views of the host the runtimes are measured in, in this order.
+    type Apply = fn() -> Result<String, String>;
+    let views: [(&str, bool, Apply); 2] = [
+        ("--hide-cgroup2", args.hide_cgroup2, apply_hide),
+        ("--tmpfs", args.tmpfs, apply_tmpfs),
+    ];
+    for (flag, _, apply) in views.into_iter().filter(|v| v.1) {
+        match apply() {
             Ok(v) => view.push(v),
             Err(e) => {
-                eprintln!("writ-bench: --hide-cgroup2: {e}");
-                std::process::exit(1);
-            }
-        }
-    }
-    if args.tmpfs {
-        match apply_tmpfs() {
-            Ok(v) => view.push(v),
-            Err(e) => {
-                eprintln!("writ-bench: --tmpfs: {e}");
+                eprintln!("writ-bench: {flag}: {e}");
                 std::process::exit(1);
             }
         }
