@@ -279,8 +279,8 @@ pub fn build(meta: Meta, subjects: &[Subject], extra: &Extra<'_>, notes: Vec<Str
         r.notes.push(
             "peak RSS: VmHWM of each image of the runtime process (read at every system call \
              stop, so at every execve, and at its exit stop, under ptrace, in separate untimed \
-             rounds); wait4's ru_maxrss would \
-             include the benchmark's own image, which the child copies before its first execve"
+             rounds); wait4's ru_maxrss would include the benchmark's own image, which the \
+             child copies before its first execve"
                 .into(),
         );
     }

@@ -213,19 +213,24 @@ fn writ_binary(explicit: Option<PathBuf>) -> PathBuf {
 }
 
 /// Moves the benchmark into a private mount namespace (what it mounts or unmounts there
-/// is not seen by the host, and goes with its last process).
+/// is not seen by the host, and goes with its last process). Once: the views that need
+/// it (`--hide-cgroup2`, `--tmpfs`) share it.
 fn private_mount_ns() -> Result<(), String> {
     use nix::mount::{mount, MsFlags};
-    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
-        .map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
-    mount(
-        None::<&str>,
-        "/",
-        None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
-        None::<&str>,
-    )
-    .map_err(|e| format!("make / rprivate: {e}"))
+    static DONE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    DONE.get_or_init(|| {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)
+            .map_err(|e| format!("unshare(CLONE_NEWNS): {e}"))?;
+        mount(
+            None::<&str>,
+            "/",
+            None::<&str>,
+            MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+            None::<&str>,
+        )
+        .map_err(|e| format!("make / rprivate: {e}"))
+    })
+    .clone()
 }
 
 /// `--tmpfs`: a tmpfs over the work directory (bundles, rootfs, every runtime's state

@@ -172,8 +172,8 @@ fn ptrace(req: libc::c_uint, pid: libc::pid_t, data: usize) -> std::io::Result<(
 
 /// Run the command as our tracee and take the peak RSS of each of its images: `VmHWM` at
 /// every system call stop (so at every `execve`, the image being replaced) and at its
-/// exit stop. It stops at
-/// every syscall of its main thread (nothing is changed), so these rounds are not timed.
+/// exit stop. It stops at every syscall of its main thread (nothing is changed), so these
+/// rounds are not timed.
 fn traced(cmd: &mut Command, err_log: &Path) -> Result<Measured, String> {
     use std::os::unix::process::CommandExt;
     let what = format!("{cmd:?}");
