@@ -54,8 +54,9 @@ fn block_node(b: &Bundle, name: &str, minor: u64) -> PathBuf {
 }
 
 /// Runs the device scenario with `ctx`: a container whose rules are "deny all, allow
-/// b 7:0 read" with two block nodes bind-mounted in, b 7:0 at /dev/listed and b 7:1 at
-/// /dev/unlisted.
+/// b 7:0 read and write, deny b 7:0 write" with two block nodes bind-mounted in, b 7:0 at
+/// /dev/listed and b 7:1 at /dev/unlisted. Only the rules' order makes b 7:0 read-only:
+/// the allows written before the denies would leave it writable, after them nothing.
 fn scenario(ctx: &Ctx) {
     let b = ctx.bundle();
     let listed = block_node(&b, "listed", 0);
@@ -66,7 +67,8 @@ fn scenario(ctx: &Ctx) {
         conf["linux"]["cgroupsPath"] = json!(cg);
         conf["linux"]["resources"]["devices"] = json!([
             {"allow": false, "access": "rwm"},
-            {"allow": true, "type": "b", "major": 7, "minor": 0, "access": "r"}
+            {"allow": true, "type": "b", "major": 7, "minor": 0, "access": "rw"},
+            {"allow": false, "type": "b", "major": 7, "minor": 0, "access": "w"}
         ]);
         let mounts = conf["mounts"].as_array_mut().unwrap();
         for (src, dst) in [(&listed, "/dev/listed"), (&unlisted, "/dev/unlisted")] {

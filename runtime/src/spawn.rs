@@ -300,10 +300,12 @@ pub fn create(
         self_join = self_join.cloned_into_v2();
     }
     cleanup.pid = Some(pid);
+    // One read of /proc/<pid>/stat: the CPU the init is on and its start time.
+    let stat = crate::state::proc_stat(pid);
     if early.spread {
-        move_beside(pid);
+        move_beside(pid, stat.as_ref().and_then(|s| s.processor));
     }
-    record_pid(handle, pid)?;
+    record_pid(handle, pid, stat.map(|s| s.start_time))?;
     step(
         req,
         &format!("init cloned, pid {pid} and the cgroup recorded"),
@@ -338,7 +340,8 @@ pub fn create(
     step(req, "init joined the cgroup");
     let pid = lead(req, plan, handle, &mut cleanup, &chan, pid)?;
     step(req, "init ready");
-    let start_time = crate::state::process_start_time(pid).ok_or(ContainerError::Gone(pid))?;
+    // `lead` recorded the pid it returns, with its start time.
+    let start_time = handle.state.start_time.ok_or(ContainerError::Gone(pid))?;
     let (cgroup, intel_rdt) = cleanup.disarm();
     Ok(Created {
         pid,
@@ -610,13 +613,14 @@ fn unpinned() -> bool {
 /// and intersects every later cpuset with it; a mask of every CPU changes no
 /// intersection, so the container's processes get the affinity they always had, the
 /// caller's being every CPU too ([`unpinned`]). Where the scheduler already put the init
-/// on another CPU nothing is done; a failure only leaves the init where it is.
-fn move_beside(pid: i32) {
+/// on another CPU nothing is done; a failure only leaves the init where it is. `init_cpu`
+/// is the CPU the init was on just after the clone (field 39 of its stat).
+fn move_beside(pid: i32, init_cpu: Option<usize>) {
     use nix::sched::{sched_getaffinity, sched_getcpu, sched_setaffinity, CpuSet};
     let Ok(cpu) = sched_getcpu() else {
         return;
     };
-    if cpu_of(pid) != Some(cpu) {
+    if init_cpu != Some(cpu) {
         return;
     }
     let Ok(mut others) = sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
@@ -628,11 +632,6 @@ fn move_beside(pid: i32) {
     if let Err(e) = sched_setaffinity(nix::unistd::Pid::from_raw(pid), &others) {
         crate::logging::debug(|| format!("moving the init off CPU {cpu}: {e}"));
     }
-}
-
-/// The CPU `pid` is on.
-fn cpu_of(pid: i32) -> Option<usize> {
-    crate::state::proc_stat(pid)?.processor
 }
 
 /// Answers the init until it is `Ready`: id maps, the pid of a forked container
@@ -677,7 +676,7 @@ fn lead(
                 let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
                 pid = n;
                 cleanup.pid = Some(pid);
-                record_pid(handle, pid)?;
+                record_pid(handle, pid, crate::state::process_start_time(pid))?;
                 step(
                     req,
                     &format!("container process forked, pid {pid} recorded"),
@@ -712,10 +711,14 @@ fn save(handle: &Locked) -> Result<(), ContainerError> {
 }
 
 /// Records the init's pid (and start time, to tell it from a later process with the
-/// same pid) while the phase is still `creating`.
-fn record_pid(handle: &mut Locked, pid: i32) -> Result<(), ContainerError> {
+/// same pid, read by the caller) while the phase is still `creating`.
+fn record_pid(
+    handle: &mut Locked,
+    pid: i32,
+    start_time: Option<u64>,
+) -> Result<(), ContainerError> {
     handle.state.pid = Some(pid);
-    handle.state.start_time = crate::state::process_start_time(pid);
+    handle.state.start_time = start_time;
     save(handle)
 }
 
@@ -884,7 +887,9 @@ mod early_tests {
         let text = format!("42 (a) (b c) {}\n", fields.join(" "));
         let st = crate::state::parse_proc_stat(&text).unwrap();
         assert_eq!((st.start_time, st.processor), (22, Some(7)));
-        let mine = cpu_of(std::process::id() as i32).unwrap();
+        let mine = crate::state::proc_stat(std::process::id() as i32)
+            .and_then(|s| s.processor)
+            .unwrap();
         assert!(mine < nix::sched::CpuSet::count());
     }
 }

@@ -381,9 +381,17 @@ pub struct ProcStat {
 
 /// Reads state and start time of `pid`; `None` when there is no such process.
 pub fn proc_stat(pid: i32) -> Option<ProcStat> {
+    use rustix::fs::{Mode, OFlags};
     let mut buf = [0u8; 1024];
-    let mut f = fs::File::open(format!("/proc/{pid}/stat")).ok()?;
-    let n = f.read(&mut buf).ok()?;
+    // rustix's open: one system call (std's adds an fcntl on musl).
+    let path = format!("/proc/{pid}/stat");
+    let fd = rustix::fs::open(
+        path.as_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
+    let n = rustix::io::read(&fd, &mut buf).ok()?;
     parse_proc_stat(std::str::from_utf8(&buf[..n]).ok()?)
 }
 

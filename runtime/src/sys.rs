@@ -477,8 +477,18 @@ pub fn fd_path(fd: BorrowedFd) -> String {
 /// Writes `data` to an existing file (no create, no truncate), as /proc and cgroupfs need.
 pub fn write_file(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().write(true).open(path)?;
-    f.write_all(data)
+    std::fs::File::from(open_write(path, false)?).write_all(data)
+}
+
+/// Opens an existing file for writing, close-on-exec, truncated if `truncate`: one system
+/// call (`std::fs::OpenOptions` on musl adds an fcntl for the close-on-exec flag).
+pub fn open_write(path: &std::path::Path, truncate: bool) -> std::io::Result<OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let mut flags = OFlags::WRONLY | OFlags::CLOEXEC;
+    if truncate {
+        flags |= OFlags::TRUNC;
+    }
+    Ok(rustix::fs::open(path, flags, Mode::empty())?)
 }
 
 #[cfg(test)]

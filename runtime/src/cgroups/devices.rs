@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use super::controller::Controller;
-use super::fs::write;
+use super::fs::CgroupFile;
 use super::CgroupError;
 use crate::plan::ResourcesPlan;
 
@@ -28,13 +28,13 @@ impl Controller for Devices {
 
     #[writ_macros::requirement("config_linux.device_allowlist.order")]
     fn apply_v1(&self, dir: &Path, r: &ResourcesPlan) -> Result<(), CgroupError> {
+        // Each file is opened once (at its first rule) and takes one write per rule, in
+        // the config's order across both files.
+        let mut allow = CgroupFile::new("devices", DEVICES, dir, "devices.allow");
+        let mut deny = CgroupFile::new("devices", DEVICES, dir, "devices.deny");
         for rule in &r.devices {
-            let file = if rule.allow {
-                "devices.allow"
-            } else {
-                "devices.deny"
-            };
-            write("devices", DEVICES, dir, file, &rule.v1_line())?;
+            let file = if rule.allow { &mut allow } else { &mut deny };
+            file.write(&rule.v1_line())?;
         }
         Ok(())
     }
@@ -66,19 +66,25 @@ mod tests {
             minor,
             access: access.into(),
         };
-        // Each write replaces the file's text: the last rule of each kind is what is left.
+        // Each file is opened once and takes one write per rule: in a plain file the
+        // rules of each kind follow one another (reopening would leave only the last).
         let r = ResourcesPlan {
-            devices: vec![rule(false, 'a', -1, -1, "rwm"), rule(true, 'c', 1, 3, "rw")],
+            devices: vec![
+                rule(false, 'a', -1, -1, "rwm"),
+                rule(true, 'c', 1, 3, "rw"),
+                rule(false, 'c', 1, 3, "w"),
+                rule(true, 'c', 1, 5, "r"),
+            ],
             ..Default::default()
         };
         Devices.apply_v1(d.path(), &r).unwrap();
         assert_eq!(
             std::fs::read_to_string(d.path().join("devices.deny")).unwrap(),
-            "a"
+            "ac 1:3 w"
         );
         assert_eq!(
             std::fs::read_to_string(d.path().join("devices.allow")).unwrap(),
-            "c 1:3 rw"
+            "c 1:3 rwc 1:5 r"
         );
     }
 }

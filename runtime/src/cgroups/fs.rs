@@ -15,29 +15,69 @@ pub(super) fn write(
     file: &str,
     value: &str,
 ) -> Result<(), CgroupError> {
-    let path = dir.join(file);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(value.as_bytes()))
-        .map_err(|source| {
-            if source.kind() == std::io::ErrorKind::NotFound && dir.is_dir() {
+    CgroupFile::new(controller, field, dir, file).write(value)
+}
+
+/// A cgroup file opened once, at its first write, for several writes (the v1
+/// `devices.allow` lines: the kernel takes each write(2) as one record, so one open serves
+/// every rule instead of one open and path walk each).
+pub(super) struct CgroupFile<'a> {
+    controller: &'static str,
+    field: &'a str,
+    dir: &'a Path,
+    name: &'a str,
+    file: Option<std::fs::File>,
+}
+
+impl<'a> CgroupFile<'a> {
+    /// `dir/file`, for the config field `field` of `controller`; nothing is opened yet.
+    pub(super) fn new(
+        controller: &'static str,
+        field: &'a str,
+        dir: &'a Path,
+        name: &'a str,
+    ) -> CgroupFile<'a> {
+        CgroupFile {
+            controller,
+            field,
+            dir,
+            name,
+            file: None,
+        }
+    }
+
+    /// Writes `value` in one write(2), opening the file first if it is not open yet.
+    /// Errors as [`write`]'s: a missing file is [`CgroupError::NoFile`].
+    pub(super) fn write(&mut self, value: &str) -> Result<(), CgroupError> {
+        let written = match &mut self.file {
+            Some(f) => f.write_all(value.as_bytes()),
+            None => crate::sys::open_write(&self.dir.join(self.name), true)
+                .map(std::fs::File::from)
+                .and_then(|mut f| {
+                    f.write_all(value.as_bytes())?;
+                    self.file = Some(f);
+                    Ok(())
+                }),
+        };
+        written.map_err(|source| {
+            let file = self.dir.join(self.name);
+            if source.kind() == std::io::ErrorKind::NotFound && self.dir.is_dir() {
                 CgroupError::NoFile {
-                    field: field.to_string(),
-                    controller,
-                    file: path,
+                    field: self.field.to_string(),
+                    controller: self.controller,
+                    file,
                 }
             } else {
                 CgroupError::Write {
-                    field: field.to_string(),
-                    controller,
-                    file: path,
+                    field: self.field.to_string(),
+                    controller: self.controller,
+                    file,
                     value: value.to_string(),
                     source,
                 }
             }
         })
+    }
 }
 
 /// Whether `dir/file` exists (a file some kernels offer and others not).
