@@ -94,10 +94,18 @@ fn scenario(ctx: &Ctx) {
         listed_r == "ok" || listed_r.contains("No such device or address"),
         "the listed device opens for reading: {out}"
     );
-    assert!(
-        got("listed_rw").contains("Operation not permitted"),
-        "the listed device is read-only: {out}"
-    );
+    let listed_rw_denied = got("listed_rw").contains("Operation not permitted");
+    if !listed_rw_denied && ctx.kind() == Kind::Crun {
+        // Seen in the pure cgroup v2 VM (crun refuses this hybrid host): the open passes
+        // the device check (then ENXIO there, without the loop driver).
+        ctx.deviation(
+            "crun 1.8 on cgroup v2 does not take back with a later rule part of an earlier \
+             rule's access (deny b 7:0 w after allow b 7:0 rw leaves it writable): its \
+             device program matches a rule only when the rule covers all the access asked",
+        );
+    } else {
+        assert!(listed_rw_denied, "the listed device is read-only: {out}");
+    }
     assert!(
         got("unlisted_r").contains("Operation not permitted"),
         "an unlisted block device cannot be opened: {out}"
